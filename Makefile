@@ -1,0 +1,51 @@
+# FieldCRM: `make run` serves the demo on SQLite, `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+.PHONY: setup run test test-sqlite test-postgres lint bench serve worker translations clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+	@$(MAKE) --no-print-directory translations
+
+translations:
+	@$(BIN)/pybabel compile -d fieldcrm/translations 2>/dev/null || true
+
+run: setup
+	$(BIN)/fieldcrm db upgrade
+	$(BIN)/fieldcrm seed
+	@echo
+	@echo "FieldCRM demo: http://127.0.0.1:5000"
+	@echo "Demo logins (password fieldcrm-demo):"
+	@echo "  admin@example.org  director@example.org  organizer@example.org"
+	@echo "  organizer2@example.org  leader@example.org"
+	@echo
+	$(BIN)/fieldcrm run --host 127.0.0.1 --port 5000
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# The whole suite on SQLite; again on PostgreSQL when TEST_DATABASE_URL is set.
+test: setup lint
+	@scripts/ensure-chromium
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
+	  $(BIN)/python -m pytest -m "not browser"; \
+	fi
+
+bench: setup
+	@for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

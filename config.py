@@ -1,0 +1,141 @@
+"""Configuration classes, read from the environment (house style §11).
+
+`create_app` loads one of these, then applies `FIELDCRM_*` environment overrides
+(`app.config.from_prefixed_env("FIELDCRM")`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+_INSTANCE = Path(os.environ.get("FIELDCRM_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _database_url(default: str) -> str:
+    url = os.environ.get("DATABASE_URL", default)
+    # Heroku-style URLs and bare postgresql:// both mean psycopg 3 here.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{_INSTANCE / 'fieldcrm.sqlite'}")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
+    RQ_QUEUE = os.environ.get("FIELDCRM_RQ_QUEUE", "fieldcrm")
+
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(_INSTANCE / "uploads"))
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "512")) * 1024 * 1024
+
+    # i18n: every user picks a UI language; these are the ones with catalogs.
+    LANGUAGES = {"en": "English", "es": "Español"}
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    # The program's local time zone: "today", "this week" and due dates are local dates.
+    PROGRAM_TIMEZONE = os.environ.get("PROGRAM_TIMEZONE", "America/New_York")
+
+    # Sessions and cookies.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = 8 * 3600  # a long door-knocking shift keeps its forms valid
+
+    # Login throttling (Flask-Limiter). Storage is Redis when REDIS_URL is set so limits
+    # hold across workers; memory otherwise (one process).
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    RATELIMIT_HEADERS_ENABLED = False
+    # Redis when REDIS_URL is set (limits shared by every worker), else this process only.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or (
+        os.environ.get("REDIS_URL") or "memory://"
+    )
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+
+    # Argon2id parameters (argon2-cffi defaults: RFC 9106 low-memory profile).
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+    ARGON2_PARALLELISM = 4
+
+    PAGE_SIZE = 50
+    CONVERSATION_EDIT_WINDOW_MINUTES = 60
+    STALLED_AFTER_DAYS = 30
+
+    # Geocoding: None/"offline" places contacts at their ZIP centroid (no network).
+    GEOCODER = os.environ.get("GEOCODER") or None
+    GEOCODER_USER_AGENT = os.environ.get("GEOCODER_USER_AGENT", "FieldCRM self-hosted")
+    MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
+    MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+
+    # Mail for the commitments digest; with no MAIL_SERVER the digest is printed.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "fieldcrm@localhost")
+
+    DEMO_LOGINS = False
+
+
+class DevelopmentConfig(Config):
+    """Local development and the demo: SQLite under instance/, a per-checkout secret."""
+
+    DEBUG = False
+    DEMO_LOGINS = True
+
+
+class TestConfig(Config):
+    """The test suite: in-memory SQLite unless TEST_DATABASE_URL names PostgreSQL."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 - tests only
+    SQLALCHEMY_DATABASE_URI = (
+        _database_url(os.environ["TEST_DATABASE_URL"])
+        if os.environ.get("TEST_DATABASE_URL")
+        else "sqlite://"
+    )
+    WTF_CSRF_ENABLED = False
+    REDIS_URL = None
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    # Cheap hashing keeps the suite fast; production keeps the defaults above.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8
+    ARGON2_PARALLELISM = 1
+    SERVER_NAME = "localhost"
+
+
+class ProductionConfig(Config):
+    """Production: refuses to boot without a real SECRET_KEY and DATABASE_URL."""
+
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def check(cls, config: dict) -> None:
+        """Raise RuntimeError when a production setting is missing or unsafe."""
+        secret = config.get("SECRET_KEY") or ""
+        if len(secret) < 32 or "change-me" in secret or "not-for-production" in secret:
+            raise RuntimeError(
+                "ProductionConfig needs SECRET_KEY set to a random value of 32+ characters "
+                "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        if not os.environ.get("DATABASE_URL"):
+            raise RuntimeError("ProductionConfig needs DATABASE_URL (e.g. postgresql://...).")

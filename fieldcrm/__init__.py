@@ -1,0 +1,157 @@
+"""FieldCRM: an open-source field-organizing CRM. `create_app` is the only entry point."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template, request
+from flask_login import current_user
+
+from fieldcrm.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def create_app(
+    config_object: str | object = "config.DevelopmentConfig",
+    overrides: dict[str, Any] | None = None,
+) -> Flask:
+    """Build the app: config, extensions, blueprints, error handlers, CLI."""
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_path=str(
+            Path(os.environ.get("FIELDCRM_INSTANCE_DIR", PACKAGE_DIR.parent / "instance")).resolve()
+        ),
+    )
+    configure(app, config_object, overrides)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_cli(app)
+    return app
+
+
+def configure(app: Flask, config_object: str | object, overrides: dict[str, Any] | None) -> None:
+    """Load the config object, FIELDCRM_* env overrides, then explicit overrides."""
+    app.config.from_object(config_object)
+    app.config.from_prefixed_env("FIELDCRM")
+    if overrides:
+        app.config.update(overrides)
+    check = getattr(config_object, "check", None)
+    if isinstance(config_object, str):
+        import importlib
+
+        module, _, name = config_object.rpartition(".")
+        check = getattr(getattr(importlib.import_module(module), name), "check", None)
+    if check:
+        check(app.config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(app)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///"):
+        Path(uri[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _instance_secret(app: Flask) -> str:
+    """A random secret kept in instance/ for development checkouts (never a default)."""
+    path = Path(app.instance_path) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def register_extensions(app: Flask) -> None:
+    from fieldcrm import models  # noqa: F401 - every table registered before use
+    from fieldcrm.auth.services import load_user
+    from fieldcrm.lib import sqlite_setup
+
+    db.init_app(app)
+    with app.app_context():
+        sqlite_setup.configure_engine(db.engine)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(PACKAGE_DIR.parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_user)
+    csrf.init_app(app)
+    if app.config.get("REDIS_URL") and not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    limiter.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=_select_locale,
+        default_translation_directories=str(PACKAGE_DIR / "translations"),
+    )
+
+
+def _select_locale() -> str | None:
+    languages = list(current_user_locale_choices())
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return request.accept_languages.best_match(languages) if request else None
+
+
+def current_user_locale_choices():
+    from flask import current_app
+
+    return current_app.config["LANGUAGES"].keys()
+
+
+def register_blueprints(app: Flask) -> None:
+    from fieldcrm.auth import views as auth_views
+    from fieldcrm.contacts import views as contacts_views
+    from fieldcrm.dashboards import views as dashboards_views
+
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(auth_views.admin_bp)
+    app.register_blueprint(contacts_views.bp)
+    app.register_blueprint(dashboards_views.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from fieldcrm.errors import NotFound, PermissionDenied
+
+    def render(code: int):
+        def handler(error: Exception):
+            if code == 500:
+                db.session.rollback()
+            return render_template(f"errors/{code}.html"), code
+
+        return handler
+
+    for code in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(code, render(code))
+    app.register_error_handler(PermissionDenied, render(403))
+    app.register_error_handler(NotFound, render(404))
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_template("errors/csrf.html", reason=error.description), 400
+
+
+def register_template_helpers(app: Flask) -> None:
+    from fieldcrm import web
+
+    web.init_app(app)
+
+
+def register_cli(app: Flask) -> None:
+    from fieldcrm.cli import register
+
+    register(app)

@@ -1,0 +1,59 @@
+"""The audit log: who did what to which record, when, from where."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from fieldcrm.database import utcnow
+from fieldcrm.extensions import db
+
+
+class AuditEvent(db.Model):
+    """One audited action (sign-in, denial, export, import, edit, delete…)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (sa.Index("ix_audit_events_entity", "entity_type", "entity_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
+    actor_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    action: so.Mapped[str] = so.mapped_column(sa.String(60), index=True)
+    entity_type: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    entity_id: so.Mapped[int | None]
+    details: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    ip: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+
+
+def record(
+    action: str,
+    *,
+    actor: Any = None,
+    entity: Any = None,
+    entity_type: str | None = None,
+    entity_id: int | None = None,
+    ip: str | None = None,
+    **details: Any,
+) -> AuditEvent:
+    """Add an audit row to the session (the caller commits). Never raises on odd details."""
+    if entity is not None:
+        entity_type = entity_type or entity.__tablename__
+        entity_id = entity_id or entity.id
+    event = AuditEvent(
+        action=action,
+        actor_id=getattr(actor, "id", None),
+        entity_type=entity_type,
+        entity_id=entity_id,
+        details={
+            k: (v if isinstance(v, int | float | bool | None) else str(v))
+            for k, v in details.items()
+        },
+        ip=ip,
+    )
+    db.session.add(event)
+    return event

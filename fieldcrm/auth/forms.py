@@ -1,0 +1,94 @@
+"""Sign-in, password and user-admin forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from fieldcrm.auth.models import ROLE_VALUES
+from fieldcrm.auth.services import UserInput
+from fieldcrm.forms import FieldCRMForm
+
+
+class LoginForm(FieldCRMForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField(_l("Sign in"))
+
+
+class PasswordForm(FieldCRMForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=10, max=200)]
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("Passwords differ."))],
+    )
+    submit = SubmitField(_l("Change password"))
+
+
+class PreferencesForm(FieldCRMForm):
+    locale = SelectField(_l("Language of the app"))
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, languages: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.locale.choices = list(languages.items())
+
+
+ROLE_LABELS = {
+    "admin": _l("Admin"),
+    "director": _l("Regional field director"),
+    "organizer": _l("Field organizer"),
+    "leader": _l("Volunteer leader"),
+}
+
+
+class UserForm(FieldCRMForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    role = SelectField(_l("Role"), choices=[(r, ROLE_LABELS[r]) for r in ROLE_VALUES])
+    active = BooleanField(_l("Active"), default=True)
+    password = PasswordField(
+        _l("Password"),
+        validators=[Optional(), Length(min=10, max=200)],
+        description=_l("At least 10 characters. Leave blank to keep the current password."),
+    )
+    locale = SelectField(_l("Language of the app"))
+    languages = StringField(
+        _l("Languages they organize in"),
+        validators=[Optional(), Length(max=100)],
+        description=_l("Comma-separated, e.g. en, es"),
+    )
+    regions = SelectMultipleField(_l("Regions (directors)"), coerce=int)
+    turfs = SelectMultipleField(_l("Turfs (organizers and leaders)"), coerce=int)
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, regions, turfs, languages: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.regions.choices = [(r.id, r.name) for r in regions]
+        self.turfs.choices = [(t.id, f"{t.region.name} / {t.name}") for t in turfs]
+        self.locale.choices = list(languages.items())
+
+    def to_input(self) -> UserInput:
+        return UserInput(
+            email=self.email.data,
+            name=self.name.data,
+            role=self.role.data,
+            active=bool(self.active.data),
+            password=self.password.data or None,
+            locale=self.locale.data,
+            languages=self.languages.data or None,
+            region_ids=tuple(self.regions.data or ()),
+            turf_ids=tuple(self.turfs.data or ()),
+        )

@@ -1,0 +1,177 @@
+"""Account services: create, edit, deactivate users; authenticate; change passwords."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from fieldcrm import audit
+from fieldcrm.auth.models import ROLE_VALUES, Role, User, new_session_token
+from fieldcrm.auth.passwords import (
+    MIN_PASSWORD_LENGTH,
+    dummy_verify,
+    hash_password,
+    verify_password,
+)
+from fieldcrm.database import utcnow
+from fieldcrm.errors import PermissionDenied, ValidationFailed
+from fieldcrm.extensions import db
+from fieldcrm.turf.models import Region, Turf
+
+
+@dataclass(frozen=True)
+class UserInput:
+    """What an admin may set on a user."""
+
+    email: str
+    name: str
+    role: str
+    active: bool = True
+    password: str | None = None
+    locale: str = "en"
+    languages: str | None = None
+    region_ids: tuple[int, ...] = field(default_factory=tuple)
+    turf_ids: tuple[int, ...] = field(default_factory=tuple)
+
+
+def _require_admin(actor: User | None) -> None:
+    if actor is not None and actor.role != Role.ADMIN:
+        raise PermissionDenied("only admins manage users")
+
+
+def _check_password(password: str, field_name: str = "password") -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed([(field_name, f"Use at least {MIN_PASSWORD_LENGTH} characters.")])
+
+
+def _apply(user: User, data: UserInput) -> None:
+    email = data.email.strip().lower()
+    clash = db.session.scalar(sa.select(User.id).where(User.email == email, User.id != user.id))
+    if clash:
+        raise ValidationFailed([("email", "Another user already has this email.")])
+    if data.role not in ROLE_VALUES:
+        raise ValidationFailed([("role", "Unknown role.")])
+    scope_before = (user.role, {r.id for r in user.regions}, {t.id for t in user.turfs})
+    user.email = email
+    user.name = data.name.strip()
+    user.role = data.role
+    user.locale = data.locale
+    user.languages = data.languages
+    user.regions = list(db.session.scalars(sa.select(Region).where(Region.id.in_(data.region_ids))))
+    user.turfs = list(db.session.scalars(sa.select(Turf).where(Turf.id.in_(data.turf_ids))))
+    scope_after = (user.role, {r.id for r in user.regions}, {t.id for t in user.turfs})
+    if user.id is not None and (scope_after != scope_before or user.active != data.active):
+        # Losing a role, turf or region, or being deactivated, ends existing sessions.
+        user.session_token = new_session_token()
+    user.active = data.active
+
+
+def create_user(actor: User | None, data: UserInput) -> User:
+    """Create a user; `actor=None` means the CLI. Raises ValidationFailed, PermissionDenied.
+
+    Flushes and writes an audit row.
+    """
+    _require_admin(actor)
+    if not data.password:
+        raise ValidationFailed([("password", "Set an initial password.")])
+    _check_password(data.password)
+    user = User(password_hash=hash_password(data.password), password_changed_at=utcnow())
+    with db.session.no_autoflush:
+        _apply(user, data)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.create", actor=actor, entity=user, role=user.role, email=user.email)
+    return user
+
+
+def update_user(actor: User, user: User, data: UserInput) -> User:
+    """Edit a user (admin only). A new password, if given, replaces the old one.
+
+    Raises ValidationFailed, PermissionDenied. Flushes and audits.
+    """
+    _require_admin(actor)
+    if actor.id == user.id and (data.role != Role.ADMIN or not data.active):
+        raise ValidationFailed([("role", "You cannot demote or deactivate yourself.")])
+    with db.session.no_autoflush:
+        _apply(user, data)
+    if data.password:
+        _check_password(data.password)
+        user.password_hash = hash_password(data.password)
+        user.password_changed_at = utcnow()
+        user.session_token = new_session_token()
+    db.session.flush()
+    audit.record("user.update", actor=actor, entity=user, role=user.role, active=user.active)
+    return user
+
+
+def set_user_active(actor: User, user: User, active: bool) -> User:
+    """Activate or deactivate a user; deactivation ends their sessions at once."""
+    _require_admin(actor)
+    if actor.id == user.id:
+        raise ValidationFailed([(None, "You cannot deactivate yourself.")])
+    user.active = active
+    user.session_token = new_session_token()
+    db.session.flush()
+    audit.record("user.activate" if active else "user.deactivate", actor=actor, entity=user)
+    return user
+
+
+def authenticate(email: str, password: str, ip: str | None = None) -> User | None:
+    """The active user with this email and password, or None.
+
+    Unknown emails cost the same hashing time as wrong passwords. Audits the attempt.
+    """
+    email = (email or "").strip().lower()
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    if user is None:
+        dummy_verify(password)
+        audit.record("auth.login_failed", ip=ip, email=email[:254], reason="unknown")
+        return None
+    if not verify_password(user.password_hash, password) or not user.active:
+        audit.record("auth.login_failed", actor=user, ip=ip, reason="password_or_inactive")
+        return None
+    return user
+
+
+def record_login(user: User, ip: str | None = None) -> None:
+    """Note a successful sign-in."""
+    user.last_login_at = utcnow()
+    audit.record("auth.login", actor=user, ip=ip)
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change one's own password; ends every other session. Raises ValidationFailed."""
+    if not verify_password(user.password_hash, current):
+        raise ValidationFailed([("current_password", "That is not your current password.")])
+    _check_password(new, "new_password")
+    user.password_hash = hash_password(new)
+    user.password_changed_at = utcnow()
+    user.session_token = new_session_token()
+    db.session.flush()
+    audit.record("auth.password_change", actor=user, entity=user)
+
+
+def set_locale(user: User, locale: str, allowed: dict[str, str]) -> None:
+    """Set the user's UI language. Raises ValidationFailed for an unknown one."""
+    if locale not in allowed:
+        raise ValidationFailed([("locale", "Unknown language.")])
+    user.locale = locale
+    db.session.flush()
+
+
+def end_all_sessions(user: User) -> None:
+    """Sign the user out everywhere (their next request needs a fresh sign-in)."""
+    user.session_token = new_session_token()
+    db.session.flush()
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login loader: '<id>:<session token>' must match an active user."""
+    ident, _, token = (user_id or "").partition(":")
+    if not ident.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or not user.active or user.session_token != token:
+        return None
+    return user

@@ -1,0 +1,211 @@
+"""Sign-in, sign-out, own account, and the admin's user pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from fieldcrm.audit import AuditEvent
+from fieldcrm.auth import services
+from fieldcrm.auth.decorators import roles_required
+from fieldcrm.auth.forms import LoginForm, PasswordForm, PreferencesForm, UserForm
+from fieldcrm.auth.models import User
+from fieldcrm.errors import ValidationFailed
+from fieldcrm.extensions import db, limiter
+from fieldcrm.forms import EmptyForm
+from fieldcrm.turf.models import Region, Turf
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None (no open redirects)."""
+    if not target:
+        return None
+    target = target.replace("\\", "/")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _login_key() -> str:
+    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=_login_key
+)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboards.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data, ip=request.remote_addr)
+        if user is None:
+            db.session.commit()  # keep the audit row of the failed attempt
+            form.form_errors.append(_("Wrong email or password."))
+            return render_template("auth/login.html", form=form), 200
+        services.record_login(user, ip=request.remote_addr)
+        db.session.commit()
+        login_user(user)
+        return redirect(safe_next(request.args.get("next")) or url_for("dashboards.home"))
+    return render_template("auth/login.html", form=form, demo=current_app.config.get("DEMO_LOGINS"))
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        services.end_all_sessions(current_user)
+        db.session.commit()
+        logout_user()
+        flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    languages = current_app.config["LANGUAGES"]
+    prefs = PreferencesForm(prefix="prefs", languages=languages, locale=current_user.locale)
+    pw = PasswordForm(prefix="pw")
+    if request.method == "POST" and "prefs-submit" in request.form and prefs.validate():
+        try:
+            services.set_locale(current_user, prefs.locale.data, languages)
+        except ValidationFailed as exc:
+            prefs.populate_errors(exc.errors)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("auth.account"))
+    if request.method == "POST" and "pw-submit" in request.form and pw.validate():
+        try:
+            services.change_password(current_user, pw.current_password.data, pw.new_password.data)
+        except ValidationFailed as exc:
+            pw.populate_errors(exc.errors)
+        else:
+            db.session.commit()
+            login_user(
+                current_user._get_current_object()
+            )  # the token rotated: keep this session, end the others
+            flash(_("Password changed. Your other sessions are signed out."), "success")
+            return redirect(url_for("auth.account"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/account.html", prefs=prefs, pw=pw), status
+
+
+# -- admin: users ---------------------------------------------------------------------
+
+
+def _user_form(user: User | None = None) -> UserForm:
+    regions = db.session.scalars(sa.select(Region).order_by(Region.name)).all()
+    turfs = db.session.scalars(sa.select(Turf).join(Region).order_by(Region.name, Turf.name)).all()
+    form = UserForm(
+        obj=user, regions=regions, turfs=turfs, languages=current_app.config["LANGUAGES"]
+    )
+    if user is not None and request.method == "GET":
+        form.regions.data = [r.id for r in user.regions]
+        form.turfs.data = [t.id for t in user.turfs]
+    return form
+
+
+@admin_bp.route("/users")
+@roles_required("admin")
+def users():
+    q = (request.args.get("q") or "").strip().lower()
+    stmt = sa.select(User).order_by(User.active.desc(), User.role, User.name)
+    if q:
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(User.name).contains(q, autoescape=True),
+                User.email.contains(q, autoescape=True),
+            )
+        )
+    page = db.paginate(stmt, per_page=50, error_out=False)
+    return render_template("auth/users.html", page=page, q=q, form=EmptyForm())
+
+
+@admin_bp.route("/users/new", methods=["GET", "POST"])
+@roles_required("admin")
+def new_user():
+    form = _user_form()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(current_user, form.to_input())
+        except ValidationFailed as exc:
+            form.populate_errors(exc.errors)
+        else:
+            db.session.commit()
+            flash(_("User %(name)s created.", name=user.name), "success")
+            return redirect(url_for("admin.users"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/user_form.html", form=form, user=None), status
+
+
+@admin_bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_user(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = _user_form(user)
+    if form.validate_on_submit():
+        try:
+            services.update_user(current_user, user, form.to_input())
+        except ValidationFailed as exc:
+            form.populate_errors(exc.errors)
+        else:
+            db.session.commit()
+            flash(_("User %(name)s saved.", name=user.name), "success")
+            return redirect(url_for("admin.users"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/user_form.html", form=form, user=user), status
+
+
+@admin_bp.route("/users/<int:user_id>/active", methods=["POST"])
+@roles_required("admin")
+def set_active(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        active = request.form.get("active") == "1"
+        try:
+            services.set_user_active(current_user, user, active)
+        except ValidationFailed as exc:
+            flash(exc.errors[0][1], "error")
+        else:
+            db.session.commit()
+            flash(
+                _("%(name)s activated.", name=user.name)
+                if active
+                else _("%(name)s deactivated.", name=user.name),
+                "success",
+            )
+    return redirect(url_for("admin.users"))
+
+
+@admin_bp.route("/audit")
+@roles_required("admin")
+def audit():
+    action = (request.args.get("action") or "").strip()
+    actor = request.args.get("actor", type=int)
+    stmt = sa.select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if action:
+        stmt = stmt.where(AuditEvent.action.startswith(action, autoescape=True))
+    if actor:
+        stmt = stmt.where(AuditEvent.actor_id == actor)
+    page = db.paginate(stmt, per_page=100, error_out=False)
+    actors = {
+        u.id: u
+        for u in db.session.scalars(
+            sa.select(User).where(User.id.in_({e.actor_id for e in page.items if e.actor_id}))
+        )
+    }
+    return render_template("auth/audit.html", page=page, actors=actors, action=action, actor=actor)

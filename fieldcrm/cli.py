@@ -1,0 +1,29 @@
+"""The `fieldcrm` command: the Flask CLI with the app preloaded, plus every feature's group."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+
+def _create_app() -> Flask:
+    from fieldcrm import create_app
+
+    return create_app(os.environ.get("FIELDCRM_CONFIG", "config.DevelopmentConfig"))
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, load_dotenv=False)
+def main() -> None:
+    """FieldCRM operator commands (db upgrade, seed, run, imports, contacts, users…)."""
+
+
+def register(app: Flask) -> None:
+    """Add each feature's command group to the app's CLI."""
+    from fieldcrm.auth.cli import group as users_group
+    from fieldcrm.seed import seed_command
+
+    app.cli.add_command(users_group)
+    app.cli.add_command(seed_command)

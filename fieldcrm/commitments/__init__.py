@@ -1,0 +1,1 @@
+"""Commitments people make, their owners, due dates, outcomes and history."""

@@ -1,0 +1,242 @@
+"""Contacts with the canonical voter-file fields, phones, emails, tags and organizations.
+
+Voter-file fields (VOTERFILE_FIELDS) are the only ones an import may overwrite; what
+organizers enter (support level, ladder stage, tags, notes, manual phones) is never touched
+by an import.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from fieldcrm.database import TimestampMixin, UTCDateTime, utcnow
+from fieldcrm.extensions import db
+
+if TYPE_CHECKING:
+    from fieldcrm.auth.models import User
+    from fieldcrm.ladder.models import LadderStage
+    from fieldcrm.turf.models import Turf
+
+contact_tags = sa.Table(
+    "contact_tags",
+    db.metadata,
+    sa.Column("contact_id", sa.ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tag_id", sa.ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# The fields a voter-file import owns (it may insert and update these, nothing else).
+VOTERFILE_FIELDS = (
+    "first_name", "middle_name", "last_name", "name_suffix", "display_name",
+    "birth_date", "birth_year", "sex", "race", "ethnicity", "party",
+    "res_line1", "res_house_number", "res_street_name", "res_unit", "res_city", "res_state",
+    "res_zip5", "res_zip4", "mail_line1", "mail_city", "mail_state", "mail_zip",
+    "county", "precinct_code", "precinct_name", "cd", "sd", "hd",
+    "registration_date", "voter_status", "household_key",
+)  # fmt: skip
+
+
+class Contact(TimestampMixin, db.Model):
+    """A person the program may reach: a registered voter or someone met in the field."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        sa.UniqueConstraint("source", "voter_id"),
+        sa.CheckConstraint("support_level BETWEEN 1 AND 5", name="support_level_range"),
+        sa.Index("ix_contacts_name", "last_name", "first_name"),
+        sa.Index("ix_contacts_lat_lon", "latitude", "longitude"),
+        sa.Index("ix_contacts_turf_household", "turf_id", "household_key"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    # Identity: (source, voter_id) is the upsert key; manual contacts have no voter id.
+    source: so.Mapped[str] = so.mapped_column(sa.String(50), default="manual")
+    voter_id: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+
+    first_name: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    middle_name: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    last_name: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    name_suffix: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    display_name: so.Mapped[str] = so.mapped_column(sa.String(320), default="")
+    birth_date: so.Mapped[date | None]
+    birth_year: so.Mapped[int | None] = so.mapped_column(sa.SmallInteger)
+    sex: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    race: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    ethnicity: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    party: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+
+    res_line1: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    res_house_number: so.Mapped[int | None]
+    res_street_name: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    res_unit: so.Mapped[str | None] = so.mapped_column(sa.String(60))
+    res_city: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    res_state: so.Mapped[str | None] = so.mapped_column(sa.String(2))
+    res_zip5: so.Mapped[str | None] = so.mapped_column(sa.String(5), index=True)
+    res_zip4: so.Mapped[str | None] = so.mapped_column(sa.String(4))
+    mail_line1: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    mail_city: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    mail_state: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    mail_zip: so.Mapped[str | None] = so.mapped_column(sa.String(12))
+    county: so.Mapped[str | None] = so.mapped_column(sa.String(60))
+    precinct_code: so.Mapped[str | None] = so.mapped_column(sa.String(40), index=True)
+    precinct_name: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    cd: so.Mapped[str | None] = so.mapped_column(sa.String(10))
+    sd: so.Mapped[str | None] = so.mapped_column(sa.String(10))
+    hd: so.Mapped[str | None] = so.mapped_column(sa.String(10))
+    registration_date: so.Mapped[date | None]
+    voter_status: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+
+    latitude: so.Mapped[float | None]
+    longitude: so.Mapped[float | None]
+    geo_source: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    geo_precision: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+
+    household_key: so.Mapped[str | None] = so.mapped_column(sa.String(300), index=True)
+
+    # What organizers own.
+    preferred_languages: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    support_level: so.Mapped[int | None] = so.mapped_column(sa.SmallInteger)
+    ladder_stage_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("ladder_stages.id", ondelete="SET NULL"), index=True
+    )
+    ladder_stage_since: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    owner_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    turf_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("turfs.id", ondelete="SET NULL"), index=True
+    )
+    do_not_contact: so.Mapped[bool] = so.mapped_column(default=False)
+    notes: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    last_attempt_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    last_contacted_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+
+    # Import bookkeeping.
+    first_seen_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    last_seen_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    last_import_batch_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("import_batches.id", ondelete="SET NULL", use_alter=True)
+    )
+    not_in_latest_file: so.Mapped[bool] = so.mapped_column(default=False)
+    vf_hash: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+
+    # Optimistic locking: a stale edit form cannot silently overwrite a newer save.
+    version: so.Mapped[int] = so.mapped_column(default=1)
+    __mapper_args__ = {"version_id_col": version}
+
+    turf: so.Mapped[Turf | None] = so.relationship()
+    owner: so.Mapped[User | None] = so.relationship(foreign_keys=[owner_id])
+    ladder_stage: so.Mapped[LadderStage | None] = so.relationship()
+    phones: so.Mapped[list[ContactPhone]] = so.relationship(
+        back_populates="contact", cascade="all, delete-orphan", order_by="ContactPhone.id"
+    )
+    emails: so.Mapped[list[ContactEmail]] = so.relationship(
+        back_populates="contact", cascade="all, delete-orphan", order_by="ContactEmail.id"
+    )
+    tags: so.Mapped[list[Tag]] = so.relationship(secondary=contact_tags, order_by="Tag.name")
+
+    @property
+    def best_phone(self) -> ContactPhone | None:
+        """The phone to dial: a dialable manual phone first, then cell, then any dialable."""
+        usable = [p for p in self.phones if p.valid and p.e164 and not p.do_not_call]
+        usable.sort(key=lambda p: (p.source != "manual", p.kind != "cell", p.id or 0))
+        return usable[0] if usable else None
+
+    @property
+    def address(self) -> str:
+        parts = [self.res_line1 or "", self.res_city or "", self.res_state or ""]
+        text = ", ".join(p for p in parts if p)
+        return f"{text} {self.res_zip5 or ''}".strip()
+
+    def __repr__(self) -> str:
+        return f"<Contact {self.id} {self.display_name!r}>"
+
+
+class ContactPhone(db.Model):
+    """A phone number: E.164 when dialable, always the raw value as received."""
+
+    __tablename__ = "contact_phones"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    contact_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    e164: so.Mapped[str | None] = so.mapped_column(sa.String(20), index=True)
+    raw: so.Mapped[str] = so.mapped_column(sa.String(40))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(20), default="phone")  # cell/home/work…
+    source: so.Mapped[str] = so.mapped_column(sa.String(20), default="manual")  # voterfile|manual
+    valid: so.Mapped[bool] = so.mapped_column(default=False)  # dialable
+    do_not_call: so.Mapped[bool] = so.mapped_column(default=False)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    contact: so.Mapped[Contact] = so.relationship(back_populates="phones")
+
+    @property
+    def display(self) -> str:
+        return self.e164 or self.raw
+
+
+class ContactEmail(db.Model):
+    """An email address for a contact."""
+
+    __tablename__ = "contact_emails"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    contact_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    email: so.Mapped[str] = so.mapped_column(sa.String(254))
+    source: so.Mapped[str] = so.mapped_column(sa.String(20), default="manual")
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    contact: so.Mapped[Contact] = so.relationship(back_populates="emails")
+
+
+class Tag(db.Model):
+    """A free label organizers put on contacts."""
+
+    __tablename__ = "tags"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(60), unique=True)
+
+
+class Organization(TimestampMixin, db.Model):
+    """A constituency group: union local, congregation, campus group, tenants' association…"""
+
+    __tablename__ = "organizations"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(40), default="other")
+    description: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    region_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("regions.id", ondelete="SET NULL"), index=True
+    )
+
+    affiliations: so.Mapped[list[Affiliation]] = so.relationship(
+        back_populates="organization", cascade="all, delete-orphan"
+    )
+
+
+class Affiliation(db.Model):
+    """A contact's link to an organization, with their role in it."""
+
+    __tablename__ = "affiliations"
+    __table_args__ = (sa.UniqueConstraint("contact_id", "organization_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    contact_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    organization_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    role: so.Mapped[str] = so.mapped_column(sa.String(40), default="member")
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    contact: so.Mapped[Contact] = so.relationship()
+    organization: so.Mapped[Organization] = so.relationship(back_populates="affiliations")

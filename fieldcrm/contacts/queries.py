@@ -1,0 +1,135 @@
+"""Read queries for contacts: scoped search, households, filters."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from fieldcrm.auth.models import User
+from fieldcrm.contacts.models import Affiliation, Contact, ContactPhone, Tag, contact_tags
+from fieldcrm.scoping import contact_scope, visible_contacts
+
+SORTS = {
+    "name": (Contact.last_name, Contact.first_name, Contact.id),
+    "address": (Contact.res_street_name, Contact.res_house_number, Contact.id),
+    "recent": (Contact.last_contacted_at.desc().nulls_last(), Contact.id),
+    "support": (Contact.support_level.nulls_last(), Contact.last_name, Contact.id),
+}
+
+
+@dataclass(frozen=True)
+class ContactFilters:
+    """What the contacts list can be narrowed by (all optional)."""
+
+    q: str = ""
+    turf_id: int | None = None
+    support_level: int | None = None
+    ladder_stage_id: int | None = None
+    tag: str | None = None
+    organization_id: int | None = None
+    language: str | None = None
+    not_contacted: bool = False
+    sort: str = "name"
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_clause(q: str) -> sa.ColumnElement[bool] | None:
+    """A WHERE clause matching every word of `q` against name, address, voter id or phone."""
+    words = [w for w in re.split(r"\s+", (q or "").strip()) if w][:6]
+    if not words:
+        return None
+    clauses = []
+    for word in words:
+        digits = re.sub(r"\D", "", word)
+        like = _like(word.lower())
+        options: list[sa.ColumnElement[bool]] = [
+            sa.func.lower(Contact.first_name).like(like, escape="\\"),
+            sa.func.lower(Contact.last_name).like(like, escape="\\"),
+            sa.func.lower(Contact.res_line1).like(like, escape="\\"),
+            sa.func.lower(Contact.res_city).like(like, escape="\\"),
+            Contact.voter_id == word,
+            Contact.res_zip5 == word,
+        ]
+        if len(digits) >= 4:
+            options.append(
+                Contact.id.in_(
+                    sa.select(ContactPhone.contact_id).where(
+                        ContactPhone.e164.like(_like(digits), escape="\\")
+                    )
+                )
+            )
+        clauses.append(sa.or_(*options))
+    return sa.and_(*clauses)
+
+
+def contacts_list(actor: User, filters: ContactFilters) -> sa.Select[tuple[Contact]]:
+    """Scoped, filtered, sorted SELECT for the contacts list."""
+    stmt = visible_contacts(actor).options(
+        so.selectinload(Contact.phones),
+        so.joinedload(Contact.turf),
+        so.joinedload(Contact.ladder_stage),
+    )
+    clause = search_clause(filters.q)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    if filters.turf_id:
+        stmt = stmt.where(Contact.turf_id == filters.turf_id)
+    if filters.support_level:
+        stmt = stmt.where(Contact.support_level == filters.support_level)
+    if filters.ladder_stage_id:
+        stmt = stmt.where(Contact.ladder_stage_id == filters.ladder_stage_id)
+    if filters.tag:
+        stmt = stmt.where(
+            Contact.id.in_(
+                sa.select(contact_tags.c.contact_id)
+                .join(Tag, Tag.id == contact_tags.c.tag_id)
+                .where(Tag.name == filters.tag)
+            )
+        )
+    if filters.organization_id:
+        stmt = stmt.where(
+            Contact.id.in_(
+                sa.select(Affiliation.contact_id).where(
+                    Affiliation.organization_id == filters.organization_id
+                )
+            )
+        )
+    if filters.language:
+        stmt = stmt.where(
+            sa.func.lower(Contact.preferred_languages).like(_like(filters.language.lower()))
+        )
+    if filters.not_contacted:
+        stmt = stmt.where(Contact.last_contacted_at.is_(None))
+    return stmt.order_by(*SORTS.get(filters.sort, SORTS["name"]))
+
+
+def household_members(actor: User, contact: Contact) -> list[Contact]:
+    """Other people at the same door that the actor may see."""
+    if not contact.household_key:
+        return []
+    from fieldcrm.extensions import db
+
+    stmt = (
+        sa.select(Contact)
+        .where(
+            Contact.household_key == contact.household_key,
+            Contact.id != contact.id,
+            contact_scope(actor),
+        )
+        .order_by(Contact.last_name, Contact.first_name)
+        .limit(30)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def tag_names() -> sa.Select[Any]:
+    """All tag names, for filter choices."""
+    return sa.select(Tag.name).order_by(Tag.name)

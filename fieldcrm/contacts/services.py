@@ -1,0 +1,160 @@
+"""Contact services: create by hand, edit organizer-owned fields, phones, tags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from fieldcrm import audit
+from fieldcrm.auth.models import User
+from fieldcrm.contacts.models import Contact, ContactEmail, ContactPhone, Tag
+from fieldcrm.errors import ValidationFailed
+from fieldcrm.extensions import db
+from fieldcrm.lib.phones import parse_phone
+from fieldcrm.scoping import get_turf
+
+
+class StaleEdit(Exception):
+    """The contact changed since the form was loaded; nothing was saved."""
+
+    def __init__(self, contact: Contact):
+        self.contact = contact
+        super().__init__("contact changed by someone else")
+
+
+def display_name(
+    first: str | None, middle: str | None, last: str | None, suffix: str | None
+) -> str:
+    """'First Middle Last Suffix' with blanks skipped."""
+    return " ".join(p for p in (first, middle, last, suffix) if p).strip()
+
+
+@dataclass(frozen=True)
+class ContactInput:
+    """A contact entered by hand."""
+
+    first_name: str
+    last_name: str
+    middle_name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    res_line1: str | None = None
+    res_city: str | None = None
+    res_state: str | None = None
+    res_zip5: str | None = None
+    preferred_languages: str | None = None
+    turf_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ContactEdit:
+    """Fields organizers own on a contact (never touched by imports)."""
+
+    version: int
+    support_level: int | None
+    preferred_languages: str | None
+    do_not_contact: bool
+    notes: str | None
+    tags: tuple[str, ...] = ()
+
+
+def add_phone(
+    contact: Contact, raw: str, kind: str = "cell", source: str = "manual"
+) -> ContactPhone:
+    """Attach a phone, normalised to E.164 when dialable. Raises ValidationFailed when empty."""
+    raw = (raw or "").strip()
+    if not raw:
+        raise ValidationFailed([("phone", "Enter a phone number.")])
+    parsed = parse_phone(raw)
+    phone = ContactPhone(
+        raw=raw[:40], e164=parsed.e164, valid=parsed.dialable, kind=kind, source=source
+    )
+    contact.phones.append(phone)
+    return phone
+
+
+def create_contact(actor: User, data: ContactInput) -> Contact:
+    """Create a contact by hand in a turf the actor works in.
+
+    Raises ValidationFailed (no name, turf outside scope). Flushes and audits.
+    """
+    if not (data.first_name or data.last_name):
+        raise ValidationFailed([("first_name", "Enter a name.")])
+    turf = None
+    if data.turf_id:
+        try:
+            turf = get_turf(actor, data.turf_id)
+        except Exception as exc:
+            raise ValidationFailed([("turf_id", "Pick one of your turfs.")]) from exc
+    contact = Contact(
+        source="manual",
+        first_name=data.first_name or None,
+        middle_name=data.middle_name or None,
+        last_name=data.last_name or None,
+        display_name=display_name(data.first_name, data.middle_name, data.last_name, None),
+        res_line1=data.res_line1,
+        res_city=data.res_city,
+        res_state=data.res_state,
+        res_zip5=data.res_zip5,
+        preferred_languages=data.preferred_languages,
+        turf=turf,
+        owner_id=actor.id,
+    )
+    db.session.add(contact)
+    if data.phone:
+        add_phone(contact, data.phone)
+    if data.email:
+        contact.emails.append(ContactEmail(email=data.email.strip().lower(), source="manual"))
+    db.session.flush()
+    audit.record("contact.create", actor=actor, entity=contact)
+    return contact
+
+
+def _tags(names: tuple[str, ...]) -> list[Tag]:
+    clean = sorted({n.strip()[:60] for n in names if n and n.strip()})
+    if not clean:
+        return []
+    existing = {t.name: t for t in db.session.scalars(sa.select(Tag).where(Tag.name.in_(clean)))}
+    out = []
+    for name in clean:
+        tag = existing.get(name)
+        if tag is None:
+            tag = Tag(name=name)
+            db.session.add(tag)
+        out.append(tag)
+    return out
+
+
+def update_contact(actor: User, contact: Contact, data: ContactEdit) -> Contact:
+    """Save organizer-owned fields, refusing a stale form.
+
+    Raises StaleEdit when `data.version` is not the contact's current version, and
+    ValidationFailed for a support level outside 1-5. Flushes and audits.
+    """
+    if data.version != contact.version:
+        raise StaleEdit(contact)
+    if data.support_level is not None and not 1 <= data.support_level <= 5:
+        raise ValidationFailed([("support_level", "Support level is 1 to 5.")])
+    before = {
+        "support_level": contact.support_level,
+        "do_not_contact": contact.do_not_contact,
+    }
+    contact.support_level = data.support_level
+    contact.preferred_languages = data.preferred_languages
+    contact.do_not_contact = data.do_not_contact
+    contact.notes = data.notes
+    contact.tags = _tags(data.tags)
+    try:
+        db.session.flush()
+    except so.exc.StaleDataError as exc:  # a concurrent save won the race
+        db.session.rollback()
+        raise StaleEdit(contact) from exc
+    audit.record(
+        "contact.update",
+        actor=actor,
+        entity=contact,
+        **{f"before_{k}": v for k, v in before.items()},
+    )
+    return contact

@@ -1,0 +1,133 @@
+"""Contact pages: scoped list with search and filters, detail, create, edit, phones."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from fieldcrm.contacts import queries, services
+from fieldcrm.contacts.forms import ContactEditForm, ContactForm, ContactSearchForm, PhoneForm
+from fieldcrm.contacts.models import Organization
+from fieldcrm.contacts.timeline import contact_timeline, kept_rate
+from fieldcrm.errors import ValidationFailed
+from fieldcrm.extensions import db
+from fieldcrm.ladder.models import LadderStage
+from fieldcrm.scoping import get_contact, visible_turfs
+
+bp = Blueprint("contacts", __name__, url_prefix="/contacts")
+
+
+def _turf_choices():
+    turfs = db.session.scalars(visible_turfs(current_user).order_by("name")).all()
+    return [(t.id, t.name) for t in turfs]
+
+
+@bp.route("/")
+@login_required
+def index():
+    form = ContactSearchForm(request.args)
+    form.turf.choices = [("", _("All turfs")), *_turf_choices()]
+    stages = db.session.scalars(sa.select(LadderStage).order_by(LadderStage.position)).all()
+    form.stage.choices = [("", _("Any stage")), *[(s.id, s.name) for s in stages]]
+    orgs = db.session.scalars(sa.select(Organization).order_by(Organization.name)).all()
+    form.organization.choices = [("", _("Any organization")), *[(o.id, o.name) for o in orgs]]
+    form.validate()
+    filters = queries.ContactFilters(
+        q=form.q.data or "",
+        turf_id=form.turf.data,
+        support_level=form.support.data,
+        ladder_stage_id=form.stage.data,
+        organization_id=form.organization.data,
+        language=form.language.data or None,
+        not_contacted=bool(form.not_contacted.data),
+        sort=form.sort.data or "name",
+    )
+    page = db.paginate(
+        queries.contacts_list(current_user, filters),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+        max_per_page=200,
+    )
+    return render_template("contacts/index.html", form=form, page=page)
+
+
+@bp.route("/<int:contact_id>")
+@login_required
+def detail(contact_id: int):
+    contact = get_contact(current_user, contact_id)
+    kept, flaked, rate = kept_rate(contact.id)
+    return render_template(
+        "contacts/detail.html",
+        contact=contact,
+        household=queries.household_members(current_user, contact),
+        timeline=contact_timeline(contact),
+        kept=kept,
+        flaked=flaked,
+        rate=rate,
+        phone_form=PhoneForm(),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = ContactForm()
+    form.turf_id.choices = [("", _("No turf")), *_turf_choices()]
+    if form.validate_on_submit():
+        try:
+            contact = services.create_contact(current_user, form.to_input())
+        except ValidationFailed as exc:
+            form.populate_errors(exc.errors)
+        else:
+            db.session.commit()
+            flash(_("Contact added."), "success")
+            return redirect(url_for("contacts.detail", contact_id=contact.id))
+    return render_template("contacts/new.html", form=form), (422 if form.is_submitted() else 200)
+
+
+@bp.route("/<int:contact_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(contact_id: int):
+    contact = get_contact(current_user, contact_id)
+    form = ContactEditForm(obj=contact)
+    if request.method == "GET":
+        form.version.data = contact.version
+        form.tags.data = ", ".join(t.name for t in contact.tags)
+    if form.validate_on_submit():
+        try:
+            services.update_contact(current_user, contact, form.to_input())
+        except services.StaleEdit:
+            db.session.rollback()
+            fresh = get_contact(current_user, contact_id)
+            return render_template("contacts/stale.html", contact=fresh, form=form), 409
+        except ValidationFailed as exc:
+            form.populate_errors(exc.errors)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("contacts.detail", contact_id=contact.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("contacts/edit.html", form=form, contact=contact), status
+
+
+@bp.route("/<int:contact_id>/phones", methods=["POST"])
+@login_required
+def add_phone(contact_id: int):
+    contact = get_contact(current_user, contact_id)
+    form = PhoneForm()
+    if form.validate_on_submit():
+        try:
+            phone = services.add_phone(contact, form.phone.data, kind=form.kind.data)
+        except ValidationFailed as exc:
+            flash(exc.errors[0][1], "error")
+        else:
+            db.session.commit()
+            if phone.valid:
+                flash(_("Phone added."), "success")
+            else:
+                flash(_("Phone kept, but it is not dialable as entered."), "warning")
+    else:
+        flash(_("Enter a phone number."), "error")
+    return redirect(url_for("contacts.detail", contact_id=contact.id))

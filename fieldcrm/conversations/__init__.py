@@ -1,0 +1,1 @@
+"""Attempts and one-on-one conversations, and the configurable choice lists they use."""

@@ -1,0 +1,1 @@
+"""Home pages and read-only reports (coverage, team, ladder boards)."""

@@ -1,0 +1,1 @@
+"""Voter-file imports: reading, layouts, upsert, accounting and resumable batches."""

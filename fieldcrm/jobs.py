@@ -1,0 +1,93 @@
+"""Background jobs: one seam, `enqueue`, inline without Redis and on RQ with it.
+
+Job functions live in `<feature>/jobs.py`, take primitive ids, re-load what they need,
+commit per chunk and record progress on a row the UI can show (an ImportBatch or a JobRun).
+
+* No `REDIS_URL`: `enqueue` runs the function inline, in the current app context. The
+  caller must have committed whatever the job reads.
+* `REDIS_URL` set: the function is queued on RQ; `fieldcrm jobs worker` runs it inside an
+  app built by the factory (nothing builds an app at import time).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app
+
+from fieldcrm.database import UTCDateTime, utcnow
+from fieldcrm.extensions import db
+
+
+class JobRun(db.Model):
+    """Progress and outcome of a background job that has no richer row of its own."""
+
+    __tablename__ = "job_runs"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(60), index=True)
+    status: so.Mapped[str] = so.mapped_column(sa.String(20), default="queued")
+    progress_done: so.Mapped[int] = so.mapped_column(default=0)
+    progress_total: so.Mapped[int | None]
+    message: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    result: so.Mapped[dict | None] = so.mapped_column(sa.JSON)
+    params: so.Mapped[dict | None] = so.mapped_column(sa.JSON)
+    created_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    started_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    finished_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+
+    @property
+    def percent(self) -> int:
+        if not self.progress_total:
+            return 100 if self.status == "completed" else 0
+        return min(100, int(100 * self.progress_done / self.progress_total))
+
+
+def _dotted(func: Callable[..., Any]) -> str:
+    return f"{func.__module__}:{func.__qualname__}"
+
+
+def resolve(dotted: str) -> Callable[..., Any]:
+    """Turn 'package.module:function' back into the function."""
+    module, _, name = dotted.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def run_in_app(dotted: str, *args: Any) -> Any:
+    """RQ entry point: run a job function inside the worker's app context."""
+    return resolve(dotted)(*args)
+
+
+def redis_connection():  # pragma: no cover - trivial
+    """A Redis client for REDIS_URL (imported lazily: the embedded path needs no Redis)."""
+    from redis import Redis
+
+    return Redis.from_url(current_app.config["REDIS_URL"])
+
+
+def queue():
+    """The RQ queue jobs go on."""
+    from rq import Queue
+
+    return Queue(current_app.config["RQ_QUEUE"], connection=redis_connection())
+
+
+def enqueue(func: Callable[..., Any], *args: Any, timeout: int = 6 * 3600) -> str | None:
+    """Run `func(*args)` in the background; returns the RQ job id, or None when run inline.
+
+    Arguments must be primitives (ids, strings). Inline execution happens in the caller's
+    app context and session; the job commits its own work.
+    """
+    if not current_app.config.get("REDIS_URL"):
+        func(*args)
+        return None
+    job = queue().enqueue(run_in_app, _dotted(func), *args, job_timeout=timeout)
+    return job.id

@@ -1,0 +1,1 @@
+"""The leader-development ladder: configurable stages and each person's moves."""

@@ -1,0 +1,1 @@
+"""Pure helpers with no Flask or database: phones, addresses, geography, CSV safety."""

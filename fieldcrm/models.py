@@ -1,0 +1,10 @@
+"""Imports every feature's models once, so Alembic autogenerate and create_all see them all."""
+
+from fieldcrm import audit, jobs  # noqa: F401
+from fieldcrm.auth import models as auth_models  # noqa: F401
+from fieldcrm.commitments import models as commitments_models  # noqa: F401
+from fieldcrm.contacts import models as contacts_models  # noqa: F401
+from fieldcrm.conversations import models as conversations_models  # noqa: F401
+from fieldcrm.imports import models as imports_models  # noqa: F401
+from fieldcrm.ladder import models as ladder_models  # noqa: F401
+from fieldcrm.turf import models as turf_models  # noqa: F401

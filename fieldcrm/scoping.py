@@ -1,0 +1,153 @@
+"""Who may see what: the one place that scopes contacts (and their records) to an actor.
+
+* admin: everything;
+* director: contacts in the turfs of their regions;
+* organizer: contacts in their turfs;
+* leader: the people on their list (assigned by an organizer) and those whose
+  commitments they own;
+* an inactive or unknown actor: nothing.
+
+Every list, detail, search, export, report and job that acts for a user goes through
+these functions, so a record outside the actor's scope is simply not found (404).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from fieldcrm.auth.models import LeaderAssignment, Role, User, user_regions, user_turfs
+from fieldcrm.commitments.models import Commitment
+from fieldcrm.contacts.models import Contact
+from fieldcrm.conversations.models import Conversation
+from fieldcrm.errors import NotFound
+from fieldcrm.extensions import db
+from fieldcrm.turf.models import Region, Turf
+
+
+def turf_ids_subquery(actor: User) -> sa.Select[Any]:
+    """SELECT of the turf ids the actor works in (directors: every turf of their regions)."""
+    if actor.role == Role.DIRECTOR:
+        return sa.select(Turf.id).where(
+            Turf.region_id.in_(
+                sa.select(user_regions.c.region_id).where(user_regions.c.user_id == actor.id)
+            )
+        )
+    return sa.select(user_turfs.c.turf_id).where(user_turfs.c.user_id == actor.id)
+
+
+def contact_scope(actor: User | None) -> sa.ColumnElement[bool]:
+    """A WHERE clause on Contact limiting rows to what `actor` may see."""
+    if actor is None or not actor.active:
+        return sa.false()
+    if actor.role == Role.ADMIN:
+        return sa.true()
+    if actor.role in (Role.DIRECTOR, Role.ORGANIZER):
+        return Contact.turf_id.in_(turf_ids_subquery(actor))
+    if actor.role == Role.LEADER:
+        return sa.or_(
+            Contact.id.in_(
+                sa.select(LeaderAssignment.contact_id).where(LeaderAssignment.leader_id == actor.id)
+            ),
+            Contact.id.in_(sa.select(Commitment.contact_id).where(Commitment.owner_id == actor.id)),
+        )
+    return sa.false()
+
+
+def visible_contacts(actor: User | None) -> sa.Select[tuple[Contact]]:
+    """SELECT Contact rows the actor may see."""
+    return sa.select(Contact).where(contact_scope(actor))
+
+
+def get_contact(actor: User | None, contact_id: int) -> Contact:
+    """The contact if the actor may see it. Raises NotFound otherwise (exists or not)."""
+    contact = db.session.scalar(visible_contacts(actor).where(Contact.id == contact_id))
+    if contact is None:
+        raise NotFound("contact")
+    return contact
+
+
+def can_see_contact(actor: User | None, contact_id: int) -> bool:
+    """True when `contact_id` is inside the actor's scope."""
+    stmt = sa.select(Contact.id).where(Contact.id == contact_id, contact_scope(actor))
+    return db.session.scalar(stmt) is not None
+
+
+def visible_conversations(actor: User | None) -> sa.Select[tuple[Conversation]]:
+    """SELECT conversations whose contact the actor may see."""
+    return (
+        sa.select(Conversation)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(contact_scope(actor))
+    )
+
+
+def visible_commitments(actor: User | None) -> sa.Select[tuple[Commitment]]:
+    """SELECT commitments whose contact the actor may see."""
+    return (
+        sa.select(Commitment)
+        .join(Contact, Contact.id == Commitment.contact_id)
+        .where(contact_scope(actor))
+    )
+
+
+def visible_turfs(actor: User | None) -> sa.Select[tuple[Turf]]:
+    """SELECT turfs the actor works in (admins: all)."""
+    if actor is None or not actor.active:
+        return sa.select(Turf).where(sa.false())
+    if actor.role == Role.ADMIN:
+        return sa.select(Turf)
+    return sa.select(Turf).where(Turf.id.in_(turf_ids_subquery(actor)))
+
+
+def visible_regions(actor: User | None) -> sa.Select[tuple[Region]]:
+    """SELECT regions the actor covers (organizers and leaders: those of their turfs)."""
+    if actor is None or not actor.active:
+        return sa.select(Region).where(sa.false())
+    if actor.role == Role.ADMIN:
+        return sa.select(Region)
+    if actor.role == Role.DIRECTOR:
+        return sa.select(Region).where(
+            Region.id.in_(
+                sa.select(user_regions.c.region_id).where(user_regions.c.user_id == actor.id)
+            )
+        )
+    return sa.select(Region).where(
+        Region.id.in_(sa.select(Turf.region_id).where(Turf.id.in_(turf_ids_subquery(actor))))
+    )
+
+
+def get_turf(actor: User | None, turf_id: int) -> Turf:
+    """The turf if the actor works in it. Raises NotFound otherwise."""
+    turf = db.session.scalar(visible_turfs(actor).where(Turf.id == turf_id))
+    if turf is None:
+        raise NotFound("turf")
+    return turf
+
+
+def visible_users(actor: User | None) -> sa.Select[tuple[User]]:
+    """SELECT users the actor may pick as owners or see on team pages.
+
+    Admins: all; directors: users assigned to their regions or to turfs in them;
+    organizers: themselves, leaders and organizers sharing a turf; leaders: themselves.
+    """
+    if actor is None or not actor.active:
+        return sa.select(User).where(sa.false())
+    if actor.role == Role.ADMIN:
+        return sa.select(User)
+    turf_ids = turf_ids_subquery(actor)
+    in_turfs = sa.select(user_turfs.c.user_id).where(user_turfs.c.turf_id.in_(turf_ids))
+    if actor.role == Role.DIRECTOR:
+        in_regions = sa.select(user_regions.c.user_id).where(
+            user_regions.c.region_id.in_(
+                sa.select(user_regions.c.region_id).where(user_regions.c.user_id == actor.id)
+            )
+        )
+        return sa.select(User).where(sa.or_(User.id.in_(in_turfs), User.id.in_(in_regions)))
+    if actor.role == Role.ORGANIZER:
+        return sa.select(User).where(
+            sa.or_(User.id == actor.id, User.id.in_(in_turfs)),
+            User.role.in_((Role.ORGANIZER, Role.LEADER)),
+        )
+    return sa.select(User).where(User.id == actor.id)

@@ -1,0 +1,1 @@
+"""Regions, turfs, walk packets, geocoding and goals."""

@@ -1,0 +1,103 @@
+"""Web glue shared by every blueprint: template globals, filters, local dates, paging."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, request, url_for
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+
+def program_tz() -> ZoneInfo:
+    """The program's local time zone (config PROGRAM_TIMEZONE)."""
+    return ZoneInfo(current_app.config["PROGRAM_TIMEZONE"])
+
+
+def local_today() -> date:
+    """Today's date where the program works."""
+    return datetime.now(program_tz()).date()
+
+
+@lru_cache(maxsize=256)
+def _digest(path: str, mtime: float) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:10]
+
+
+def static_url(filename: str) -> str:
+    """url_for('static') with a content hash, so browsers never run stale assets."""
+    full = Path(current_app.static_folder or "") / filename
+    try:
+        version = _digest(str(full), full.stat().st_mtime)
+    except OSError:
+        version = "0"
+    return url_for("static", filename=filename, v=version)
+
+
+def nav_items() -> list[tuple[str, str, str]]:
+    """(endpoint, label, url) for the signed-in user's role."""
+    if not current_user.is_authenticated:
+        return []
+    items: list[tuple[str, str]] = [("dashboards.home", _("Home"))]
+    app = current_app
+    role = current_user.role
+
+    def add(endpoint: str, label: str, roles: tuple[str, ...]) -> None:
+        if role in roles and endpoint in app.view_functions:
+            items.append((endpoint, label))
+
+    add("commitments.mine", _("Follow-ups"), ("admin", "director", "organizer", "leader"))
+    add("contacts.index", _("Contacts"), ("admin", "director", "organizer", "leader"))
+    add("turf.packets", _("Walk packets"), ("admin", "director", "organizer", "leader"))
+    add("dashboards.coverage", _("Coverage"), ("admin", "director"))
+    add("dashboards.team", _("Team"), ("admin", "director", "organizer"))
+    add("ladder.board", _("Ladder"), ("admin", "director", "organizer"))
+    add("contacts.organizations", _("Organizations"), ("admin", "director", "organizer"))
+    add("turf.index", _("Turfs"), ("admin", "director"))
+    add("imports.index", _("Imports"), ("admin", "director"))
+    add("admin.users", _("Users"), ("admin",))
+    add("admin.audit", _("Audit log"), ("admin",))
+    return [(e, label, url_for(e)) for e, label in items]
+
+
+def page_args(**changes: Any) -> dict[str, Any]:
+    """The current query arguments with some replaced (for pagination and sort links)."""
+    args = request.args.to_dict()
+    args.update({k: v for k, v in changes.items() if v is not None})
+    for k in [k for k, v in changes.items() if v is None]:
+        args.pop(k, None)
+    return args
+
+
+def local_dt(value: datetime | None, fmt: str = "medium") -> str:
+    """A UTC timestamp shown in the program's time zone."""
+    if value is None:
+        return ""
+    return format_datetime(value.astimezone(program_tz()), fmt)
+
+
+def local_date(value: date | datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(program_tz()).date()
+    return format_date(value, fmt)
+
+
+def init_app(app: Flask) -> None:
+    """Register template globals and filters."""
+    app.jinja_env.globals.update(
+        static_url=static_url,
+        nav_items=nav_items,
+        page_args=page_args,
+        local_today=local_today,
+        get_locale=get_locale,
+    )
+    app.jinja_env.filters["local_dt"] = local_dt
+    app.jinja_env.filters["local_date"] = local_date

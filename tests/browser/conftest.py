@@ -1,0 +1,113 @@
+"""Browser-test fixtures: a live server on a temp SQLite file and headless Debian Chromium.
+
+Tests skip when Chromium or Playwright is missing, unless FIELDCRM_REQUIRE_BROWSER=1 (CI),
+where they fail instead: a green CI run must have driven a real browser.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from types import SimpleNamespace
+
+import pytest
+from werkzeug.serving import make_server
+
+from fieldcrm import create_app
+from fieldcrm.extensions import db
+
+CHROMIUM = os.environ.get("FIELDCRM_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 375, "height": 740}
+DESKTOP = {"width": 1280, "height": 860}
+PASSWORD = "browser test password"
+
+
+def _require_browser() -> None:
+    missing = None
+    if not (shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)):
+        missing = f"Chromium not found at {CHROMIUM}"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            missing = "the playwright package is not installed"
+    if missing:
+        if os.environ.get("FIELDCRM_REQUIRE_BROWSER") == "1":
+            pytest.fail(missing)
+        pytest.skip(missing)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[SimpleNamespace]:
+    """The app served on 127.0.0.1 (random port), with CSRF on and a small world seeded."""
+    _require_browser()
+    from tests.browser import world
+
+    path = tmp_path_factory.mktemp("live") / "live.sqlite"
+    app = create_app(
+        "config.TestConfig",
+        overrides={
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "WTF_CSRF_ENABLED": True,
+            "SERVER_NAME": None,
+            "RATELIMIT_ENABLED": False,
+        },
+    )
+    with app.app_context():
+        db.create_all()
+        data = world.build(PASSWORD)
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", app=app, **data)
+    finally:
+        server.shutdown()
+        thread.join(5)
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser(live_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(params=["phone", "desktop"])
+def page(request, browser):
+    viewport = PHONE if request.param == "phone" else DESKTOP
+    context = browser.new_context(viewport=viewport, is_mobile=request.param == "phone")
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def sign_in(live_server):
+    def _sign_in(tab, email: str) -> None:
+        tab.goto(live_server.url + "/auth/login")
+        tab.get_by_label("Email").fill(email)
+        tab.get_by_label("Password").fill(PASSWORD)
+        tab.get_by_role("button", name="Sign in").click()
+        tab.wait_for_url("**/home")
+
+    return _sign_in
