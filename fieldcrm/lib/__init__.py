@@ -1,0 +1,1 @@
+"""Pure helpers with no Flask or database dependencies."""
