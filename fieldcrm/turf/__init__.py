@@ -1,0 +1,1 @@
+"""Turf: areas, walk packets and coverage."""
