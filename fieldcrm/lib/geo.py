@@ -225,20 +225,25 @@ def validate_geojson(text: str | bytes) -> dict[str, Any]:
 
     Accepts a Polygon, MultiPolygon, Feature or FeatureCollection whose geometries are all
     polygons with closed rings, ``[longitude, latitude]`` positions in range, and no
-    self-intersections. Raises ValueError with a message fit to show the user (naming the
-    offending path, e.g. ``$.features[2].geometry``) when the text is too large, is not JSON,
-    or fails any of those checks.
+    self-intersections; a leading UTF-8 byte order mark is ignored. Raises ValueError with a
+    message fit to show the user (naming the offending path, e.g. ``$.features[2].geometry``)
+    when the text is too large, is not JSON, or fails any of those checks.
     """
     size = len(text.encode("utf-8") if isinstance(text, str) else text)
     if size > MAX_GEOJSON_BYTES:
         raise ValueError(
             f"GeoJSON is too large ({size:,} bytes; the limit is {MAX_GEOJSON_BYTES:,})"
         )
+    # Files saved by Windows tools often start with a UTF-8 byte order mark; json rejects it.
+    if isinstance(text, bytes):
+        text = text.removeprefix(b"\xef\xbb\xbf")
+    else:
+        text = text.removeprefix("\ufeff")
     if not text.strip():
         raise ValueError("GeoJSON is empty")
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise ValueError(f"not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise ValueError("GeoJSON must be an object with a 'type'")

@@ -143,7 +143,10 @@ class _RateLimitedGeocoder:
 
 
 class NominatimGeocoder(_RateLimitedGeocoder):
-    """OpenStreetMap Nominatim, limited to the public server's 1 request per second."""
+    """OpenStreetMap Nominatim, limited to the public server's 1 request per second.
+
+    Queries are restricted to the United States (``countrycodes=us``), like the voter files.
+    """
 
     name = "nominatim"
     default_min_delay_seconds = 1.0

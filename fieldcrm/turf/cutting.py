@@ -43,7 +43,12 @@ HILBERT_ORDER = 16  # a 65,536 x 65,536 grid: finer than any street spacing in a
 
 @dataclass(frozen=True, slots=True)
 class Door:
-    """One household address to knock on; several registrants at one address are one door."""
+    """One household address to knock on; several registrants at one address are one door.
+
+    ``house_number`` is the parsed number used for odd/even order (None when the voter file's
+    ``house_number_raw``, e.g. ``"12A"`` or ``"N123"``, could not be parsed); ``lat``/``lon``
+    are None until geocoded; ``people`` counts the registrants at the door.
+    """
 
     key: str
     street_name: str

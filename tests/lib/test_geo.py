@@ -200,6 +200,12 @@ def test_validate_geojson__rejects_bad_input_with_clear_message(text, message):
         geo.validate_geojson(text)
 
 
+def test_validate_geojson__accepts_byte_order_mark():
+    text = json.dumps(SQUARE)
+    assert geo.validate_geojson("\ufeff" + text) == SQUARE
+    assert geo.validate_geojson(b"\xef\xbb\xbf" + text.encode()) == SQUARE
+
+
 def test_validate_geojson__rejects_oversized_text(monkeypatch):
     monkeypatch.setattr(geo, "MAX_GEOJSON_BYTES", 10)
     with pytest.raises(ValueError, match="too large"):
