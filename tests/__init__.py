@@ -1,0 +1,1 @@
+"""FieldCRM test suite."""
