@@ -1,0 +1,1 @@
+"""Voter-file imports: reading, normalising and loading voter files."""

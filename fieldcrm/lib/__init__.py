@@ -1,0 +1,1 @@
+"""Pure helpers shared by features: no Flask, no database."""
