@@ -5,7 +5,8 @@ Voter files deliver the residence as one line with irregular spacing (NC:
 
 * Clean: runs of ASCII whitespace become one space, leading/trailing spaces go, letters are
   upper-cased.
-* Placeholders (``REMOVED``, ``CONFIDENTIAL``, ``UNKNOWN``, ``NONE``, ``N/A``, ``*``) are no address.
+* Placeholders (``REMOVED``, ``CONFIDENTIAL``, ``UNKNOWN``, ``NONE``, ``N/A``, ``*``) are
+  no address.
 * A leading house number is digits with an optional letter, ``-NN`` range or ``1/2`` fraction
   (``"123A"``, ``"12-14"``, ``"5 1/2"``), followed by a space. ``house_number`` is its leading
   digits as an int (``None`` when longer than 9 digits).
@@ -89,7 +90,7 @@ def _unit_id(unit: object) -> str | None:
 
 
 def household_key(line1: object, unit: object, zip5: object) -> str | None:
-    """Normalised door key for grouping voters into households; ``None`` without a usable address."""
+    """Door key for grouping voters into households; ``None`` without a usable address."""
     if not isinstance(zip5, str) or len(zip5) != 5 or not zip5.isascii() or not zip5.isdigit():
         return None
     parts = split_street_address(line1)
