@@ -104,12 +104,33 @@ def household_key(line1: object, unit: object, zip5: object) -> str | None:
 # --- vectorised versions ---------------------------------------------------------------------
 
 
+_WS_RUN = r"  |[\t\r\n\f\v]"
+
+
+def collapse_whitespace(arr):  # noqa: ANN001, ANN201 - pyarrow string array in and out
+    """Runs of ASCII whitespace -> one space, vectorised; the regex runs only on rows that
+    need it (most rows have single spaces only, and regex replacement is the costly step)."""
+    import pyarrow.compute as pc
+
+    needs = pc.fill_null(pc.match_substring_regex(arr, _WS_RUN), False)
+    count = pc.sum(needs).as_py() or 0
+    if count == 0:
+        return arr
+    # splitting on ASCII whitespace runs and joining with one space is the regex
+    # ``[ \t\r\n\f\v]+ -> " "`` (empty pieces at the ends become single spaces too)
+    # and is several times faster than regex replacement
+    if count * 4 > len(arr):
+        return pc.binary_join(pc.ascii_split_whitespace(arr), " ")
+    fixed = pc.binary_join(pc.ascii_split_whitespace(arr.filter(needs)), " ")
+    return pc.replace_with_mask(arr, needs, fixed.cast(arr.type))
+
+
 def _clean_arrow(series: pd.Series):  # noqa: ANN202 - returns (pyarrow array, ascii mask)
     import pyarrow as pa
     import pyarrow.compute as pc
 
     arr = pa.array(series.astype("string[pyarrow]").array).cast(pa.string())
-    cleaned = pc.utf8_upper(pc.utf8_trim(pc.replace_substring_regex(arr, _WS, " "), " "))
+    cleaned = pc.utf8_upper(pc.utf8_trim(collapse_whitespace(arr), " "))
     placeholder = pc.is_in(cleaned, value_set=pa.array(sorted(PLACEHOLDER_LINES)))
     cleaned = pc.if_else(placeholder, pa.scalar(None, pa.string()), cleaned)
     ascii_ok = pc.fill_null(pc.string_is_ascii(arr), True).to_numpy(zero_copy_only=False)
@@ -153,14 +174,23 @@ def split_street_addresses(series: pd.Series) -> pd.DataFrame:
     return out
 
 
-def household_keys(line1: pd.Series, unit: pd.Series | None, zip5: pd.Series) -> pd.Series:
-    """Vectorised ``household_key`` over aligned Series; missing where there is no key."""
+def household_keys(
+    line1: pd.Series,
+    unit: pd.Series | None,
+    zip5: pd.Series,
+    parts: pd.DataFrame | None = None,
+) -> pd.Series:
+    """Vectorised ``household_key`` over aligned Series; missing where there is no key.
+
+    ``parts`` may pass ``split_street_addresses(line1)`` when the caller already has it.
+    """
     import numpy as np
     import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    parts = split_street_addresses(line1)
+    if parts is None:
+        parts = split_street_addresses(line1)
     raw = pa.array(parts["house_number_raw"].array).cast(pa.string())
     street = pa.array(parts["street_name"].array).cast(pa.string())
     door = pc.binary_join_element_wise(

@@ -184,6 +184,14 @@ def _branch_depth(items: list) -> int:
     return 10 - free
 
 
+def _area_codes_starting(starts: set[str], area_codes: dict[str, int]) -> set[str]:
+    found = {s for s in starts if len(s) == 3 and s in area_codes}
+    short = [s for s in starts if len(s) < 3]
+    if short:
+        found.update(npa for npa in area_codes if npa.startswith(tuple(short)))
+    return found
+
+
 @lru_cache(maxsize=1)
 def _nanp_prefix_depths() -> dict[str, int]:
     """Map area code -> number of leading national digits that decide validity.
@@ -235,9 +243,8 @@ def _nanp_prefix_depths() -> dict[str, int]:
                     starts = _seq_prefixes(items, 3)
                 except _UnsupportedPatternError:
                     depth, starts = 10, {""}
-                for npa in depths:
-                    if any(npa.startswith(s) for s in starts):
-                        depths[npa] = max(depths[npa], depth)
+                for npa in _area_codes_starting(starts, depths):
+                    depths[npa] = max(depths[npa], depth)
     return depths
 
 
