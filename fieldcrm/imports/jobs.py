@@ -64,3 +64,10 @@ def import_batch(
         db.session.commit()
         raise
     return db.session.get(ImportBatch, batch_id)
+
+
+def enqueue_import(batch_id: int) -> str | None:
+    """Run the batch in the background (inline without REDIS_URL); returns the RQ job id."""
+    from fieldcrm.jobs import enqueue
+
+    return enqueue(run_import, batch_id)
