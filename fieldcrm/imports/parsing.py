@@ -371,15 +371,11 @@ def _choose_delimiter(first: str, lines: list[str]) -> str:
 
 
 def _choose_quoting(lines: list[str], delimiter: str, expected: int | None) -> str:
-    if not any('"' in line for line in lines):
+    """ "csv" when fields open with a double quote and CSV rules give consistent field counts;
+    "none" when quotes only appear inside values (FL ``MARIE   "MARION"``)."""
+    opens = any(f.startswith('"') for line in lines for f in line.rstrip("\r\n").split(delimiter))
+    if not opens:
         return "csv" if delimiter == "," else "none"
-    wrapped = any(
-        f.startswith('"') and f.endswith('"') and len(f) >= 2
-        for line in lines
-        for f in line.rstrip("\r\n").split(delimiter)
-    )
-    if not wrapped:
-        return "none"
     target = expected or len(_split_fields(lines[0], delimiter, "csv"))
     csv_ok = sum(len(_split_fields(x, delimiter, "csv")) == target for x in lines)
     none_ok = sum(len(x.rstrip("\r\n").split(delimiter)) == target for x in lines)
@@ -505,6 +501,9 @@ def detect(
             "no identity columns: the file needs a voter id column or both first and last "
             "name columns"
         )
+    if chosen is not None and chosen.quoting and quoting != chosen.quoting:
+        quoting = chosen.quoting
+        first_fields = _split_fields(lines[0], delimiter, quoting)
     field_count = len(header) if header is not None else len(first_fields)
     detection = Detection(
         members=[name for name, _ in members],
@@ -534,7 +533,8 @@ def _fl_guess(lines: list[str], delimiter: str) -> Layout | None:
         return None
     rows = [line.rstrip("\r\n").split("\t") for line in lines[:50]]
     good = sum(looks_like_fl_row(r) for r in rows)
-    return LAYOUTS["fl_extract"] if rows and good >= max(1, len(rows) * 0.8) else None
+    # a few rows may be broken (they become rejects); most must have the FL shape
+    return LAYOUTS["fl_extract"] if rows and good >= max(1, len(rows) * 0.6) else None
 
 
 def _match_user_mapping(mapping: dict[str, str | list[str]], names: list[str]) -> dict:
@@ -944,8 +944,9 @@ def _dates(
     return out, np.where(ok, y, -1)
 
 
-def _zip_parts(arr: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
-    """(zip5, zip4, invalid mask) from 5/9-digit ZIPs, pandas ``.0`` junk and dropped zeros."""
+def _zip_parts(arr: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray, np.ndarray]:
+    """(zip5, zip4, invalid mask, zero-padded mask) from 5/9-digit ZIPs, pandas ``.0`` junk
+    and 3-4 digit ZIPs whose leading zeros a spreadsheet dropped (``9312`` -> ``09312``)."""
     s = pc.replace_substring_regex(arr, r"^([0-9]+)\.0+$", r"\1")
     s = pc.replace_substring_regex(s, r"[ -]", "")
     is5 = _matches(s, r"^[0-9]{5}$")
@@ -958,7 +959,7 @@ def _zip_parts(arr: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
     )
     zip4 = pc.if_else(pa.array(is9), pc.utf8_slice_codeunits(s, 5, 9), _NULL_STR)
     invalid = pc.is_valid(arr).to_numpy(zero_copy_only=False) & ~(is5 | is9 | is34)
-    return zip5, zip4, invalid
+    return zip5, zip4, invalid, is34
 
 
 _DISTRICT = r"^(?:[A-Za-z .]*[ ])?0*(?P<n>[0-9]+)(?:\.0+)?$"
@@ -1154,9 +1155,11 @@ def _normalise(
     if layout.default_state:
         state = pc.fill_null(state, layout.default_state)
     out["res_state"] = state
-    zip5, zip4, bad_zip = _zip_parts(src("res_zip"))
+    zip5, zip4, bad_zip, padded = _zip_parts(src("res_zip"))
     if bad_zip.any():
         warnings["invalid_res_zip"] += int(bad_zip.sum())
+    if padded.any():
+        warnings["zip_zero_padded"] += int(padded.sum())
     zip4_col = src("res_zip4")
     zip4_col = pc.replace_substring_regex(zip4_col, r"^([0-9]+)\.0+$", r"\1")
     zip4_ok = _matches(zip4_col, r"^[0-9]{1,4}$")
@@ -1168,7 +1171,7 @@ def _normalise(
     out["mail_city"] = src("mail_city")
     out["mail_state"] = pc.utf8_upper(src("mail_state"))
     mail_raw = src("mail_zip")
-    m5, m4, m_bad = _zip_parts(mail_raw)
+    m5, m4, m_bad, _ = _zip_parts(mail_raw)
     m4_extra = src("mail_zip4")
     m4_extra = pc.replace_substring_regex(m4_extra, r"^([0-9]+)\.0+$", r"\1")
     m4 = pc.coalesce(
