@@ -678,23 +678,27 @@ def _strip_bom(raw: bytes) -> bytes:
 def preview(
     path: str | Path, detection: Detection, n: int = 20
 ) -> tuple[list[dict[str, Any]], collections.Counter, list[RowError]]:
-    """The first ``n`` data rows normalised (as dicts), their warnings and their rejects.
+    """The first ``n`` data rows: accepted ones as plain dicts, their warnings and rejects.
 
-    Raises ``FileRefused`` like ``iter_chunks``.
+    Reads only as far as needed. Raises ``FileRefused`` like ``iter_chunks``.
     """
     rows: list[dict[str, Any]] = []
     warnings: collections.Counter = collections.Counter()
     rejects: list[RowError] = []
     seen = 0
-    for chunk in iter_chunks(path, detection, chunk_rows=max(n, 1)):
-        room = n - seen
-        records = chunk.records()
-        rows.extend(records[:room])
-        rejects.extend(chunk.rejects[:room])
+    while seen < n:
+        # each pass asks for exactly the rows still wanted, so no chunk overshoots n
+        chunks = iter_chunks(path, detection, chunk_rows=n - seen, start_row=seen)
+        try:
+            chunk = next(chunks, None)
+        finally:
+            chunks.close()
+        if chunk is None:
+            break
+        rows.extend(chunk.records())
+        rejects.extend(chunk.rejects)
         warnings.update(chunk.warnings)
         seen += chunk.rows_read
-        if seen >= n:
-            break
     return rows, warnings, rejects
 
 

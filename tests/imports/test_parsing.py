@@ -379,12 +379,21 @@ def test_preview__first_rows_as_plain_values(data_dir: Path) -> None:
     assert isinstance(warnings, collections.Counter)
 
 
+def test_preview__rejects_within_the_first_rows(data_dir: Path) -> None:
+    path = data_dir / "fl_extract_laf.txt"
+    rows, _, rejects = preview(path, detect(path), n=4)
+    assert [r["line"] for r in rows] == [1, 2, 4]
+    assert [r.line for r in rejects] == [3]
+
+
 def test_chunk_records__none_for_missing(data_dir: Path) -> None:
     path = data_dir / "fl_extract_laf.txt"
     chunk = next(iter_chunks(path, detect(path)))
     assert isinstance(chunk, Chunk)
     record = chunk.records()[0]
-    assert record["latitude"] is None or record["latitude"] != record["latitude"]
+    assert record["latitude"] is None
+    assert record["birth_date"] == dt.date(1978, 4, 27)
+    assert record["birth_year"] == 1978
     assert record["name_suffix"] is None
     phone = chunk.phone_records()[0]
     assert phone["kind"] == "daytime"
