@@ -156,7 +156,6 @@ FRAME_COLUMNS: tuple[str, ...] = (
     "row_hash",
 )
 PHONE_COLUMNS: tuple[str, ...] = ("line", "member", "voter_id", "kind", "raw", "e164", "dialable")
-_STRING = pd.StringDtype("pyarrow")
 #: SipHash key for row_hash: 16 characters; bump NORMALISER_VERSION rather than the key.
 _HASH_KEY = f"fieldcrm-v{NORMALISER_VERSION}".ljust(16, "0")[:16]
 
@@ -371,15 +370,11 @@ def _choose_delimiter(first: str, lines: list[str]) -> str:
 
 
 def _choose_quoting(lines: list[str], delimiter: str, expected: int | None) -> str:
-    if not any('"' in line for line in lines):
+    """ "csv" when fields open with a double quote and CSV rules give consistent field counts;
+    "none" when quotes only appear inside values (FL ``MARIE   "MARION"``)."""
+    opens = any(f.startswith('"') for line in lines for f in line.rstrip("\r\n").split(delimiter))
+    if not opens:
         return "csv" if delimiter == "," else "none"
-    wrapped = any(
-        f.startswith('"') and f.endswith('"') and len(f) >= 2
-        for line in lines
-        for f in line.rstrip("\r\n").split(delimiter)
-    )
-    if not wrapped:
-        return "none"
     target = expected or len(_split_fields(lines[0], delimiter, "csv"))
     csv_ok = sum(len(_split_fields(x, delimiter, "csv")) == target for x in lines)
     none_ok = sum(len(x.rstrip("\r\n").split(delimiter)) == target for x in lines)
@@ -505,6 +500,9 @@ def detect(
             "no identity columns: the file needs a voter id column or both first and last "
             "name columns"
         )
+    if chosen is not None and chosen.quoting and quoting != chosen.quoting:
+        quoting = chosen.quoting
+        first_fields = _split_fields(lines[0], delimiter, quoting)
     field_count = len(header) if header is not None else len(first_fields)
     detection = Detection(
         members=[name for name, _ in members],
@@ -534,7 +532,8 @@ def _fl_guess(lines: list[str], delimiter: str) -> Layout | None:
         return None
     rows = [line.rstrip("\r\n").split("\t") for line in lines[:50]]
     good = sum(looks_like_fl_row(r) for r in rows)
-    return LAYOUTS["fl_extract"] if rows and good >= max(1, len(rows) * 0.8) else None
+    # a few rows may be broken (they become rejects); most must have the FL shape
+    return LAYOUTS["fl_extract"] if rows and good >= max(1, len(rows) * 0.6) else None
 
 
 def _match_user_mapping(mapping: dict[str, str | list[str]], names: list[str]) -> dict:
@@ -679,27 +678,35 @@ def _strip_bom(raw: bytes) -> bytes:
 def preview(
     path: str | Path, detection: Detection, n: int = 20
 ) -> tuple[list[dict[str, Any]], collections.Counter, list[RowError]]:
-    """The first ``n`` data rows normalised (as dicts), their warnings and their rejects.
+    """The first ``n`` data rows: accepted ones as plain dicts, their warnings and rejects.
 
-    Raises ``FileRefused`` like ``iter_chunks``.
+    Reads only as far as needed. Raises ``FileRefused`` like ``iter_chunks``.
     """
     rows: list[dict[str, Any]] = []
     warnings: collections.Counter = collections.Counter()
     rejects: list[RowError] = []
     seen = 0
-    for chunk in iter_chunks(path, detection, chunk_rows=max(n, 1)):
-        room = n - seen
-        records = chunk.records()
-        rows.extend(records[:room])
-        rejects.extend(chunk.rejects[:room])
+    while seen < n:
+        # each pass asks for exactly the rows still wanted, so no chunk overshoots n
+        chunks = iter_chunks(path, detection, chunk_rows=n - seen, start_row=seen)
+        try:
+            chunk = next(chunks, None)
+        finally:
+            chunks.close()
+        if chunk is None:
+            break
+        rows.extend(chunk.records())
+        rejects.extend(chunk.rejects)
         warnings.update(chunk.warnings)
         seen += chunk.rows_read
-        if seen >= n:
-            break
     return rows, warnings, rejects
 
 
 # --- parsing one chunk ------------------------------------------------------------------------
+
+
+class _InvalidUtf8Error(Exception):
+    """A chunk of a UTF-8 file holds bytes that are not UTF-8."""
 
 
 class _FallbackNeededError(Exception):
@@ -712,18 +719,19 @@ def _to_utf8(lines: list[bytes], encoding: str) -> tuple[bytes, int]:
         lines[-1] = lines[-1] + b"\n"
     buf = b"".join(lines)
     if encoding.startswith("utf-8"):
-        try:
-            buf.decode("utf-8")
-            return buf, 0
-        except UnicodeDecodeError:
-            fixed: list[bytes] = []
-            fallbacks = 0
-            for raw in lines:
-                text, fell_back = _decode_line(raw, encoding)
-                fallbacks += fell_back
-                fixed.append(text.encode("utf-8"))
-            return b"".join(fixed), fallbacks
+        return buf, 0  # validated by the CSV reader; see _parse_table
     return buf.decode(encoding, errors="fieldcrm_latin1").encode("utf-8"), 0
+
+
+def _repair_utf8(lines: list[bytes], encoding: str) -> tuple[bytes, int]:
+    """Re-encode a UTF-8 chunk line by line, decoding invalid lines as cp1252."""
+    fixed: list[bytes] = []
+    fallbacks = 0
+    for raw in lines:
+        text, fell_back = _decode_line(raw, encoding)
+        fallbacks += fell_back
+        fixed.append(text.encode("utf-8"))
+    return b"".join(fixed), fallbacks
 
 
 def _parse_table(
@@ -772,7 +780,9 @@ def _parse_table(
         if table.num_rows + len(invalid) != line_count or any(i is None for i, _ in invalid):
             raise _FallbackNeededError
         return table, {int(i) - 1: actual for i, actual in invalid}  # type: ignore[arg-type]
-    except (pa.ArrowInvalid, _FallbackNeededError):
+    except (pa.ArrowInvalid, _FallbackNeededError) as exc:
+        if isinstance(exc, pa.ArrowInvalid) and "UTF8" in str(exc).upper().replace("-", ""):
+            raise _InvalidUtf8Error from exc
         return _parse_table_slowly(buf, line_count, detection, needed)
 
 
@@ -780,7 +790,10 @@ def _parse_table_slowly(
     buf: bytes, line_count: int, detection: Detection, needed: list[int]
 ) -> tuple[pa.Table, dict[int, int]]:
     n = detection.field_count
-    texts = buf.decode("utf-8").split("\n")[:line_count]
+    try:
+        texts = buf.decode("utf-8").split("\n")[:line_count]
+    except UnicodeDecodeError as exc:
+        raise _InvalidUtf8Error from exc
     columns: list[list[str]] = [[] for _ in range(n)]
     bad: dict[int, int] = {}
     for i, text in enumerate(texts):
@@ -825,12 +838,18 @@ def _collapse(arr: pa.Array) -> pa.Array:
 def _join_words(arrays: list[pa.Array]) -> pa.Array:
     """Join the non-null values of each row with one space (whitespace collapsed).
 
-    ``binary_join_element_wise(null_handling="skip")`` is avoided on purpose: some pyarrow
-    versions drop the rows where every input is null, which would misalign the columns.
+    Built from element-wise joins of non-null pairs rather than
+    ``binary_join_element_wise(null_handling="skip")``: some pyarrow versions drop the rows where
+    every input is null with "skip", which would misalign the columns.
     """
-    filled = [pc.fill_null(a, "") for a in arrays]
-    joined = pc.binary_join_element_wise(*filled, " ")
-    return _empty_to_null(pc.utf8_trim(_collapse(joined), " "))
+    present = [a for a in arrays if a.null_count < len(a)]
+    if not present:
+        return arrays[0]
+    result = present[0]
+    for extra in present[1:]:
+        both = pc.binary_join_element_wise(result, extra, " ")
+        result = pc.coalesce(both, result, extra)
+    return _empty_to_null(pc.utf8_trim(_collapse(result), " "))
 
 
 def _empty_to_null(arr: pa.Array) -> pa.Array:
@@ -944,8 +963,15 @@ def _dates(
     return out, np.where(ok, y, -1)
 
 
-def _zip_parts(arr: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
-    """(zip5, zip4, invalid mask) from 5/9-digit ZIPs, pandas ``.0`` junk and dropped zeros."""
+def _zip_parts(arr: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray, np.ndarray]:
+    """(zip5, zip4, invalid mask, zero-padded mask) from 5/9-digit ZIPs, pandas ``.0`` junk
+    and 3-4 digit ZIPs whose leading zeros a spreadsheet dropped (``9312`` -> ``09312``)."""
+    n = len(arr)
+    none = np.zeros(n, dtype=bool)
+    length = pc.binary_length(arr)
+    digits = pc.fill_null(pc.and_(pc.ascii_is_decimal(arr), pc.less(length, 10)), False)
+    if pc.all(pc.or_(pc.is_null(arr), pc.and_(digits, pc.equal(length, 5)))).as_py():
+        return arr, pa.nulls(n, pa.string()), none, none  # the usual case: plain 5-digit ZIPs
     s = pc.replace_substring_regex(arr, r"^([0-9]+)\.0+$", r"\1")
     s = pc.replace_substring_regex(s, r"[ -]", "")
     is5 = _matches(s, r"^[0-9]{5}$")
@@ -958,7 +984,7 @@ def _zip_parts(arr: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
     )
     zip4 = pc.if_else(pa.array(is9), pc.utf8_slice_codeunits(s, 5, 9), _NULL_STR)
     invalid = pc.is_valid(arr).to_numpy(zero_copy_only=False) & ~(is5 | is9 | is34)
-    return zip5, zip4, invalid
+    return zip5, zip4, invalid, is34
 
 
 _DISTRICT = r"^(?:[A-Za-z .]*[ ])?0*(?P<n>[0-9]+)(?:\.0+)?$"
@@ -1038,11 +1064,16 @@ def _build_chunk(
 ) -> Chunk:
     warnings: collections.Counter = collections.Counter()
     rejects: list[RowError] = []
+    buf, fallbacks = _to_utf8(lines, detection.encoding)  # also ends the last line with \n
     hashes = _row_hashes(lines)
-    buf, fallbacks = _to_utf8(lines, detection.encoding)
+    needed = _needed_columns(detection)
+    try:
+        table, bad = _parse_table(buf, len(lines), detection, needed)
+    except _InvalidUtf8Error:
+        buf, fallbacks = _repair_utf8(lines, detection.encoding)
+        table, bad = _parse_table(buf, len(lines), detection, needed)
     if fallbacks:
         warnings["encoding_fallback_cp1252"] += fallbacks
-    table, bad = _parse_table(buf, len(lines), detection, _needed_columns(detection))
     if bad:
         good_idx = np.setdiff1d(np.arange(len(lines)), np.fromiter(bad, dtype=np.int64))
     else:
@@ -1154,9 +1185,11 @@ def _normalise(
     if layout.default_state:
         state = pc.fill_null(state, layout.default_state)
     out["res_state"] = state
-    zip5, zip4, bad_zip = _zip_parts(src("res_zip"))
+    zip5, zip4, bad_zip, padded = _zip_parts(src("res_zip"))
     if bad_zip.any():
         warnings["invalid_res_zip"] += int(bad_zip.sum())
+    if padded.any():
+        warnings["zip_zero_padded"] += int(padded.sum())
     zip4_col = src("res_zip4")
     zip4_col = pc.replace_substring_regex(zip4_col, r"^([0-9]+)\.0+$", r"\1")
     zip4_ok = _matches(zip4_col, r"^[0-9]{1,4}$")
@@ -1168,7 +1201,7 @@ def _normalise(
     out["mail_city"] = src("mail_city")
     out["mail_state"] = pc.utf8_upper(src("mail_state"))
     mail_raw = src("mail_zip")
-    m5, m4, m_bad = _zip_parts(mail_raw)
+    m5, m4, m_bad, _ = _zip_parts(mail_raw)
     m4_extra = src("mail_zip4")
     m4_extra = pc.replace_substring_regex(m4_extra, r"^([0-9]+)\.0+$", r"\1")
     m4 = pc.coalesce(
@@ -1281,20 +1314,21 @@ def _normalise(
 
 
 def _row_hashes(lines: list[bytes]) -> np.ndarray:
-    """16-hex-digit digest per raw line (line ending excluded), salted with NORMALISER_VERSION.
+    """16-hex-digit digest per raw line, keyed with NORMALISER_VERSION.
 
     The raw line holds every field as delivered, phones included, so equal hashes mean the
-    normalised row is equal too; pandas' SipHash (fixed key) keeps it stable across runs.
+    normalised row is equal too; pandas' SipHash (fixed key) keeps it stable across runs and
+    machines. The line ending is part of the line (stripping it costs more than the rest of the
+    hash): converting a file between CRLF and LF makes every row look changed once.
     """
-    stripped = np.array([raw.rstrip(b"\r\n") for raw in lines], dtype=object)
-    digest = pd.util.hash_array(stripped, hash_key=_HASH_KEY, categorize=False)
+    digest = pd.util.hash_array(np.array(lines, dtype=object), hash_key=_HASH_KEY, categorize=False)
     hex_digits = digest.astype(">u8").tobytes().hex().encode("ascii")
     return np.frombuffer(hex_digits, dtype="S16")
 
 
 def _pandas_type(arrow_type: pa.DataType) -> Any:
     if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
-        return _STRING
+        return pd.ArrowDtype(arrow_type)  # zero-copy; StringDtype would cast to large_string
     if pa.types.is_integer(arrow_type):
         return pd.Int64Dtype()
     if pa.types.is_date32(arrow_type):

@@ -10,6 +10,7 @@ Voter files deliver the residence as one line with irregular spacing (NC:
 * A leading house number is digits with an optional letter, ``-NN`` range or ``1/2`` fraction
   (``"123A"``, ``"12-14"``, ``"5 1/2"``), followed by a space. ``house_number`` is its leading
   digits as an int (``None`` when longer than 9 digits).
+* A comma before the unit or at the end is dropped (``"187 Cavalier Way, Apt 4"``).
 * A trailing unit is ``#X`` or a designator (APT, UNIT, STE, SUITE, LOT, RM, ROOM, TRLR, SPC,
   SPACE, BLDG, FL, FLOOR, DEPT) followed by an identifier that contains a digit or is one letter,
   so ``"PARKING LOT RD"`` keeps ``LOT`` in the street name.
@@ -41,7 +42,7 @@ _DESIGNATORS = "APT|APARTMENT|UNIT|STE|SUITE|LOT|RM|ROOM|TRLR|SPC|SPACE|BLDG|FL|
 _UNIT_ID = r"(?:[A-Z]?[0-9][A-Z0-9-]*|[A-Z])"
 _SPLIT = (
     r"^(?:(?P<num>[0-9]+)(?P<sfx>[A-Z]|-[0-9]+[A-Z]?|-[A-Z]| 1/2)? )?"
-    r"(?P<street>.*?)"
+    r"(?P<street>.*?),?"
     rf"(?: (?P<unit>#[ ]?[A-Z0-9-]+|(?:{_DESIGNATORS})(?:\. ?| ?# ?| ){_UNIT_ID}))?$"
 )
 _SPLIT_RE = re.compile(_SPLIT)
