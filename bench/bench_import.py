@@ -63,9 +63,7 @@ def scenario(kind: str, url: str, path: str, upload_dir: str) -> None:
             done = jobs.import_batch(batch.id)
             seconds = time.perf_counter() - start
             written = db.session.scalar(
-                sa.select(sa.func.count(Contact.id)).where(
-                    Contact.last_import_batch_id == done.id
-                )
+                sa.select(sa.func.count(Contact.id)).where(Contact.last_import_batch_id == done.id)
             )
             result = {
                 "status": done.status,

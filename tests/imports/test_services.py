@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 
@@ -67,7 +69,7 @@ def test_import__nc_pre2022_sample_maps_by_header(import_file, nc_shared):
     assert all(len(z) == 5 and z.isdigit() for z in zips)  # "27517.0" never stored
     assert (
         db.session.scalar(
-            sa.select(sa.func.count()).where(Contact.registration_date < "1901-01-01")
+            sa.select(sa.func.count()).where(Contact.registration_date < date(1901, 1, 1))
         )
         == 0
     )  # noqa: E501
