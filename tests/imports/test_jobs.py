@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from fieldcrm.contacts.models import Contact
-from fieldcrm.extensions import db
+from fieldcrm.extensions import db as _db
 from fieldcrm.imports import jobs, services
 from fieldcrm.imports.models import ImportBatch
 
@@ -43,14 +43,14 @@ def test_run_import__on_rq_worker(redis_app, db, write_file):
     path = write_file("v.csv", "Voter File VANID,FirstName,LastName\n1,Ann,Lee\n2,Bo,Day\n")
     batch = services.create_batch(None, path, "v.csv", "VAN")
     services.queue_batch(None, batch)
-    db.session.commit()
+    _db.session.commit()
     job_id = jobs.enqueue_import(batch.id)
     assert job_id is not None
-    db.session.expire_all()
+    _db.session.expire_all()
     assert db.session.get(ImportBatch, batch.id).status == "queued"  # not run inline
     worker = SimpleWorker([queue()], connection=redis_connection())
     assert worker.work(burst=True)
-    db.session.expire_all()
+    _db.session.expire_all()
     done = db.session.get(ImportBatch, batch.id)
     assert done.status == "completed"
     assert done.inserted == 2

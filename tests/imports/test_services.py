@@ -341,6 +341,7 @@ def test_preview__reports_impact_without_writing(write_file, import_file):
     assert contact("VAN", "2").party == "D"
 
 
+@pytest.mark.usefixtures("db")
 def test_create_batch__refuses_manual_source(write_file):
     with pytest.raises(ValidationFailed):
         services.create_batch(None, write_file("a.csv", van_rows([person(1)])), "a", "manual")
@@ -362,3 +363,30 @@ def test_import__committed_nc_excerpt_imports(import_file, data_dir):
     assert batch.inserted + batch.rejected + batch.duplicates == 40
     gz = import_file(data_dir / "nc_current_excerpt.txt.gz", source="NC")
     assert gz.unchanged == batch.inserted  # the same rows, gzipped: nothing to write
+
+
+def test_import__bulk_first_load_rebuilds_indexes(import_file, write_file):
+    def names():
+        inspector = sa.inspect(db.session.connection())
+        return {ix["name"] for ix in inspector.get_indexes("contacts")}
+
+    before = names()
+    assert "ix_contacts_name" in before
+    batch = import_file(write_file("a.csv", van_rows([person(1), person(2)])), source="VAN")
+    assert batch.detection["bulk_load"] is True
+    assert names() == before
+
+
+@pytest.mark.usefixtures("db")
+def test_import__stopped_bulk_load_leaves_indexes_usable(write_file):
+    batch = services.create_batch(None, write_file("a.csv", van_rows([person(1)])), "a", "VAN")
+    db.session.commit()
+
+    def die(current):
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        jobs.import_batch(batch.id, on_chunk=die)
+    inspector = sa.inspect(db.session.connection())
+    assert "ix_contacts_name" in {ix["name"] for ix in inspector.get_indexes("contacts")}
+    assert "disk full" in db.session.get(ImportBatch, batch.id).error_message
