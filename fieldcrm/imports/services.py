@@ -72,7 +72,8 @@ PREVIEW_ROWS = 20
 PROBLEM_LINES_PER_KIND = 20
 DEFAULT_CHUNK_ROWS = 50_000
 DEFAULT_STALE_SECONDS = 300
-SQLITE_CACHE_KB = 128 * 1024
+SQLITE_CACHE_KB = 64 * 1024
+WRITE_SLICE = 10_000
 IMPORT_ROLES = (Role.ADMIN, Role.DIRECTOR)
 
 # Contact columns an import writes, in the order used by the fast paths.
@@ -585,6 +586,13 @@ class _Writer:
         if not len(frame):
             return []
         ids = self._reserve_ids("contacts", len(frame))
+        # python values for a slice at a time: a whole chunk as objects costs hundreds of MB
+        for start in range(0, len(frame), WRITE_SLICE):
+            part = slice(start, start + WRITE_SLICE)
+            self._insert_slice(frame.iloc[part], ids[part])
+        return ids
+
+    def _insert_slice(self, frame: pd.DataFrame, ids: list[int]) -> None:
         values = _contact_values(frame, self.dialect)
         now = self._ts(self.now)
         columns = [
@@ -612,7 +620,6 @@ class _Writer:
             strict=True,
         )
         self._copy_or_insert("contacts", columns, rows)
-        return ids
 
     def _copy_or_insert(self, table: str, columns: list[str], rows: Iterable[tuple]) -> None:
         if self.dialect == "postgresql":
@@ -625,36 +632,72 @@ class _Writer:
                 cursor.close()
             return
         marks = ", ".join("?" for _ in columns)
-        self._executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
-            list(rows),
-        )
+        cursor = self.raw.cursor()
+        try:
+            cursor.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
+                rows,
+            )
+        finally:
+            cursor.close()
 
     def _update_contacts(self, frame: pd.DataFrame) -> None:
+        for start in range(0, len(frame), WRITE_SLICE):
+            self._update_slice(frame.iloc[start : start + WRITE_SLICE])
+
+    def _update_slice(self, frame: pd.DataFrame) -> None:
         if not len(frame):
             return
         values = _contact_values(frame, self.dialect)
         content = [values[c] for c in CONTENT_COLUMNS]
         now = self._ts(self.now)
-        n = len(frame)
-        tail = [
-            frame["row_hash"].tolist(),
-            [now] * n,
-            [self.batch.id] * n,
-            [now] * n,
-        ]
-        assigned = [*CONTENT_COLUMNS, "vf_hash", "last_seen_at", "last_import_batch_id",
-                    "updated_at"]  # fmt: skip
+        ids = frame["contact_id"].tolist()
+        hashes = frame["row_hash"].tolist()
         if self.dialect == "postgresql":
-            self._update_postgres(frame["contact_id"].tolist(), assigned, content + tail)
+            n = len(frame)
+            assigned = [*CONTENT_COLUMNS, "vf_hash", "last_seen_at", "last_import_batch_id",
+                        "updated_at"]  # fmt: skip
+            tail = [hashes, [now] * n, [self.batch.id] * n, [now] * n]
+            self._update_postgres(ids, assigned, content + tail)
             return
-        sets = ", ".join(f"{c} = ?" for c in assigned)
-        rows = list(zip(*content, *tail, frame["contact_id"].tolist(), strict=True))
-        self._executemany(
-            f"UPDATE contacts SET {sets}, not_in_latest_file = 0, version = version + 1 "  # noqa: S608
-            "WHERE id = ?",
-            rows,
-        )
+        # SQLite: write only the columns whose value changed, so untouched indexes stay
+        # untouched (an UPDATE rewrites every index on a column it names).
+        old = self._current_values(ids)
+        groups: dict[tuple[str, ...], list[tuple]] = {}
+        for i, contact_id in enumerate(ids):
+            before = old[contact_id]
+            changed = tuple(
+                name for k, name in enumerate(CONTENT_COLUMNS) if content[k][i] != before[k]
+            )
+            row = (*(values[name][i] for name in changed), hashes[i], now, self.batch.id, now,
+                   contact_id)  # fmt: skip
+            groups.setdefault(changed, []).append(row)
+        for changed, rows in groups.items():
+            sets = "".join(f"{name} = ?, " for name in changed)
+            self._executemany(
+                f"UPDATE contacts SET {sets}vf_hash = ?, last_seen_at = ?, "  # noqa: S608
+                "last_import_batch_id = ?, updated_at = ?, not_in_latest_file = 0, "
+                "version = version + 1 WHERE id = ?",
+                rows,
+            )
+
+    def _current_values(self, ids: list[int]) -> dict[int, tuple]:
+        """Stored content columns of these contacts, in CONTENT_COLUMNS order, by id."""
+        out: dict[int, tuple] = {}
+        cursor = self.raw.cursor()
+        try:
+            for start in range(0, len(ids), 900):
+                part = ids[start : start + 900]
+                cursor.execute(
+                    f"SELECT id, {', '.join(CONTENT_COLUMNS)} FROM contacts "  # noqa: S608
+                    f"WHERE id IN ({', '.join('?' for _ in part)})",
+                    part,
+                )
+                for row in cursor.fetchall():
+                    out[row[0]] = row[1:]
+        finally:
+            cursor.close()
+        return out
 
     def _update_postgres(self, ids: list[int], assigned: list[str], columns: list[list]) -> None:
         cursor = self.raw.cursor()
