@@ -508,6 +508,45 @@ def _contact_values(frame: pd.DataFrame, dialect: str) -> dict[str, list[Any]]:
     return out
 
 
+def _content_arrays(frame: pd.DataFrame) -> list[pa.Array]:
+    """The content columns as Arrow arrays in CONTENT_COLUMNS order (for COPY)."""
+    table = pa.Table.from_pandas(
+        frame[[_FRAME_TO_CONTACT.get(c, c) for c in CONTENT_COLUMNS if c != "geo_source"]],
+        preserve_index=False,
+    )
+    out = []
+    for column in CONTENT_COLUMNS:
+        if column == "geo_source":
+            has_geo = frame["latitude"].notna() & frame["longitude"].notna()
+            out.append(pa.array(np.where(has_geo.to_numpy(), "voterfile", None), pa.string()))
+            continue
+        arr = table.column(_FRAME_TO_CONTACT.get(column, column)).combine_chunks()
+        if column == "display_name":
+            arr = pc.fill_null(arr, "")
+        out.append(arr)
+    return out
+
+
+def _copy_text(arrays: list[pa.Array]) -> bytes:
+    """Rows in PostgreSQL COPY text format, built column-wise by Arrow (no per-row Python)."""
+    parts = []
+    for arr in arrays:
+        if pa.types.is_floating(arr.type):
+            arr = pc.if_else(pc.is_nan(arr), pa.scalar(None, arr.type), arr)
+        if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+            for char, escaped in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
+                arr = pc.replace_substring(arr, char, escaped)
+        else:
+            arr = pc.cast(arr, pa.string())
+        parts.append(pc.fill_null(arr, "\\N"))
+    lines = pc.binary_join_element_wise(*parts, "\t")
+    return ("\n".join(lines.to_pylist()) + "\n").encode("utf-8")
+
+
+def _constant(value: Any, n: int, type_: pa.DataType | None = None) -> pa.Array:
+    return pa.array([value] * n, type_)
+
+
 class _Writer:
     """Writes a chunk plan through the session's own DB-API connection (same transaction)."""
 
@@ -592,15 +631,42 @@ class _Writer:
             self._insert_slice(frame.iloc[part], ids[part])
         return ids
 
+    def _copy(self, table: str, columns: list[str], arrays: list[pa.Array]) -> None:
+        cursor = self.raw.cursor()
+        try:
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                copy.write(_copy_text(arrays))
+        finally:
+            cursor.close()
+
     def _insert_slice(self, frame: pd.DataFrame, ids: list[int]) -> None:
-        values = _contact_values(frame, self.dialect)
-        now = self._ts(self.now)
         columns = [
             "id", "source", "voter_id", *CONTENT_COLUMNS, "vf_hash", "first_seen_at",
             "last_seen_at", "last_import_batch_id", "not_in_latest_file", "do_not_contact",
             "version", "created_at", "updated_at",
         ]  # fmt: skip
         n = len(frame)
+        if self.dialect == "postgresql":
+            now_text = self.now.isoformat()
+            arrays = [
+                pa.array(ids, pa.int64()),
+                _constant(self.batch.source, n),
+                pa.array(frame["voter_id"].array),
+                *_content_arrays(frame),
+                pa.array(frame["row_hash"].array),
+                _constant(now_text, n),
+                _constant(now_text, n),
+                _constant(self.batch.id, n, pa.int64()),
+                _constant("f", n),
+                _constant("f", n),
+                _constant(1, n, pa.int64()),
+                _constant(now_text, n),
+                _constant(now_text, n),
+            ]
+            self._copy("contacts", columns, arrays)
+            return
+        values = _contact_values(frame, self.dialect)
+        now = self._ts(self.now)
         content = [values[c] for c in CONTENT_COLUMNS]
         false = False if self.dialect == "postgresql" else 0
         rows = zip(
@@ -648,18 +714,26 @@ class _Writer:
     def _update_slice(self, frame: pd.DataFrame) -> None:
         if not len(frame):
             return
-        values = _contact_values(frame, self.dialect)
-        content = [values[c] for c in CONTENT_COLUMNS]
-        now = self._ts(self.now)
         ids = frame["contact_id"].tolist()
-        hashes = frame["row_hash"].tolist()
         if self.dialect == "postgresql":
             n = len(frame)
             assigned = [*CONTENT_COLUMNS, "vf_hash", "last_seen_at", "last_import_batch_id",
                         "updated_at"]  # fmt: skip
-            tail = [hashes, [now] * n, [self.batch.id] * n, [now] * n]
-            self._update_postgres(ids, assigned, content + tail)
+            now_text = self.now.isoformat()
+            arrays = [
+                pa.array(ids, pa.int64()),
+                *_content_arrays(frame),
+                pa.array(frame["row_hash"].array),
+                _constant(now_text, n),
+                _constant(self.batch.id, n, pa.int64()),
+                _constant(now_text, n),
+            ]
+            self._update_postgres(assigned, arrays)
             return
+        values = _contact_values(frame, self.dialect)
+        content = [values[c] for c in CONTENT_COLUMNS]
+        now = self._ts(self.now)
+        hashes = frame["row_hash"].tolist()
         # SQLite: write only the columns whose value changed, so untouched indexes stay
         # untouched (an UPDATE rewrites every index on a column it names).
         old = self._current_values(ids)
@@ -699,7 +773,7 @@ class _Writer:
             cursor.close()
         return out
 
-    def _update_postgres(self, ids: list[int], assigned: list[str], columns: list[list]) -> None:
+    def _update_postgres(self, assigned: list[str], arrays: list[pa.Array]) -> None:
         cursor = self.raw.cursor()
         try:
             cursor.execute(
@@ -708,8 +782,7 @@ class _Writer:
             )
             cursor.execute("TRUNCATE import_stage")
             with cursor.copy(f"COPY import_stage (id, {', '.join(assigned)}) FROM STDIN") as copy:
-                for row in zip(ids, *columns, strict=True):
-                    copy.write_row(row)
+                copy.write(_copy_text(arrays))
             sets = ", ".join(f"{c} = s.{c}" for c in assigned)
             cursor.execute(
                 f"UPDATE contacts AS c SET {sets}, not_in_latest_file = false, "  # noqa: S608

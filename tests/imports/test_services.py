@@ -390,3 +390,11 @@ def test_import__stopped_bulk_load_leaves_indexes_usable(write_file):
     inspector = sa.inspect(db.session.connection())
     assert "ix_contacts_name" in {ix["name"] for ix in inspector.get_indexes("contacts")}
     assert "disk full" in db.session.get(ImportBatch, batch.id).error_message
+
+
+def test_import__odd_characters_survive_the_fast_paths(import_file, write_file):
+    text = HEADER + '1,"Ann\\Marie","O\'Lee\tX",1 Main St,Mebane,NC,27302,,D,P1\n'
+    import_file(write_file("odd.csv", text), source="VAN")
+    ann = contact("VAN", "1")
+    assert ann.first_name == "Ann\\Marie"
+    assert ann.last_name == "O'Lee\tX"
