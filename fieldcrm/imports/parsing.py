@@ -455,6 +455,8 @@ def detect(
         sources = [v for value in user_mapping.values() for v in _as_list(value)]
         if all(normalize_header(s) in first_norm for s in sources):
             header = [f.strip() for f in first_fields]
+            # the layout still supplies the value rules (status codes, date order, ...)
+            chosen = chosen or recognise_header(first_fields)
         else:
             header = None
             names = _headerless_names(len(first_fields), chosen or _fl_guess(lines, delimiter))
@@ -510,14 +512,12 @@ def detect(
         delimiter=delimiter,
         quoting=quoting,
         has_header=header is not None,
-        layout=None if user_mapping is not None and forced is None else chosen.name,
+        layout=chosen.name if chosen is not None else None,
         header=header,
         mapping=resolved,
         field_count=field_count,
         state=chosen.state if chosen is not None else None,
     )
-    if user_mapping is not None and forced is None and chosen is not None and header is None:
-        detection.layout = chosen.name
     for name, opener in members[1:]:
         _check_member(name, opener, detection)
     return detection

@@ -516,3 +516,14 @@ def test_detect__refuses_corrupt_gzip(tmp_path: Path) -> None:
 def test_parsing__only_module_with_frame_contract() -> None:
     assert parsing.FIELD_MAX_LENGTHS is FIELD_MAX_LENGTHS
     assert "row_hash" in FRAME_COLUMNS
+
+
+def test_detect__explicit_mapping_keeps_layout_rules(nc_samples: Path) -> None:
+    path = nc_samples / "ncvoter_Statewide.txt"
+    mapping = {"voter_id": "ncid", "last_name": "last_name", "status": "status_cd"}
+    detection = detect(path, mapping=mapping)
+    assert detection.layout == "nc_current"
+    assert detection.mapping == mapping
+    frame = _read_all(path, mapping=mapping)[0]
+    assert set(frame["status"].dropna()) <= {"active", "inactive", "removed", "denied", "temporary"}
+    assert frame["first_name"].isna().all()
