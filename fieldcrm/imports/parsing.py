@@ -356,7 +356,8 @@ def _split_fields(text: str, delimiter: str, quoting: str) -> list[str]:
         return text.split(delimiter)
 
 
-def _choose_delimiter(first: str, lines: list[str]) -> str:
+def _choose_delimiter(first: str) -> str:
+    """The candidate delimiter occurring most often in the first line (ties: tab, |, comma, ;)."""
     best, best_count = "", 0
     for delim in _DELIMITERS:
         count = first.count(delim)
@@ -442,7 +443,7 @@ def detect(
         raise FileRefused(f"{first_name} is empty")
 
     delimiter = forced.delimiter if forced and forced.delimiter else None
-    delimiter = delimiter or _choose_delimiter(lines[0], lines)
+    delimiter = delimiter or _choose_delimiter(lines[0])
     expected = len(forced.columns) if forced is not None and forced.columns else None
     quoting = forced.quoting if forced and forced.quoting else None
     quoting = quoting or _choose_quoting(lines, delimiter, expected)

@@ -527,3 +527,23 @@ def test_detect__explicit_mapping_keeps_layout_rules(nc_samples: Path) -> None:
     frame = _read_all(path, mapping=mapping)[0]
     assert set(frame["status"].dropna()) <= {"active", "inactive", "removed", "denied", "temporary"}
     assert frame["first_name"].isna().all()
+
+
+@pytest.mark.parametrize(
+    ("payload", "encoding", "first_name"),
+    [
+        ("José".encode(), "utf-8", "José"),
+        (b"Jos\xe9", "cp1252", "José"),
+        (b"\x93Bo\x94", "cp1252", "\u201cBo\u201d"),
+        (b"Jos\xe9\x81", "latin-1", "José\x81"),
+        (b"Nu\xf1ez", "cp1252", "Nuñez"),
+    ],
+)
+def test_detect__single_byte_encodings_without_mojibake(
+    tmp_path: Path, payload: bytes, encoding: str, first_name: str
+) -> None:
+    path = tmp_path / "enc.csv"
+    path.write_bytes(b"Voter ID,First Name,Last Name\r\n1," + payload + b",X\r\n")
+    assert detect(path).encoding == encoding
+    frame = _read_all(path)[0]
+    assert frame["first_name"].tolist() == [first_name]
