@@ -111,7 +111,6 @@ _MAGIC = (
     (b"GIF8", "a GIF image"),
     (b"\xd0\xcf\x11\xe0", "an old Excel/Word file; export it as CSV"),
 )
-_BLANK_VALUES = ("", "*")
 
 FRAME_COLUMNS: tuple[str, ...] = (
     "voter_id",
@@ -1121,6 +1120,11 @@ def _normalise(
     row_hashes: np.ndarray,
     warnings: collections.Counter,
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[int, str]]]:
+    """Canonical frame, phones frame and (row position, reason) rejects for one parsed table.
+
+    Everything is computed column-wise over all rows, then rejected rows are filtered out, so
+    the cost does not depend on how many rows are rejected.
+    """
     layout = LAYOUTS.get(detection.layout or "", LAYOUTS["generic"])
     names = _source_names(detection)
     position: dict[str, int] = {}
