@@ -641,9 +641,11 @@ def _iter_batches(
                     break
                 numbers = np.arange(lineno + 1, lineno + 1 + len(lines), dtype=np.int64)
                 lineno += len(lines)
-                keep = [i for i, raw in enumerate(lines) if raw and not raw.isspace()]
+                keep = _non_blank(lines)
                 if first:
                     first = False
+                    if keep is None:
+                        keep = list(range(len(lines)))
                     if keep and header_norm is not None:
                         head_text, _ = _decode_line(lines[keep[0]], detection.encoding)
                         fields = _split_fields(
@@ -653,9 +655,13 @@ def _iter_batches(
                             keep = keep[1:]
                     if keep:
                         lines[keep[0]] = _strip_bom(lines[keep[0]])
-                if len(keep) != len(lines):
-                    lines = [lines[i] for i in keep]
-                    numbers = numbers[keep]
+                if keep is not None and len(keep) != len(lines):
+                    if keep and keep[-1] - keep[0] == len(keep) - 1:  # e.g. only a header
+                        lines = lines[keep[0] : keep[-1] + 1]
+                        numbers = numbers[keep[0] : keep[-1] + 1]
+                    else:
+                        lines = [lines[i] for i in keep]
+                        numbers = numbers[keep]
                 skip = min(max(start_row - row_index, 0), len(lines))
                 if skip:
                     lines = lines[skip:]
@@ -665,6 +671,14 @@ def _iter_batches(
                     continue
                 yield lines, numbers, member, detection, row_index
                 row_index += len(lines)
+
+
+def _non_blank(lines: list[bytes]) -> list[int] | None:
+    """Indexes of the lines that are not blank (empty or whitespace only); ``None`` when all
+    lines are non-blank (the common case, checked without a Python-level loop)."""
+    if not any(map(bytes.isspace, lines)):
+        return None
+    return [i for i, raw in enumerate(lines) if raw and not raw.isspace()]
 
 
 def _read_lines(stream: IO[bytes], count: int) -> list[bytes]:
