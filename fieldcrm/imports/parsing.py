@@ -505,6 +505,10 @@ def detect(
     if chosen is not None and chosen.quoting and quoting != chosen.quoting:
         quoting = chosen.quoting
         first_fields = _split_fields(lines[0], delimiter, quoting)
+    if header is not None and _trailing_delimiter(lines, delimiter, quoting, len(header)):
+        # every sampled row ends with one extra, empty field (a trailing delimiter, seen in
+        # Colorado exports): give it a name so those rows are not all rejected
+        header = [*header, TRAILING_COLUMN]
     field_count = len(header) if header is not None else len(first_fields)
     detection = Detection(
         members=[name for name, _ in members],
@@ -521,6 +525,14 @@ def detect(
     for name, opener in members[1:]:
         _check_member(name, opener, detection)
     return detection
+
+
+TRAILING_COLUMN = "(trailing empty column)"
+
+
+def _trailing_delimiter(lines: list[str], delimiter: str, quoting: str, width: int) -> bool:
+    rows = [_split_fields(line, delimiter, quoting) for line in lines[1:100]]
+    return bool(rows) and all(len(r) == width + 1 and not r[-1].strip() for r in rows)
 
 
 def _as_list(value: str | list[str]) -> list[str]:
@@ -556,7 +568,9 @@ def _check_member(name: str, opener: Callable[[], IO[bytes]], detection: Detecti
     if not lines:
         return
     fields = _split_fields(lines[0], detection.delimiter, detection.quoting)
-    if detection.header is not None and _is_header(fields, detection.header):
+    if detection.header is not None and _header_norm(detection) == [
+        normalize_header(f) for f in fields
+    ]:
         return
     if len(fields) != detection.field_count:
         raise FileRefused(
@@ -567,8 +581,14 @@ def _check_member(name: str, opener: Callable[[], IO[bytes]], detection: Detecti
         raise FileRefused(f"member {name} has a different header from the first file")
 
 
-def _is_header(fields: list[str], header: list[str]) -> bool:
-    return [normalize_header(f) for f in fields] == [normalize_header(h) for h in header]
+def _header_norm(detection: Detection) -> list[str] | None:
+    """The header line as the file spells it (normalised), without a synthetic column."""
+    if detection.header is None:
+        return None
+    names = detection.header
+    if names and names[-1] == TRAILING_COLUMN:
+        names = names[:-1]
+    return [normalize_header(h) for h in names]
 
 
 # --- streaming --------------------------------------------------------------------------------
@@ -619,9 +639,7 @@ def _iter_batches(
     """Raw data lines per chunk with their physical line numbers; headers and blanks removed."""
     members = dict(_members(path))
     row_index = 0
-    header_norm = (
-        [normalize_header(h) for h in detection.header] if detection.header is not None else None
-    )
+    header_norm = _header_norm(detection)
     for member in detection.members:
         if member not in members:
             raise FileRefused(f"member {member} is no longer in {path.name}")

@@ -547,3 +547,15 @@ def test_detect__single_byte_encodings_without_mojibake(
     assert detect(path).encoding == encoding
     frame = _read_all(path)[0]
     assert frame["first_name"].tolist() == [first_name]
+
+
+def test_detect__trailing_delimiter_on_every_row(tmp_path: Path) -> None:
+    path = tmp_path / "co.csv"
+    path.write_bytes(b"VOTER_ID,FIRST_NAME,LAST_NAME\r\n1,A,B,\r\n2,C,D,\r\n")
+    detection = detect(path)
+    assert detection.field_count == 4
+    assert detection.header is not None
+    assert detection.header[-1] == parsing.TRAILING_COLUMN
+    frame, _, rejects, _ = _read_all(path)
+    assert rejects == []
+    assert frame["voter_id"].tolist() == ["1", "2"]
