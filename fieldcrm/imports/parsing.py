@@ -4,6 +4,13 @@
 either returns a ``Detection`` or raises ``FileRefused``. ``iter_chunks`` then streams the file as
 ``Chunk`` objects holding a normalised frame, a long phones frame and the rejected rows.
 
+Frame types (for the database layer): text columns are ``pd.ArrowDtype(pa.string())`` with
+``pd.NA`` for missing values; ``birth_date`` / ``registration_date`` are ``ArrowDtype(date32)``
+(elements are ``datetime.date``); ``birth_year`` and ``res_house_number`` are ``Int64``;
+``latitude`` / ``longitude`` are float64 (NaN when missing); ``line`` is int64.
+``Chunk.records()`` turns the frame into plain dicts with ``None`` for every missing value.
+The phones frame uses plain object columns (``None`` when missing) and a bool ``dialable``.
+
 Decisions worth knowing:
 
 * **A record is one physical line.** Voter files never put newlines inside values, and counting
@@ -848,6 +855,11 @@ def _is_ascii_column(arr: pa.Array) -> bool:
     return data is None or not len(data) or int(np.frombuffer(data, dtype=np.uint8).max()) < 128
 
 
+def _upper(arr: pa.Array) -> pa.Array:
+    # same result as utf8_upper on ASCII text, at a fraction of the cost
+    return pc.ascii_upper(arr) if _is_ascii_column(arr) else pc.utf8_upper(arr)
+
+
 def _trim(arr: pa.Array) -> pa.Array:
     # the ASCII kernel is several times faster; it is only exact when there is no Unicode
     # whitespace to trim, i.e. when the column is pure ASCII
@@ -1033,20 +1045,25 @@ def _district(arr: pa.Array) -> pa.Array:
         stripped = pc.utf8_ltrim(arr, "0")
         return pc.if_else(pc.equal(stripped, ""), "0", stripped)
     number = _extract(arr, _DISTRICT, "n")
-    return pc.coalesce(number, pc.utf8_upper(arr))
+    return pc.coalesce(number, _upper(arr))
 
 
 def _display_name(first: pa.Array, last: pa.Array, suffix: pa.Array) -> pa.Array:
     base = _join_words([first, last])
-    shout = pc.or_(pc.utf8_is_upper(base), pc.utf8_is_lower(base))
-    named = pc.if_else(shout, pc.utf8_title(base), base)
-    mc = pc.fill_null(pc.match_substring_regex(named, r"\bMc[a-z]"), False)
+    if _is_ascii_column(base):
+        shout = pc.or_(pc.ascii_is_upper(base), pc.ascii_is_lower(base))
+        named = pc.if_else(shout, pc.ascii_title(base), base)
+    else:
+        shout = pc.or_(pc.utf8_is_upper(base), pc.utf8_is_lower(base))
+        named = pc.if_else(shout, pc.utf8_title(base), base)
+    # literal prefilter; the word-boundary rule is applied in Python to the few hits
+    mc = pc.fill_null(pc.match_substring(named, "Mc"), False)
     if pc.any(mc).as_py():
         fixed = [
             _MC.sub(lambda m: "Mc" + m.group(1).upper(), v) for v in named.filter(mc).to_pylist()
         ]
         named = pc.replace_with_mask(named, mc, pa.array(fixed, named.type))
-    suffix_up = pc.utf8_upper(suffix)
+    suffix_up = _upper(suffix)
     roman = pc.is_in(suffix_up, value_set=_ROMAN)
     suffix_fmt = pc.if_else(roman, suffix_up, pc.if_else(shout, pc.utf8_title(suffix), suffix))
     return _join_words([named, suffix_fmt])
@@ -1198,14 +1215,14 @@ def _normalise(
         birth_years = np.where(column_years >= 0, column_years, birth_years)
     out["birth_year"] = pa.array(birth_years, pa.int64(), mask=birth_years < 0)
 
-    sex = pc.utf8_upper(src("sex"))
+    sex = _upper(src("sex"))
     out["sex"] = pc.coalesce(_map_values(sex, _SEX), sex)
     for key in ("race", "ethnicity", "party"):
-        out[key] = pc.utf8_upper(src(key))
+        out[key] = _upper(src(key))
 
     line1 = _empty_to_null(_collapse(src("res_line1")))
     placeholder_line = pc.fill_null(
-        pc.is_in(pc.utf8_upper(line1), value_set=pa.array(["REMOVED", "CONFIDENTIAL"])), False
+        pc.is_in(_upper(line1), value_set=pa.array(["REMOVED", "CONFIDENTIAL"])), False
     )
     if pc.any(placeholder_line).as_py():
         warnings["placeholder_address"] += pc.sum(placeholder_line).as_py()
@@ -1218,7 +1235,7 @@ def _normalise(
     out["res_street_name"] = pa.array(parts["street_name"].array).cast(pa.string())
     out["res_unit"] = pc.coalesce(unit_given, pa.array(parts["unit"].array).cast(pa.string()))
     out["res_city"] = src("res_city")
-    state = pc.utf8_upper(src("res_state"))
+    state = _upper(src("res_state"))
     if layout.default_state:
         state = pc.fill_null(state, layout.default_state)
     out["res_state"] = state
@@ -1236,7 +1253,7 @@ def _normalise(
 
     out["mail_line1"] = _empty_to_null(_collapse(src("mail_line1")))
     out["mail_city"] = src("mail_city")
-    out["mail_state"] = pc.utf8_upper(src("mail_state"))
+    out["mail_state"] = _upper(src("mail_state"))
     mail_raw = src("mail_zip")
     m5, m4, m_bad, _ = _zip_parts(mail_raw)
     m4_extra = src("mail_zip4")
@@ -1247,9 +1264,9 @@ def _normalise(
     us_zip = pc.if_else(pc.is_valid(m4), pc.binary_join_element_wise(m5, m4, "-"), m5)
     out["mail_zip"] = pc.if_else(pa.array(m_bad), mail_raw, us_zip)
 
-    out["county"] = pc.utf8_upper(src("county"))
+    out["county"] = _upper(src("county"))
     precinct = pc.replace_substring_regex(src("precinct_code"), r"^([0-9]+)\.0+$", r"\1")
-    out["precinct_code"] = pc.utf8_upper(precinct)
+    out["precinct_code"] = _upper(precinct)
     out["precinct_name"] = src("precinct_name")
     for key in ("cd", "sd", "hd"):
         out[key] = _district(src(key))
@@ -1263,7 +1280,7 @@ def _normalise(
         today_days,
     )
     status_raw = src("status")
-    status = _map_values(pc.utf8_upper(status_raw), dict(layout.status_map))
+    status = _map_values(_upper(status_raw), dict(layout.status_map))
     unknown = _np_mask(pc.and_(pc.is_valid(status_raw), pc.is_null(status)))
     if unknown.any():
         warnings["unknown_status"] += int(unknown.sum())
@@ -1309,7 +1326,7 @@ def _normalise(
         if isinstance(value, str):
             masked |= _np_mask(pc.equal(trimmed(value), "*"))
     if layout.exempt_values and isinstance(mapping.get("exempt_flag"), str):
-        flag = pc.utf8_upper(trimmed(mapping["exempt_flag"]))  # type: ignore[arg-type]
+        flag = _upper(trimmed(mapping["exempt_flag"]))  # type: ignore[arg-type]
         masked |= _np_mask(pc.is_in(flag, value_set=pa.array(list(layout.exempt_values))))
     reasons[masked] = "public-records exempt row: protected fields are masked"
     no_identity = (
