@@ -559,3 +559,17 @@ def test_detect__trailing_delimiter_on_every_row(tmp_path: Path) -> None:
     frame, _, rejects, _ = _read_all(path)
     assert rejects == []
     assert frame["voter_id"].tolist() == ["1", "2"]
+
+
+def test_iter_chunks__header_only_file_has_no_chunks(tmp_path: Path) -> None:
+    path = tmp_path / "header.csv"
+    path.write_bytes(b"Voter ID,First Name,Last Name\r\n\r\n")
+    detection = detect(path)
+    assert list(iter_chunks(path, detection)) == []
+    assert preview(path, detection) == ([], collections.Counter(), [])
+
+
+def test_iter_chunks__rejects_chunk_rows_below_one(data_dir: Path) -> None:
+    path = data_dir / "van_export.csv"
+    with pytest.raises(ValueError):
+        next(iter_chunks(path, detect(path), chunk_rows=0))
