@@ -4,6 +4,13 @@
 either returns a ``Detection`` or raises ``FileRefused``. ``iter_chunks`` then streams the file as
 ``Chunk`` objects holding a normalised frame, a long phones frame and the rejected rows.
 
+Frame types (for the database layer): text columns are ``pd.ArrowDtype(pa.string())`` with
+``pd.NA`` for missing values; ``birth_date`` / ``registration_date`` are ``ArrowDtype(date32)``
+(elements are ``datetime.date``); ``birth_year`` and ``res_house_number`` are ``Int64``;
+``latitude`` / ``longitude`` are float64 (NaN when missing); ``line`` is int64.
+``Chunk.records()`` turns the frame into plain dicts with ``None`` for every missing value.
+The phones frame uses plain object columns (``None`` when missing) and a bool ``dialable``.
+
 Decisions worth knowing:
 
 * **A record is one physical line.** Voter files never put newlines inside values, and counting
@@ -111,7 +118,6 @@ _MAGIC = (
     (b"GIF8", "a GIF image"),
     (b"\xd0\xcf\x11\xe0", "an old Excel/Word file; export it as CSV"),
 )
-_BLANK_VALUES = ("", "*")
 
 FRAME_COLUMNS: tuple[str, ...] = (
     "voter_id",
@@ -356,7 +362,8 @@ def _split_fields(text: str, delimiter: str, quoting: str) -> list[str]:
         return text.split(delimiter)
 
 
-def _choose_delimiter(first: str, lines: list[str]) -> str:
+def _choose_delimiter(first: str) -> str:
+    """The candidate delimiter occurring most often in the first line (ties: tab, |, comma, ;)."""
     best, best_count = "", 0
     for delim in _DELIMITERS:
         count = first.count(delim)
@@ -442,7 +449,7 @@ def detect(
         raise FileRefused(f"{first_name} is empty")
 
     delimiter = forced.delimiter if forced and forced.delimiter else None
-    delimiter = delimiter or _choose_delimiter(lines[0], lines)
+    delimiter = delimiter or _choose_delimiter(lines[0])
     expected = len(forced.columns) if forced is not None and forced.columns else None
     quoting = forced.quoting if forced and forced.quoting else None
     quoting = quoting or _choose_quoting(lines, delimiter, expected)
@@ -455,6 +462,8 @@ def detect(
         sources = [v for value in user_mapping.values() for v in _as_list(value)]
         if all(normalize_header(s) in first_norm for s in sources):
             header = [f.strip() for f in first_fields]
+            # the layout still supplies the value rules (status codes, date order, ...)
+            chosen = chosen or recognise_header(first_fields)
         else:
             header = None
             names = _headerless_names(len(first_fields), chosen or _fl_guess(lines, delimiter))
@@ -503,6 +512,10 @@ def detect(
     if chosen is not None and chosen.quoting and quoting != chosen.quoting:
         quoting = chosen.quoting
         first_fields = _split_fields(lines[0], delimiter, quoting)
+    if header is not None and _trailing_delimiter(lines, delimiter, quoting, len(header)):
+        # every sampled row ends with one extra, empty field (a trailing delimiter, seen in
+        # Colorado exports): give it a name so those rows are not all rejected
+        header = [*header, TRAILING_COLUMN]
     field_count = len(header) if header is not None else len(first_fields)
     detection = Detection(
         members=[name for name, _ in members],
@@ -510,17 +523,23 @@ def detect(
         delimiter=delimiter,
         quoting=quoting,
         has_header=header is not None,
-        layout=None if user_mapping is not None and forced is None else chosen.name,
+        layout=chosen.name if chosen is not None else None,
         header=header,
         mapping=resolved,
         field_count=field_count,
         state=chosen.state if chosen is not None else None,
     )
-    if user_mapping is not None and forced is None and chosen is not None and header is None:
-        detection.layout = chosen.name
     for name, opener in members[1:]:
         _check_member(name, opener, detection)
     return detection
+
+
+TRAILING_COLUMN = "(trailing empty column)"
+
+
+def _trailing_delimiter(lines: list[str], delimiter: str, quoting: str, width: int) -> bool:
+    rows = [_split_fields(line, delimiter, quoting) for line in lines[1:100]]
+    return bool(rows) and all(len(r) == width + 1 and not r[-1].strip() for r in rows)
 
 
 def _as_list(value: str | list[str]) -> list[str]:
@@ -556,7 +575,9 @@ def _check_member(name: str, opener: Callable[[], IO[bytes]], detection: Detecti
     if not lines:
         return
     fields = _split_fields(lines[0], detection.delimiter, detection.quoting)
-    if detection.header is not None and _is_header(fields, detection.header):
+    if detection.header is not None and _header_norm(detection) == [
+        normalize_header(f) for f in fields
+    ]:
         return
     if len(fields) != detection.field_count:
         raise FileRefused(
@@ -567,8 +588,14 @@ def _check_member(name: str, opener: Callable[[], IO[bytes]], detection: Detecti
         raise FileRefused(f"member {name} has a different header from the first file")
 
 
-def _is_header(fields: list[str], header: list[str]) -> bool:
-    return [normalize_header(f) for f in fields] == [normalize_header(h) for h in header]
+def _header_norm(detection: Detection) -> list[str] | None:
+    """The header line as the file spells it (normalised), without a synthetic column."""
+    if detection.header is None:
+        return None
+    names = detection.header
+    if names and names[-1] == TRAILING_COLUMN:
+        names = names[:-1]
+    return [normalize_header(h) for h in names]
 
 
 # --- streaming --------------------------------------------------------------------------------
@@ -619,9 +646,7 @@ def _iter_batches(
     """Raw data lines per chunk with their physical line numbers; headers and blanks removed."""
     members = dict(_members(path))
     row_index = 0
-    header_norm = (
-        [normalize_header(h) for h in detection.header] if detection.header is not None else None
-    )
+    header_norm = _header_norm(detection)
     for member in detection.members:
         if member not in members:
             raise FileRefused(f"member {member} is no longer in {path.name}")
@@ -641,9 +666,11 @@ def _iter_batches(
                     break
                 numbers = np.arange(lineno + 1, lineno + 1 + len(lines), dtype=np.int64)
                 lineno += len(lines)
-                keep = [i for i, raw in enumerate(lines) if raw and not raw.isspace()]
+                keep = _non_blank(lines)
                 if first:
                     first = False
+                    if keep is None:
+                        keep = list(range(len(lines)))
                     if keep and header_norm is not None:
                         head_text, _ = _decode_line(lines[keep[0]], detection.encoding)
                         fields = _split_fields(
@@ -653,9 +680,13 @@ def _iter_batches(
                             keep = keep[1:]
                     if keep:
                         lines[keep[0]] = _strip_bom(lines[keep[0]])
-                if len(keep) != len(lines):
-                    lines = [lines[i] for i in keep]
-                    numbers = numbers[keep]
+                if keep is not None and len(keep) != len(lines):
+                    if keep and keep[-1] - keep[0] == len(keep) - 1:  # e.g. only a header
+                        lines = lines[keep[0] : keep[-1] + 1]
+                        numbers = numbers[keep[0] : keep[-1] + 1]
+                    else:
+                        lines = [lines[i] for i in keep]
+                        numbers = numbers[keep]
                 skip = min(max(start_row - row_index, 0), len(lines))
                 if skip:
                     lines = lines[skip:]
@@ -665,6 +696,14 @@ def _iter_batches(
                     continue
                 yield lines, numbers, member, detection, row_index
                 row_index += len(lines)
+
+
+def _non_blank(lines: list[bytes]) -> list[int] | None:
+    """Indexes of the lines that are not blank (empty or whitespace only); ``None`` when all
+    lines are non-blank (the common case, checked without a Python-level loop)."""
+    if not any(map(bytes.isspace, lines)):
+        return None
+    return [i for i, raw in enumerate(lines) if raw and not raw.isspace()]
 
 
 def _read_lines(stream: IO[bytes], count: int) -> list[bytes]:
@@ -814,6 +853,11 @@ def _is_ascii_column(arr: pa.Array) -> bool:
     """All bytes of the column's data buffer are ASCII (a fast numpy scan, no decoding)."""
     data = arr.buffers()[2]
     return data is None or not len(data) or int(np.frombuffer(data, dtype=np.uint8).max()) < 128
+
+
+def _upper(arr: pa.Array) -> pa.Array:
+    # same result as utf8_upper on ASCII text, at a fraction of the cost
+    return pc.ascii_upper(arr) if _is_ascii_column(arr) else pc.utf8_upper(arr)
 
 
 def _trim(arr: pa.Array) -> pa.Array:
@@ -1001,20 +1045,25 @@ def _district(arr: pa.Array) -> pa.Array:
         stripped = pc.utf8_ltrim(arr, "0")
         return pc.if_else(pc.equal(stripped, ""), "0", stripped)
     number = _extract(arr, _DISTRICT, "n")
-    return pc.coalesce(number, pc.utf8_upper(arr))
+    return pc.coalesce(number, _upper(arr))
 
 
 def _display_name(first: pa.Array, last: pa.Array, suffix: pa.Array) -> pa.Array:
     base = _join_words([first, last])
-    shout = pc.or_(pc.utf8_is_upper(base), pc.utf8_is_lower(base))
-    named = pc.if_else(shout, pc.utf8_title(base), base)
-    mc = pc.fill_null(pc.match_substring_regex(named, r"\bMc[a-z]"), False)
+    if _is_ascii_column(base):
+        shout = pc.or_(pc.ascii_is_upper(base), pc.ascii_is_lower(base))
+        named = pc.if_else(shout, pc.ascii_title(base), base)
+    else:
+        shout = pc.or_(pc.utf8_is_upper(base), pc.utf8_is_lower(base))
+        named = pc.if_else(shout, pc.utf8_title(base), base)
+    # literal prefilter; the word-boundary rule is applied in Python to the few hits
+    mc = pc.fill_null(pc.match_substring(named, "Mc"), False)
     if pc.any(mc).as_py():
         fixed = [
             _MC.sub(lambda m: "Mc" + m.group(1).upper(), v) for v in named.filter(mc).to_pylist()
         ]
         named = pc.replace_with_mask(named, mc, pa.array(fixed, named.type))
-    suffix_up = pc.utf8_upper(suffix)
+    suffix_up = _upper(suffix)
     roman = pc.is_in(suffix_up, value_set=_ROMAN)
     suffix_fmt = pc.if_else(roman, suffix_up, pc.if_else(shout, pc.utf8_title(suffix), suffix))
     return _join_words([named, suffix_fmt])
@@ -1120,6 +1169,11 @@ def _normalise(
     row_hashes: np.ndarray,
     warnings: collections.Counter,
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[int, str]]]:
+    """Canonical frame, phones frame and (row position, reason) rejects for one parsed table.
+
+    Everything is computed column-wise over all rows, then rejected rows are filtered out, so
+    the cost does not depend on how many rows are rejected.
+    """
     layout = LAYOUTS.get(detection.layout or "", LAYOUTS["generic"])
     names = _source_names(detection)
     position: dict[str, int] = {}
@@ -1161,14 +1215,14 @@ def _normalise(
         birth_years = np.where(column_years >= 0, column_years, birth_years)
     out["birth_year"] = pa.array(birth_years, pa.int64(), mask=birth_years < 0)
 
-    sex = pc.utf8_upper(src("sex"))
+    sex = _upper(src("sex"))
     out["sex"] = pc.coalesce(_map_values(sex, _SEX), sex)
     for key in ("race", "ethnicity", "party"):
-        out[key] = pc.utf8_upper(src(key))
+        out[key] = _upper(src(key))
 
     line1 = _empty_to_null(_collapse(src("res_line1")))
     placeholder_line = pc.fill_null(
-        pc.is_in(pc.utf8_upper(line1), value_set=pa.array(["REMOVED", "CONFIDENTIAL"])), False
+        pc.is_in(_upper(line1), value_set=pa.array(["REMOVED", "CONFIDENTIAL"])), False
     )
     if pc.any(placeholder_line).as_py():
         warnings["placeholder_address"] += pc.sum(placeholder_line).as_py()
@@ -1181,7 +1235,7 @@ def _normalise(
     out["res_street_name"] = pa.array(parts["street_name"].array).cast(pa.string())
     out["res_unit"] = pc.coalesce(unit_given, pa.array(parts["unit"].array).cast(pa.string()))
     out["res_city"] = src("res_city")
-    state = pc.utf8_upper(src("res_state"))
+    state = _upper(src("res_state"))
     if layout.default_state:
         state = pc.fill_null(state, layout.default_state)
     out["res_state"] = state
@@ -1199,7 +1253,7 @@ def _normalise(
 
     out["mail_line1"] = _empty_to_null(_collapse(src("mail_line1")))
     out["mail_city"] = src("mail_city")
-    out["mail_state"] = pc.utf8_upper(src("mail_state"))
+    out["mail_state"] = _upper(src("mail_state"))
     mail_raw = src("mail_zip")
     m5, m4, m_bad, _ = _zip_parts(mail_raw)
     m4_extra = src("mail_zip4")
@@ -1210,9 +1264,9 @@ def _normalise(
     us_zip = pc.if_else(pc.is_valid(m4), pc.binary_join_element_wise(m5, m4, "-"), m5)
     out["mail_zip"] = pc.if_else(pa.array(m_bad), mail_raw, us_zip)
 
-    out["county"] = pc.utf8_upper(src("county"))
+    out["county"] = _upper(src("county"))
     precinct = pc.replace_substring_regex(src("precinct_code"), r"^([0-9]+)\.0+$", r"\1")
-    out["precinct_code"] = pc.utf8_upper(precinct)
+    out["precinct_code"] = _upper(precinct)
     out["precinct_name"] = src("precinct_name")
     for key in ("cd", "sd", "hd"):
         out[key] = _district(src(key))
@@ -1226,7 +1280,7 @@ def _normalise(
         today_days,
     )
     status_raw = src("status")
-    status = _map_values(pc.utf8_upper(status_raw), dict(layout.status_map))
+    status = _map_values(_upper(status_raw), dict(layout.status_map))
     unknown = _np_mask(pc.and_(pc.is_valid(status_raw), pc.is_null(status)))
     if unknown.any():
         warnings["unknown_status"] += int(unknown.sum())
@@ -1272,7 +1326,7 @@ def _normalise(
         if isinstance(value, str):
             masked |= _np_mask(pc.equal(trimmed(value), "*"))
     if layout.exempt_values and isinstance(mapping.get("exempt_flag"), str):
-        flag = pc.utf8_upper(trimmed(mapping["exempt_flag"]))  # type: ignore[arg-type]
+        flag = _upper(trimmed(mapping["exempt_flag"]))  # type: ignore[arg-type]
         masked |= _np_mask(pc.is_in(flag, value_set=pa.array(list(layout.exempt_values))))
     reasons[masked] = "public-records exempt row: protected fields are masked"
     no_identity = (

@@ -516,3 +516,60 @@ def test_detect__refuses_corrupt_gzip(tmp_path: Path) -> None:
 def test_parsing__only_module_with_frame_contract() -> None:
     assert parsing.FIELD_MAX_LENGTHS is FIELD_MAX_LENGTHS
     assert "row_hash" in FRAME_COLUMNS
+
+
+def test_detect__explicit_mapping_keeps_layout_rules(nc_samples: Path) -> None:
+    path = nc_samples / "ncvoter_Statewide.txt"
+    mapping = {"voter_id": "ncid", "last_name": "last_name", "status": "status_cd"}
+    detection = detect(path, mapping=mapping)
+    assert detection.layout == "nc_current"
+    assert detection.mapping == mapping
+    frame = _read_all(path, mapping=mapping)[0]
+    assert set(frame["status"].dropna()) <= {"active", "inactive", "removed", "denied", "temporary"}
+    assert frame["first_name"].isna().all()
+
+
+@pytest.mark.parametrize(
+    ("payload", "encoding", "first_name"),
+    [
+        ("José".encode(), "utf-8", "José"),
+        (b"Jos\xe9", "cp1252", "José"),
+        (b"\x93Bo\x94", "cp1252", "\u201cBo\u201d"),
+        (b"Jos\xe9\x81", "latin-1", "José\x81"),
+        (b"Nu\xf1ez", "cp1252", "Nuñez"),
+    ],
+)
+def test_detect__single_byte_encodings_without_mojibake(
+    tmp_path: Path, payload: bytes, encoding: str, first_name: str
+) -> None:
+    path = tmp_path / "enc.csv"
+    path.write_bytes(b"Voter ID,First Name,Last Name\r\n1," + payload + b",X\r\n")
+    assert detect(path).encoding == encoding
+    frame = _read_all(path)[0]
+    assert frame["first_name"].tolist() == [first_name]
+
+
+def test_detect__trailing_delimiter_on_every_row(tmp_path: Path) -> None:
+    path = tmp_path / "co.csv"
+    path.write_bytes(b"VOTER_ID,FIRST_NAME,LAST_NAME\r\n1,A,B,\r\n2,C,D,\r\n")
+    detection = detect(path)
+    assert detection.field_count == 4
+    assert detection.header is not None
+    assert detection.header[-1] == parsing.TRAILING_COLUMN
+    frame, _, rejects, _ = _read_all(path)
+    assert rejects == []
+    assert frame["voter_id"].tolist() == ["1", "2"]
+
+
+def test_iter_chunks__header_only_file_has_no_chunks(tmp_path: Path) -> None:
+    path = tmp_path / "header.csv"
+    path.write_bytes(b"Voter ID,First Name,Last Name\r\n\r\n")
+    detection = detect(path)
+    assert list(iter_chunks(path, detection)) == []
+    assert preview(path, detection) == ([], collections.Counter(), [])
+
+
+def test_iter_chunks__rejects_chunk_rows_below_one(data_dir: Path) -> None:
+    path = data_dir / "van_export.csv"
+    with pytest.raises(ValueError):
+        next(iter_chunks(path, detect(path), chunk_rows=0))
