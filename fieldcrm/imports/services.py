@@ -363,6 +363,10 @@ class ChunkPlan:
     rows_read: int
 
 
+def _id_hashes(voter_ids: pd.Series) -> np.ndarray:
+    return pd.util.hash_array(voter_ids.to_numpy(dtype=object), categorize=False)
+
+
 @dataclass
 class KnownContacts:
     """The source's existing contacts, loaded once: voter id -> (id, vf_hash, flag)."""
@@ -372,7 +376,12 @@ class KnownContacts:
     hashes: np.ndarray
     flagged: np.ndarray
     seen: np.ndarray  # rows of `index` seen in this file
-    seen_new: set[str] = field(default_factory=set)
+    source: str = ""
+    #: voter ids first met in this run (not in `index`), as a sorted array of 64-bit hashes:
+    #: 8 bytes an id instead of a Python string. A hash hit is confirmed exactly against the
+    #: rows this run already wrote (or, when nothing is written, against `exact_new`).
+    seen_new: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
+    exact_new: set[str] | None = None
 
     @classmethod
     def load(cls, source: str) -> KnownContacts:
@@ -396,6 +405,7 @@ class KnownContacts:
             hashes=np.array([h or "" for h in columns[2]], dtype=object),
             flagged=np.array(columns[3], dtype=bool),
             seen=np.zeros(len(rows), dtype=bool),
+            source=source,
         )
 
     def positions(self, voter_ids: pd.Series) -> np.ndarray:
@@ -406,7 +416,36 @@ class KnownContacts:
 
     def mark_seen(self, voter_ids: pd.Series, pos: np.ndarray) -> None:
         self.seen[pos[pos >= 0]] = True
-        self.seen_new.update(voter_ids[pos < 0].tolist())
+        new_ids = voter_ids[pos < 0]
+        if not len(new_ids):
+            return
+        if self.exact_new is not None:
+            self.exact_new.update(new_ids.tolist())
+        self.seen_new = np.union1d(self.seen_new, _id_hashes(new_ids))
+
+    def earlier_new(self, voter_ids: pd.Series) -> np.ndarray:
+        """Which of these (not previously known) voter ids this run has already met."""
+        hits = np.zeros(len(voter_ids), dtype=bool)
+        if not len(self.seen_new) or not len(voter_ids):
+            return hits
+        hashes = _id_hashes(voter_ids)
+        at = np.searchsorted(self.seen_new, hashes).clip(max=len(self.seen_new) - 1)
+        candidates = np.flatnonzero(self.seen_new[at] == hashes)
+        if not len(candidates):
+            return hits
+        values = voter_ids.iloc[candidates].tolist()
+        if self.exact_new is not None:
+            confirmed = self.exact_new
+        else:
+            confirmed = set(
+                db.session.scalars(
+                    sa.select(Contact.voter_id).where(
+                        Contact.source == self.source, Contact.voter_id.in_(values)
+                    )
+                )
+            )
+        hits[candidates] = [v in confirmed for v in values]
+        return hits
 
 
 def plan_chunk(chunk: parsing.Chunk, known: KnownContacts) -> ChunkPlan:
@@ -434,9 +473,8 @@ def plan_chunk(chunk: parsing.Chunk, known: KnownContacts) -> ChunkPlan:
     existing = pos >= 0
     earlier = np.zeros(len(frame), dtype=bool)
     earlier[existing] = known.seen[pos[existing]]
-    if known.seen_new and (~existing).any():
-        seen_new = known.seen_new
-        earlier[~existing] = [v in seen_new for v in voter_ids[~existing].tolist()]
+    if (~existing).any():
+        earlier[~existing] = known.earlier_new(voter_ids[~existing])
     dup = in_chunk_dup | earlier
     duplicates = [
         (int(line), str(member), str(vid))
@@ -1137,6 +1175,7 @@ def preview_batch(
         require_importer(actor)
     detection = detection_of(batch)
     known = KnownContacts.load(batch.source)
+    known.exact_new = set()  # a preview writes nothing, so duplicates are confirmed in memory
     impact = Counter()
     problems: dict[str, dict[str, Any]] = {}
     first_rows: list[dict] = []

@@ -398,3 +398,20 @@ def test_import__odd_characters_survive_the_fast_paths(import_file, write_file):
     ann = contact("VAN", "1")
     assert ann.first_name == "Ann\\Marie"
     assert ann.last_name == "O'Lee\tX"
+
+
+def test_import__seen_id_hash_collisions_never_make_false_duplicates(
+    import_file, write_file, monkeypatch
+):
+    import numpy as np
+
+    # every id hashes alike: each new id "hits", and only the exact check tells them apart
+    monkeypatch.setattr(services, "_id_hashes", lambda ids: np.zeros(len(ids), dtype=np.uint64))
+    rows = [person(n) for n in range(1, 30)] + [person(4, party="R")]
+    batch = import_file(write_file("c.csv", van_rows(rows)), source="VAN", chunk_rows=8)
+    assert (batch.inserted, batch.duplicates) == (29, 1)
+    preview = services.preview_batch(
+        None, services.create_batch(None, write_file("d.csv", van_rows(rows)), "d", "NEW"),
+        chunk_rows=8,
+    )  # fmt: skip
+    assert (preview["impact"]["insert"], preview["impact"]["duplicate"]) == (29, 1)
