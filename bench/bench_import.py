@@ -162,6 +162,7 @@ def main(rows: int) -> None:
         assert delta["updated"] == expected_changes == delta["written"], (delta, expected_changes)
         preview = _run("preview", url, base, uploads)
         label = f"{rows // 1000}k" if rows < 1_000_000 else f"{rows // 1_000_000}m"
+        print(f"  (plain pyarrow read of the same file in this run: {plain:.2f} s)")
         _line(f"import_{label}_sqlite_first", first["seconds"], "s", GOALS["first"])
         _line(f"import_{label}_sqlite_peak_rss", first["peak_mb"], "MB", PEAK_GOAL_MB)
         _line(f"import_{label}_ratio_to_plain_read", first["seconds"] / plain, "x", 60)
