@@ -38,6 +38,11 @@ def _app(url: str, upload_dir: str):
     )
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def scenario(kind: str, url: str, path: str, upload_dir: str) -> None:
     """Child process: run one scenario and print a JSON line with its figures."""
     import sqlalchemy as sa
@@ -52,6 +57,7 @@ def scenario(kind: str, url: str, path: str, upload_dir: str) -> None:
             db.drop_all()
             db.create_all()
         start = time.perf_counter()
+        cpu_start = _cpu()
         batch = services.create_batch(None, path, Path(path).name, "NC")
         db.session.commit()
         if kind == "preview":
@@ -79,6 +85,7 @@ def scenario(kind: str, url: str, path: str, upload_dir: str) -> None:
         for engine in db.engines.values():
             engine.dispose()
     result["seconds"] = seconds
+    result["cpu"] = _cpu() - cpu_start
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
 
@@ -171,6 +178,11 @@ def main(rows: int) -> None:
             f"import_{label}_sqlite_reimport_10pct_changed", delta["seconds"], "s", GOALS["changed"]
         )
         print(f"  (10% changed: {delta['updated']} rows updated and written, as expected)")
+        print(
+            "  (CPU seconds, less sensitive to a busy machine: first "
+            f"{first['cpu']:.1f}, same {same['cpu']:.1f}, 10% changed {delta['cpu']:.1f}, "
+            f"preview {preview['cpu']:.1f})"
+        )
         _line(f"import_{label}_preview_impact", preview["seconds"], "s", GOALS["preview"])
         scratch = _postgres_scratch(os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG))
         if scratch is None:
@@ -183,6 +195,7 @@ def main(rows: int) -> None:
             drop()
         assert pg["inserted"] == first["inserted"], pg
         _line(f"import_{label}_postgres_first", pg["seconds"], "s", GOALS["postgres"])
+        print(f"  (CPU seconds of the importing process: {pg['cpu']:.1f})")
         _line(f"import_{label}_postgres_peak_rss", pg["peak_mb"], "MB", PEAK_GOAL_MB)
 
 

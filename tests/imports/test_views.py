@@ -81,6 +81,7 @@ def test_import_flow__refused_binary_file_explains(client, login_as, world):
     batch = db.session.scalar(sa.select(ImportBatch).order_by(ImportBatch.id.desc()))
     page = client.get(f"/imports/{batch.id}/check").get_data(as_text=True)
     assert "PNG" in page
+    assert "Map its columns" not in page
 
 
 def test_import_flow__director_sees_only_own_batches(client, login_as, world):
