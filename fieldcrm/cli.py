@@ -23,7 +23,9 @@ def main() -> None:
 def register(app: Flask) -> None:
     """Add each feature's command group to the app's CLI."""
     from fieldcrm.auth.cli import group as users_group
+    from fieldcrm.commitments.cli import group as commitments_group
     from fieldcrm.seed import seed_command
 
     app.cli.add_command(users_group)
+    app.cli.add_command(commitments_group)
     app.cli.add_command(seed_command)
