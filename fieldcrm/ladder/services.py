@@ -85,9 +85,9 @@ def step_contact(
     if direction not in ("up", "down"):
         raise ValidationFailed([("direction", "Move up or down.")])
     stages = active_stages()
-    here = (
-        (contact.ladder_stage.position, contact.ladder_stage.id) if contact.ladder_stage else None
-    )
+    # Read the current stage by id: the relationship may still hold a stage from before a move.
+    current = db.session.get(LadderStage, contact.ladder_stage_id or 0)
+    here = (current.position, current.id) if current else None
     if direction == "up":
         above = [s for s in stages if here is None or (s.position, s.id) > here]
         if not above:
