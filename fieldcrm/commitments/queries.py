@@ -55,9 +55,13 @@ def active_followups(actor: User, owner_id: int, filters: FollowUpFilters) -> sa
 
 
 def followup_sections(
-    actor: User, today: date, filters: FollowUpFilters, limit: int = 200
-) -> dict[str, list[Commitment]]:
-    """The actor's own follow-ups split into overdue, due today and upcoming (no date last)."""
+    actor: User, today: date, filters: FollowUpFilters, limit: int = 25
+) -> tuple[dict[str, list[Commitment]], dict[str, int]]:
+    """The actor's own follow-ups split into overdue, due today and upcoming, with totals.
+
+    Each section holds at most `limit` rows (overdue: oldest first; upcoming: soonest first,
+    undated last); the totals say how many there are in all.
+    """
     base = active_followups(actor, actor.id, filters)
     overdue = db.session.scalars(
         base.where(Commitment.due_date < today)
@@ -72,7 +76,26 @@ def followup_sections(
         .order_by(Commitment.due_date.asc().nulls_last(), Commitment.id)
         .limit(limit)
     ).all()
-    return {"overdue": list(overdue), "today": list(due_today), "upcoming": list(upcoming)}
+    counted = _filtered(
+        sa.select(
+            sa.func.count().filter(Commitment.due_date < today),
+            sa.func.count().filter(Commitment.due_date == today),
+            sa.func.count().filter(
+                sa.or_(Commitment.due_date > today, Commitment.due_date.is_(None))
+            ),
+        )
+        .select_from(Commitment)
+        .join(Contact, Contact.id == Commitment.contact_id)
+        .where(
+            contact_scope(actor),
+            Commitment.owner_id == actor.id,
+            Commitment.status.in_(ACTIVE_STATUSES),
+        ),
+        filters,
+    )
+    totals = db.session.execute(counted).one()
+    sections = {"overdue": list(overdue), "today": list(due_today), "upcoming": list(upcoming)}
+    return sections, dict(zip(("overdue", "today", "upcoming"), totals, strict=True))
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from fieldcrm.errors import NotFound, ValidationFailed
 from fieldcrm.exports import check_export, csv_response, record_export
 from fieldcrm.extensions import db
 from fieldcrm.scoping import visible_commitments
-from fieldcrm.web import local_today
+from fieldcrm.web import local_date, local_today
 
 bp = Blueprint("commitments", __name__, url_prefix="/commitments")
 
@@ -35,9 +35,10 @@ def _get(commitment_id: int) -> Commitment:
     return commitment
 
 
-def _sms_links(items: list[Commitment], labels: dict[str, str]) -> dict[int, str]:
+def _dial(items: list[Commitment], labels: dict[str, str]) -> tuple[dict, dict]:
+    """Per commitment: the E.164 number to call and the prefilled `sms:` link (if dialable)."""
     template = current_user.sms_template or current_app.config["FOLLOW_UP_SMS_TEMPLATE"]
-    links = {}
+    links, phones = {}, {}
     for c in items:
         phone = None if c.contact.do_not_contact else c.contact.best_phone
         if phone:
@@ -48,7 +49,35 @@ def _sms_links(items: list[Commitment], labels: dict[str, str]) -> dict[int, str
                 sender=current_user.name,
             )
             links[c.id] = services.sms_link(phone.e164, body)
-    return links
+            phones[c.id] = phone.e164
+    return links, phones
+
+
+def _row_labels() -> dict[str, str]:
+    """The follow-up rows' labels, translated once per page (templates format the names in)."""
+    return {
+        "no_name": _("(no name)"),
+        "due": _("due %(d)s"),
+        "no_date": _("no date"),
+        "rescheduled": _("rescheduled"),
+        "call": _("Call"),
+        "call_who": _("Call %(name)s"),
+        "text": _("Text"),
+        "text_who": _("Text %(name)s"),
+        "log": _("Log"),
+        "log_who": _("Log a conversation with %(name)s"),
+        "outcome_who": _("Outcome for %(name)s"),
+        "kept": _("Kept"),
+        "flaked": _("Flaked"),
+        "cancelled": _("Cancelled"),
+        "more": _("Reschedule or add a note"),
+        "note": _("Note (optional)"),
+        "new_date": _("New date"),
+        "reschedule": _("Reschedule"),
+        "hand_summary": _("Hand to someone else"),
+        "hand_to": _("Hand to"),
+        "hand_over": _("Hand over"),
+    }
 
 
 @bp.route("/")
@@ -62,17 +91,23 @@ def mine():
     form.validate()
     filters = queries.FollowUpFilters(form.organization.data, form.language.data or None)
     today = local_today()
-    sections = queries.followup_sections(current_user, today, filters)
+    limit = 200 if request.args.get("all") else current_app.config["FOLLOW_UPS_PER_SECTION"]
+    sections, totals = queries.followup_sections(current_user, today, filters, limit)
     labels = dict(choices("commitment_kind"))
     items = [c for rows in sections.values() for c in rows]
     team = queries.active_team(current_user) if current_user.role != "leader" else []
+    sms, phones = _dial(items, labels)
     return render_template(
         "commitments/mine.html",
         form=form,
         sections=sections,
+        totals=totals,
         today=today,
         labels=labels,
-        sms=_sms_links(items, labels),
+        sms=sms,
+        phones=phones,
+        t=_row_labels(),
+        dates={d: local_date(d) for d in {c.due_date for c in items if c.due_date}},
         outcome_form=OutcomeForm(formdata=None),
         team=[u for u in team if u.id != current_user.id],
         here=request.full_path.rstrip("?"),

@@ -89,7 +89,7 @@ def test_mine__query_count_does_not_grow_with_rows(
         )
     with count_queries() as many:
         assert client.get("/commitments/").status_code == 200
-    assert few() == many() == 14
+    assert few() == many() == 15
 
 
 def test_set_status__one_tap_kept(app, login_as, world, fieldwork, make_commitment):
@@ -200,3 +200,17 @@ def test_commitment_model_untouched_by_views(world, make_commitment):
     """A guard for the fixtures above: the factory writes open commitments by default."""
     commitment = make_commitment(world.east_1, world.organizer_ana)
     assert db.session.get(Commitment, commitment.id).status == "open"
+
+
+def test_mine__long_sections_are_cut_with_show_all(
+    app, login_as, world, fieldwork, make_commitment, monkeypatch
+):
+    monkeypatch.setitem(app.config, "FOLLOW_UPS_PER_SECTION", 2)
+    for days in (1, 2, 3):
+        make_commitment(world.east_1, world.organizer_ana, due_date=_today(app) - timedelta(days))
+    client = login_as(world.organizer_ana)
+    overdue = _section(client.get("/commitments/").get_data(True), "overdue")
+    assert overdue.count('class="followup-row"') == 2
+    assert "Showing 2 of 3." in overdue
+    everything = _section(client.get("/commitments/?all=1").get_data(True), "overdue")
+    assert everything.count('class="followup-row"') == 3
