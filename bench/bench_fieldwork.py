@@ -135,6 +135,12 @@ def measure(url: str, label: str, info) -> None:
         ("follow_ups", follow),
         ("ladder_board", board),
     ):
+        if os.environ.get("BENCH_VERBOSE"):
+            print(
+                f"  {name}: n={len(samples)} median={statistics.median(samples):.1f} ms "
+                f"max={max(samples):.1f} ms",
+                file=sys.stderr,
+            )
         print(f"bench {name}_p95_{label}: {p95(samples):.1f} ms (goal <= {GOALS[name]:g} ms)")
 
 

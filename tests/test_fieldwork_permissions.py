@@ -82,6 +82,7 @@ def test_fieldwork_permission_matrix(
         "/contacts/1/conversations",
         "/commitments/1/status",
         "/commitments/1/owner",
+        "/commitments/sms-template",
         "/ladder/move/1",
         "/organizations/link/1",
         "/organizations/1/unlink/1",

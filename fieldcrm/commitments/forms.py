@@ -38,3 +38,13 @@ class FollowUpFilterForm(FieldCRMForm):
 
     organization = SelectField(_l("Organization"), coerce=_int_or_none, validate_choice=False)
     language = StringField(_l("Language"), validators=[Optional(), Length(max=20)])
+
+
+class SmsTemplateForm(FieldCRMForm):
+    sms_template = StringField(
+        _l("Your follow-up text"),
+        validators=[Optional(), Length(max=320)],
+        description=_l(
+            "{first_name}, {commitment} and {sender} are filled in. Blank: the default."
+        ),
+    )

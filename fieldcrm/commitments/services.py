@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote
@@ -200,3 +201,22 @@ def sms_body(template: str, *, first_name: str | None, commitment: str, sender: 
 def sms_link(e164: str, body: str) -> str:
     """An `sms:` URI with a prefilled body that iOS and Android both read."""
     return f"sms:{e164}?&body={quote(body, safe='')}"
+
+
+def set_sms_template(actor: User, template: str | None) -> None:
+    """Set the actor's own follow-up text (blank = the program default). Flushes; audits.
+
+    Raises ValidationFailed when longer than 320 characters or when a {placeholder} is not
+    one of {first_name}, {commitment}, {sender}.
+    """
+    text = (template or "").strip()
+    if len(text) > 320:
+        raise ValidationFailed([("sms_template", "Keep it under 320 characters.")])
+    unknown = set(re.findall(r"{([^{}]*)}", text)) - {"first_name", "commitment", "sender"}
+    if unknown:
+        raise ValidationFailed(
+            [("sms_template", "Use only {first_name}, {commitment} and {sender}.")]
+        )
+    actor.sms_template = text or None
+    db.session.flush()
+    audit.record("user.sms_template", actor=actor, entity=actor)

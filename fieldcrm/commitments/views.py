@@ -12,7 +12,12 @@ from flask_login import current_user, login_required
 from fieldcrm.auth.decorators import roles_required
 from fieldcrm.auth.views import safe_next
 from fieldcrm.commitments import queries, services
-from fieldcrm.commitments.forms import FollowUpFilterForm, OutcomeForm, ReassignForm
+from fieldcrm.commitments.forms import (
+    FollowUpFilterForm,
+    OutcomeForm,
+    ReassignForm,
+    SmsTemplateForm,
+)
 from fieldcrm.commitments.models import Commitment
 from fieldcrm.contacts.models import Organization
 from fieldcrm.conversations.services import choices
@@ -107,6 +112,8 @@ def mine():
         sms=sms,
         phones=phones,
         t=_row_labels(),
+        sms_form=SmsTemplateForm(formdata=None, sms_template=current_user.sms_template),
+        sms_default=current_app.config["FOLLOW_UP_SMS_TEMPLATE"],
         dates={d: local_date(d) for d in {c.due_date for c in items if c.due_date}},
         outcome_form=OutcomeForm(formdata=None),
         team=[u for u in team if u.id != current_user.id],
@@ -143,6 +150,23 @@ def set_status(commitment_id: int):
     else:
         flash(_("Pick an outcome (and a date to reschedule)."), "error")
     return redirect(safe_next(request.form.get("next")) or url_for("commitments.mine"))
+
+
+@bp.route("/sms-template", methods=["POST"])
+@login_required
+def sms_template():
+    form = SmsTemplateForm()
+    if form.validate_on_submit():
+        try:
+            services.set_sms_template(current_user, form.sms_template.data)
+        except ValidationFailed as exc:
+            flash(exc.errors[0][1], "error")
+        else:
+            db.session.commit()
+            flash(_("Your follow-up text is saved."), "success")
+    else:
+        flash(_("Keep it under 320 characters."), "error")
+    return redirect(url_for("commitments.mine"))
 
 
 @bp.route("/<int:commitment_id>/owner", methods=["POST"])

@@ -214,3 +214,16 @@ def test_mine__long_sections_are_cut_with_show_all(
     assert "Showing 2 of 3." in overdue
     everything = _section(client.get("/commitments/?all=1").get_data(True), "overdue")
     assert everything.count('class="followup-row"') == 3
+
+
+def test_sms_template__own_text_saved_and_checked(login_as, world, fieldwork):
+    client = login_as(world.organizer_ana)
+    client.post("/commitments/sms-template", data={"sms_template": "Hey {first_name}!"})
+    db.session.refresh(world.organizer_ana)
+    assert world.organizer_ana.sms_template == "Hey {first_name}!"
+    client.post("/commitments/sms-template", data={"sms_template": "Hi {phone}"})
+    db.session.refresh(world.organizer_ana)
+    assert world.organizer_ana.sms_template == "Hey {first_name}!"
+    client.post("/commitments/sms-template", data={"sms_template": ""})
+    db.session.refresh(world.organizer_ana)
+    assert world.organizer_ana.sms_template is None
