@@ -12,7 +12,7 @@ import sqlalchemy.orm as so
 from fieldcrm.auth.models import Role, User
 from fieldcrm.commitments.models import Commitment
 from fieldcrm.commitments.services import ACTIVE_STATUSES, kept_rate_of
-from fieldcrm.contacts.models import Affiliation, Contact
+from fieldcrm.contacts.models import Affiliation, Contact, ContactPhone
 from fieldcrm.contacts.queries import _like
 from fieldcrm.extensions import db
 from fieldcrm.scoping import contact_scope, visible_commitments, visible_users
@@ -49,7 +49,7 @@ def active_followups(actor: User, owner_id: int, filters: FollowUpFilters) -> sa
     stmt = (
         visible_commitments(actor)
         .where(Commitment.owner_id == owner_id, Commitment.status.in_(ACTIVE_STATUSES))
-        .options(so.contains_eager(Commitment.contact).selectinload(Contact.phones))
+        .options(so.contains_eager(Commitment.contact))
     )
     return _filtered(stmt, filters)
 
@@ -245,6 +245,38 @@ def active_team(actor: User) -> list[User]:
     """Active people the actor may hand follow-ups to (themselves included), by name."""
     return list(
         db.session.scalars(
-            visible_users(actor).where(User.active.is_(True)).order_by(User.name, User.id)
+            visible_users(actor)
+            .where(User.active.is_(True))
+            .options(so.lazyload(User.regions), so.lazyload(User.turfs))
+            .order_by(User.name, User.id)
         )
     )
+
+
+def best_phones(contact_ids: list[int]) -> dict[int, str]:
+    """{contact_id: E.164} of the number to dial for each contact, in one query.
+
+    The same choice as Contact.best_phone: dialable and not do-not-call; a manual phone
+    first, then a cell, then the oldest.
+    """
+    if not contact_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(ContactPhone.contact_id, ContactPhone.e164)
+        .where(
+            ContactPhone.contact_id.in_(contact_ids),
+            ContactPhone.valid.is_(True),
+            ContactPhone.e164.is_not(None),
+            ContactPhone.do_not_call.is_(False),
+        )
+        .order_by(
+            ContactPhone.contact_id,
+            ContactPhone.source != "manual",
+            ContactPhone.kind != "cell",
+            ContactPhone.id,
+        )
+    ).all()
+    best: dict[int, str] = {}
+    for contact_id, e164 in rows:
+        best.setdefault(contact_id, e164)
+    return best

@@ -43,18 +43,21 @@ def _get(commitment_id: int) -> Commitment:
 def _dial(items: list[Commitment], labels: dict[str, str]) -> tuple[dict, dict]:
     """Per commitment: the E.164 number to call and the prefilled `sms:` link (if dialable)."""
     template = current_user.sms_template or current_app.config["FOLLOW_UP_SMS_TEMPLATE"]
+    numbers = queries.best_phones(
+        sorted({c.contact_id for c in items if not c.contact.do_not_contact})
+    )
     links, phones = {}, {}
     for c in items:
-        phone = None if c.contact.do_not_contact else c.contact.best_phone
-        if phone:
+        e164 = numbers.get(c.contact_id)
+        if e164:
             body = services.sms_body(
                 template,
                 first_name=c.contact.first_name,
                 commitment=labels.get(c.kind, c.kind).lower(),
                 sender=current_user.name,
             )
-            links[c.id] = services.sms_link(phone.e164, body)
-            phones[c.id] = phone.e164
+            links[c.id] = services.sms_link(e164, body)
+            phones[c.id] = e164
     return links, phones
 
 
