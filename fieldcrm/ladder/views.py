@@ -18,6 +18,7 @@ from fieldcrm.ladder import queries, services
 from fieldcrm.ladder.forms import BoardFilterForm, MoveForm, StageForm
 from fieldcrm.ladder.models import LadderStage
 from fieldcrm.scoping import get_contact, get_turf, visible_regions, visible_turfs, visible_users
+from fieldcrm.turf.models import Region, Turf
 from fieldcrm.web import program_tz
 
 bp = Blueprint("ladder", __name__, url_prefix="/ladder")
@@ -48,11 +49,21 @@ def move(contact_id: int):
 
 def _filter_form() -> BoardFilterForm:
     form = BoardFilterForm(request.args)
-    organizers = db.session.scalars(
-        visible_users(current_user).where(User.role == Role.ORGANIZER).order_by(User.name)
+    # Only ids and names: a director's region or an admin's program has many people.
+    organizers = db.session.execute(
+        visible_users(current_user)
+        .with_only_columns(User.id, User.name)
+        .where(User.role == Role.ORGANIZER)
+        .order_by(User.name)
     ).all()
-    turfs = db.session.scalars(visible_turfs(current_user).order_by("name")).all()
-    regions = db.session.scalars(visible_regions(current_user).order_by("name")).all()
+    turfs = db.session.execute(
+        visible_turfs(current_user).with_only_columns(Turf.id, Turf.name).order_by(Turf.name)
+    ).all()
+    regions = db.session.execute(
+        visible_regions(current_user)
+        .with_only_columns(Region.id, Region.name)
+        .order_by(Region.name)
+    ).all()
     form.organizer.choices = [("", _("Every organizer")), *[(u.id, u.name) for u in organizers]]
     form.turf.choices = [("", _("Every turf")), *[(t.id, t.name) for t in turfs]]
     form.region.choices = [("", _("Every region")), *[(r.id, r.name) for r in regions]]
