@@ -26,9 +26,11 @@ def register(app: Flask) -> None:
     from fieldcrm.contacts.cli import group as contacts_group
     from fieldcrm.imports.cli import group as imports_group
     from fieldcrm.jobs_cli import group as jobs_group
+    from fieldcrm.commitments.cli import group as commitments_group
     from fieldcrm.seed import seed_command
 
     app.cli.add_command(users_group)
+    app.cli.add_command(commitments_group)
     app.cli.add_command(seed_command)
     app.cli.add_command(imports_group)
     app.cli.add_command(contacts_group)

@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.fixtures.factories",
     "tests.fixtures.personas",
     "tests.fixtures.imports",
+    "tests.fixtures.fieldwork",
 ]
