@@ -115,11 +115,13 @@ def register_blueprints(app: Flask) -> None:
     from fieldcrm.auth import views as auth_views
     from fieldcrm.contacts import views as contacts_views
     from fieldcrm.dashboards import views as dashboards_views
+    from fieldcrm.turf import views as turf_views
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(auth_views.admin_bp)
     app.register_blueprint(contacts_views.bp)
     app.register_blueprint(dashboards_views.bp)
+    app.register_blueprint(turf_views.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -24,6 +24,8 @@ def register(app: Flask) -> None:
     """Add each feature's command group to the app's CLI."""
     from fieldcrm.auth.cli import group as users_group
     from fieldcrm.seed import seed_command
+    from fieldcrm.turf.cli import group as turf_group
 
     app.cli.add_command(users_group)
     app.cli.add_command(seed_command)
+    app.cli.add_command(turf_group)
