@@ -41,6 +41,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
 
+from fieldcrm import datacache
 from fieldcrm.auth.models import Role, User, user_turfs
 from fieldcrm.commitments.models import Commitment
 from fieldcrm.contacts.models import Contact
@@ -307,6 +308,17 @@ def coverage(
         # contact's turf may be one the actor sees only through contacts; keep named ones.
         return [r for r in rows.values() if r.key in turf_names]
     return sorted(rows.values(), key=lambda r: str(r.label))
+
+
+def cached_coverage(
+    actor: User, flt: CoverageFilter, group: str = "turf", turf_id: int | None = None
+) -> list[CoverageRow]:
+    """`coverage`, reused until any write to the data it reads (fieldcrm.datacache).
+
+    The returned rows are shared: sort or fold them into new objects, never mutate them.
+    """
+    key = (actor.id, actor.role, group, turf_id, flt)
+    return datacache.cached("coverage", key, lambda: coverage(actor, flt, group, turf_id))
 
 
 def _aware(value: datetime | None) -> datetime | None:

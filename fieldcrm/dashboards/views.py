@@ -85,7 +85,7 @@ def home():
             "dashboards/home_organizer.html",
             stats=stats,
             moves=queries.ladder_movement(current_user, since),
-            turfs=metrics.coverage(current_user, flt),
+            turfs=metrics.cached_coverage(current_user, flt),
             **context,
         )
     return render_template(
@@ -121,9 +121,9 @@ def _coverage_rows(form: CoverageFilterForm):
             turf = get_turf(current_user, int(form.turf.data))
         except (ValueError, NotFound):
             abort(404)
-        rows = metrics.coverage(current_user, flt, group="precinct", turf_id=turf.id)
+        rows = metrics.cached_coverage(current_user, flt, group="precinct", turf_id=turf.id)
         return turf, metrics.sort_rows(rows, form.sort.data), []
-    rows = metrics.coverage(current_user, flt)
+    rows = metrics.cached_coverage(current_user, flt)
     return None, metrics.sort_rows(rows, form.sort.data), metrics.by_region(rows)
 
 
@@ -205,7 +205,7 @@ def coverage_map():
     """Turfs (area or centroid) coloured by reach, and where local leaders live."""
     form = _filter_form()
     flt = _coverage_filter(form)
-    rows = metrics.coverage(current_user, flt)
+    rows = metrics.cached_coverage(current_user, flt)
     geo = dict(
         db.session.execute(
             sa.select(Turf.id, Turf.geojson).where(Turf.id.in_([r.turf_id for r in rows] or [0]))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import numpy as np
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
@@ -16,6 +18,7 @@ from fieldcrm.conversations.models import Conversation
 from fieldcrm.errors import NotFound, PermissionDenied, ValidationFailed
 from fieldcrm.extensions import db
 from fieldcrm.lib.geo import (
+    EARTH_RADIUS_MILES,
     GeoJSONArea,
     bounding_box,
     geojson_overlap,
@@ -668,10 +671,19 @@ def packet_stops(actor: User, packet: WalkPacket) -> list[PacketStop]:
 
 
 @dataclass(frozen=True)
+class NearbyContact:
+    """What a radius result shows of a contact."""
+
+    id: int
+    display_name: str
+    address: str
+
+
+@dataclass(frozen=True)
 class Nearby:
     """A contact (or a door's first resident) and its distance from the centre."""
 
-    contact: Contact
+    contact: NearbyContact
     miles: float
     people: int = 1
 
@@ -725,11 +737,15 @@ def radius_search(
         )
     ).all()
     centre = (lat, lon)
+    # Rank with a vectorised copy of geopy's great-circle formula, then take each kept
+    # row's exact distance from geopy itself (haversine_miles).
+    approx = _great_circle_miles(lat, lon, [c[1] for c in candidates], [c[2] for c in candidates])
     found: list[tuple[float, int, str | None]] = []
-    for cid, clat, clon, key in candidates:
-        distance = haversine_miles(centre, (clat, clon))
-        if distance <= miles:
-            found.append((distance, cid, key))
+    points: dict[int, tuple[float, float]] = {}
+    for (cid, clat, clon, key), rough in zip(candidates, approx, strict=True):
+        if rough <= miles * (1 + 1e-9):
+            found.append((float(rough), cid, key))
+            points[cid] = (clat, clon)
     found.sort()
     people: dict[str, int] = {}
     if doors:
@@ -742,11 +758,23 @@ def radius_search(
             people[door] = 1
             picked.append((distance, cid, key))
         found = picked
-    found = found[:limit]
+    exact = [(haversine_miles(centre, points[cid]), cid, key) for _r, cid, key in found[:limit]]
+    found = [row for row in exact if row[0] <= miles]
     contacts = {
-        c.id: c
-        for c in db.session.scalars(
-            sa.select(Contact).where(Contact.id.in_([cid for _, cid, _ in found]))
+        r.id: NearbyContact(
+            r.id,
+            r.display_name,
+            _address(r.res_line1, r.res_city, r.res_state, r.res_zip5),
+        )
+        for r in db.session.execute(
+            sa.select(
+                Contact.id,
+                Contact.display_name,
+                Contact.res_line1,
+                Contact.res_city,
+                Contact.res_state,
+                Contact.res_zip5,
+            ).where(Contact.id.in_([cid for _, cid, _ in found]))
         )
     }
     return [
@@ -754,6 +782,31 @@ def radius_search(
         for distance, cid, key in found
         if cid in contacts
     ]
+
+
+def _address(line1: str | None, city: str | None, state: str | None, zip5: str | None) -> str:
+    text = ", ".join(p for p in (line1, city, state) if p)
+    return f"{text} {zip5 or ''}".strip()
+
+
+def _great_circle_miles(lat: float, lon: float, lats: list, lons: list) -> np.ndarray:
+    """geopy's great_circle formula over arrays (same radius, same atan2 form), in miles."""
+    if not lats:
+        return np.zeros(0)
+    lat1, lng1 = math.radians(lat), math.radians(lon)
+    lat2, lng2 = (
+        np.radians(np.asarray(lats, dtype=float)),
+        np.radians(np.asarray(lons, dtype=float)),
+    )
+    sin_lat1, cos_lat1 = math.sin(lat1), math.cos(lat1)
+    sin_lat2, cos_lat2 = np.sin(lat2), np.cos(lat2)
+    delta = lng2 - lng1
+    cos_d, sin_d = np.cos(delta), np.sin(delta)
+    d = np.arctan2(
+        np.sqrt((cos_lat2 * sin_d) ** 2 + (cos_lat1 * sin_lat2 - sin_lat1 * cos_lat2 * cos_d) ** 2),
+        sin_lat1 * sin_lat2 + cos_lat1 * cos_lat2 * cos_d,
+    )
+    return d * EARTH_RADIUS_MILES
 
 
 def phone_bank(actor: User, packet: WalkPacket) -> list[tuple[Contact, ContactPhone]]:
