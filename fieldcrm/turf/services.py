@@ -632,7 +632,8 @@ def packet_stops(actor: User, packet: WalkPacket) -> list[PacketStop]:
         by_key.setdefault(contact.household_key or "", []).append(contact)
     attempted = set(
         db.session.scalars(
-            sa.select(sa.distinct(Contact.household_key))
+            sa.select(Contact.household_key)
+            .distinct()
             .join(Conversation, Conversation.contact_id == Contact.id)
             .join(
                 PacketDoor,
