@@ -38,7 +38,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 from flask import current_app
 
 from fieldcrm import datacache
@@ -49,7 +48,7 @@ from fieldcrm.conversations.models import Conversation
 from fieldcrm.extensions import db
 from fieldcrm.ladder.models import LadderStage
 from fieldcrm.scoping import contact_scope, visible_turfs
-from fieldcrm.turf.models import Turf
+from fieldcrm.turf.models import Region, Turf
 from fieldcrm.turf.services import universe_clause
 
 TREND_WEEKS = 8
@@ -187,14 +186,16 @@ def coverage(
     rows: dict[Any, CoverageRow] = {}
     turf_names: dict[int, tuple[str, str]] = {}
     if group == "turf":
-        turf_stmt = visible_turfs(actor).options(so.joinedload(Turf.region))
+        turf_stmt = (
+            visible_turfs(actor)
+            .with_only_columns(Turf.id, Turf.name, Region.name)
+            .join(Region, Region.id == Turf.region_id)
+        )
         if turf_id is not None:
             turf_stmt = turf_stmt.where(Turf.id == turf_id)
-        for turf in db.session.scalars(turf_stmt):
-            turf_names[turf.id] = (turf.name, turf.region.name)
-            rows[turf.id] = CoverageRow(
-                key=turf.id, label=turf.name, region=turf.region.name, turf_id=turf.id
-            )
+        for tid, name, region_name in db.session.execute(turf_stmt):
+            turf_names[tid] = (name, region_name)
+            rows[tid] = CoverageRow(key=tid, label=name, region=region_name, turf_id=tid)
 
     def row(key: Any) -> CoverageRow:
         if key not in rows:

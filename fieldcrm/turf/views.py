@@ -203,7 +203,7 @@ def detail(turf_id: int):
         sa.select(WalkPacket)
         .where(WalkPacket.turf_id == turf.id)
         .options(so.joinedload(WalkPacket.assigned_user))
-        .order_by(WalkPacket.created_at.desc(), WalkPacket.id)
+        .order_by(WalkPacket.id)
     ).all()
     people_form = TurfPeopleForm()
     candidates = db.session.scalars(
@@ -257,7 +257,7 @@ def packets():
     stmt = (
         services.visible_packets(current_user)
         .options(so.joinedload(WalkPacket.turf), so.joinedload(WalkPacket.assigned_user))
-        .order_by(WalkPacket.created_at.desc(), WalkPacket.id)
+        .order_by(WalkPacket.id.desc())
     )
     if request.args.get("mine"):
         stmt = stmt.where(WalkPacket.assigned_user_id == current_user.id)
