@@ -152,7 +152,9 @@ def cached(name: str, key: Hashable, compute: Callable[[], T]) -> T:
     `key` must capture everything the result depends on besides the data (the actor's id,
     the filter). Callers get a shared object: treat it as read-only.
     """
-    full = (name, str(db.engine.url), key, data_version())
+    engine = db.engine
+    url = engine.url if isinstance(engine, sa.Engine) else engine.engine.url
+    full = (name, str(url), key, data_version())
     hit, value = _cache.get(full)
     if hit:
         return value
