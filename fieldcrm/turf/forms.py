@@ -94,7 +94,7 @@ class AttemptForm(FieldCRMForm):
 
     contact_id = HiddenField(validators=[DataRequired()])
     result = HiddenField(validators=[DataRequired(), Length(max=40)])
-    idempotency_key = HiddenField(validators=[DataRequired(), Length(max=64)])
+    idempotency_key = HiddenField(validators=[DataRequired(), Length(max=40)])
 
 
 class RadiusForm(FieldCRMForm):

@@ -329,7 +329,8 @@ def log_attempt(packet_id: int):
         channel="phone" if item.mode == "phone" else "door",
         result_code=None if talked else form.result.data,
         packet_id=item.id,
-        idempotency_key=form.idempotency_key.data,
+        # One key per person and result: a double tap logs once, another result logs again.
+        idempotency_key=f"{form.idempotency_key.data}-{form.result.data}"[:64],
     )
     try:
         conversation = log_conversation(current_user, contact, data)
