@@ -11,7 +11,7 @@
     if (reach < 30) { return colours[2]; }
     return colours[3];
   }
-  var map = window.L.map(el, { preferCanvas: true }).setView([35.5, -79.5], 7);
+  var map = window.L.map(el, { maxZoom: 18 }).setView([35.5, -79.5], 7);
   var tiles = el.getAttribute("data-tiles");
   if (tiles) {
     window.L.tileLayer(tiles, { attribution: el.getAttribute("data-attribution") || "" }).addTo(map);
@@ -42,6 +42,6 @@
         window.L.circleMarker([p.lat, p.lon], { radius: 3, color: "#1c2e4a", fillColor: "#1c2e4a", fillOpacity: 1, weight: 1 })
           .bindTooltip(el.getAttribute("data-leaders-label")).addTo(group);
       });
-      if (group.getLayers().length) { map.fitBounds(group.getBounds().pad(0.1)); }
+      if (group.getLayers().length) { map.fitBounds(group.getBounds().pad(0.1), { maxZoom: 14 }); }
     });
 })();

@@ -6,7 +6,7 @@
   el.hidden = false;
   document.getElementById("turf-draw-help").hidden = false;
   var target = document.getElementById(el.getAttribute("data-target"));
-  var map = window.L.map(el).setView([35.5, -79.5], 7);
+  var map = window.L.map(el, { maxZoom: 18 }).setView([35.5, -79.5], 7);
   var tiles = el.getAttribute("data-tiles");
   if (tiles) {
     window.L.tileLayer(tiles, { attribution: el.getAttribute("data-attribution") || "" }).addTo(map);
@@ -15,7 +15,7 @@
   if (existing) {
     try {
       var layer = window.L.geoJSON(JSON.parse(existing), { style: { color: "#555" } }).addTo(map);
-      map.fitBounds(layer.getBounds());
+      map.fitBounds(layer.getBounds(), { maxZoom: 16 });
     } catch (e) { /* an unreadable stored area is simply not drawn */ }
   }
   var corners = [];
