@@ -120,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldcrm.imports import views as imports_views
     from fieldcrm.ladder import views as ladder_views
     from fieldcrm.organizations import views as organizations_views
+    from fieldcrm.turf import views as turf_views
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(auth_views.admin_bp)
@@ -130,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(commitments_views.bp)
     app.register_blueprint(ladder_views.bp)
     app.register_blueprint(organizations_views.bp)
+    app.register_blueprint(turf_views.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

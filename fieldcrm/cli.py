@@ -28,6 +28,7 @@ def register(app: Flask) -> None:
     from fieldcrm.jobs_cli import group as jobs_group
     from fieldcrm.commitments.cli import group as commitments_group
     from fieldcrm.seed import seed_command
+    from fieldcrm.turf.cli import group as turf_group
 
     app.cli.add_command(users_group)
     app.cli.add_command(commitments_group)
@@ -35,3 +36,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(imports_group)
     app.cli.add_command(contacts_group)
     app.cli.add_command(jobs_group)
+    app.cli.add_command(turf_group)

@@ -11,4 +11,5 @@ pytest_plugins = [
     "tests.fixtures.personas",
     "tests.fixtures.imports",
     "tests.fixtures.fieldwork",
+    "tests.fixtures.turf",
 ]
