@@ -92,3 +92,34 @@ class UserForm(FieldCRMForm):
             region_ids=tuple(self.regions.data or ()),
             turf_ids=tuple(self.turfs.data or ()),
         )
+
+
+class TwoFactorForm(FieldCRMForm):
+    code = StringField(
+        _l("Code from your authenticator app"),
+        validators=[DataRequired(), Length(max=20)],
+        description=_l("6 digits, or one of your recovery codes."),
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True},
+    )
+    submit = SubmitField(_l("Verify"))
+
+
+class TwoFactorSetupForm(FieldCRMForm):
+    code = StringField(
+        _l("Code shown in the app"),
+        validators=[DataRequired(), Length(max=20)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+    submit = SubmitField(_l("Turn on two-step sign-in"))
+
+
+class TwoFactorManageForm(FieldCRMForm):
+    """Password and a current code: to turn 2FA off or replace the recovery codes."""
+
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    code = StringField(
+        _l("Code from your authenticator app"),
+        validators=[DataRequired(), Length(max=20)],
+        render_kw={"autocomplete": "one-time-code"},
+    )
+    submit = SubmitField(_l("Confirm"))
