@@ -23,7 +23,10 @@ def main() -> None:
 def register(app: Flask) -> None:
     """Add each feature's command group to the app's CLI."""
     from fieldcrm.auth.cli import group as users_group
+    from fieldcrm.backup import backup_command, restore_command
     from fieldcrm.seed import seed_command
 
     app.cli.add_command(users_group)
     app.cli.add_command(seed_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
