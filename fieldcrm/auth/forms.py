@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
+    IntegerField,
     PasswordField,
     SelectField,
     SelectMultipleField,
@@ -123,3 +125,23 @@ class TwoFactorManageForm(FieldCRMForm):
         render_kw={"autocomplete": "one-time-code"},
     )
     submit = SubmitField(_l("Confirm"))
+
+
+class AuditSearchForm(FieldCRMForm):
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    action = StringField(
+        _l("Action starts with"),
+        validators=[Optional(), Length(max=60)],
+        description=_l("e.g. auth., access., export., contact."),
+    )
+    actor = StringField(_l("User (id or email)"), validators=[Optional(), Length(max=254)])
+    entity_type = StringField(
+        _l("Record type"), validators=[Optional(), Length(max=40)], description=_l("e.g. contacts")
+    )
+    entity_id = IntegerField(_l("Record id"), validators=[Optional()])
+    ip = StringField(_l("IP address starts with"), validators=[Optional(), Length(max=64)])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To (inclusive)"), validators=[Optional()])
+    submit = SubmitField(_l("Search"))

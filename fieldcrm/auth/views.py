@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -19,10 +20,12 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from fieldcrm.audit import AuditEvent
+from fieldcrm.audit import AuditFilters
+from fieldcrm.audit import search as audit_search
 from fieldcrm.auth import services, twofactor
 from fieldcrm.auth.decorators import roles_required
 from fieldcrm.auth.forms import (
+    AuditSearchForm,
     LoginForm,
     PasswordForm,
     PreferencesForm,
@@ -37,6 +40,7 @@ from fieldcrm.extensions import db, limiter
 from fieldcrm.forms import EmptyForm
 from fieldcrm.security import begin_session
 from fieldcrm.turf.models import Region, Turf
+from fieldcrm.web import program_tz
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -364,18 +368,23 @@ def set_active(user_id: int):
 @admin_bp.route("/audit")
 @roles_required("admin")
 def audit():
-    action = (request.args.get("action") or "").strip()
-    actor = request.args.get("actor", type=int)
-    stmt = sa.select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-    if action:
-        stmt = stmt.where(AuditEvent.action.startswith(action, autoescape=True))
-    if actor:
-        stmt = stmt.where(AuditEvent.actor_id == actor)
-    page = db.paginate(stmt, per_page=100, error_out=False)
-    actors = {
-        u.id: u
-        for u in db.session.scalars(
-            sa.select(User).where(User.id.in_({e.actor_id for e in page.items if e.actor_id}))
-        )
-    }
-    return render_template("auth/audit.html", page=page, actors=actors, action=action, actor=actor)
+    form = AuditSearchForm(request.args)
+    form.validate()
+
+    def utc_midnight(day, days_after=0):
+        local = datetime.combine(day + timedelta(days=days_after), datetime.min.time())
+        return local.replace(tzinfo=program_tz()).astimezone(UTC)
+
+    filters = AuditFilters(
+        action=form.action.data or "",
+        actor=form.actor.data or "",
+        entity_type=form.entity_type.data or "",
+        entity_id=form.entity_id.data if not form.entity_id.errors else None,
+        ip=form.ip.data or "",
+        since=utc_midnight(form.date_from.data) if form.date_from.data else None,
+        until=utc_midnight(form.date_to.data, 1) if form.date_to.data else None,
+    )
+    page = db.paginate(audit_search(filters), per_page=100, error_out=False)
+    ids = {e.actor_id for e in page.items if e.actor_id}
+    actors = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}
+    return render_template("auth/audit.html", page=page, actors=actors, form=form)
