@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: setup run test test-sqlite test-postgres lint bench serve worker translations clean
+.PHONY: setup run test lint bench translations messages clean
 
 setup: $(STAMP)
 
@@ -20,7 +20,13 @@ $(STAMP): pyproject.toml
 translations:
 	@$(BIN)/pybabel compile -d fieldcrm/translations 2>/dev/null || true
 
-run: setup
+# Re-extract every marked string and merge it into the catalogs (then translate the new ones).
+messages: setup
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 \
+	  -o fieldcrm/translations/messages.pot .
+	$(BIN)/pybabel update -i fieldcrm/translations/messages.pot -d fieldcrm/translations
+
+run: setup translations
 	$(BIN)/fieldcrm db upgrade
 	$(BIN)/fieldcrm seed
 	@echo
@@ -36,7 +42,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 # The whole suite on SQLite; again on PostgreSQL when TEST_DATABASE_URL is set.
-test: setup lint
+test: setup translations lint
 	@scripts/ensure-chromium
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \

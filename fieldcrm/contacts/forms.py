@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -126,6 +127,11 @@ class ContactEditForm(FieldCRMForm):
 class PhoneForm(FieldCRMForm):
     phone = TelField(_l("Add a phone"), validators=[DataRequired(), Length(max=40)])
     kind = SelectField(
-        _l("Type"), choices=[("cell", _l("Cell")), ("home", _l("Home")), ("work", _l("Work"))]
+        _l("Type"),
+        choices=[
+            ("cell", _l("Cell")),
+            ("home", lazy_pgettext("phone type", "Home")),
+            ("work", _l("Work")),
+        ],
     )
     submit = SubmitField(_l("Add phone"))

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -87,7 +88,7 @@ class _GeocodeClient(Protocol):
     def geocode(self, query: str, **kwargs: Any) -> Location | None: ...
 
 
-class _RateLimitedGeocoder:
+class _RateLimitedGeocoder(ABC):
     """Shared machinery: a geopy client behind a RateLimiter that re-raises after retries."""
 
     name: ClassVar[str]
@@ -118,8 +119,9 @@ class _RateLimitedGeocoder:
     def _query_kwargs(self) -> dict[str, Any]:
         return {}
 
+    @abstractmethod
     def _precision(self, raw: dict[str, Any]) -> str:
-        raise NotImplementedError
+        """Map the service's raw answer to a precision word."""
 
     def geocode(self, address: str) -> GeocodeResult | None:
         """Geocode one address, waiting as long as the service's rate limit requires.
@@ -139,6 +141,34 @@ class _RateLimitedGeocoder:
             source=self.name,
             precision=self._precision(location.raw or {}),
             matched_address=location.address or None,
+        )
+
+
+class _ServiceGeocoder(_RateLimitedGeocoder):
+    """A rate-limited service whose client is built from a user agent and a timeout."""
+
+    @staticmethod
+    @abstractmethod
+    def _default_client(user_agent: str, timeout: float) -> _GeocodeClient:
+        """The geopy client used when none is injected."""
+
+    def __init__(
+        self,
+        user_agent: str,
+        timeout: float = 10.0,
+        *,
+        client: _GeocodeClient | None = None,
+        min_delay_seconds: float | None = None,
+        max_retries: int = 1,
+        error_wait_seconds: float = 2.0,
+    ) -> None:
+        """Build the client (no request is sent). Raises ValueError for a blank user agent."""
+        _check_user_agent(user_agent)
+        super().__init__(
+            client or self._default_client(user_agent, timeout),
+            min_delay_seconds=min_delay_seconds,
+            max_retries=max_retries,
+            error_wait_seconds=error_wait_seconds,
         )
 
 
@@ -197,7 +227,7 @@ class NominatimGeocoder(_RateLimitedGeocoder):
         return "approximate"
 
 
-class ArcGISGeocoder(_RateLimitedGeocoder):
+class ArcGISGeocoder(_ServiceGeocoder):
     """Esri's World Geocoding Service (anonymous), at most 2 requests per second."""
 
     name = "arcgis"
@@ -209,24 +239,9 @@ class ArcGISGeocoder(_RateLimitedGeocoder):
     )
     _ZIP: ClassVar[frozenset[str]] = frozenset({"Postal", "PostalExt", "PostalLoc"})
 
-    def __init__(
-        self,
-        user_agent: str,
-        timeout: float = 10.0,
-        *,
-        client: _GeocodeClient | None = None,
-        min_delay_seconds: float | None = None,
-        max_retries: int = 1,
-        error_wait_seconds: float = 2.0,
-    ) -> None:
-        """Build the client (no request is sent). Raises ValueError for a blank user agent."""
-        _check_user_agent(user_agent)
-        super().__init__(
-            client or ArcGIS(user_agent=user_agent, timeout=timeout),
-            min_delay_seconds=min_delay_seconds,
-            max_retries=max_retries,
-            error_wait_seconds=error_wait_seconds,
-        )
+    @staticmethod
+    def _default_client(user_agent: str, timeout: float) -> _GeocodeClient:
+        return ArcGIS(user_agent=user_agent, timeout=timeout)
 
     def _query_kwargs(self) -> dict[str, Any]:
         return {"out_fields": ["Addr_type"]}
@@ -300,30 +315,15 @@ class CensusClient(geopy.geocoders.base.Geocoder):
         return locations[0] if exactly_one else locations
 
 
-class CensusGeocoder(_RateLimitedGeocoder):
+class CensusGeocoder(_ServiceGeocoder):
     """US Census Bureau geocoder: street-level (address-range interpolation), 0.5 s apart."""
 
     name = "census"
     default_min_delay_seconds = 0.5
 
-    def __init__(
-        self,
-        user_agent: str,
-        timeout: float = 10.0,
-        *,
-        client: _GeocodeClient | None = None,
-        min_delay_seconds: float | None = None,
-        max_retries: int = 1,
-        error_wait_seconds: float = 2.0,
-    ) -> None:
-        """Build the client (no request is sent). Raises ValueError for a blank user agent."""
-        _check_user_agent(user_agent)
-        super().__init__(
-            client or CensusClient(user_agent=user_agent, timeout=timeout),
-            min_delay_seconds=min_delay_seconds,
-            max_retries=max_retries,
-            error_wait_seconds=error_wait_seconds,
-        )
+    @staticmethod
+    def _default_client(user_agent: str, timeout: float) -> _GeocodeClient:
+        return CensusClient(user_agent=user_agent, timeout=timeout)
 
     def _precision(self, raw: dict[str, Any]) -> str:
         # Census points are interpolated along TIGER/Line address ranges, never rooftops.

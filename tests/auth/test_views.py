@@ -124,3 +124,15 @@ def test_csrf__form_without_token_is_refused(app, make_user):
         assert response.status_code == 400
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_ui_language__spanish_user_sees_spanish(client, make_user):
+    user = make_user()
+    user.locale = "es"
+    db.session.commit()
+    _login(client, user.email)
+    body = client.get("/contacts/").get_data(as_text=True)
+    assert "Contactos" in body
+    assert '<html lang="es">' in body
+    detail_form = client.get("/auth/account").get_data(as_text=True)
+    assert "Su cuenta" in detail_form
