@@ -9,10 +9,19 @@ from typing import Any
 
 from flask import Flask, current_app, render_template, request
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from fieldcrm.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:…>` limited to the database's 32-bit ids: a longer number is a 404, not a 500."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's signature
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(
@@ -29,6 +38,7 @@ def create_app(
         ),
     )
     configure(app, config_object, overrides)
+    app.url_map.converters["int"] = BoundedIntConverter
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)

@@ -21,7 +21,7 @@ import time
 import uuid
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, flash, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -29,6 +29,7 @@ from werkzeug.wrappers import Response
 
 SESSION_STARTED = "_started"
 SESSION_SEEN = "_seen"
+MAX_PAGE = 1_000_000
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 # Endpoints a signed-in user may reach before finishing a required 2FA enrolment.
@@ -82,6 +83,14 @@ def init_app(app: Flask) -> None:
         trusted = int(current_app.config.get("PROXY_COUNT") or 0) > 0
         g.request_id = incoming if trusted and _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         g.request_started = time.perf_counter()
+
+    @app.before_request
+    def bounded_paging() -> None:
+        # Flask-SQLAlchemy's paginate reads these; an absurd page would overflow OFFSET.
+        for name in ("page", "per_page"):
+            value = request.args.get(name, "").strip()
+            if re.fullmatch(r"-?\d{1,30}", value) and abs(int(value)) > MAX_PAGE:
+                abort(404)
 
     @app.before_request
     def enforce_session_timeouts() -> Response | None:

@@ -14,7 +14,7 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
 
 from fieldcrm.auth.models import ROLE_VALUES
 from fieldcrm.auth.services import UserInput
@@ -140,7 +140,7 @@ class AuditSearchForm(FieldCRMForm):
     entity_type = StringField(
         _l("Record type"), validators=[Optional(), Length(max=40)], description=_l("e.g. contacts")
     )
-    entity_id = IntegerField(_l("Record id"), validators=[Optional()])
+    entity_id = IntegerField(_l("Record id"), validators=[Optional(), NumberRange(0, 2**31 - 1)])
     ip = StringField(_l("IP address starts with"), validators=[Optional(), Length(max=64)])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To (inclusive)"), validators=[Optional()])
