@@ -27,6 +27,7 @@ def register(app: Flask) -> None:
     from fieldcrm.imports.cli import group as imports_group
     from fieldcrm.jobs_cli import group as jobs_group
     from fieldcrm.commitments.cli import group as commitments_group
+    from fieldcrm.backup import backup_command, restore_command
     from fieldcrm.seed import seed_command
     from fieldcrm.turf.cli import group as turf_group
 
@@ -37,3 +38,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(contacts_group)
     app.cli.add_command(jobs_group)
     app.cli.add_command(turf_group)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

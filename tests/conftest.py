@@ -12,4 +12,5 @@ pytest_plugins = [
     "tests.fixtures.imports",
     "tests.fixtures.fieldwork",
     "tests.fixtures.turf",
+    "tests.fixtures.security",
 ]
