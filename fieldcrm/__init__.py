@@ -128,11 +128,11 @@ def register_blueprints(app: Flask) -> None:
     from fieldcrm.contacts import views as contacts_views
     from fieldcrm.conversations import views as conversations_views
     from fieldcrm.dashboards import views as dashboards_views
+    from fieldcrm.health import views as health_views
     from fieldcrm.imports import views as imports_views
     from fieldcrm.ladder import views as ladder_views
     from fieldcrm.organizations import views as organizations_views
     from fieldcrm.turf import views as turf_views
-    from fieldcrm.health import views as health_views
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(auth_views.admin_bp)
