@@ -10,4 +10,7 @@ pytest_plugins = [
     "tests.fixtures.factories",
     "tests.fixtures.personas",
     "tests.fixtures.imports",
+    "tests.fixtures.fieldwork",
+    "tests.fixtures.turf",
+    "tests.fixtures.security",
 ]
