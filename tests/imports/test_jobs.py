@@ -56,3 +56,15 @@ def test_run_import__on_rq_worker(redis_app, db, write_file):
     assert done.inserted == 2
     assert db.session.scalar(sa.select(sa.func.count(Contact.id))) == 2
     assert queue().fetch_job(job_id).is_finished
+
+
+def test_jobs_worker_command__runs_queued_import(redis_app, db, write_file, runner):
+    path = write_file("w.csv", "Voter File VANID,FirstName,LastName\n7,Cy,Ng\n")
+    batch = services.create_batch(None, path, "w.csv", "VAN")
+    services.queue_batch(None, batch)
+    _db.session.commit()
+    jobs.enqueue_import(batch.id)
+    result = runner.invoke(args=["jobs", "worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    _db.session.expire_all()
+    assert _db.session.get(ImportBatch, batch.id).status == "completed"
