@@ -15,6 +15,7 @@ from fieldcrm.auth.decorators import roles_required
 from fieldcrm.auth.models import User
 from fieldcrm.auth.views import safe_next
 from fieldcrm.contacts.models import Contact
+from fieldcrm.contacts.queries import household_members
 from fieldcrm.conversations import services
 from fieldcrm.conversations.forms import (
     ChoiceAddForm,
@@ -78,6 +79,7 @@ def _render_log(contact: Contact, form: LogConversationForm, lists, status: int 
         attempts=attempts,
         channel=channel if channel in ("door", "phone", "text") else "door",
         next_url=next_url,
+        household=household_members(current_user, contact),
     ), status
 
 
