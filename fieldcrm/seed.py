@@ -69,10 +69,23 @@ def seed_structure(program: dict) -> dict[str, User]:
 
 
 def seed_voters(path: Path, source: str) -> int:
-    """Load the demo voter file (NC current layout) through the voter-file importer."""
+    """Load the demo voter file (NC current layout) through the voter-file importer: the
+    same detection, normalising, upsert and accounting as the web and CLI imports.
+
+    Commits per chunk (it runs the import job inline); returns the contacts inserted.
+    Raises RuntimeError when the file is refused or the import does not complete.
+    """
+    from fieldcrm.imports import jobs as import_jobs
     from fieldcrm.imports import services as import_services
 
-    return import_services.import_path_inline(path, source=source)
+    batch = import_services.create_batch(None, path, path.name, source)
+    if batch.status == "refused":
+        raise RuntimeError(f"demo voter file refused: {batch.error_message}")
+    db.session.commit()
+    done = import_jobs.import_batch(batch.id)
+    if done is None or done.status != "completed":
+        raise RuntimeError(f"demo voter file import stopped: {getattr(done, 'error_message', '')}")
+    return done.inserted
 
 
 def seed_field_work(users: dict[str, User], program: dict, rng: random.Random) -> None:
@@ -241,4 +254,7 @@ def seed_command() -> None:
     seed_due_follow_ups(users, program, rng)
     seed_organizations(rng)
     db.session.commit()
+    from fieldcrm.turf.demo import seed_turf_demo
+
+    seed_turf_demo(users)
     click.echo(f"Seeded {len(users)} users and {count} contacts.")

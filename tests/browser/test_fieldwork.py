@@ -98,7 +98,7 @@ def test_one_on_one_with_leader_commitment_then_leader_marks_it_kept(
     try:
         sign_in(leader, live_server.emails["leader"])
         leader.get_by_role("button", name="Menu").tap()
-        leader.get_by_role("link", name="Follow-ups").tap()
+        leader.get_by_role("navigation").get_by_role("link", name="Follow-ups").tap()
         row = leader.locator(".followup-row", has_text="Nia Brooks")
         assert "Host a house meeting" in row.inner_text()
         row.get_by_role("button", name="Kept").tap()
