@@ -104,7 +104,7 @@ class Config:
         "FOLLOW_UP_SMS_TEMPLATE",
         "Hi {first_name}, it's {sender}. Just checking in about the {commitment}. Still good?",
     )
-    FOLLOW_UPS_PER_SECTION = 25  # rows per follow-up section before "show all"
+    FOLLOW_UPS_PER_SECTION = 15  # rows per follow-up section before "show all"
     KEPT_RATE_WATCH = 0.5
     KEPT_RATE_MIN_OUTCOMES = 3
 

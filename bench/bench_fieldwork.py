@@ -121,7 +121,12 @@ def measure(url: str, label: str, info) -> None:
         for email in emails:
             client = _client(app, sessions[email])
             client.get(path)
-            samples += [_timed(client.get, path) for _ in range(per)]
+            mine = [_timed(client.get, path) for _ in range(per)]
+            if os.environ.get("BENCH_VERBOSE"):
+                print(
+                    f"    {path} {email}: median {statistics.median(mine):.1f} ms", file=sys.stderr
+                )
+            samples += mine
         return samples
 
     follow = pages("/commitments/", organizers[:10] + leaders[:10])

@@ -49,7 +49,17 @@ def active_followups(actor: User, owner_id: int, filters: FollowUpFilters) -> sa
     stmt = (
         visible_commitments(actor)
         .where(Commitment.owner_id == owner_id, Commitment.status.in_(ACTIVE_STATUSES))
-        .options(so.contains_eager(Commitment.contact))
+        .options(
+            # A row shows only these: loading the whole voter-file record would cost more
+            # than the page's queries.
+            so.contains_eager(Commitment.contact).load_only(
+                Contact.id,
+                Contact.display_name,
+                Contact.first_name,
+                Contact.do_not_contact,
+                Contact.version,
+            )
+        )
     )
     return _filtered(stmt, filters)
 

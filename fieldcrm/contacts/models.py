@@ -50,12 +50,15 @@ class Contact(TimestampMixin, db.Model):
         sa.Index("ix_contacts_lat_lon", "latitude", "longitude"),
         sa.Index("ix_contacts_turf_household", "turf_id", "household_key"),
         # The ladder board: people on the ladder in a set of turfs, time in stage, stalled.
+        # Partial: only the few on the ladder, so the planner picks it over the turf index.
         sa.Index(
             "ix_contacts_turf_ladder",
             "turf_id",
             "ladder_stage_id",
             "ladder_stage_since",
             "last_contacted_at",
+            sqlite_where=sa.text("ladder_stage_id IS NOT NULL"),
+            postgresql_where=sa.text("ladder_stage_id IS NOT NULL"),
         ),
     )
 

@@ -15,6 +15,7 @@ from fieldcrm.auth.decorators import roles_required
 from fieldcrm.auth.models import User
 from fieldcrm.auth.views import safe_next
 from fieldcrm.contacts.models import Contact
+from fieldcrm.contacts.queries import household_members
 from fieldcrm.conversations import services
 from fieldcrm.conversations.forms import (
     ChoiceAddForm,
@@ -51,15 +52,18 @@ def _lists() -> dict[str, list[tuple[str, str]]]:
 
 
 def _owner_choices() -> list[tuple[int, str]]:
-    users = db.session.scalars(
-        visible_users(current_user).where(User.active.is_(True)).order_by(User.name)
+    users = db.session.execute(
+        visible_users(current_user)
+        .with_only_columns(User.id, User.name, User.role)
+        .where(User.active.is_(True))
+        .order_by(User.name)
     ).all()
     me = [(current_user.id, _("Me (%(name)s)", name=current_user.name))]
     return me + [(u.id, f"{u.name} ({u.role})") for u in users if u.id != current_user.id]
 
 
-def _log_form(lists) -> LogConversationForm:
-    form = LogConversationForm()
+def _choose(form: LogConversationForm, lists) -> LogConversationForm:
+    """Fill the configurable lists and the possible owners in (for rendering the form)."""
     form.set_choices(lists)
     form.set_commitment_choices(lists["commitment_kind"], _owner_choices(), current_user.id)
     return form
@@ -78,6 +82,7 @@ def _render_log(contact: Contact, form: LogConversationForm, lists, status: int 
         attempts=attempts,
         channel=channel if channel in ("door", "phone", "text") else "door",
         next_url=next_url,
+        household=household_members(current_user, contact),
     ), status
 
 
@@ -85,15 +90,16 @@ def _render_log(contact: Contact, form: LogConversationForm, lists, status: int 
 @login_required
 def log(contact_id: int):
     contact = get_contact(current_user, contact_id)
-    return _render_log(contact, _log_form(_lists()), _lists())
+    lists = _lists()
+    return _render_log(contact, _choose(LogConversationForm(), lists), lists)
 
 
 @bp.route("/contacts/<int:contact_id>/conversations", methods=["POST"])
 @login_required
 def create(contact_id: int):
     contact = get_contact(current_user, contact_id)
-    lists = _lists()
-    form = _log_form(lists)
+    # No list lookups before saving: the service checks codes, owners and scope itself.
+    form = LogConversationForm()
     if form.validate_on_submit():
         data = form.to_input(form.commitment_inputs(), form.idempotency_key.data or None)
         try:
@@ -109,7 +115,8 @@ def create(contact_id: int):
                 or url_for("contacts.detail", contact_id=contact_id)
             )
         else:
-            label = dict(lists["result_code"]).get(conversation.result_code or "")
+            code = conversation.result_code
+            label = dict(services.choices("result_code")).get(code) if code else None
             flash(
                 _("Logged: %(what)s.", what=label) if label else _("Conversation saved."), "success"
             )
@@ -117,7 +124,8 @@ def create(contact_id: int):
                 safe_next(request.form.get("next"))
                 or url_for("contacts.detail", contact_id=contact_id)
             )
-    return _render_log(contact, form, lists, 422)
+    lists = _lists()
+    return _render_log(contact, _choose(form, lists), lists, 422)
 
 
 @bp.route("/conversations/<int:conversation_id>/edit", methods=["GET", "POST"])

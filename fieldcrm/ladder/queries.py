@@ -83,7 +83,8 @@ def ladder_board(
     """Everything the ladder board shows, in six queries whatever the size of the scope.
 
     `now`, `week_start` and `month_start` are UTC instants (the caller turns local dates
-    into them). Stalled: on the ladder, no move and no conversation in `stalled_after_days`.
+    into them). Moved up: moves to a higher stage (or onto the ladder) of people still on
+    it. Stalled: on the ladder, no move and no conversation in `stalled_after_days`.
     """
     where = board_clause(actor, filters)
     stages = list(db.session.scalars(sa.select(LadderStage).order_by(LadderStage.position)))
@@ -109,9 +110,10 @@ def ladder_board(
     to_stage = so.aliased(LadderStage)
     from_stage = so.aliased(LadderStage)
     up = sa.or_(from_stage.id.is_(None), to_stage.position > from_stage.position)
-    # Driven from the moves of the month (an index range), each checked against the scope:
-    # far fewer rows than the scope's contacts for a director's region.
-    in_scope = sa.exists().where(Contact.id == LadderMove.contact_id, where)
+    # Moves up of people still on the ladder: their ids come from the partial index on
+    # (turf, stage), so a director's region never reads its contacts' rows.
+    on_ladder = sa.select(Contact.id).where(where, Contact.ladder_stage_id.is_not(None))
+    in_scope = LadderMove.contact_id.in_(on_ladder)
     moved_base = (
         sa.select(LadderMove)
         .join(to_stage, to_stage.id == LadderMove.to_stage_id)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from fieldcrm.auth.decorators import roles_required
 from fieldcrm.auth.models import Role, User
@@ -25,7 +25,7 @@ bp = Blueprint("ladder", __name__, url_prefix="/ladder")
 
 
 @bp.route("/move/<int:contact_id>", methods=["POST"])
-@login_required
+@roles_required("admin", "director", "organizer")
 def move(contact_id: int):
     contact = get_contact(current_user, contact_id)
     form = MoveForm()

@@ -205,3 +205,19 @@ def test_export__scoped_tidy_columns(login_as, world, fieldwork, make_conversati
 
 def test_export__leaders_refused(login_as, world, fieldwork):
     assert login_as(world.leader_lena).get("/conversations/export.csv").status_code == 403
+
+
+def test_log__shows_who_else_lives_at_the_door(login_as, world, fieldwork, make_contact):
+    make_contact(
+        world.east,
+        first_name="Hal",
+        last_name="Housemate",
+        household_key=world.east_1.household_key,
+    )
+    make_contact(
+        world.west, first_name="Other", last_name="Turf", household_key=world.east_1.household_key
+    )
+    body = login_as(world.organizer_ana).get(f"/contacts/{world.east_1.id}/log").get_data(True)
+    assert "1 other person at this door" in body
+    assert "Hal Housemate" in body
+    assert "Other Turf" not in body

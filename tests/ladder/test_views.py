@@ -87,3 +87,11 @@ def test_stages__admin_adds_and_edits(login_as, world, fieldwork):
     assert (stage.position, stage.active) == (3, False)
     dup = client.post("/ladder/stages", data={"name": "Volunteer", "position": "9"})
     assert dup.status_code == 422
+
+
+def test_move__leaders_do_not_move_people(login_as, world, fieldwork):
+    client = login_as(world.leader_lena)
+    page = client.get(f"/contacts/{world.east_assigned.id}").get_data(True)
+    assert 'value="up"' not in page
+    response = client.post(f"/ladder/move/{world.east_assigned.id}", data={"direction": "up"})
+    assert response.status_code == 403
