@@ -6,7 +6,8 @@ Server time is measured through the app's test client (routing, queries, renderi
 each figure is the median of several warm runs.
 
     python bench/bench_turf.py                 # SQLite file under bench/out/
-    BENCH_POSTGRES_URL=postgresql://... python bench/bench_turf.py
+    BENCH_POSTGRES_URL=postgresql://... python bench/bench_turf.py   # an empty database (or
+                                                 # one this script filled before)
     BENCH_CONTACTS=100000 python bench/bench_turf.py   # a smaller, quicker run
 """
 
@@ -23,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench.dataset import build_dataset, make_app  # noqa: E402
+from bench.dataset import DatasetInfo, _normalise, build_dataset, make_app  # noqa: E402
 
 GOALS_MS = {"coverage_report": 300, "organizer_dashboard": 150, "cut_5000_doors": 2000,
             "radius_1_mile": 100}  # fmt: skip
@@ -46,14 +47,51 @@ def _login(client, user) -> None:
         sess["_fresh"] = True
 
 
+def _existing(url: str, contacts: int) -> DatasetInfo | None:
+    """A PostgreSQL dataset built by an earlier run (SQLite files carry their own sidecar)."""
+    if url.startswith("sqlite"):
+        return None
+    engine = sa.create_engine(_normalise(url))
+    try:
+        with engine.connect() as connection:
+            count = connection.exec_driver_sql("SELECT count(*) FROM contacts").scalar()
+            turfs = connection.exec_driver_sql("SELECT id FROM turfs ORDER BY id").scalars().all()
+            emails = connection.exec_driver_sql("SELECT email FROM users ORDER BY id").scalars()
+            emails = list(emails)
+    except sa.exc.DBAPIError:
+        return None
+    finally:
+        engine.dispose()
+    if count != contacts:
+        return None
+    return DatasetInfo(
+        url=url,
+        contacts=count,
+        conversations=contacts * 3 // 10,
+        commitments=contacts // 20,
+        turfs=len(turfs),
+        seed=1,
+        director_emails=[e for e in emails if e.startswith("director")],
+        organizer_emails=[e for e in emails if e.startswith("organizer")],
+        turf_ids=list(turfs),
+    )
+
+
 def run(url: str, label: str, contacts: int) -> None:
-    info = build_dataset(
+    info = _existing(url, contacts) or build_dataset(
         url,
         contacts=contacts,
         conversations=contacts * 3 // 10,
         commitments=contacts // 20,
         turfs=200,
     )
+    if not url.startswith("sqlite"):
+        # A freshly loaded PostgreSQL database has no planner statistics yet; production
+        # databases do (autovacuum), so measure with them.
+        engine = sa.create_engine(_normalise(url), isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.exec_driver_sql("ANALYZE")
+        engine.dispose()
     app = make_app(url)
     app.config["SERVER_NAME"] = "bench.local"
     from fieldcrm.auth.models import User
