@@ -33,6 +33,7 @@ query count is fixed whatever the number of turfs.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -240,12 +241,7 @@ def coverage(
         ],
     ]
     people_where = [contact_scope(actor), where[-1]]
-    for r in db.session.execute(sa.select(*contact_cols).where(*people_where).group_by(g)):
-        item = row(r[0])
-        item.universe, item.lat, item.lon, item.local_leaders = r[1], r[2], r[3], r[4]
-        item.support = {lvl: r[5 + i] for i, lvl in enumerate(SUPPORT_LEVELS) if r[5 + i]}
-        base = 5 + len(SUPPORT_LEVELS)
-        item.stages = {sid: r[base + i] for i, sid in enumerate(stage_ids) if r[base + i]}
+    people_stmt = sa.select(*contact_cols).where(*people_where).group_by(g)
     # 2. attempts, conversations, reach, last activity, weekly trend.
     in_period = sa.and_(Conversation.occurred_at >= flt.since, Conversation.occurred_at < flt.until)
     talked = Conversation.is_conversation.is_(True)
@@ -270,12 +266,6 @@ def coverage(
         .where(*where)
         .group_by(g)
     )
-    for r in db.session.execute(conv_stmt):
-        item = row(r[0])
-        item.attempts, item.attempted, item.conversations, item.reached = r[1], r[2], r[3], r[4]
-        item.last_activity = _aware(r[5])
-        if trend_cols:
-            item.trend = list(r[6:])
     # 3. commitments made and kept in the period.
     made = sa.and_(Commitment.created_at >= flt.since, Commitment.created_at < flt.until)
     com_stmt = (
@@ -288,7 +278,20 @@ def coverage(
         .where(*where, made)
         .group_by(g)
     )
-    for r in db.session.execute(com_stmt):
+    people_rows, conv_rows, com_rows = run_together([people_stmt, conv_stmt, com_stmt])
+    for r in people_rows:
+        item = row(r[0])
+        item.universe, item.lat, item.lon, item.local_leaders = r[1], r[2], r[3], r[4]
+        item.support = {lvl: r[5 + i] for i, lvl in enumerate(SUPPORT_LEVELS) if r[5 + i]}
+        base = 5 + len(SUPPORT_LEVELS)
+        item.stages = {sid: r[base + i] for i, sid in enumerate(stage_ids) if r[base + i]}
+    for r in conv_rows:
+        item = row(r[0])
+        item.attempts, item.attempted, item.conversations, item.reached = r[1], r[2], r[3], r[4]
+        item.last_activity = _aware(r[5])
+        if trend_cols:
+            item.trend = list(r[6:])
+    for r in com_rows:
         item = row(r[0])
         item.commitments_made, item.commitments_kept = r[1], r[2]
     # 4. organizers assigned.
@@ -317,6 +320,28 @@ def coverage(
         # contact's turf may be one the actor sees only through contacts; keep named ones.
         return [r for r in rows.values() if r.key in turf_names]
     return sorted(rows.values(), key=lambda r: str(r.label))
+
+
+def run_together(statements: list[sa.Select]) -> list[list[sa.Row]]:
+    """Run independent read-only SELECTs, each on its own pooled connection in parallel
+    when the database allows it (a PostgreSQL or file SQLite engine), else one after the
+    other in the session. They only see committed data, which is what reports show."""
+    engine = db.engine
+    parallel = (
+        current_app.config.get("REPORT_PARALLEL_QUERIES", True)
+        and isinstance(engine, sa.Engine)
+        and engine.url.database not in (None, "", ":memory:")
+        and len(statements) > 1
+    )
+    if not parallel:
+        return [db.session.execute(stmt).all() for stmt in statements]
+
+    def fetch(stmt: sa.Select) -> list[sa.Row]:
+        with engine.connect() as connection:
+            return connection.execute(stmt).all()
+
+    with ThreadPoolExecutor(max_workers=len(statements)) as pool:
+        return list(pool.map(fetch, statements))
 
 
 def cached_coverage(
