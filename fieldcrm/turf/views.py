@@ -321,7 +321,8 @@ def log_attempt(packet_id: int):
     item = services.get_packet(current_user, packet_id)
     form = AttemptForm()
     wants_json = request.accept_mimetypes.best == "application/json"
-    if not form.validate_on_submit():
+    back = "turf.packet_phone" if request.form.get("from") == "phone" else "turf.packet"
+    if not form.validate_on_submit() or not str(form.contact_id.data).isdigit():
         return (jsonify(ok=False), 400) if wants_json else abort(400)
     contact = get_contact(current_user, int(form.contact_id.data))
     talked = form.result.data == "talked"
@@ -336,12 +337,14 @@ def log_attempt(packet_id: int):
         conversation = log_conversation(current_user, contact, data)
     except ValidationFailed as exc:
         message = "; ".join(m for _f, m in exc.errors)
-        return (jsonify(ok=False, error=message), 422) if wants_json else abort(422)
+        if wants_json:
+            return jsonify(ok=False, error=message), 422
+        flash(message, "error")
+        return redirect(url_for(back, packet_id=item.id) + f"#c{contact.id}")
     db.session.commit()
     if wants_json:
         return jsonify(ok=True, conversation_id=conversation.id, contact_id=contact.id)
     flash(_("Logged for %(name)s.", name=contact.display_name), "success")
-    back = "turf.packet_phone" if request.form.get("from") == "phone" else "turf.packet"
     return redirect(url_for(back, packet_id=item.id) + f"#c{contact.id}")
 
 
