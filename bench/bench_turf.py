@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
 
 from bench.dataset import DatasetInfo, _normalise, build_dataset, make_app  # noqa: E402
 
@@ -39,6 +40,15 @@ def _median_ms(func, runs: int = RUNS) -> float:
         func()
         timings.append((time.perf_counter() - started) * 1000)
     return statistics.median(timings)
+
+
+class _FreshContextClient(FlaskClient):
+    """Each request in its own app context, as in production (the bench holds one open,
+    and Flask would otherwise reuse it: same `g`, same signed-in user, same session)."""
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
 
 def _login(client, user) -> None:
@@ -106,12 +116,15 @@ def run(url: str, label: str, contacts: int) -> None:
         director = users[info.director_emails[0]]
         organizer = users[info.organizer_emails[0]]
         admin = users[info.admin_email]
+        app.test_client_class = _FreshContextClient
         client = app.test_client()
 
         def get(path: str, who) -> None:
             _login(client, who)
             response = client.get(path)
             assert response.status_code == 200, (path, response.status_code)
+            # the page was rendered for `who`, not for a user cached from an earlier request
+            assert f"Signed in as {who.name} " in response.get_data(as_text=True), path
 
         from fieldcrm import datacache
 
