@@ -26,7 +26,7 @@ from fieldcrm.lib.geo import (
     zip_centroid,
 )
 from fieldcrm.lib.geocode import normalize_address_key
-from fieldcrm.scoping import contact_scope, turf_ids_subquery
+from fieldcrm.scoping import contact_scope, turf_ids_subquery, visible_users
 from fieldcrm.turf.cutting import Door, cut_packets
 from fieldcrm.turf.models import (
     GeocodeCacheEntry,
@@ -158,10 +158,13 @@ def set_turf_people(actor: User | None, turf: Turf, user_ids: Iterable[int]) -> 
     """Make `user_ids` (organizers and leaders) the people assigned to the turf.
 
     Users whose turfs change get a new session token (their scope changed). Raises
-    ValidationFailed for an unknown, inactive, admin or director user. Flushes; audits.
+    ValidationFailed for a user the actor can't see (directors: people of their regions),
+    or an inactive, admin or director user. Flushes; audits.
     """
     wanted = set(user_ids)
-    users = list(db.session.scalars(sa.select(User).where(User.id.in_(wanted)))) if wanted else []
+    users = (
+        list(db.session.scalars(visible_users(actor).where(User.id.in_(wanted)))) if wanted else []
+    )
     bad = [u for u in users if not u.active or u.role not in (Role.ORGANIZER, Role.LEADER)]
     if bad or len(users) != len(wanted):
         raise ValidationFailed([("people", "Pick active organizers and leaders.")])

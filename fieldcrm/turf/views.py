@@ -30,7 +30,13 @@ from fieldcrm.extensions import db
 from fieldcrm.forms import EmptyForm
 from fieldcrm.jobs import JobRun, enqueue
 from fieldcrm.lib.geo import validate_geojson
-from fieldcrm.scoping import get_contact, get_turf, visible_regions, visible_turfs
+from fieldcrm.scoping import (
+    get_contact,
+    get_turf,
+    visible_regions,
+    visible_turfs,
+    visible_users,
+)
 from fieldcrm.turf import jobs, services
 from fieldcrm.turf.forms import (
     AssignPacketForm,
@@ -207,7 +213,7 @@ def detail(turf_id: int):
     ).all()
     people_form = TurfPeopleForm()
     candidates = db.session.scalars(
-        sa.select(User)
+        visible_users(current_user)
         .where(User.active.is_(True), User.role.in_((Role.ORGANIZER, Role.LEADER)))
         .order_by(User.name)
     ).all()
