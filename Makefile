@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: setup run test lint bench translations messages clean
+.PHONY: setup run test lint bench serve worker translations messages clean
 
 setup: $(STAMP)
 
@@ -55,3 +55,16 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+
+# Production serving: gunicorn (workers from WEB_CONCURRENCY) plus one RQ worker.
+# Needs FIELDCRM_CONFIG (default config.ProductionConfig), SECRET_KEY, DATABASE_URL and
+# REDIS_URL in the environment; `fieldcrm db upgrade` runs first. Ctrl-C stops both.
+serve worker: export FIELDCRM_CONFIG ?= config.ProductionConfig
+serve: setup translations
+	$(BIN)/fieldcrm db upgrade
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(BIN)/python -m fieldcrm.worker & \
+	  $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+worker: setup
+	$(BIN)/python -m fieldcrm.worker

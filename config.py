@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -56,6 +57,27 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # a long door-knocking shift keeps its forms valid
+    # Sessions end after this long without a request, and this long after sign-in at most.
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "60"))
+    SESSION_ABSOLUTE_HOURS = int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12"))
+    # No "remember me" box is offered; if one is ever added, its cookie is short-lived.
+    REMEMBER_COOKIE_DURATION = timedelta(hours=12)
+    REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    # Two-factor sign-in: roles that must enrol before using the app (empty: optional).
+    REQUIRE_2FA_FOR: tuple[str, ...] = tuple(
+        r.strip() for r in os.environ.get("REQUIRE_2FA_FOR", "").split(",") if r.strip()
+    )
+    TOTP_ISSUER = os.environ.get("TOTP_ISSUER", "FieldCRM")
+    TWO_FACTOR_RATE_LIMIT = os.environ.get("TWO_FACTOR_RATE_LIMIT", "5 per minute;20 per hour")
+    # Host names the app answers to (comma-separated); empty accepts any (development).
+    TRUSTED_HOSTS: list[str] | None = [
+        h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()
+    ] or None
+    # Strict-Transport-Security max-age in seconds; 0 sends no HSTS header.
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "0"))
+    # JSON log lines (one object per line, with the request id) instead of plain text.
+    LOG_JSON = _bool("LOG_JSON", False)
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
     # Login throttling (Flask-Limiter). Storage is Redis when REDIS_URL is set so limits
     # hold across workers; memory otherwise (one process).
@@ -75,6 +97,16 @@ class Config:
     PAGE_SIZE = 50
     CONVERSATION_EDIT_WINDOW_MINUTES = 60
     STALLED_AFTER_DAYS = 30
+    # Follow-ups: the prefilled text for one-tap "Text" links ({first_name}, {commitment},
+    # {sender}); each user may set their own. A kept rate under KEPT_RATE_WATCH (after
+    # KEPT_RATE_MIN_OUTCOMES kept or flaked) marks a leader's follow-ups as slipping.
+    FOLLOW_UP_SMS_TEMPLATE = os.environ.get(
+        "FOLLOW_UP_SMS_TEMPLATE",
+        "Hi {first_name}, it's {sender}. Just checking in about the {commitment}. Still good?",
+    )
+    FOLLOW_UPS_PER_SECTION = 25  # rows per follow-up section before "show all"
+    KEPT_RATE_WATCH = 0.5
+    KEPT_RATE_MIN_OUTCOMES = 3
 
     # Geocoding: None/"offline" places contacts at their ZIP centroid (no network).
     GEOCODER = os.environ.get("GEOCODER") or None
@@ -127,6 +159,11 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    # Admins and directors see every contact of a program or region: two-factor is
+    # required for them in production unless REQUIRE_2FA_FOR says otherwise.
+    REQUIRE_2FA_FOR = Config.REQUIRE_2FA_FOR or ("admin", "director")
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
+    LOG_JSON = _bool("LOG_JSON", True)
 
     @classmethod
     def check(cls, config: dict) -> None:

@@ -7,12 +7,21 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from fieldcrm.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:…>` limited to the database's 32-bit ids: a longer number is a 404, not a 500."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's signature
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(
@@ -29,10 +38,12 @@ def create_app(
         ),
     )
     configure(app, config_object, overrides)
+    app.url_map.converters["int"] = BoundedIntConverter
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
+    register_security(app)
     register_cli(app)
     return app
 
@@ -113,24 +124,40 @@ def current_user_locale_choices():
 
 def register_blueprints(app: Flask) -> None:
     from fieldcrm.auth import views as auth_views
+    from fieldcrm.commitments import views as commitments_views
     from fieldcrm.contacts import views as contacts_views
+    from fieldcrm.conversations import views as conversations_views
     from fieldcrm.dashboards import views as dashboards_views
+    from fieldcrm.health import views as health_views
+    from fieldcrm.imports import views as imports_views
+    from fieldcrm.ladder import views as ladder_views
+    from fieldcrm.organizations import views as organizations_views
     from fieldcrm.turf import views as turf_views
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(auth_views.admin_bp)
     app.register_blueprint(contacts_views.bp)
     app.register_blueprint(dashboards_views.bp)
+    app.register_blueprint(imports_views.bp)
+    app.register_blueprint(conversations_views.bp)
+    app.register_blueprint(commitments_views.bp)
+    app.register_blueprint(ladder_views.bp)
+    app.register_blueprint(organizations_views.bp)
     app.register_blueprint(turf_views.bp)
+    app.register_blueprint(health_views.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
+    """Generic error pages (never a stack trace); denials and crashes are logged."""
     from fieldcrm.errors import NotFound, PermissionDenied
 
     def render(code: int):
         def handler(error: Exception):
             if code == 500:
                 db.session.rollback()
+                app.logger.error("unhandled error on %s", request.path, exc_info=error)
+            elif code in (403, 404):
+                _audit_denial(code)
             return render_template(f"errors/{code}.html"), code
 
         return handler
@@ -140,17 +167,58 @@ def register_errorhandlers(app: Flask) -> None:
     app.register_error_handler(PermissionDenied, render(403))
     app.register_error_handler(NotFound, render(404))
 
+    from werkzeug.exceptions import SecurityError
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error: SecurityError):
+        # No URL adapter exists for an untrusted Host, so no templated page either.
+        return "Bad request: unknown host.", 400, {"Content-Type": "text/plain; charset=utf-8"}
+
     from flask_wtf.csrf import CSRFError
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        return render_template("errors/csrf.html", reason=error.description), 400
+        from fieldcrm.security import resubmittable_fields
+
+        fields = resubmittable_fields(request) if request.method == "POST" else []
+        return render_template(
+            "errors/csrf.html", reason=error.description, fields=fields, action=request.full_path
+        ), 400
+
+
+def _audit_denial(code: int) -> None:
+    """Audit a 403, or a 404 met by a signed-in user (scoped records answer 404)."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return
+    from fieldcrm import audit
+
+    try:
+        db.session.rollback()
+        audit.record(
+            "access.denied" if code == 403 else "access.not_found",
+            actor=current_user,
+            ip=request.remote_addr,
+            path=request.path[:300],
+            method=request.method,
+            status=code,
+        )
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - an audit failure must not turn a 404 into a 500
+        db.session.rollback()
+        current_app.logger.exception("could not audit a denial")
 
 
 def register_template_helpers(app: Flask) -> None:
     from fieldcrm import web
 
     web.init_app(app)
+
+
+def register_security(app: Flask) -> None:
+    from fieldcrm import logging_setup, security
+
+    security.init_app(app)
+    logging_setup.configure(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -57,3 +58,45 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """What the admin audit page searches by; every field optional."""
+
+    action: str = ""
+    actor: str = ""  # a user id, or part of an email
+    entity_type: str = ""
+    entity_id: int | None = None
+    ip: str = ""
+    since: datetime | None = None  # UTC, inclusive
+    until: datetime | None = None  # UTC, exclusive
+
+
+def search(filters: AuditFilters) -> sa.Select[tuple[AuditEvent]]:
+    """SELECT audit events matching `filters`, newest first (bound parameters only)."""
+    from fieldcrm.auth.models import User
+
+    stmt = sa.select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if filters.action:
+        stmt = stmt.where(AuditEvent.action.startswith(filters.action, autoescape=True))
+    actor = filters.actor.strip()
+    if actor.isdigit():
+        stmt = stmt.where(AuditEvent.actor_id == int(actor))
+    elif actor:
+        stmt = stmt.where(
+            AuditEvent.actor_id.in_(
+                sa.select(User.id).where(User.email.contains(actor.lower(), autoescape=True))
+            )
+        )
+    if filters.entity_type:
+        stmt = stmt.where(AuditEvent.entity_type == filters.entity_type)
+    if filters.entity_id is not None:
+        stmt = stmt.where(AuditEvent.entity_id == filters.entity_id)
+    if filters.ip:
+        stmt = stmt.where(AuditEvent.ip.startswith(filters.ip, autoescape=True))
+    if filters.since is not None:
+        stmt = stmt.where(AuditEvent.at >= filters.since)
+    if filters.until is not None:
+        stmt = stmt.where(AuditEvent.at < filters.until)
+    return stmt

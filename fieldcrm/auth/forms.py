@@ -5,14 +5,16 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
+    IntegerField,
     PasswordField,
     SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
 
 from fieldcrm.auth.models import ROLE_VALUES
 from fieldcrm.auth.services import UserInput
@@ -92,3 +94,54 @@ class UserForm(FieldCRMForm):
             region_ids=tuple(self.regions.data or ()),
             turf_ids=tuple(self.turfs.data or ()),
         )
+
+
+class TwoFactorForm(FieldCRMForm):
+    code = StringField(
+        _l("Code from your authenticator app"),
+        validators=[DataRequired(), Length(max=20)],
+        description=_l("6 digits, or one of your recovery codes."),
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True},
+    )
+    submit = SubmitField(_l("Verify"))
+
+
+class TwoFactorSetupForm(FieldCRMForm):
+    code = StringField(
+        _l("Code shown in the app"),
+        validators=[DataRequired(), Length(max=20)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+    submit = SubmitField(_l("Turn on two-step sign-in"))
+
+
+class TwoFactorManageForm(FieldCRMForm):
+    """Password and a current code: to turn 2FA off or replace the recovery codes."""
+
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    code = StringField(
+        _l("Code from your authenticator app"),
+        validators=[DataRequired(), Length(max=20)],
+        render_kw={"autocomplete": "one-time-code"},
+    )
+    submit = SubmitField(_l("Confirm"))
+
+
+class AuditSearchForm(FieldCRMForm):
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    action = StringField(
+        _l("Action starts with"),
+        validators=[Optional(), Length(max=60)],
+        description=_l("e.g. auth., access., export., contact."),
+    )
+    actor = StringField(_l("User (id or email)"), validators=[Optional(), Length(max=254)])
+    entity_type = StringField(
+        _l("Record type"), validators=[Optional(), Length(max=40)], description=_l("e.g. contacts")
+    )
+    entity_id = IntegerField(_l("Record id"), validators=[Optional(), NumberRange(0, 2**31 - 1)])
+    ip = StringField(_l("IP address starts with"), validators=[Optional(), Length(max=64)])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To (inclusive)"), validators=[Optional()])
+    submit = SubmitField(_l("Search"))

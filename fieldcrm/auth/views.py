@@ -2,22 +2,45 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from fieldcrm.audit import AuditEvent
-from fieldcrm.auth import services
+from fieldcrm.audit import AuditFilters
+from fieldcrm.audit import search as audit_search
+from fieldcrm.auth import services, twofactor
 from fieldcrm.auth.decorators import roles_required
-from fieldcrm.auth.forms import LoginForm, PasswordForm, PreferencesForm, UserForm
+from fieldcrm.auth.forms import (
+    AuditSearchForm,
+    LoginForm,
+    PasswordForm,
+    PreferencesForm,
+    TwoFactorForm,
+    TwoFactorManageForm,
+    TwoFactorSetupForm,
+    UserForm,
+)
 from fieldcrm.auth.models import User
 from fieldcrm.errors import ValidationFailed
 from fieldcrm.extensions import db, limiter
 from fieldcrm.forms import EmptyForm
+from fieldcrm.security import begin_session
 from fieldcrm.turf.models import Region, Turf
+from fieldcrm.web import program_tz
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -53,11 +76,161 @@ def login():
             db.session.commit()  # keep the audit row of the failed attempt
             form.form_errors.append(_("Wrong email or password."))
             return render_template("auth/login.html", form=form), 200
+        next_url = safe_next(request.args.get("next"))
+        if user.totp_enabled:  # password right: not signed in until the code passes
+            session.clear()
+            session[PENDING_2FA] = {
+                "id": user.id,
+                "token": user.session_token,
+                "at": int(time.time()),
+                "next": next_url,
+            }
+            return redirect(url_for("auth.two_factor"))
         services.record_login(user, ip=request.remote_addr)
         db.session.commit()
+        begin_session()
         login_user(user)
-        return redirect(safe_next(request.args.get("next")) or url_for("dashboards.home"))
+        return redirect(next_url or url_for("dashboards.home"))
     return render_template("auth/login.html", form=form, demo=current_app.config.get("DEMO_LOGINS"))
+
+
+# -- two-step sign-in -------------------------------------------------------------------
+
+PENDING_2FA = "_2fa_pending"
+SETUP_KEY = "_2fa_setup"
+PENDING_SECONDS = 300
+
+
+def _pending_user() -> User | None:
+    """The user whose password passed in this session in the last 5 minutes, if any."""
+    pending = session.get(PENDING_2FA)
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        return None
+    user = db.session.get(User, pending.get("id") or 0)
+    if user is None or not user.active or user.session_token != pending.get("token"):
+        return None
+    return user if user.totp_enabled else None
+
+
+def _two_factor_key() -> str:
+    pending = session.get(PENDING_2FA)
+    return f"2fa:{pending.get('id') if isinstance(pending, dict) else request.remote_addr}"
+
+
+@bp.route("/2fa", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["TWO_FACTOR_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["TWO_FACTOR_RATE_LIMIT"], methods=["POST"], key_func=_two_factor_key
+)
+def two_factor():
+    user = _pending_user()
+    if user is None:
+        session.pop(PENDING_2FA, None)
+        flash(_("Sign in with your email and password first."), "info")
+        return redirect(url_for("auth.login"))
+    form = TwoFactorForm()
+    if form.validate_on_submit():
+        if twofactor.verify_second_factor(user, form.code.data, ip=request.remote_addr):
+            next_url = session[PENDING_2FA].get("next")
+            services.record_login(user, ip=request.remote_addr)
+            db.session.commit()
+            begin_session()
+            login_user(user)
+            return redirect(next_url or url_for("dashboards.home"))
+        db.session.commit()  # keep the audit row of the failed code
+        form.form_errors.append(_("That code is not right, or it was already used."))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/two_factor.html", form=form), status
+
+
+@bp.route("/2fa/setup", methods=["GET", "POST"])
+@login_required
+def two_factor_setup():
+    if current_user.totp_enabled:
+        return redirect(url_for("auth.two_factor_manage"))
+    secret = session.get(SETUP_KEY) or twofactor.new_secret()
+    session[SETUP_KEY] = secret  # proposed only; stored on the user once confirmed
+    form = TwoFactorSetupForm()
+    if form.validate_on_submit():
+        try:
+            codes = twofactor.confirm_enrolment(
+                current_user, secret, form.code.data, ip=request.remote_addr
+            )
+        except ValidationFailed as exc:
+            db.session.commit()  # keep the audit row
+            form.populate_errors(exc.errors)
+        else:
+            db.session.commit()
+            session.pop(SETUP_KEY, None)
+            return render_template("auth/recovery_codes.html", codes=codes)
+    uri = twofactor.provisioning_uri(current_user, secret, current_app.config["TOTP_ISSUER"])
+    return render_template(
+        "auth/two_factor_setup.html",
+        form=form,
+        secret=secret,
+        uri=uri,
+        qr=twofactor.qr_data_uri(uri),
+    ), (422 if form.is_submitted() else 200)
+
+
+def _manage_page(disable_form=None, codes_form=None, status: int = 200):
+    return render_template(
+        "auth/two_factor_manage.html",
+        disable_form=disable_form or TwoFactorManageForm(prefix="off"),
+        codes_form=codes_form or TwoFactorManageForm(prefix="codes"),
+        required=current_user.role in current_app.config["REQUIRE_2FA_FOR"],
+        left=len(current_user.recovery_codes or []),
+    ), status
+
+
+@bp.route("/2fa/manage")
+@login_required
+def two_factor_manage():
+    if not current_user.totp_enabled:
+        return redirect(url_for("auth.two_factor_setup"))
+    return _manage_page()
+
+
+@bp.route("/2fa/disable", methods=["POST"])
+@login_required
+def two_factor_disable():
+    form = TwoFactorManageForm(prefix="off")
+    if not (current_user.totp_enabled and form.validate_on_submit()):
+        return _manage_page(disable_form=form, status=422)
+    try:
+        twofactor.disable(
+            current_user,
+            form.password.data,
+            form.code.data,
+            required_roles=current_app.config["REQUIRE_2FA_FOR"],
+            ip=request.remote_addr,
+        )
+    except ValidationFailed as exc:
+        db.session.commit()  # keep the audit row
+        form.populate_errors(exc.errors)
+        return _manage_page(disable_form=form, status=422)
+    db.session.commit()
+    login_user(current_user._get_current_object())  # token rotated: keep only this session
+    flash(_("Two-step sign-in is off. Your other sessions are signed out."), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/2fa/recovery-codes", methods=["POST"])
+@login_required
+def two_factor_recovery_codes():
+    form = TwoFactorManageForm(prefix="codes")
+    if not (current_user.totp_enabled and form.validate_on_submit()):
+        return _manage_page(codes_form=form, status=422)
+    try:
+        codes = twofactor.new_recovery_codes(
+            current_user, form.password.data, form.code.data, ip=request.remote_addr
+        )
+    except ValidationFailed as exc:
+        db.session.commit()  # keep the audit row
+        form.populate_errors(exc.errors)
+        return _manage_page(codes_form=form, status=422)
+    db.session.commit()
+    return render_template("auth/recovery_codes.html", codes=codes)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -68,6 +241,7 @@ def logout():
         services.end_all_sessions(current_user)
         db.session.commit()
         logout_user()
+        session.clear()
         flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -194,18 +368,23 @@ def set_active(user_id: int):
 @admin_bp.route("/audit")
 @roles_required("admin")
 def audit():
-    action = (request.args.get("action") or "").strip()
-    actor = request.args.get("actor", type=int)
-    stmt = sa.select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-    if action:
-        stmt = stmt.where(AuditEvent.action.startswith(action, autoescape=True))
-    if actor:
-        stmt = stmt.where(AuditEvent.actor_id == actor)
-    page = db.paginate(stmt, per_page=100, error_out=False)
-    actors = {
-        u.id: u
-        for u in db.session.scalars(
-            sa.select(User).where(User.id.in_({e.actor_id for e in page.items if e.actor_id}))
-        )
-    }
-    return render_template("auth/audit.html", page=page, actors=actors, action=action, actor=actor)
+    form = AuditSearchForm(request.args)
+    form.validate()
+
+    def utc_midnight(day, days_after=0):
+        local = datetime.combine(day + timedelta(days=days_after), datetime.min.time())
+        return local.replace(tzinfo=program_tz()).astimezone(UTC)
+
+    filters = AuditFilters(
+        action=form.action.data or "",
+        actor=form.actor.data or "",
+        entity_type=form.entity_type.data or "",
+        entity_id=form.entity_id.data if not form.entity_id.errors else None,
+        ip=form.ip.data or "",
+        since=utc_midnight(form.date_from.data) if form.date_from.data else None,
+        until=utc_midnight(form.date_to.data, 1) if form.date_to.data else None,
+    )
+    page = db.paginate(audit_search(filters), per_page=100, error_out=False)
+    ids = {e.actor_id for e in page.items if e.actor_id}
+    actors = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}
+    return render_template("auth/audit.html", page=page, actors=actors, form=form)

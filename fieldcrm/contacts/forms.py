@@ -22,9 +22,11 @@ from fieldcrm.forms import FieldCRMForm
 
 def _int_or_none(value):
     try:
-        return int(value) if value not in (None, "") else None
+        number = int(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
+    # Ids are 32-bit in the database: a bigger number is no id (and must not reach SQL).
+    return number if number is None or -(2**31) <= number < 2**31 else None
 
 
 SUPPORT_CHOICES = [

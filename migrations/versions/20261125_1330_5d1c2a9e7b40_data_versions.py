@@ -1,7 +1,7 @@
 """data versions for report caches; covering indexes for the coverage report
 
 Revision ID: 5d1c2a9e7b40
-Revises: b83300edf092
+Revises: 5c1e7a9d2b41
 Create Date: 2026-11-25 13:30:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "5d1c2a9e7b40"
-down_revision = "b83300edf092"
+down_revision = "5c1e7a9d2b41"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""The health endpoint for load balancers and process managers."""

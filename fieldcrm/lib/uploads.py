@@ -1,0 +1,155 @@
+"""Upload checks before anything parses a file: what it really is, and safe archives.
+
+* `sniff(path)` says what a file is from its bytes, never from its name: "text", "zip"
+  (an archive holding text files), "gzip" or "binary". NUL bytes in an 8-bit text, known
+  binary signatures (PNG, JPEG, GIF, PDF, ELF, Windows executables, SQLite, Office
+  documents) and zips without a text member (an .xlsx renamed .csv) are "binary".
+* `check_upload(path)` refuses a binary file whole with a clear message.
+* `check_archive(path, max_bytes, max_entries)` inspects a zip's directory before
+  anything is extracted: entry count, total uncompressed size, compression ratio (zip
+  bombs), absolute paths and `..` (path traversal), encrypted or nested archives.
+* `storage_name(original)` is the name a stored upload gets: random, with a known
+  extension; the client's filename is kept only as a label, never used as a path.
+"""
+
+from __future__ import annotations
+
+import secrets
+import zipfile
+from pathlib import Path, PurePosixPath
+
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".tab", ".dat", ".psv")
+ARCHIVE_MAX_RATIO = 200  # uncompressed / compressed; voter-file CSVs compress ~5-15x
+_CHUNK = 1 << 20
+
+_BINARY_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"%PDF-", "a PDF document"),
+    (b"\x7fELF", "a program (ELF)"),
+    (b"MZ", "a Windows program"),
+    (b"SQLite format 3\x00", "a SQLite database"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Office document (.xls/.doc)"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"BZh", "a bzip2 archive"),
+    (b"\xfd7zXZ\x00", "an xz archive"),
+)
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+class UploadRejected(ValueError):
+    """The upload is refused whole; the message says why, in words an organizer reads."""
+
+
+def _magic_name(head: bytes) -> str | None:
+    for magic, name in _BINARY_MAGIC:
+        if head.startswith(magic):
+            return name
+    return None
+
+
+def _zip_text_members(path: Path) -> list[zipfile.ZipInfo]:
+    with zipfile.ZipFile(path) as archive:
+        return [
+            info
+            for info in archive.infolist()
+            if not info.is_dir() and info.filename.lower().endswith(TEXT_SUFFIXES)
+        ]
+
+
+def sniff(path: str | Path) -> str:
+    """'text', 'zip', 'gzip' or 'binary', from the file's bytes."""
+    path = Path(path)
+    with path.open("rb") as handle:
+        head = handle.read(_CHUNK)
+        if head.startswith(b"\x1f\x8b"):
+            return "gzip"
+        if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+            try:
+                return "zip" if _zip_text_members(path) else "binary"
+            except (zipfile.BadZipFile, OSError, ValueError):
+                return "binary"
+        if _magic_name(head):
+            return "binary"
+        if head.startswith(_UTF16_BOMS):
+            return "text"  # UTF-16 text is full of NULs; the reader decodes it
+        chunk = head
+        while chunk:
+            if b"\x00" in chunk:
+                return "binary"
+            chunk = handle.read(_CHUNK)
+    return "text"
+
+
+def describe(path: str | Path) -> str:
+    """A short human description of what a binary file looks like."""
+    with Path(path).open("rb") as handle:
+        head = handle.read(64)
+    if head.startswith(b"PK"):
+        return "a spreadsheet or archive without a CSV or text file in it"
+    return _magic_name(head) or "a binary file"
+
+
+def check_upload(path: str | Path) -> str:
+    """Return the sniffed kind ('text', 'zip', 'gzip'); raise UploadRejected for binaries."""
+    kind = sniff(path)
+    if kind == "binary":
+        raise UploadRejected(
+            f"This file is {describe(path)}, not a text voter file. Export it as CSV or "
+            "tab-separated text (or a zip of those) and upload that. Nothing was imported."
+        )
+    return kind
+
+
+def check_archive(
+    path: str | Path,
+    max_bytes: int,
+    max_entries: int,
+    max_ratio: float = ARCHIVE_MAX_RATIO,
+) -> list[zipfile.ZipInfo]:
+    """Validate a zip before extraction; return its text members. Raises UploadRejected.
+
+    Only the central directory is read (sizes as declared); extraction code must still
+    stop at the declared size (zipfile does: it raises on a member longer than declared).
+    """
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UploadRejected("This zip file is damaged and cannot be read.") from exc
+    if len(infos) > max_entries:
+        raise UploadRejected(
+            f"This zip holds {len(infos)} files; at most {max_entries} are accepted."
+        )
+    total = 0
+    for info in infos:
+        name = info.filename.replace("\\", "/")
+        parts = PurePosixPath(name).parts
+        if name.startswith("/") or (parts and ":" in parts[0]) or ".." in parts:
+            raise UploadRejected(f"This zip contains an unsafe path ({name[:80]!r}).")
+        if info.flag_bits & 0x1:
+            raise UploadRejected("This zip is password-protected; upload it without a password.")
+        if name.lower().endswith((".zip", ".gz", ".7z", ".rar")):
+            raise UploadRejected("Zips inside zips are not accepted; upload the text files.")
+        total += info.file_size
+        if total > max_bytes:
+            raise UploadRejected(
+                f"Unpacked, this zip would be over {max_bytes // (1024 * 1024)} MB, the limit."
+            )
+        if info.file_size > 1024 * 1024 and info.file_size > max_ratio * max(info.compress_size, 1):
+            raise UploadRejected("This zip expands far more than a real voter file would.")
+    members = [i for i in infos if not i.is_dir() and i.filename.lower().endswith(TEXT_SUFFIXES)]
+    if not members:
+        raise UploadRejected("This zip has no CSV or text file in it.")
+    return members
+
+
+def storage_name(original: str | None, default_suffix: str = ".csv") -> str:
+    """A random file name for storing an upload; only a known extension is kept."""
+    suffix = PurePosixPath((original or "").replace("\\", "/")).suffix.lower()
+    allowed = (*TEXT_SUFFIXES, ".zip", ".gz")
+    return secrets.token_hex(16) + (suffix if suffix in allowed else default_suffix)

@@ -1,0 +1,115 @@
+"""Structured logs: one JSON object per line, each carrying the request id.
+
+`configure(app)` installs a handler on the root logger (JSON when LOG_JSON, plain text
+otherwise) with a filter that adds `request_id`, and an after-request hook writing one
+access line per request (method, path, status, duration, user id). Nothing here ever
+writes a request body, a query string or a form value: those may hold personal data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import UTC, datetime
+
+from flask import Flask, g, has_request_context, request
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+_HANDLER_NAME = "fieldcrm"
+
+
+def _current_request_id() -> str:
+    return getattr(g, "request_id", "-") if has_request_context() else "-"
+
+
+def install_record_factory() -> None:
+    """Stamp `request_id` on every log record when it is created (any logger, once)."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "fieldcrm", False):
+        return
+
+    def factory(*args, **kwargs) -> logging.LogRecord:  # noqa: ANN002, ANN003
+        record = previous(*args, **kwargs)
+        record.request_id = _current_request_id()
+        return record
+
+    factory.fieldcrm = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+class RequestIdFilter(logging.Filter):
+    """Add `request_id` (or "-") to every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = getattr(g, "request_id", "-") if has_request_context() else "-"
+        return True
+
+
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id"}
+
+
+class JsonFormatter(logging.Formatter):
+    """A JSON object per record: time, level, logger, message, request_id, extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                payload[key] = value if isinstance(value, int | float | bool | None) else str(value)
+        if record.exc_info:
+            payload["exc_info"] = self.formatException(record.exc_info)
+        return json.dumps(payload, ensure_ascii=False)
+
+
+def make_handler(json_lines: bool) -> logging.Handler:
+    handler = logging.StreamHandler()
+    handler.set_name(_HANDLER_NAME)
+    handler.addFilter(RequestIdFilter())
+    if json_lines:
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+        )
+    return handler
+
+
+def configure(app: Flask) -> None:
+    """Install the log handler (once per process) and the access-log hook."""
+    install_record_factory()
+    root = logging.getLogger()
+    if not app.testing and not any(h.get_name() == _HANDLER_NAME for h in root.handlers):
+        root.addHandler(make_handler(bool(app.config.get("LOG_JSON"))))
+        root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    access = logging.getLogger("fieldcrm.access")
+
+    @app.after_request
+    def log_request(response: Response) -> Response:
+        started = getattr(g, "request_started", None)
+        duration = round((time.perf_counter() - started) * 1000, 1) if started else None
+        access.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": duration,
+                "user_id": current_user.get_id().partition(":")[0]
+                if current_user.is_authenticated
+                else None,
+                "remote_addr": request.remote_addr,
+            },
+        )
+        return response

@@ -1,0 +1,175 @@
+"""Request-level security: headers, proxies, request ids, session timeouts, 2FA gate.
+
+* Every response carries a strict Content-Security-Policy (no inline script or style),
+  frame denial, nosniff, `Referrer-Policy: same-origin` (Flask-WTF's HTTPS referrer
+  check still sees our own origin) and a Permissions-Policy; HSTS when HSTS_SECONDS > 0.
+  Pages for a signed-in user are `Cache-Control: no-store`.
+* Proxy headers (X-Forwarded-For/-Proto/-Host) are trusted only from PROXY_COUNT proxies
+  (werkzeug ProxyFix); with 0 they are ignored.
+* Each request gets an id: the X-Request-ID of a trusted proxy when it looks sane, else a
+  new one. It is in `g.request_id`, every log line and the response header.
+* A signed-in session ends after SESSION_IDLE_MINUTES without a request and
+  SESSION_ABSOLUTE_HOURS after sign-in, whatever the cookie says.
+* Users whose role must use two-factor (REQUIRE_2FA_FOR) are sent to enrol before
+  anything else.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
+
+SESSION_STARTED = "_started"
+SESSION_SEEN = "_seen"
+MAX_PAGE = 1_000_000
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+# Endpoints a signed-in user may reach before finishing a required 2FA enrolment.
+ENROLMENT_ALLOWED = {
+    "auth.two_factor_setup",
+    "auth.logout",
+    "static",
+    "health.healthz",
+}
+
+
+def content_security_policy(app: Flask) -> str:
+    """The CSP header value: our own origin only, plus the configured map tile host."""
+    img = ["'self'", "data:"]
+    tile = app.config.get("MAP_TILE_URL") or ""
+    parts = urlsplit(tile.replace("{s}", "a"))
+    if parts.scheme in ("http", "https") and parts.netloc:
+        host = tile.split("/")[2].replace("{s}", "*")
+        img.append(f"{parts.scheme}://{host}")
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src " + " ".join(img),
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ]
+    )
+
+
+PERMISSIONS_POLICY = "camera=(), microphone=(), payment=(), usb=(), geolocation=(self)"
+
+
+def init_app(app: Flask) -> None:
+    """Install the proxy fix and the request hooks."""
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies
+        )
+    csp = content_security_policy(app)
+
+    @app.before_request
+    def assign_request_id() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        trusted = int(current_app.config.get("PROXY_COUNT") or 0) > 0
+        g.request_id = incoming if trusted and _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_started = time.perf_counter()
+
+    @app.before_request
+    def bounded_paging() -> None:
+        # Flask-SQLAlchemy's paginate reads these; an absurd page would overflow OFFSET.
+        for name in ("page", "per_page"):
+            value = request.args.get(name, "").strip()
+            if re.fullmatch(r"-?\d{1,30}", value) and abs(int(value)) > MAX_PAGE:
+                abort(404)
+
+    @app.before_request
+    def enforce_session_timeouts() -> Response | None:
+        if not current_user.is_authenticated:
+            return None
+        now = int(time.time())
+        cfg = current_app.config
+        started = session.get(SESSION_STARTED, now)
+        seen = session.get(SESSION_SEEN, now)
+        idle = now - seen > cfg["SESSION_IDLE_MINUTES"] * 60
+        expired = now - started > cfg["SESSION_ABSOLUTE_HOURS"] * 3600
+        if idle or expired:
+            logout_user()
+            session.clear()
+            flash(_("Your session timed out. Please sign in again."), "info")
+            return redirect(url_for("auth.login"))
+        session.setdefault(SESSION_STARTED, started)
+        if now - seen >= 30 or SESSION_SEEN not in session:  # keep cookie churn low
+            session[SESSION_SEEN] = now
+        return None
+
+    @app.before_request
+    def require_two_factor_enrolment() -> Response | None:
+        if not current_user.is_authenticated or request.endpoint in ENROLMENT_ALLOWED:
+            return None
+        from fieldcrm.auth import twofactor
+
+        if twofactor.must_enrol(current_user, current_app.config["REQUIRE_2FA_FOR"]):
+            flash(_("Your role requires two-step sign-in. Set it up to continue."), "info")
+            return redirect(url_for("auth.two_factor_setup"))
+        return None
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", csp)
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        hsts = int(current_app.config.get("HSTS_SECONDS") or 0)
+        if hsts > 0:
+            headers.setdefault("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains")
+        if request.endpoint != "static" and current_user.is_authenticated:
+            headers["Cache-Control"] = "no-store"
+        request_id = getattr(g, "request_id", None)
+        if request_id:
+            headers["X-Request-ID"] = request_id
+        return response
+
+
+def begin_session() -> None:
+    """Start a fresh signed-in session: drop everything the old one carried.
+
+    Flask's session is a signed cookie, so "a new session id" means new cookie content
+    (cleared, then re-issued by login_user) plus the per-user session token in the
+    Flask-Login id, which the server checks on every request.
+    """
+    session.clear()
+    now = int(time.time())
+    session[SESSION_STARTED] = now
+    session[SESSION_SEEN] = now
+
+
+# Never echoed back into a page: secrets and the expired token itself.
+_NOT_RESUBMITTED = re.compile(r"(password|passwd|secret|csrf_token|otp|totp|recovery)", re.I)
+
+
+def resubmittable_fields(req) -> list[tuple[str, str]]:  # noqa: ANN001 - a flask Request
+    """(name, value) pairs of a refused POST worth re-sending with a fresh CSRF token.
+
+    Used when a CSRF token expired on a long form: the error page re-posts what the
+    person typed behind a "Submit again" button, so no text is lost. Passwords, codes
+    and the old token are left out; files cannot be re-sent and are not.
+    """
+    return [
+        (name, value)
+        for name, values in req.form.lists()
+        if not _NOT_RESUBMITTED.search(name)
+        for value in values
+    ]

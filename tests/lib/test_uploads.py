@@ -1,0 +1,162 @@
+"""Upload sniffing and archive checks, by example and by property (hypothesis)."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zipfile
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fieldcrm.lib.uploads import (
+    UploadRejected,
+    check_archive,
+    check_upload,
+    sniff,
+    storage_name,
+)
+
+CSV = b"voter_id,first_name,last_name\n1,Ana,Lopez\n"
+
+
+def _write(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def _zip(tmp_path, members, name="upload.zip", compression=zipfile.ZIP_DEFLATED):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+    return _write(tmp_path, name, buffer.getvalue())
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (CSV, "text"),
+        ("nombre,ciudad\nJosé,Durham\n".encode("utf-16"), "text"),
+        (gzip.compress(CSV), "gzip"),
+        (b"\x89PNG\r\n\x1a\n" + b"x" * 100, "binary"),
+        (b"%PDF-1.7\n...", "binary"),
+        (b"\x7fELF\x02\x01\x01", "binary"),
+        (b"id,name\n1,A\x00B\n", "binary"),
+    ],
+)
+def test_sniff__by_content(tmp_path, data, kind):
+    assert sniff(_write(tmp_path, "voters.csv", data)) == kind
+
+
+def test_sniff__renamed_xlsx_is_binary(tmp_path):
+    path = _zip(tmp_path, {"[Content_Types].xml": "<x/>", "xl/workbook.xml": "<x/>"}, "v.csv")
+    assert sniff(path) == "binary"
+    with pytest.raises(UploadRejected, match="not a text voter file"):
+        check_upload(path)
+
+
+def test_sniff__zip_of_csv_is_zip(tmp_path):
+    assert sniff(_zip(tmp_path, {"ncvoter1.txt": CSV})) == "zip"
+
+
+def test_check_upload__png_refused_whole_with_clear_message(tmp_path):
+    path = _write(tmp_path, "voters.csv", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    with pytest.raises(UploadRejected, match="PNG image"):
+        check_upload(path)
+
+
+def test_check_archive__accepts_a_normal_zip(tmp_path):
+    members = check_archive(_zip(tmp_path, {"a.csv": CSV, "b.txt": CSV}), 10_000, 10)
+    assert [m.filename for m in members] == ["a.csv", "b.txt"]
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [
+        ({"../../etc/passwd.csv": CSV}, "unsafe path"),
+        ({"/abs/path.csv": CSV}, "unsafe path"),
+        ({"C:/x.csv": CSV}, "unsafe path"),
+        ({"inner.zip": b"PK"}, "inside zips"),
+        ({"readme.md": b"hi"}, "no CSV"),
+        ({f"f{i}.csv": CSV for i in range(12)}, "at most 10"),
+    ],
+)
+def test_check_archive__refuses_unsafe(tmp_path, members, message):
+    with pytest.raises(UploadRejected, match=message):
+        check_archive(_zip(tmp_path, members), 10_000_000, 10)
+
+
+def test_check_archive__zip_bomb_refused_before_extraction(tmp_path):
+    bomb = _zip(tmp_path, {"big.csv": b"0" * (20 * 1024 * 1024)})
+    assert bomb.stat().st_size < 100_000
+    with pytest.raises(UploadRejected, match="expands"):
+        check_archive(bomb, 10**10, 10)
+    with pytest.raises(UploadRejected, match="over"):
+        check_archive(bomb, 1024 * 1024, 10)
+
+
+def test_check_archive__damaged_zip(tmp_path):
+    with pytest.raises(UploadRejected, match="damaged"):
+        check_archive(_write(tmp_path, "x.zip", b"PK\x03\x04garbage"), 10, 10)
+
+
+@pytest.mark.parametrize(
+    ("original", "suffix"),
+    [("../../etc/passwd", ".csv"), ("voters.TXT", ".txt"), ("a.zip", ".zip"), (None, ".csv")],
+)
+def test_storage_name__never_the_clients_path(original, suffix):
+    name = storage_name(original)
+    assert "/" not in name
+    assert ".." not in name
+    assert name.endswith(suffix)
+    assert len(name) == 32 + len(suffix)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=4096))
+def test_sniff__property_any_bytes_give_a_kind_never_a_crash(tmp_path, data):
+    path = _write(tmp_path, "any.bin", data)
+    kind = sniff(path)
+    assert kind in {"text", "zip", "gzip", "binary"}
+    if kind == "binary":
+        with pytest.raises(UploadRejected):
+            check_upload(path)
+    else:
+        assert check_upload(path) == kind
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    members=st.dictionaries(
+        st.text(min_size=1, max_size=30).filter(lambda s: "\x00" not in s),
+        st.binary(max_size=512),
+        max_size=5,
+    )
+)
+def test_check_archive__property_any_zip_is_accepted_or_refused_clearly(tmp_path, members):
+    path = _zip(tmp_path, members, name="p.zip")
+    try:
+        accepted = check_archive(path, 100_000, 4)
+    except UploadRejected as exc:
+        message = str(exc)
+        accepted = None
+    else:
+        message = None
+    if accepted is None:
+        assert message
+    else:
+        assert accepted
+        assert all(".." not in m.filename.replace("\\", "/").split("/") for m in accepted)
+
+
+@settings(max_examples=200)
+@given(st.text(max_size=200) | st.none())
+def test_storage_name__property_safe_for_any_name(original):
+    name = storage_name(original)
+    assert name.isascii()
+    assert "/" not in name
+    assert "\\" not in name
+    assert not name.startswith(".")

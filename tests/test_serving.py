@@ -1,0 +1,132 @@
+"""Production serving: gunicorn with several workers, the RQ worker, wsgi entry point."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from fieldcrm.extensions import db
+from fieldcrm.jobs import JobRun
+
+ROOT = Path(__file__).resolve().parent.parent
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+@pytest.mark.slow
+def test_gunicorn__serves_health_and_generic_errors(tmp_path):
+    port = _free_port()
+    env = {
+        **os.environ,
+        "FIELDCRM_CONFIG": "config.ProductionConfig",
+        "SECRET_KEY": uuid.uuid4().hex * 2,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}",
+        "FIELDCRM_INSTANCE_DIR": str(tmp_path),
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "3",
+        "SESSION_COOKIE_SECURE": "0",
+        "GUNICORN_ACCESS_LOG": "",
+    }
+    bin_dir = Path(sys.executable).parent
+    subprocess.run(
+        [str(bin_dir / "fieldcrm"), "db", "upgrade"], env=env, check=True, capture_output=True
+    )
+    log = (tmp_path / "gunicorn.log").open("w")
+    server = subprocess.Popen(
+        [str(bin_dir / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                status, headers, body = _get(f"http://127.0.0.1:{port}/healthz")
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        assert status == 200
+        assert json.loads(body) == {"status": "ok", "checks": {"database": "ok"}}
+        assert headers["X-Request-ID"]
+        assert "max-age=" in headers["Strict-Transport-Security"]
+        status, _headers, body = _get(f"http://127.0.0.1:{port}/no/such/page")
+        assert status == 404
+        assert b"Traceback" not in body
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
+    lines = (tmp_path / "gunicorn.log").read_text().splitlines()
+    access = [json.loads(line) for line in lines if '"fieldcrm.access"' in line]
+    assert access, lines[-5:]
+    assert {"request_id", "status", "path", "duration_ms"} <= set(access[0])
+
+
+def record_job(job_run_id: int) -> None:
+    """A job for the worker test: marks its JobRun completed."""
+    run = db.session.get(JobRun, job_run_id)
+    run.status = "completed"
+    db.session.commit()
+
+
+@pytest.mark.redis
+def test_worker__runs_queued_jobs_in_app_context(app, db, monkeypatch):
+    if not REDIS_URL:
+        if os.environ.get("FIELDCRM_REQUIRE_REDIS") == "1":
+            pytest.fail("TEST_REDIS_URL is required (FIELDCRM_REQUIRE_REDIS=1)")
+        pytest.skip("TEST_REDIS_URL not set")
+    from fieldcrm.jobs import enqueue, queue
+    from fieldcrm.worker import build_worker
+
+    monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)
+    monkeypatch.setitem(app.config, "RQ_QUEUE", f"test-worker-{uuid.uuid4().hex[:8]}")
+    run = JobRun(kind="test")
+    db.session.add(run)
+    db.session.commit()
+    run_id = run.id
+    assert enqueue(record_job, run_id) is not None
+    try:
+        build_worker(app).work(burst=True, with_scheduler=False)
+        db.session.expire_all()
+        assert db.session.scalar(sa.select(JobRun.status).where(JobRun.id == run_id)) == (
+            "completed"
+        )
+    finally:
+        q = queue()
+        q.empty()
+        q.delete(delete_jobs=True)
+
+
+def test_worker__refuses_without_redis(app):
+    from fieldcrm.worker import build_worker
+
+    with app.app_context(), pytest.raises(SystemExit):
+        build_worker(app)
