@@ -1,4 +1,4 @@
-"""data versions for report caches; covering indexes for the coverage report
+"""data versions: counters that tell report caches the data changed
 
 Revision ID: 5d1c2a9e7b40
 Revises: 5c1e7a9d2b41
@@ -23,21 +23,7 @@ def upgrade():
         sa.Column("version", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_data_versions")),
     )
-    op.create_index(
-        "ix_conversations_coverage",
-        "conversations",
-        ["contact_id", "occurred_at", "is_conversation"],
-        unique=False,
-    )
-    op.create_index(
-        "ix_commitments_coverage",
-        "commitments",
-        ["contact_id", "created_at", "status"],
-        unique=False,
-    )
 
 
 def downgrade():
-    op.drop_index("ix_commitments_coverage", table_name="commitments")
-    op.drop_index("ix_conversations_coverage", table_name="conversations")
     op.drop_table("data_versions")
