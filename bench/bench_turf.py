@@ -6,7 +6,8 @@ Server time is measured through the app's test client (routing, queries, renderi
 each figure is the median of several warm runs.
 
     python bench/bench_turf.py                 # SQLite file under bench/out/
-    BENCH_POSTGRES_URL=postgresql://... python bench/bench_turf.py
+    BENCH_POSTGRES_URL=postgresql://... python bench/bench_turf.py   # an empty database (or
+                                                 # one this script filled before)
     BENCH_CONTACTS=100000 python bench/bench_turf.py   # a smaller, quicker run
 """
 
@@ -22,8 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
 
-from bench.dataset import build_dataset, make_app  # noqa: E402
+from bench.dataset import DatasetInfo, _normalise, build_dataset, make_app  # noqa: E402
 
 GOALS_MS = {"coverage_report": 300, "organizer_dashboard": 150, "cut_5000_doors": 2000,
             "radius_1_mile": 100}  # fmt: skip
@@ -40,20 +42,66 @@ def _median_ms(func, runs: int = RUNS) -> float:
     return statistics.median(timings)
 
 
+class _FreshContextClient(FlaskClient):
+    """Each request in its own app context, as in production (the bench holds one open,
+    and Flask would otherwise reuse it: same `g`, same signed-in user, same session)."""
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 def _login(client, user) -> None:
     with client.session_transaction() as sess:
         sess["_user_id"] = user.get_id()
         sess["_fresh"] = True
 
 
+def _existing(url: str, contacts: int) -> DatasetInfo | None:
+    """A PostgreSQL dataset built by an earlier run (SQLite files carry their own sidecar)."""
+    if url.startswith("sqlite"):
+        return None
+    engine = sa.create_engine(_normalise(url))
+    try:
+        with engine.connect() as connection:
+            count = connection.exec_driver_sql("SELECT count(*) FROM contacts").scalar()
+            turfs = connection.exec_driver_sql("SELECT id FROM turfs ORDER BY id").scalars().all()
+            emails = connection.exec_driver_sql("SELECT email FROM users ORDER BY id").scalars()
+            emails = list(emails)
+    except sa.exc.DBAPIError:
+        return None
+    finally:
+        engine.dispose()
+    if count != contacts:
+        return None
+    return DatasetInfo(
+        url=url,
+        contacts=count,
+        conversations=contacts * 3 // 10,
+        commitments=contacts // 20,
+        turfs=len(turfs),
+        seed=1,
+        director_emails=[e for e in emails if e.startswith("director")],
+        organizer_emails=[e for e in emails if e.startswith("organizer")],
+        turf_ids=list(turfs),
+    )
+
+
 def run(url: str, label: str, contacts: int) -> None:
-    info = build_dataset(
+    info = _existing(url, contacts) or build_dataset(
         url,
         contacts=contacts,
         conversations=contacts * 3 // 10,
         commitments=contacts // 20,
         turfs=200,
     )
+    if not url.startswith("sqlite"):
+        # A freshly loaded PostgreSQL database has no planner statistics yet; production
+        # databases do (autovacuum), so measure with them.
+        engine = sa.create_engine(_normalise(url), isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.exec_driver_sql("ANALYZE")
+        engine.dispose()
     app = make_app(url)
     app.config["SERVER_NAME"] = "bench.local"
     from fieldcrm.auth.models import User
@@ -68,12 +116,15 @@ def run(url: str, label: str, contacts: int) -> None:
         director = users[info.director_emails[0]]
         organizer = users[info.organizer_emails[0]]
         admin = users[info.admin_email]
+        app.test_client_class = _FreshContextClient
         client = app.test_client()
 
         def get(path: str, who) -> None:
             _login(client, who)
             response = client.get(path)
             assert response.status_code == 200, (path, response.status_code)
+            # the page was rendered for `who`, not for a user cached from an earlier request
+            assert f"Signed in as {who.name} " in response.get_data(as_text=True), path
 
         from fieldcrm import datacache
 

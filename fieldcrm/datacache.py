@@ -84,13 +84,33 @@ def _before(conn, cursor, statement, parameters, context, executemany) -> None: 
         conn.info["fieldcrm_pending"] = True
 
 
+# Whether each database (by URL) has the data_versions table. A database migrated before
+# the table existed simply gets no bumps, and reports on it are never cached.
+_has_table: dict[str, bool] = {}
+
+
+def _table_exists(conn: sa.Connection, raw: Any) -> bool:
+    url = str(conn.engine.url)
+    if url not in _has_table:
+        if conn.dialect.name == "postgresql":
+            raw.execute("SELECT to_regclass('data_versions') IS NOT NULL")
+        else:
+            raw.execute(
+                "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' "
+                "AND name = 'data_versions'"
+            )
+        _has_table[url] = bool(raw.fetchone()[0])
+    return _has_table[url]
+
+
 def _after(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: PLR0913
     if not conn.info.pop("fieldcrm_pending", False):
         return
     conn.info["fieldcrm_bumped"] = True
     raw = conn.connection.dbapi_connection.cursor()
     try:
-        raw.execute(_bump_sql())
+        if _table_exists(conn, raw):
+            raw.execute(_bump_sql())
     finally:
         raw.close()
 
@@ -153,8 +173,12 @@ def cached(name: str, key: Hashable, compute: Callable[[], T]) -> T:
     the filter). Callers get a shared object: treat it as read-only.
     """
     engine = db.engine
-    url = engine.url if isinstance(engine, sa.Engine) else engine.engine.url
-    full = (name, str(url), key, data_version())
+    url = str(engine.url if isinstance(engine, sa.Engine) else engine.engine.url)
+    if url not in _has_table:
+        _has_table[url] = sa.inspect(engine).has_table("data_versions")
+    if not _has_table[url]:
+        return compute()
+    full = (name, url, key, data_version())
     hit, value = _cache.get(full)
     if hit:
         return value
@@ -164,5 +188,6 @@ def cached(name: str, key: Hashable, compute: Callable[[], T]) -> T:
 
 
 def clear() -> None:
-    """Forget every cached result (tests; after restoring a database)."""
+    """Forget every cached result and table check (tests; after restoring a database)."""
     _cache.clear()
+    _has_table.clear()

@@ -62,3 +62,18 @@ def test_cached__untracked_tables_do_not_invalidate(world):
     db.session.commit()
     datacache.cached("t", 1, compute)
     assert len(calls) == 1
+
+
+def test_cached__database_without_the_table_is_never_cached(world):
+    db.session.execute(sa.text("DROP TABLE data_versions"))
+    db.session.commit()
+    datacache.clear()
+    calls, compute = _counting()
+    world.east_1.support_level = 3
+    db.session.commit()  # a tracked write still works
+    datacache.cached("t", 1, compute)
+    datacache.cached("t", 1, compute)
+    assert len(calls) == 2
+    datacache.DataVersion.__table__.create(db.session.connection())
+    db.session.commit()
+    datacache.clear()

@@ -33,6 +33,7 @@ query count is fixed whatever the number of turfs.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -175,7 +176,7 @@ def coverage(
 ) -> list[CoverageRow]:
     """Coverage rows per turf (or per precinct of `turf_id`) in the actor's scope.
 
-    Turfs the actor can see appear even when empty. Six queries, whatever the row count.
+    Turfs the actor can see appear even when empty. Seven queries, whatever the row count.
     """
     g = _group_column(group)
     where = [contact_scope(actor), universe_clause(flt.universe, flt.until, flt.stale_days)]
@@ -202,22 +203,45 @@ def coverage(
             rows[key] = CoverageRow(key=key, label=key or "—", turf_id=turf_id)
         return rows[key]
 
-    stage_ids = list(db.session.scalars(sa.select(LadderStage.id).order_by(LadderStage.position)))
-    # 1. universe, IDs, stages, centroid.
+    stages = db.session.execute(
+        sa.select(LadderStage.id, LadderStage.position).order_by(LadderStage.position)
+    ).all()
+    stage_ids = [sid for sid, _pos in stages]
+    # 1. one pass over the group's people: universe, IDs, stages, centroid, local leaders
+    # (who count whatever the universe filter, hence FILTER clauses instead of WHERE).
+    in_universe = universe_clause(flt.universe, flt.until, flt.stale_days)
+    position = leader_stage_position()
+    leader_contacts = list(
+        db.session.scalars(
+            sa.select(User.contact_id).where(
+                User.contact_id.is_not(None),
+                User.role.in_((Role.LEADER, Role.ORGANIZER)),
+                User.active.is_(True),
+            )
+        )
+    )
+    leading_stages = [sid for sid, pos in stages if position is not None and pos >= position]
+    is_leader = sa.or_(
+        Contact.ladder_stage_id.in_(leading_stages or [-1]),
+        Contact.id.in_(leader_contacts or [-1]),
+    )
     contact_cols = [
         g,
-        sa.func.count(Contact.id),
+        sa.func.count(Contact.id).filter(in_universe),
         sa.func.avg(Contact.latitude),
         sa.func.avg(Contact.longitude),
-        *[sa.func.count(Contact.id).filter(Contact.support_level == lvl) for lvl in SUPPORT_LEVELS],
-        *[sa.func.count(Contact.id).filter(Contact.ladder_stage_id == sid) for sid in stage_ids],
+        sa.func.count(Contact.id).filter(is_leader),
+        *[
+            sa.func.count(Contact.id).filter(in_universe, Contact.support_level == lvl)
+            for lvl in SUPPORT_LEVELS
+        ],
+        *[
+            sa.func.count(Contact.id).filter(in_universe, Contact.ladder_stage_id == sid)
+            for sid in stage_ids
+        ],
     ]
-    for r in db.session.execute(sa.select(*contact_cols).where(*where).group_by(g)):
-        item = row(r[0])
-        item.universe, item.lat, item.lon = r[1], r[2], r[3]
-        item.support = {lvl: r[4 + i] for i, lvl in enumerate(SUPPORT_LEVELS) if r[4 + i]}
-        base = 4 + len(SUPPORT_LEVELS)
-        item.stages = {sid: r[base + i] for i, sid in enumerate(stage_ids) if r[base + i]}
+    people_where = [contact_scope(actor), where[-1]]
+    people_stmt = sa.select(*contact_cols).where(*people_where).group_by(g)
     # 2. attempts, conversations, reach, last activity, weekly trend.
     in_period = sa.and_(Conversation.occurred_at >= flt.since, Conversation.occurred_at < flt.until)
     talked = Conversation.is_conversation.is_(True)
@@ -242,12 +266,6 @@ def coverage(
         .where(*where)
         .group_by(g)
     )
-    for r in db.session.execute(conv_stmt):
-        item = row(r[0])
-        item.attempts, item.attempted, item.conversations, item.reached = r[1], r[2], r[3], r[4]
-        item.last_activity = _aware(r[5])
-        if trend_cols:
-            item.trend = list(r[6:])
     # 3. commitments made and kept in the period.
     made = sa.and_(Commitment.created_at >= flt.since, Commitment.created_at < flt.until)
     com_stmt = (
@@ -260,30 +278,23 @@ def coverage(
         .where(*where, made)
         .group_by(g)
     )
-    for r in db.session.execute(com_stmt):
+    people_rows, conv_rows, com_rows = run_together([people_stmt, conv_stmt, com_stmt])
+    for r in people_rows:
+        item = row(r[0])
+        item.universe, item.lat, item.lon, item.local_leaders = r[1], r[2], r[3], r[4]
+        item.support = {lvl: r[5 + i] for i, lvl in enumerate(SUPPORT_LEVELS) if r[5 + i]}
+        base = 5 + len(SUPPORT_LEVELS)
+        item.stages = {sid: r[base + i] for i, sid in enumerate(stage_ids) if r[base + i]}
+    for r in conv_rows:
+        item = row(r[0])
+        item.attempts, item.attempted, item.conversations, item.reached = r[1], r[2], r[3], r[4]
+        item.last_activity = _aware(r[5])
+        if trend_cols:
+            item.trend = list(r[6:])
+    for r in com_rows:
         item = row(r[0])
         item.commitments_made, item.commitments_kept = r[1], r[2]
-    # 4. local leaders: people living in the group who lead (any universe).
-    position = leader_stage_position()
-    leader_users = sa.select(User.contact_id).where(
-        User.contact_id.is_not(None), User.role.in_((Role.LEADER, Role.ORGANIZER)), User.active
-    )
-    is_leader = [Contact.id.in_(leader_users)]
-    if position is not None:
-        is_leader.append(
-            Contact.ladder_stage_id.in_(
-                sa.select(LadderStage.id).where(LadderStage.position >= position)
-            )
-        )
-    lead_where = [contact_scope(actor), sa.or_(*is_leader)]
-    lead_where.append(
-        Contact.turf_id == turf_id if turf_id is not None else Contact.turf_id.is_not(None)
-    )
-    for key, n in db.session.execute(
-        sa.select(g, sa.func.count(Contact.id)).where(*lead_where).group_by(g)
-    ):
-        row(key).local_leaders = n
-    # 5. organizers assigned.
+    # 4. organizers assigned.
     organizers = db.session.execute(
         sa.select(user_turfs.c.turf_id, User.name)
         .join(User, User.id == user_turfs.c.user_id)
@@ -309,6 +320,28 @@ def coverage(
         # contact's turf may be one the actor sees only through contacts; keep named ones.
         return [r for r in rows.values() if r.key in turf_names]
     return sorted(rows.values(), key=lambda r: str(r.label))
+
+
+def run_together(statements: list[sa.Select]) -> list[list[sa.Row]]:
+    """Run independent read-only SELECTs, each on its own pooled connection in parallel
+    when the database allows it (a PostgreSQL or file SQLite engine), else one after the
+    other in the session. They only see committed data, which is what reports show."""
+    engine = db.engine
+    parallel = (
+        current_app.config.get("REPORT_PARALLEL_QUERIES", True)
+        and isinstance(engine, sa.Engine)
+        and engine.url.database not in (None, "", ":memory:")
+        and len(statements) > 1
+    )
+    if not parallel:
+        return [db.session.execute(stmt).all() for stmt in statements]
+
+    def fetch(stmt: sa.Select) -> list[sa.Row]:
+        with engine.connect() as connection:
+            return connection.execute(stmt).all()
+
+    with ThreadPoolExecutor(max_workers=len(statements)) as pool:
+        return list(pool.map(fetch, statements))
 
 
 def cached_coverage(

@@ -1,10 +1,11 @@
-"""Demo data for turf features: places contacts, sets weekly goals, cuts a first packet."""
+"""Demo data for turf features: places contacts, sets goals, links leaders, cuts a packet."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 from fieldcrm.auth.models import Role, User
+from fieldcrm.contacts.models import Contact
 from fieldcrm.database import utcnow
 from fieldcrm.extensions import db
 from fieldcrm.turf import jobs, services
@@ -32,6 +33,17 @@ def seed_turf_demo(users: dict[str, User]) -> None:
                 director,
                 organizer,
                 services.GoalInput(attempts=150, conversations=40, one_on_ones=5, commitments=10),
+            )
+    # Volunteer leaders are contacts too: link each demo leader to a neighbour in their turf,
+    # so the coverage map shows where leaders live.
+    for leader in (u for u in users.values() if u.role == Role.LEADER and u.turfs):
+        if leader.contact_id is None:
+            leader.contact_id = db.session.scalar(
+                sa.select(Contact.id)
+                .where(Contact.turf_id == leader.turfs[0].id, Contact.latitude.is_not(None))
+                .order_by(Contact.id)
+                .offset(leader.id)
+                .limit(1)
             )
     organizer = next((u for u in users.values() if u.role == Role.ORGANIZER and u.turfs), None)
     if organizer is not None:

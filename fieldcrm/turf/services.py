@@ -26,7 +26,7 @@ from fieldcrm.lib.geo import (
     zip_centroid,
 )
 from fieldcrm.lib.geocode import normalize_address_key
-from fieldcrm.scoping import contact_scope, turf_ids_subquery
+from fieldcrm.scoping import contact_scope, turf_ids_subquery, visible_users
 from fieldcrm.turf.cutting import Door, cut_packets
 from fieldcrm.turf.models import (
     GeocodeCacheEntry,
@@ -59,6 +59,30 @@ def create_region(actor: User | None, name: str) -> Region:
     return region
 
 
+def _checked_definition(
+    region_id: int,
+    turf_id: int | None,
+    name: str,
+    precinct_codes: Iterable[str],
+    zip_codes: Iterable[str],
+    geojson: dict | None,
+) -> tuple[str, list[str], list[str]]:
+    """(name, precincts, ZIPs) cleaned; raises ValidationFailed for a blank or duplicate
+    name in the region, or a definition with no precinct, ZIP or area."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed([("name", "Name the turf.")])
+    precincts, zips = _clean_codes(precinct_codes), _clean_codes(zip_codes)
+    if not (precincts or zips or geojson):
+        raise ValidationFailed([(None, "Define the turf by precincts, ZIP codes or an area.")])
+    stmt = sa.select(Turf.id).where(Turf.region_id == region_id, Turf.name == name)
+    if turf_id is not None:
+        stmt = stmt.where(Turf.id != turf_id)
+    if db.session.scalar(stmt):
+        raise ValidationFailed([("name", "This region already has a turf with that name.")])
+    return name, precincts, zips
+
+
 def create_turf(
     actor: User | None,
     region: Region,
@@ -69,17 +93,9 @@ def create_turf(
 ) -> Turf:
     """Create a turf in a region. Raises ValidationFailed (blank/duplicate name, empty
     definition). Flushes. Contacts are assigned separately (assign_contacts_to_turfs)."""
-    name = (name or "").strip()
-    if not name:
-        raise ValidationFailed([("name", "Name the turf.")])
-    precincts, zips = _clean_codes(precinct_codes), _clean_codes(zip_codes)
-    if not (precincts or zips or geojson):
-        raise ValidationFailed([(None, "Define the turf by precincts, ZIP codes or an area.")])
-    clash = db.session.scalar(
-        sa.select(Turf.id).where(Turf.region_id == region.id, Turf.name == name)
+    name, precincts, zips = _checked_definition(
+        region.id, None, name, precinct_codes, zip_codes, geojson
     )
-    if clash:
-        raise ValidationFailed([("name", "This region already has a turf with that name.")])
     turf = Turf(region=region, name=name, precinct_codes=precincts, zip_codes=zips, geojson=geojson)
     db.session.add(turf)
     db.session.flush()
@@ -121,19 +137,9 @@ def update_turf(
     reassignment job; contacts are never moved inside a request). Raises ValidationFailed
     (blank/duplicate name, empty definition). Flushes; audits.
     """
-    name = (name or "").strip()
-    if not name:
-        raise ValidationFailed([("name", "Name the turf.")])
-    precincts, zips = _clean_codes(precinct_codes), _clean_codes(zip_codes)
-    if not (precincts or zips or geojson):
-        raise ValidationFailed([(None, "Define the turf by precincts, ZIP codes or an area.")])
-    clash = db.session.scalar(
-        sa.select(Turf.id).where(
-            Turf.region_id == turf.region_id, Turf.name == name, Turf.id != turf.id
-        )
+    name, precincts, zips = _checked_definition(
+        turf.region_id, turf.id, name, precinct_codes, zip_codes, geojson
     )
-    if clash:
-        raise ValidationFailed([("name", "This region already has a turf with that name.")])
     changed = (
         precincts != list(turf.precinct_codes or [])
         or zips != list(turf.zip_codes or [])
@@ -152,10 +158,13 @@ def set_turf_people(actor: User | None, turf: Turf, user_ids: Iterable[int]) -> 
     """Make `user_ids` (organizers and leaders) the people assigned to the turf.
 
     Users whose turfs change get a new session token (their scope changed). Raises
-    ValidationFailed for an unknown, inactive, admin or director user. Flushes; audits.
+    ValidationFailed for a user the actor can't see (directors: people of their regions),
+    or an inactive, admin or director user. Flushes; audits.
     """
     wanted = set(user_ids)
-    users = list(db.session.scalars(sa.select(User).where(User.id.in_(wanted)))) if wanted else []
+    users = (
+        list(db.session.scalars(visible_users(actor).where(User.id.in_(wanted)))) if wanted else []
+    )
     bad = [u for u in users if not u.active or u.role not in (Role.ORGANIZER, Role.LEADER)]
     if bad or len(users) != len(wanted):
         raise ValidationFailed([("people", "Pick active organizers and leaders.")])

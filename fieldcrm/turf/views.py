@@ -30,7 +30,13 @@ from fieldcrm.extensions import db
 from fieldcrm.forms import EmptyForm
 from fieldcrm.jobs import JobRun, enqueue
 from fieldcrm.lib.geo import validate_geojson
-from fieldcrm.scoping import get_contact, get_turf, visible_regions, visible_turfs
+from fieldcrm.scoping import (
+    get_contact,
+    get_turf,
+    visible_regions,
+    visible_turfs,
+    visible_users,
+)
 from fieldcrm.turf import jobs, services
 from fieldcrm.turf.forms import (
     AssignPacketForm,
@@ -207,7 +213,7 @@ def detail(turf_id: int):
     ).all()
     people_form = TurfPeopleForm()
     candidates = db.session.scalars(
-        sa.select(User)
+        visible_users(current_user)
         .where(User.active.is_(True), User.role.in_((Role.ORGANIZER, Role.LEADER)))
         .order_by(User.name)
     ).all()
@@ -321,7 +327,8 @@ def log_attempt(packet_id: int):
     item = services.get_packet(current_user, packet_id)
     form = AttemptForm()
     wants_json = request.accept_mimetypes.best == "application/json"
-    if not form.validate_on_submit():
+    back = "turf.packet_phone" if request.form.get("from") == "phone" else "turf.packet"
+    if not form.validate_on_submit() or not str(form.contact_id.data).isdigit():
         return (jsonify(ok=False), 400) if wants_json else abort(400)
     contact = get_contact(current_user, int(form.contact_id.data))
     talked = form.result.data == "talked"
@@ -336,12 +343,14 @@ def log_attempt(packet_id: int):
         conversation = log_conversation(current_user, contact, data)
     except ValidationFailed as exc:
         message = "; ".join(m for _f, m in exc.errors)
-        return (jsonify(ok=False, error=message), 422) if wants_json else abort(422)
+        if wants_json:
+            return jsonify(ok=False, error=message), 422
+        flash(message, "error")
+        return redirect(url_for(back, packet_id=item.id) + f"#c{contact.id}")
     db.session.commit()
     if wants_json:
         return jsonify(ok=True, conversation_id=conversation.id, contact_id=contact.id)
     flash(_("Logged for %(name)s.", name=contact.display_name), "success")
-    back = "turf.packet_phone" if request.form.get("from") == "phone" else "turf.packet"
     return redirect(url_for(back, packet_id=item.id) + f"#c{contact.id}")
 
 

@@ -146,3 +146,9 @@ def test_team__director_cannot_set_goal_outside_region(login_as, world):
         "/team/goal", data={"organizer_id": world.organizer_tri.id, "week": "", "attempts": 5}
     )
     assert response.status_code == 404
+
+
+def test_coverage__column_headers_sort(login_as, world):
+    body = login_as(world.admin_dev).get("/coverage?sort=reach").get_data(as_text=True)
+    assert 'href="/coverage?sort=universe"' in body
+    assert 'aria-sort="ascending" class="sorted">Reach</a>' in body

@@ -330,3 +330,10 @@ def test_set_weekly_goal__director_sets_for_own_organizers(world):
 def test_door_helpers__walk_sheet_keys_match_cutting():
     assert street_key(Door(key="a", street_name="Oak St.", precinct="P1")) == ("oak st", "P1")
     assert WalkPacket.__tablename__ == "walk_packets"
+
+
+def test_set_turf_people__director_only_picks_people_of_own_region(world):
+    with pytest.raises(ValidationFailed):
+        services.set_turf_people(world.director_dana, world.east, [world.organizer_tri.id])
+    services.set_turf_people(world.director_dana, world.east, [world.organizer_omar.id])
+    assert [u.name for u in world.east.users] == ["Omar"]

@@ -250,3 +250,19 @@ def test_job__other_users_job_is_404(login_as, world):
     db.session.add(run)
     db.session.commit()
     assert login_as(world.director_dana).get(f"/turf/jobs/{run.id}").status_code == 404
+
+
+def test_log_attempt__unknown_result_code_is_an_error(login_as, street_world, cut):
+    w = street_world
+    packet = cut(w.organizer_ana, w.east, target_size=50)[0]
+    client = login_as(w.organizer_ana)
+    data = {"contact_id": w.oak[1][0].id, "result": "abducted", "idempotency_key": "k4"}
+    response = client.post(
+        f"/turf/packets/{packet.id}/attempt", data=data, headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.get_json()["error"] == "Unknown result code."
+    page = client.post(f"/turf/packets/{packet.id}/attempt", data=data, follow_redirects=True)
+    assert "Unknown result code." in page.get_data(as_text=True)
+    bad = client.post(f"/turf/packets/{packet.id}/attempt", data={**data, "contact_id": "x"})
+    assert bad.status_code == 400
