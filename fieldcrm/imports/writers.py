@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
+from fieldcrm import datacache
 from fieldcrm.contacts.models import VOTERFILE_FIELDS, Contact, ContactEmail, ContactPhone
 from fieldcrm.database import utcnow
 from fieldcrm.extensions import db
@@ -140,6 +141,10 @@ class Writer:
             # Safe to skip the WAL flush wait: a chunk's rows and the batch checkpoint commit
             # together, so a crash loses both and resume redoes that chunk.
             self.raw.execute("SET LOCAL synchronous_commit = off")
+        if len(plan.inserts) or len(plan.updates) or plan.unmark_ids:
+            # These writes go through the raw driver connection, past the SQLAlchemy hooks
+            # that keep report caches honest: bump the data version in this transaction.
+            datacache.bump(db.session.connection())
         new_ids = self._insert_contacts(plan.inserts)
         self._update_contacts(plan.updates)
         if plan.unmark_ids:
@@ -430,6 +435,8 @@ class Writer:
             )
 
     def mark_missing(self, ids: list[int], flag: bool) -> None:
+        if ids:
+            datacache.bump(db.session.connection())
         value = ("true" if flag else "false") if self.dialect == "postgresql" else int(flag)
         p = self._param()
         self._executemany(
