@@ -97,6 +97,16 @@ class Config:
     PAGE_SIZE = 50
     CONVERSATION_EDIT_WINDOW_MINUTES = 60
     STALLED_AFTER_DAYS = 30
+    # Follow-ups: the prefilled text for one-tap "Text" links ({first_name}, {commitment},
+    # {sender}); each user may set their own. A kept rate under KEPT_RATE_WATCH (after
+    # KEPT_RATE_MIN_OUTCOMES kept or flaked) marks a leader's follow-ups as slipping.
+    FOLLOW_UP_SMS_TEMPLATE = os.environ.get(
+        "FOLLOW_UP_SMS_TEMPLATE",
+        "Hi {first_name}, it's {sender}. Just checking in about the {commitment}. Still good?",
+    )
+    FOLLOW_UPS_PER_SECTION = 25  # rows per follow-up section before "show all"
+    KEPT_RATE_WATCH = 0.5
+    KEPT_RATE_MIN_OUTCOMES = 3
 
     # Geocoding: None/"offline" places contacts at their ZIP centroid (no network).
     GEOCODER = os.environ.get("GEOCODER") or None

@@ -124,14 +124,26 @@ def current_user_locale_choices():
 
 def register_blueprints(app: Flask) -> None:
     from fieldcrm.auth import views as auth_views
+    from fieldcrm.commitments import views as commitments_views
     from fieldcrm.contacts import views as contacts_views
+    from fieldcrm.conversations import views as conversations_views
     from fieldcrm.dashboards import views as dashboards_views
     from fieldcrm.health import views as health_views
+    from fieldcrm.imports import views as imports_views
+    from fieldcrm.ladder import views as ladder_views
+    from fieldcrm.organizations import views as organizations_views
+    from fieldcrm.turf import views as turf_views
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(auth_views.admin_bp)
     app.register_blueprint(contacts_views.bp)
     app.register_blueprint(dashboards_views.bp)
+    app.register_blueprint(imports_views.bp)
+    app.register_blueprint(conversations_views.bp)
+    app.register_blueprint(commitments_views.bp)
+    app.register_blueprint(ladder_views.bp)
+    app.register_blueprint(organizations_views.bp)
+    app.register_blueprint(turf_views.bp)
     app.register_blueprint(health_views.bp)
 
 

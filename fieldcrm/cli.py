@@ -24,9 +24,19 @@ def register(app: Flask) -> None:
     """Add each feature's command group to the app's CLI."""
     from fieldcrm.auth.cli import group as users_group
     from fieldcrm.backup import backup_command, restore_command
+    from fieldcrm.commitments.cli import group as commitments_group
+    from fieldcrm.contacts.cli import group as contacts_group
+    from fieldcrm.imports.cli import group as imports_group
+    from fieldcrm.jobs_cli import group as jobs_group
     from fieldcrm.seed import seed_command
+    from fieldcrm.turf.cli import group as turf_group
 
     app.cli.add_command(users_group)
+    app.cli.add_command(commitments_group)
     app.cli.add_command(seed_command)
+    app.cli.add_command(imports_group)
+    app.cli.add_command(contacts_group)
+    app.cli.add_command(jobs_group)
+    app.cli.add_command(turf_group)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

@@ -3,8 +3,8 @@
 * admin: everything;
 * director: contacts in the turfs of their regions;
 * organizer: contacts in their turfs;
-* leader: the people on their list (assigned by an organizer) and those whose
-  commitments they own;
+* leader: the people on their list (assigned by an organizer), those whose
+  commitments they own, and the residents of walk packets assigned to them;
 * an inactive or unknown actor: nothing.
 
 Every list, detail, search, export, report and job that acts for a user goes through
@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from fieldcrm.auth.models import LeaderAssignment, Role, User, user_regions, user_turfs
 from fieldcrm.commitments.models import Commitment
@@ -23,7 +24,7 @@ from fieldcrm.contacts.models import Contact
 from fieldcrm.conversations.models import Conversation
 from fieldcrm.errors import NotFound
 from fieldcrm.extensions import db
-from fieldcrm.turf.models import Region, Turf
+from fieldcrm.turf.models import PacketDoor, Region, Turf, WalkPacket
 
 
 def turf_ids_subquery(actor: User) -> sa.Select[Any]:
@@ -51,8 +52,23 @@ def contact_scope(actor: User | None) -> sa.ColumnElement[bool]:
                 sa.select(LeaderAssignment.contact_id).where(LeaderAssignment.leader_id == actor.id)
             ),
             Contact.id.in_(sa.select(Commitment.contact_id).where(Commitment.owner_id == actor.id)),
+            Contact.id.in_(_packet_residents(actor.id)),
         )
     return sa.false()
+
+
+def _packet_residents(user_id: int) -> sa.Select[Any]:
+    """Ids of contacts living at a door of a packet assigned to `user_id` (same turf)."""
+    resident = so.aliased(Contact)  # an alias, so the outer query's contacts don't correlate
+    return (
+        sa.select(resident.id)
+        .join(PacketDoor, PacketDoor.household_key == resident.household_key)
+        .join(
+            WalkPacket,
+            sa.and_(WalkPacket.id == PacketDoor.packet_id, WalkPacket.turf_id == resident.turf_id),
+        )
+        .where(WalkPacket.assigned_user_id == user_id)
+    )
 
 
 def visible_contacts(actor: User | None) -> sa.Select[tuple[Contact]]:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 from flask.cli import with_appcontext
 
 from fieldcrm.auth import services as auth_services
@@ -67,10 +69,23 @@ def seed_structure(program: dict) -> dict[str, User]:
 
 
 def seed_voters(path: Path, source: str) -> int:
-    """Load the demo voter file (NC current layout) through the voter-file importer."""
+    """Load the demo voter file (NC current layout) through the voter-file importer: the
+    same detection, normalising, upsert and accounting as the web and CLI imports.
+
+    Commits per chunk (it runs the import job inline); returns the contacts inserted.
+    Raises RuntimeError when the file is refused or the import does not complete.
+    """
+    from fieldcrm.imports import jobs as import_jobs
     from fieldcrm.imports import services as import_services
 
-    return import_services.import_path_inline(path, source=source)
+    batch = import_services.create_batch(None, path, path.name, source)
+    if batch.status == "refused":
+        raise RuntimeError(f"demo voter file refused: {batch.error_message}")
+    db.session.commit()
+    done = import_jobs.import_batch(batch.id)
+    if done is None or done.status != "completed":
+        raise RuntimeError(f"demo voter file import stopped: {getattr(done, 'error_message', '')}")
+    return done.inserted
 
 
 def seed_field_work(users: dict[str, User], program: dict, rng: random.Random) -> None:
@@ -147,6 +162,45 @@ def seed_field_work(users: dict[str, User], program: dict, rng: random.Random) -
                 commitment_services.set_status(actor, commitment, status)
 
 
+def seed_due_follow_ups(users: dict[str, User], program: dict, rng: random.Random) -> None:
+    """Leaders get follow-ups due today, overdue and upcoming: the demo shows every state."""
+    today = datetime.now(ZoneInfo(current_app.config["PROGRAM_TIMEZONE"])).date()
+    kinds = [c for c, _ in conversation_services.choices("commitment_kind")]
+    for leader_def in program["users"]:
+        if leader_def["role"] != "leader" or not leader_def.get("organizer"):
+            continue
+        leader, organizer = users[leader_def["email"]], users[leader_def["organizer"]]
+        turf_ids = [t.id for t in leader.turfs]
+        contacts = db.session.scalars(
+            sa.select(Contact)
+            .where(Contact.turf_id.in_(turf_ids), Contact.last_contacted_at.is_(None))
+            .order_by(Contact.id)
+            .limit(40)
+        ).all()
+        for contact, offset in zip(
+            rng.sample(list(contacts), min(len(contacts), 5)), (0, 0, -2, -6, 4), strict=False
+        ):
+            db.session.add(
+                LeaderAssignment(
+                    leader_id=leader.id, contact_id=contact.id, assigned_by_id=organizer.id
+                )
+            )
+            data = ConversationInput(
+                channel="door",
+                support_level=rng.choice((1, 2)),
+                ask_kind="volunteer_shift",
+                response="yes",
+                commitments=(
+                    CommitmentInput(
+                        kind=rng.choice(kinds),
+                        due_date=today + timedelta(days=offset),
+                        owner_id=leader.id,
+                    ),
+                ),
+            )
+            conversation_services.log_conversation(organizer, contact, data)
+
+
 def commitment_services_open(organizer: User, leaders: list[User]):
     from fieldcrm.commitments.models import Commitment
 
@@ -175,7 +229,9 @@ def seed_organizations(rng: random.Random) -> None:
                 Affiliation(
                     contact_id=contact_id,
                     organization_id=org.id,
-                    role=rng.choice(("member", "member", "leader")),
+                    role=rng.choice(
+                        ("member", "member", "member", "leader", "staff", "contact_person")
+                    ),
                 )
             )
 
@@ -195,6 +251,10 @@ def seed_command() -> None:
     turf_services.assign_contacts_to_turfs()
     db.session.commit()
     seed_field_work(users, program, rng)
+    seed_due_follow_ups(users, program, rng)
     seed_organizations(rng)
     db.session.commit()
+    from fieldcrm.turf.demo import seed_turf_demo
+
+    seed_turf_demo(users)
     click.echo(f"Seeded {len(users)} users and {count} contacts.")

@@ -58,7 +58,7 @@ def nav_items() -> list[tuple[str, str, str]]:
     add("dashboards.coverage", _("Coverage"), ("admin", "director"))
     add("dashboards.team", _("Team"), ("admin", "director", "organizer"))
     add("ladder.board", _("Ladder"), ("admin", "director", "organizer"))
-    add("contacts.organizations", _("Organizations"), ("admin", "director", "organizer"))
+    add("organizations.index", _("Organizations"), ("admin", "director", "organizer"))
     add("turf.index", _("Turfs"), ("admin", "director"))
     add("imports.index", _("Imports"), ("admin", "director"))
     add("admin.users", _("Users"), ("admin",))

@@ -9,5 +9,8 @@ pytest_plugins = [
     "tests.fixtures.app",
     "tests.fixtures.factories",
     "tests.fixtures.personas",
+    "tests.fixtures.imports",
+    "tests.fixtures.fieldwork",
+    "tests.fixtures.turf",
     "tests.fixtures.security",
 ]

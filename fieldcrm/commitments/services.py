@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import quote
+
+import sqlalchemy as sa
 
 from fieldcrm import audit
 from fieldcrm.auth.models import User
@@ -12,7 +16,7 @@ from fieldcrm.contacts.models import Contact
 from fieldcrm.database import utcnow
 from fieldcrm.errors import NotFound, ValidationFailed
 from fieldcrm.extensions import db
-from fieldcrm.scoping import can_see_contact
+from fieldcrm.scoping import can_see_contact, visible_users
 
 # Which statuses a commitment may move to from each status. A rescheduled commitment is
 # open again with a new due date (the event keeps the "rescheduled" step).
@@ -49,7 +53,7 @@ def record_commitment(
         raise ValidationFailed([("kind", "Say what they committed to.")])
     owner_id = data.owner_id or actor.id
     owner = db.session.get(User, owner_id)
-    if owner is None or not owner.active:
+    if owner is None or not owner.active or not _may_own(actor, owner):
         raise ValidationFailed([("owner_id", "Pick an active person to follow up.")])
     commitment = Commitment(
         contact_id=contact.id,
@@ -116,3 +120,103 @@ def set_status(
     db.session.flush()
     audit.record("commitment.status", actor=actor, entity=commitment, status=status)
     return commitment
+
+
+ACTIVE_STATUSES = ("open", "rescheduled")
+
+
+def _may_own(actor: User | None, owner: User) -> bool:
+    """True when `owner` is someone `actor` may hand a follow-up to (or the actor)."""
+    if actor is None or owner.id == actor.id:
+        return True
+    return (
+        db.session.scalar(
+            sa.select(sa.literal(1)).where(visible_users(actor).where(User.id == owner.id).exists())
+        )
+        is not None
+    )
+
+
+def reassign_commitment(
+    actor: User, commitment: Commitment, new_owner_id: int, note: str | None = None
+) -> Commitment:
+    """Hand a commitment to another follow-up owner among the actor's visible users.
+
+    Raises NotFound (commitment out of scope), ValidationFailed (owner unknown, inactive,
+    outside the actor's team, unchanged, or the commitment is closed). Flushes; keeps a
+    history event; audits.
+    """
+    if not can_see_contact(actor, commitment.contact_id):
+        raise NotFound("commitment")
+    if commitment.status not in ACTIVE_STATUSES:
+        raise ValidationFailed([("owner_id", "Only open follow-ups can change hands.")])
+    owner = db.session.get(User, new_owner_id)
+    if owner is None or not owner.active or not _may_own(actor, owner):
+        raise ValidationFailed([("owner_id", "Pick an active person on your team.")])
+    if owner.id == commitment.owner_id:
+        raise ValidationFailed([("owner_id", "They already follow this up.")])
+    previous = commitment.owner_id
+    commitment.owner_id = owner.id
+    db.session.add(
+        CommitmentEvent(
+            commitment_id=commitment.id,
+            by_user_id=actor.id,
+            from_status=commitment.status,
+            to_status=commitment.status,
+            new_owner_id=owner.id,
+            note=(note or "").strip()[:500] or None,
+        )
+    )
+    db.session.flush()
+    audit.record(
+        "commitment.reassign",
+        actor=actor,
+        entity=commitment,
+        from_owner_id=previous,
+        to_owner_id=owner.id,
+    )
+    return commitment
+
+
+def kept_rate_of(kept: int, flaked: int) -> float | None:
+    """kept / (kept + flaked), or None when nothing was kept or flaked yet."""
+    total = kept + flaked
+    return kept / total if total else None
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def sms_body(template: str, *, first_name: str | None, commitment: str, sender: str) -> str:
+    """Fill a follow-up text template; unknown {placeholders} become empty, never an error."""
+    values = _Blank(first_name=(first_name or "").title(), commitment=commitment, sender=sender)
+    try:
+        return template.format_map(values).strip()
+    except (ValueError, IndexError, AttributeError):  # a stray brace in a user's template
+        return template.strip()
+
+
+def sms_link(e164: str, body: str) -> str:
+    """An `sms:` URI with a prefilled body that iOS and Android both read."""
+    return f"sms:{e164}?&body={quote(body, safe='')}"
+
+
+def set_sms_template(actor: User, template: str | None) -> None:
+    """Set the actor's own follow-up text (blank = the program default). Flushes; audits.
+
+    Raises ValidationFailed when longer than 320 characters or when a {placeholder} is not
+    one of {first_name}, {commitment}, {sender}.
+    """
+    text = (template or "").strip()
+    if len(text) > 320:
+        raise ValidationFailed([("sms_template", "Keep it under 320 characters.")])
+    unknown = set(re.findall(r"{([^{}]*)}", text)) - {"first_name", "commitment", "sender"}
+    if unknown:
+        raise ValidationFailed(
+            [("sms_template", "Use only {first_name}, {commitment} and {sender}.")]
+        )
+    actor.sms_template = text or None
+    db.session.flush()
+    audit.record("user.sms_template", actor=actor, entity=actor)

@@ -49,6 +49,14 @@ class Contact(TimestampMixin, db.Model):
         sa.Index("ix_contacts_name", "last_name", "first_name"),
         sa.Index("ix_contacts_lat_lon", "latitude", "longitude"),
         sa.Index("ix_contacts_turf_household", "turf_id", "household_key"),
+        # The ladder board: people on the ladder in a set of turfs, time in stage, stalled.
+        sa.Index(
+            "ix_contacts_turf_ladder",
+            "turf_id",
+            "ladder_stage_id",
+            "ladder_stage_since",
+            "last_contacted_at",
+        ),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

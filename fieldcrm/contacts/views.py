@@ -11,9 +11,11 @@ from fieldcrm.contacts import queries, services
 from fieldcrm.contacts.forms import ContactEditForm, ContactForm, ContactSearchForm, PhoneForm
 from fieldcrm.contacts.models import Organization
 from fieldcrm.contacts.timeline import contact_timeline, kept_rate
+from fieldcrm.conversations import views as conversations_views
 from fieldcrm.errors import ValidationFailed
 from fieldcrm.extensions import db
 from fieldcrm.ladder.models import LadderStage
+from fieldcrm.organizations import views as organizations_views
 from fieldcrm.scoping import get_contact, visible_turfs
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
@@ -67,6 +69,8 @@ def detail(contact_id: int):
         flaked=flaked,
         rate=rate,
         phone_form=PhoneForm(),
+        **organizations_views.contact_panel(current_user, contact),
+        edit_since=conversations_views.edit_cutoff(),
     )
 
 

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from fieldcrm import audit
 from fieldcrm.auth.models import User
+from fieldcrm.commitments.models import Commitment
 from fieldcrm.commitments.services import CommitmentInput, record_commitment
 from fieldcrm.contacts.models import Contact
 from fieldcrm.conversations.models import CHANNELS, RESPONSES, ChoiceOption, Conversation
 from fieldcrm.database import utcnow
-from fieldcrm.errors import NotFound, ValidationFailed
+from fieldcrm.errors import NotFound, PermissionDenied, ValidationFailed
 from fieldcrm.extensions import db
-from fieldcrm.scoping import can_see_contact
+from fieldcrm.scoping import can_see_contact, visible_conversations
 
 DEFAULT_CHOICES = {
     "result_code": [
@@ -169,3 +172,190 @@ def log_conversation(actor: User, contact: Contact, data: ConversationInput) -> 
         result=data.result_code or "conversation",
     )
     return conversation
+
+
+# Fields an author may change when editing a logged conversation, in form order.
+EDITABLE_FIELDS = (
+    "channel", "result_code", "support_level", "issues", "issues_text", "story", "agitation",
+    "ask_kind", "ask_text", "response", "notes", "follow_up_date",
+)  # fmt: skip
+
+
+def get_conversation(actor: User, conversation_id: int) -> Conversation:
+    """The conversation if its contact is in the actor's scope. Raises NotFound otherwise."""
+    conversation = db.session.scalar(
+        visible_conversations(actor).where(Conversation.id == conversation_id)
+    )
+    if conversation is None:
+        raise NotFound("conversation")
+    return conversation
+
+
+def can_edit(actor: User, conversation: Conversation, now: datetime, window_minutes: int) -> bool:
+    """True when `actor` wrote the conversation less than `window_minutes` before `now`."""
+    return (
+        conversation.user_id == actor.id
+        and conversation.created_at + timedelta(minutes=window_minutes) > now
+    )
+
+
+def update_conversation(
+    actor: User,
+    conversation: Conversation,
+    data: ConversationInput,
+    *,
+    now: datetime,
+    window_minutes: int,
+) -> Conversation:
+    """Edit a logged conversation: only its author, only within the edit window.
+
+    Commitments are not edited here (they have their own outcomes). Raises NotFound (out of
+    scope), PermissionDenied (not the author, or the window has passed), ValidationFailed.
+    Flushes; audits the before and after of every changed field; refreshes the contact's
+    support level when the edit changes it.
+    """
+    if not can_see_contact(actor, conversation.contact_id):
+        raise NotFound("conversation")
+    if not can_edit(actor, conversation, now, window_minutes):
+        raise PermissionDenied("Only the author may edit a conversation, and only for a while.")
+    _validate(data)
+    if data.result_code and db.session.scalar(
+        sa.select(sa.func.count(Commitment.id)).where(Commitment.conversation_id == conversation.id)
+    ):
+        raise ValidationFailed(
+            [("result_code", "This conversation has commitments; it cannot become an attempt.")]
+        )
+    new = {
+        "channel": data.channel,
+        "result_code": data.result_code or None,
+        "support_level": data.support_level,
+        "issues": list(data.issues),
+        "issues_text": data.issues_text,
+        "story": data.story,
+        "agitation": data.agitation,
+        "ask_kind": data.ask_kind,
+        "ask_text": data.ask_text,
+        "response": data.response,
+        "notes": data.notes,
+        "follow_up_date": data.follow_up_date,
+    }
+    changed = {
+        k: (getattr(conversation, k), v) for k, v in new.items() if getattr(conversation, k) != v
+    }
+    if not changed:
+        return conversation
+    for name, (_, after) in changed.items():
+        setattr(conversation, name, after)
+    conversation.is_conversation = not conversation.result_code
+    contact = conversation.contact
+    if "support_level" in changed and conversation.is_conversation and data.support_level:
+        contact.support_level = data.support_level
+    db.session.flush()
+    details: dict[str, object] = {"changed": ",".join(changed)}
+    for name, (before, after) in changed.items():
+        details[f"before_{name}"] = _audit_value(before)
+        details[f"after_{name}"] = _audit_value(after)
+    audit.record("conversation.update", actor=actor, entity=conversation, **details)
+    return conversation
+
+
+def _audit_value(value: object) -> object:
+    if isinstance(value, list | tuple):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _clean_code(code: str) -> str:
+    return re.sub(r"[^a-z0-9_]+", "_", (code or "").strip().lower()).strip("_")[:40]
+
+
+def add_choice(actor: User, list_name: str, label: str, code: str | None = None) -> ChoiceOption:
+    """Append an entry to a configurable list (code derived from the label when blank).
+
+    Raises ValidationFailed (unknown list, empty label, code already in the list). Flushes;
+    audits.
+    """
+    if list_name not in ChoiceOption.LISTS:
+        raise ValidationFailed([("list_name", "Unknown list.")])
+    label = (label or "").strip()[:120]
+    code = _clean_code(code or label)
+    if not label or not code:
+        raise ValidationFailed([("label", "Enter a label.")])
+    exists = db.session.scalar(
+        sa.select(ChoiceOption.id).where(
+            ChoiceOption.list_name == list_name, ChoiceOption.code == code
+        )
+    )
+    if exists:
+        raise ValidationFailed([("code", "That code is already in this list.")])
+    last = db.session.scalar(
+        sa.select(sa.func.max(ChoiceOption.position)).where(ChoiceOption.list_name == list_name)
+    )
+    option = ChoiceOption(
+        list_name=list_name, code=code, label=label, position=(last or 0) + 1, active=True
+    )
+    db.session.add(option)
+    db.session.flush()
+    audit.record("choice.create", actor=actor, entity=option, list=list_name, code=code)
+    return option
+
+
+def update_choice(
+    actor: User, option: ChoiceOption, label: str, position: int, active: bool
+) -> ChoiceOption:
+    """Relabel, reorder or retire a list entry (its code stays: logged records keep it).
+
+    Raises ValidationFailed (empty label). Flushes; audits the before and after.
+    """
+    label = (label or "").strip()[:120]
+    if not label:
+        raise ValidationFailed([("label", "Enter a label.")])
+    before = (option.label, option.position, option.active)
+    option.label, option.position, option.active = label, position, active
+    db.session.flush()
+    audit.record(
+        "choice.update",
+        actor=actor,
+        entity=option,
+        before=f"{before[0]}|{before[1]}|{before[2]}",
+        after=f"{label}|{position}|{active}",
+    )
+    return option
+
+
+def local_day_start(day: date, tz: ZoneInfo, days: int = 0) -> datetime:
+    """The UTC instant a local calendar day starts (plus `days`)."""
+    return datetime.combine(day + timedelta(days=days), time.min, tzinfo=tz).astimezone(UTC)
+
+
+def export_row(
+    c: Conversation,
+    voter_id: str | None,
+    source: str,
+    turf: str | None,
+    email: str | None,
+    tz: ZoneInfo,
+) -> list[object]:
+    """One row of the conversations export, in EXPORT_COLUMNS order (README "Exports")."""
+    return [
+        voter_id or "",
+        source,
+        c.contact_id,
+        c.id,
+        c.occurred_at.astimezone(tz).date().isoformat(),
+        c.occurred_at.astimezone(UTC).isoformat(timespec="seconds"),
+        c.channel,
+        c.result_code or "",
+        "true" if c.is_conversation else "false",
+        c.support_level or "",
+        ";".join(c.issues or []),
+        c.issues_text or "",
+        c.ask_kind or "",
+        c.ask_text or "",
+        c.response or "",
+        c.follow_up_date.isoformat() if c.follow_up_date else "",
+        turf or "",
+        email or "",
+    ]

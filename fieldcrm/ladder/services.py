@@ -60,3 +60,99 @@ def move_contact(
     db.session.flush()
     audit.record("ladder.move", actor=actor, entity=contact, to=to_stage.name if to_stage else None)
     return move
+
+
+def active_stages() -> list[LadderStage]:
+    """The ladder's stages in use, bottom rung first."""
+    return list(
+        db.session.scalars(
+            sa.select(LadderStage)
+            .where(LadderStage.active.is_(True))
+            .order_by(LadderStage.position, LadderStage.id)
+        )
+    )
+
+
+def step_contact(
+    actor: User, contact: Contact, direction: str, reason: str | None = None
+) -> LadderMove:
+    """Move a contact one rung up or down the active ladder (one tap on their page).
+
+    Up from no stage is the first rung; down from the first rung takes them off the ladder.
+    Raises ValidationFailed (unknown direction, already at the top, not on the ladder),
+    NotFound (out of scope). Flushes; audits (through move_contact).
+    """
+    if direction not in ("up", "down"):
+        raise ValidationFailed([("direction", "Move up or down.")])
+    stages = active_stages()
+    # Read the current stage by id: the relationship may still hold a stage from before a move.
+    current = db.session.get(LadderStage, contact.ladder_stage_id or 0)
+    here = (current.position, current.id) if current else None
+    if direction == "up":
+        above = [s for s in stages if here is None or (s.position, s.id) > here]
+        if not above:
+            raise ValidationFailed([("direction", "They are already at the top of the ladder.")])
+        target: LadderStage | None = above[0]
+    else:
+        if here is None:
+            raise ValidationFailed([("direction", "They are not on the ladder yet.")])
+        below = [s for s in stages if (s.position, s.id) < here]
+        target = below[-1] if below else None
+    return move_contact(actor, contact, target, reason)
+
+
+def _clean_stage(name: str, description: str | None) -> tuple[str, str | None]:
+    name = (name or "").strip()[:80]
+    if not name:
+        raise ValidationFailed([("name", "Name the stage.")])
+    return name, (description or "").strip()[:500] or None
+
+
+def create_stage(
+    actor: User, name: str, position: int, description: str | None = None
+) -> LadderStage:
+    """Add a ladder stage. Raises ValidationFailed (no name, name taken). Flushes; audits."""
+    name, description = _clean_stage(name, description)
+    if db.session.scalar(sa.select(LadderStage.id).where(LadderStage.name == name)):
+        raise ValidationFailed([("name", "A stage has that name already.")])
+    stage = LadderStage(name=name, position=position, description=description, active=True)
+    db.session.add(stage)
+    db.session.flush()
+    audit.record("ladder.stage_create", actor=actor, entity=stage, name=name, position=position)
+    return stage
+
+
+def update_stage(
+    actor: User,
+    stage: LadderStage,
+    name: str,
+    position: int,
+    description: str | None,
+    active: bool,
+) -> LadderStage:
+    """Rename, reorder, describe or retire a stage (people on it keep it).
+
+    Raises ValidationFailed (no name, name taken). Flushes; audits before and after.
+    """
+    name, description = _clean_stage(name, description)
+    taken = db.session.scalar(
+        sa.select(LadderStage.id).where(LadderStage.name == name, LadderStage.id != stage.id)
+    )
+    if taken:
+        raise ValidationFailed([("name", "A stage has that name already.")])
+    before = f"{stage.name}|{stage.position}|{stage.active}"
+    stage.name, stage.position, stage.description, stage.active = (
+        name,
+        position,
+        description,
+        active,
+    )
+    db.session.flush()
+    audit.record(
+        "ladder.stage_update",
+        actor=actor,
+        entity=stage,
+        before=before,
+        after=f"{name}|{position}|{active}",
+    )
+    return stage

@@ -38,6 +38,15 @@ FORM_PAGES = {
     "admin.edit_user",
     "contacts.new",
     "contacts.edit",
+    "imports.new",
+    "imports.check",
+    "conversations.edit",
+    "ladder.stages",
+    "ladder.edit_stage",
+    "organizations.new",
+    "organizations.edit",
+    "turf.new",
+    "turf.edit",
 }
 
 # Query parameters any list, search, report or export might read.

@@ -1,0 +1,153 @@
+"""Benchmark: coverage report, organizer dashboard, cutting a 5,000-door turf, radius search.
+
+Runs on the shared dataset (bench/dataset.py: 1M contacts, 300k conversations, 50k
+commitments, 200 turfs) in SQLite, and in PostgreSQL when BENCH_POSTGRES_URL is set.
+Server time is measured through the app's test client (routing, queries, rendering);
+each figure is the median of several warm runs.
+
+    python bench/bench_turf.py                 # SQLite file under bench/out/
+    BENCH_POSTGRES_URL=postgresql://... python bench/bench_turf.py
+    BENCH_CONTACTS=100000 python bench/bench_turf.py   # a smaller, quicker run
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+
+from bench.dataset import build_dataset, make_app  # noqa: E402
+
+GOALS_MS = {"coverage_report": 300, "organizer_dashboard": 150, "cut_5000_doors": 2000,
+            "radius_1_mile": 100}  # fmt: skip
+RUNS = 7
+
+
+def _median_ms(func, runs: int = RUNS) -> float:
+    func()  # warm up
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        func()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+def _login(client, user) -> None:
+    with client.session_transaction() as sess:
+        sess["_user_id"] = user.get_id()
+        sess["_fresh"] = True
+
+
+def run(url: str, label: str, contacts: int) -> None:
+    info = build_dataset(
+        url,
+        contacts=contacts,
+        conversations=contacts * 3 // 10,
+        commitments=contacts // 20,
+        turfs=200,
+    )
+    app = make_app(url)
+    app.config["SERVER_NAME"] = "bench.local"
+    from fieldcrm.auth.models import User
+    from fieldcrm.contacts.models import Contact
+    from fieldcrm.database import utcnow
+    from fieldcrm.extensions import db
+    from fieldcrm.turf import services
+    from fieldcrm.turf.models import Turf
+
+    with app.app_context():
+        users = {u.email: u for u in db.session.scalars(sa.select(User))}
+        director = users[info.director_emails[0]]
+        organizer = users[info.organizer_emails[0]]
+        admin = users[info.admin_email]
+        client = app.test_client()
+
+        def get(path: str, who) -> None:
+            _login(client, who)
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+
+        from fieldcrm import datacache
+
+        def cold(path: str, who) -> None:
+            datacache.clear()
+            get(path, who)
+
+        def after_write(path: str, who) -> None:
+            # A committed write to a tracked table must invalidate the cached report.
+            with db.engine.begin() as connection:
+                connection.execute(
+                    sa.update(Contact).where(Contact.id == 1).values(support_level=1)
+                )
+            get(path, who)
+
+        figures = {
+            "coverage_report": _median_ms(lambda: get("/coverage", director)),
+            "organizer_dashboard": _median_ms(lambda: get("/home", organizer)),
+        }
+        notes = {
+            "coverage cold (director, region of 20 turfs)": _median_ms(
+                lambda: cold("/coverage", director), 3
+            ),
+            "coverage after a write (director)": _median_ms(
+                lambda: after_write("/coverage", director), 3
+            ),
+            "coverage warm (admin, all 200 turfs)": _median_ms(lambda: get("/coverage", admin)),
+            "coverage cold (admin, all 200 turfs)": _median_ms(lambda: cold("/coverage", admin), 3),
+        }
+
+        # Cutting: gather three turfs' people into one turf of 5,000+ doors, cut, roll back.
+        turf_ids = info.turf_ids[:3]
+        db.session.execute(
+            sa.update(Contact).where(Contact.turf_id.in_(turf_ids)).values(turf_id=turf_ids[0])
+        )
+        turf = db.session.get(Turf, turf_ids[0])
+        doors = len(services.turf_doors(admin, turf, "all", utcnow(), 30))
+        timings = []
+        for _ in range(3):
+            nested = db.session.begin_nested()
+            started = time.perf_counter()
+            services.cut_turf(admin, turf, services.CutInput(target_size=50), utcnow())
+            timings.append((time.perf_counter() - started) * 1000)
+            nested.rollback()
+        db.session.rollback()
+        figures["cut_5000_doors"] = statistics.median(timings)
+
+        centre = db.session.execute(
+            sa.select(Contact.latitude, Contact.longitude)
+            .where(Contact.turf_id == info.turf_ids[0])
+            .order_by(Contact.id)
+            .limit(1)
+        ).one()
+        found = services.radius_search(organizer, centre[0], centre[1], 1.0)
+        figures["radius_1_mile"] = _median_ms(
+            lambda: get(f"/turf/radius?lat={centre[0]}&lon={centre[1]}&miles=1", organizer)
+        )
+        db.engine.dispose()
+    for name, value in figures.items():
+        print(f"bench {name}_{label}: {value:.0f} ms (goal <= {GOALS_MS[name]} ms)")
+    for name, value in notes.items():
+        print(f"# {label}: {name}: {value:.0f} ms")
+    print(f"# {label}: {contacts} contacts; cut {doors} doors; radius found {len(found)} people")
+
+
+def main() -> None:
+    contacts = int(os.environ.get("BENCH_CONTACTS", "1000000"))
+    out = ROOT / "bench" / "out"
+    out.mkdir(exist_ok=True)
+    run(f"sqlite:///{out / f'dataset-{contacts}.sqlite'}", "sqlite", contacts)
+    pg = os.environ.get("BENCH_POSTGRES_URL")
+    if pg:
+        run(pg, "postgresql", contacts)
+
+
+if __name__ == "__main__":
+    main()

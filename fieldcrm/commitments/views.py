@@ -1,0 +1,247 @@
+"""Follow-ups: my list by due date with one-tap outcomes, handing over, the team view, export."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from fieldcrm.auth.decorators import roles_required
+from fieldcrm.auth.views import safe_next
+from fieldcrm.commitments import queries, services
+from fieldcrm.commitments.forms import (
+    FollowUpFilterForm,
+    OutcomeForm,
+    ReassignForm,
+    SmsTemplateForm,
+)
+from fieldcrm.commitments.models import Commitment
+from fieldcrm.contacts.models import Organization
+from fieldcrm.conversations.services import choices
+from fieldcrm.errors import NotFound, ValidationFailed
+from fieldcrm.exports import check_export, csv_response, record_export
+from fieldcrm.extensions import db
+from fieldcrm.scoping import visible_commitments
+from fieldcrm.web import local_date, local_today
+
+bp = Blueprint("commitments", __name__, url_prefix="/commitments")
+
+
+def _get(commitment_id: int) -> Commitment:
+    """The commitment if its contact is in scope; NotFound (404) otherwise."""
+    commitment = db.session.scalar(
+        visible_commitments(current_user).where(Commitment.id == commitment_id)
+    )
+    if commitment is None:
+        raise NotFound("commitment")
+    return commitment
+
+
+def _dial(items: list[Commitment], labels: dict[str, str]) -> tuple[dict, dict]:
+    """Per commitment: the E.164 number to call and the prefilled `sms:` link (if dialable)."""
+    template = current_user.sms_template or current_app.config["FOLLOW_UP_SMS_TEMPLATE"]
+    numbers = queries.best_phones(
+        sorted({c.contact_id for c in items if not c.contact.do_not_contact})
+    )
+    links, phones = {}, {}
+    for c in items:
+        e164 = numbers.get(c.contact_id)
+        if e164:
+            body = services.sms_body(
+                template,
+                first_name=c.contact.first_name,
+                commitment=labels.get(c.kind, c.kind).lower(),
+                sender=current_user.name,
+            )
+            links[c.id] = services.sms_link(e164, body)
+            phones[c.id] = e164
+    return links, phones
+
+
+def _row_labels() -> dict[str, str]:
+    """The follow-up rows' labels, translated once per page (templates format the names in)."""
+    return {
+        "no_name": _("(no name)"),
+        "due": _("due %(d)s"),
+        "no_date": _("no date"),
+        "rescheduled": _("rescheduled"),
+        "call": _("Call"),
+        "call_who": _("Call %(name)s"),
+        "text": _("Text"),
+        "text_who": _("Text %(name)s"),
+        "log": _("Log"),
+        "log_who": _("Log a conversation with %(name)s"),
+        "outcome_who": _("Outcome for %(name)s"),
+        "kept": _("Kept"),
+        "flaked": _("Flaked"),
+        "cancelled": _("Cancelled"),
+        "more": _("Reschedule or add a note"),
+        "note": _("Note (optional)"),
+        "new_date": _("New date"),
+        "reschedule": _("Reschedule"),
+        "hand_summary": _("Hand to someone else"),
+        "hand_to": _("Hand to"),
+        "hand_over": _("Hand over"),
+    }
+
+
+@bp.route("/")
+@login_required
+def mine():
+    form = FollowUpFilterForm(request.args)
+    orgs = db.session.execute(
+        sa.select(Organization.id, Organization.name).order_by(Organization.name)
+    ).all()
+    form.organization.choices = [("", _("Any organization")), *[(o.id, o.name) for o in orgs]]
+    form.validate()
+    filters = queries.FollowUpFilters(form.organization.data, form.language.data or None)
+    today = local_today()
+    limit = 200 if request.args.get("all") else current_app.config["FOLLOW_UPS_PER_SECTION"]
+    sections, totals = queries.followup_sections(current_user, today, filters, limit)
+    labels = dict(choices("commitment_kind"))
+    items = [c for rows in sections.values() for c in rows]
+    team = queries.active_team(current_user) if current_user.role != "leader" else []
+    sms, phones = _dial(items, labels)
+    return render_template(
+        "commitments/mine.html",
+        form=form,
+        sections=sections,
+        totals=totals,
+        today=today,
+        labels=labels,
+        sms=sms,
+        phones=phones,
+        t=_row_labels(),
+        sms_form=SmsTemplateForm(formdata=None, sms_template=current_user.sms_template),
+        sms_default=current_app.config["FOLLOW_UP_SMS_TEMPLATE"],
+        dates={d: local_date(d) for d in {c.due_date for c in items if c.due_date}},
+        outcome_form=OutcomeForm(formdata=None),
+        team=[u for u in team if u.id != current_user.id],
+        here=request.full_path.rstrip("?"),
+    )
+
+
+@bp.route("/<int:commitment_id>/status", methods=["POST"])
+@login_required
+def set_status(commitment_id: int):
+    commitment = _get(commitment_id)
+    form = OutcomeForm()
+    if form.validate_on_submit():
+        try:
+            services.set_status(
+                current_user,
+                commitment,
+                form.status.data,
+                note=form.note.data,
+                new_due_date=form.new_due_date.data,
+            )
+        except ValidationFailed as exc:
+            flash(exc.errors[0][1], "error")
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "%(name)s: marked %(status)s.",
+                    name=commitment.contact.display_name,
+                    status=_(form.status.data),
+                ),
+                "success",
+            )
+    else:
+        flash(_("Pick an outcome (and a date to reschedule)."), "error")
+    return redirect(safe_next(request.form.get("next")) or url_for("commitments.mine"))
+
+
+@bp.route("/sms-template", methods=["POST"])
+@login_required
+def sms_template():
+    form = SmsTemplateForm()
+    if form.validate_on_submit():
+        try:
+            services.set_sms_template(current_user, form.sms_template.data)
+        except ValidationFailed as exc:
+            flash(exc.errors[0][1], "error")
+        else:
+            db.session.commit()
+            flash(_("Your follow-up text is saved."), "success")
+    else:
+        flash(_("Keep it under 320 characters."), "error")
+    return redirect(url_for("commitments.mine"))
+
+
+@bp.route("/<int:commitment_id>/owner", methods=["POST"])
+@roles_required("admin", "director", "organizer")
+def reassign(commitment_id: int):
+    commitment = _get(commitment_id)
+    form = ReassignForm()
+    if form.validate_on_submit() and form.owner_id.data:
+        try:
+            services.reassign_commitment(
+                current_user, commitment, form.owner_id.data, form.note.data
+            )
+        except ValidationFailed as exc:
+            flash(exc.errors[0][1], "error")
+        else:
+            db.session.commit()
+            flash(_("Handed over to %(name)s.", name=commitment.owner.name), "success")
+    else:
+        flash(_("Pick who follows up."), "error")
+    return redirect(safe_next(request.form.get("next")) or url_for("commitments.mine"))
+
+
+@bp.route("/team")
+@roles_required("admin", "director", "organizer")
+def team():
+    today = local_today()
+    rows = queries.team_rows(current_user, today)
+    watch = current_app.config["KEPT_RATE_WATCH"]
+    minimum = current_app.config["KEPT_RATE_MIN_OUTCOMES"]
+    slipping_ids = [r.user.id for r in rows if r.slipping(watch, minimum)]
+    return render_template(
+        "commitments/team.html",
+        rows=rows,
+        today=today,
+        watch=watch,
+        minimum=minimum,
+        slipping_ids=set(slipping_ids),
+        overdue=queries.team_overdue(current_user, [r.user.id for r in rows], today),
+        labels=dict(choices("commitment_kind")),
+    )
+
+
+EXPORT_COLUMNS = (
+    "voter_id", "source", "contact_id", "commitment_id", "conversation_id", "commitment_kind",
+    "description", "commitment_status", "due_date", "created_at", "status_changed_at",
+    "owner_email",
+)  # fmt: skip
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _iso(value) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+@bp.route("/export.csv")
+@roles_required("admin", "director", "organizer")
+def export():
+    since, until = _date_arg("since"), _date_arg("until")
+    stmt = queries.export_commitments(current_user, since, until)
+    count = db.session.scalar(
+        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    )
+    check_export(current_user, count or 0, "commitments")
+    rows = [
+        [*r[:8], _iso(r[8]), _iso(r[9]), _iso(r[10]), r[11] or ""] for r in db.session.execute(stmt)
+    ]
+    record_export(current_user, "commitments", len(rows), since=since, until=until)
+    db.session.commit()
+    return csv_response("commitments.csv", EXPORT_COLUMNS, rows)

@@ -1,0 +1,168 @@
+"""A read cache for heavy reports that stays correct after every write.
+
+Every SQL statement that writes to a table reports depend on (contacts, conversations,
+commitments, turfs, users…) bumps a counter row in `data_versions` *in the same
+transaction*, so the bump commits or rolls back with the write and other processes see it
+exactly when they see the data. A report is cached under the sum of the counters: after any
+committed write the sum changes and the next request recomputes.
+
+* The bump is hooked on SQLAlchemy's cursor events, so ORM flushes, bulk `update()`s, Core
+  inserts and `exec_driver_sql` all count. Writes through a raw DB-API cursor (outside
+  SQLAlchemy) do not: such a writer must call `bump(connection)` itself.
+* Counters are sharded over SHARDS rows (by process id) so concurrent writers on PostgreSQL
+  don't queue on one row lock; readers add them up (one indexed query).
+* The cache itself is per process (a small LRU); entries are keyed by report name, the
+  caller's key (actor id, filter…) and the data version.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from fieldcrm.extensions import db
+
+SHARDS = 16
+MAX_ENTRIES = 256
+TRACKED = frozenset(
+    {
+        "contacts",
+        "conversations",
+        "commitments",
+        "ladder_stages",
+        "ladder_moves",
+        "turfs",
+        "regions",
+        "users",
+        "user_turfs",
+        "user_regions",
+        "leader_assignments",
+        "weekly_goals",
+    }
+)
+_WRITE = re.compile(
+    r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|COPY|TRUNCATE(?:\s+TABLE)?)\s+"?(\w+)"?',
+    re.IGNORECASE,
+)
+T = TypeVar("T")
+
+
+class DataVersion(db.Model):
+    """One shard of the data-version counter (see module docstring)."""
+
+    __tablename__ = "data_versions"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
+    version: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+
+
+def _bump_sql() -> str:
+    shard = os.getpid() % SHARDS
+    return (
+        f"INSERT INTO data_versions (id, version) VALUES ({shard}, 1) "  # noqa: S608 - ints only
+        "ON CONFLICT (id) DO UPDATE SET version = data_versions.version + 1"
+    )
+
+
+def bump(connection: sa.Connection) -> None:
+    """Bump the data version on `connection` (in its current transaction)."""
+    connection.exec_driver_sql(_bump_sql())
+
+
+def _before(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: PLR0913
+    if conn.info.get("fieldcrm_bumped"):
+        return
+    match = _WRITE.match(statement)
+    if match and match.group(1).lower() in TRACKED:
+        conn.info["fieldcrm_pending"] = True
+
+
+def _after(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: PLR0913
+    if not conn.info.pop("fieldcrm_pending", False):
+        return
+    conn.info["fieldcrm_bumped"] = True
+    raw = conn.connection.dbapi_connection.cursor()
+    try:
+        raw.execute(_bump_sql())
+    finally:
+        raw.close()
+
+
+def _reset(conn, *args: Any) -> None:
+    conn.info.pop("fieldcrm_bumped", None)
+    conn.info.pop("fieldcrm_pending", None)
+
+
+sa.event.listen(sa.Engine, "before_cursor_execute", _before)
+sa.event.listen(sa.Engine, "after_cursor_execute", _after)
+for _name in (
+    "begin",
+    "commit",
+    "rollback",
+    "savepoint",
+    "rollback_savepoint",
+    "release_savepoint",
+):
+    sa.event.listen(sa.Engine, _name, _reset)
+
+
+def data_version() -> int:
+    """The current data version (sum of the shards; 0 on a fresh database)."""
+    return int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(DataVersion.version), 0))))
+
+
+class _LRU:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[Hashable, Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Hashable) -> tuple[bool, Any]:
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return True, self.items[key]
+            return False, None
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+
+
+_cache = _LRU(MAX_ENTRIES)
+
+
+def cached(name: str, key: Hashable, compute: Callable[[], T]) -> T:
+    """`compute()`'s result, reused until any tracked table changes.
+
+    `key` must capture everything the result depends on besides the data (the actor's id,
+    the filter). Callers get a shared object: treat it as read-only.
+    """
+    engine = db.engine
+    url = engine.url if isinstance(engine, sa.Engine) else engine.engine.url
+    full = (name, str(url), key, data_version())
+    hit, value = _cache.get(full)
+    if hit:
+        return value
+    value = compute()
+    _cache.put(full, value)
+    return value
+
+
+def clear() -> None:
+    """Forget every cached result (tests; after restoring a database)."""
+    _cache.clear()

@@ -1,0 +1,182 @@
+"""`fieldcrm imports`: voter-file imports from the command line (thin wrappers over services)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from fieldcrm.errors import NotFound, ValidationFailed
+from fieldcrm.extensions import db
+from fieldcrm.imports import jobs, services
+from fieldcrm.imports.layouts import LAYOUTS
+from fieldcrm.imports.models import ImportBatch
+
+group = AppGroup("imports", help="Import voter files (preview, run, resume, saved mappings).")
+mappings_group = AppGroup("mappings", help="Saved column mappings for files no layout matches.")
+group.add_command(mappings_group)
+
+
+def _fail(reason: str) -> None:
+    click.echo(f"Refused: {reason}", err=True)
+    raise SystemExit(1)
+
+
+def _print_summary(batch: ImportBatch) -> None:
+    progress = services.progress_of(batch)
+    counts = progress["counts"]
+    click.echo(
+        f"Import {batch.id} {progress['status']}: read {counts['read']}, "
+        f"inserted {counts['inserted']}, updated {counts['updated']}, "
+        f"unchanged {counts['unchanged']}, rejected {counts['rejected']}, "
+        f"duplicates {counts['duplicates']}, marked not in latest file "
+        f"{counts['marked_missing']}."
+    )
+    for kind, count in sorted((batch.warnings or {}).items()):
+        click.echo(f"  warning {kind}: {count}")
+    if batch.error_message:
+        click.echo(f"  {batch.error_message}")
+
+
+def _run_with_bar(batch: ImportBatch) -> ImportBatch:
+    total = batch.rows_total_estimate or 0
+    with click.progressbar(length=total or 1, label="Importing", show_pos=True) as bar:
+        done = [batch.rows_done]
+
+        def step(current: ImportBatch) -> None:
+            bar.update(current.rows_done - done[0])
+            done[0] = current.rows_done
+
+        result = jobs.import_batch(batch.id, on_chunk=step)
+    return result or batch
+
+
+@group.command("voter-file")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--layout", type=click.Choice(sorted(LAYOUTS)), help="Force a built-in layout.")
+@click.option("--mapping", "mapping_name", help="Use a saved column mapping by name.")
+@click.option("--source", default="voterfile", show_default=True, help="Source label (key).")
+@click.option(
+    "--full-file/--partial",
+    default=True,
+    show_default=True,
+    help="A full file marks contacts of the source it lacks as not in latest file.",
+)
+@click.option("--dry-run", is_flag=True, help="Preview the impact; write nothing.")
+def voter_file(
+    path: Path,
+    layout: str | None,
+    mapping_name: str | None,
+    source: str,
+    full_file: bool,
+    dry_run: bool,
+) -> None:
+    """Import the voter file at PATH (text, .zip or .gz)."""
+    if not path.is_file():
+        _fail(f"{path} does not exist")
+    mapping = None
+    if mapping_name:
+        try:
+            mapping = services.get_mapping(mapping_name).mapping
+        except NotFound:
+            _fail(f"no saved mapping named {mapping_name!r}")
+    upload_dir = services.upload_dir_for(current_app.config.get("UPLOAD_DIR"))
+    with path.open("rb") as handle:
+        stored = services.store_upload(upload_dir, path.name, handle)
+    try:
+        batch = services.create_batch(
+            None, stored, path.name, source, full_file=full_file, layout=layout, mapping=mapping
+        )
+    except ValidationFailed as exc:
+        _fail(str(exc))
+    if batch.status == "refused":
+        db.session.commit()
+        _fail(batch.error_message or "the file cannot be imported")
+    preview = services.preview_batch(None, batch)
+    if dry_run:
+        db.session.rollback()
+        _print_preview(preview)
+        return
+    db.session.commit()
+    _print_preview(preview, rows=False)
+    batch = _run_with_bar(batch)
+    _print_summary(batch)
+    if batch.status != "completed":
+        raise SystemExit(1)
+
+
+def _print_preview(preview: dict, *, rows: bool = True) -> None:
+    click.echo(
+        f"Layout {preview['layout'] or 'custom mapping'}, encoding {preview['encoding']}, "
+        f"{preview['delimiter']}-separated, header {'yes' if preview['has_header'] else 'no'}, "
+        f"files: {', '.join(preview['members'])}"
+    )
+    impact = preview["impact"]
+    click.echo(
+        f"Impact: {impact.get('rows', 0)} rows: would insert {impact.get('insert', 0)}, "
+        f"update {impact.get('update', 0)}, leave unchanged {impact.get('unchanged', 0)}, "
+        f"reject {impact.get('reject', 0)}, duplicates {impact.get('duplicate', 0)}"
+        + (
+            f", mark not in latest file {impact['mark_missing']}"
+            if "mark_missing" in impact
+            else ""
+        )
+    )
+    for kind, entry in preview["problems"].items():
+        lines = ", ".join(entry["lines"][:10])
+        click.echo(f"  {kind}: {entry['count']}" + (f" (lines {lines})" if lines else ""))
+    if rows:
+        click.echo("Mapping: " + json.dumps(preview["mapping"]))
+        for row in preview["rows"]:
+            click.echo(
+                f"  line {row['line']}: {row.get('voter_id')} {row.get('display_name')} | "
+                f"{row.get('res_line1') or ''} {row.get('res_city') or ''} "
+                f"{row.get('res_zip5') or ''} | {row.get('phones') or ''}"
+            )
+
+
+@group.command("resume")
+@click.argument("batch_id", type=int)
+def resume(batch_id: int) -> None:
+    """Finish an interrupted import from its last committed chunk."""
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None:
+        _fail(f"no import {batch_id}")
+    if not services.can_resume(batch):
+        _fail(f"import {batch_id} is {services.effective_status(batch)}, not interrupted")
+    services.queue_batch(None, batch)
+    db.session.commit()
+    batch = _run_with_bar(batch)
+    _print_summary(batch)
+    if batch.status != "completed":
+        raise SystemExit(1)
+
+
+@mappings_group.command("save")
+@click.argument("name")
+@click.option(
+    "--from-json",
+    "json_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='A JSON object: canonical field -> column name, e.g. {"voter_id": "ID"}.',
+)
+def save_mapping(name: str, json_path: Path) -> None:
+    """Save a column mapping as NAME (replacing one of the same name)."""
+    try:
+        mapping = json.loads(json_path.read_text(encoding="utf-8"))
+        services.save_mapping(None, name, mapping)
+    except (ValueError, ValidationFailed) as exc:
+        _fail(str(exc))
+    db.session.commit()
+    click.echo(f"Saved mapping {name}.")
+
+
+@mappings_group.command("list")
+def list_mappings() -> None:
+    """List saved mappings."""
+    for saved in services.list_mappings():
+        click.echo(f"{saved.name}: {json.dumps(saved.mapping)}")

@@ -1,0 +1,73 @@
+"""Import jobs: run a batch chunk by chunk, committing each chunk with its progress."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import current_app
+
+from fieldcrm.extensions import db
+from fieldcrm.imports import parsing, services
+from fieldcrm.imports.models import ImportBatch
+
+#: Called after each committed chunk (tests use it to simulate a kill between chunks).
+ChunkHook = Callable[[ImportBatch], None]
+
+
+def run_import(batch_id: int) -> None:
+    """Job entry point (inline or on an RQ worker): run or resume a batch to the end."""
+    import_batch(batch_id)
+
+
+def import_batch(
+    batch_id: int,
+    *,
+    on_chunk: ChunkHook | None = None,
+    chunk_rows: int | None = None,
+) -> ImportBatch | None:
+    """Run (or resume) a batch: one committed transaction per chunk, then the finish step.
+
+    Returns the batch, or None when it is gone. A refused file marks the batch failed; any
+    other error rolls back the current chunk and leaves the batch interrupted (resumable),
+    then re-raises. A process killed mid-chunk leaves it "running" with a stale heartbeat,
+    which shows as interrupted.
+    """
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None:
+        return None
+    if batch.status == "completed":
+        return batch
+    size = chunk_rows or int(
+        current_app.config.get("IMPORT_CHUNK_ROWS", services.DEFAULT_CHUNK_ROWS)
+    )
+    try:
+        run = services.start_run(batch, chunk_rows=size)
+        db.session.commit()
+        for chunk in services.iter_run_chunks(run):
+            services.apply_chunk(run, chunk)
+            db.session.commit()
+            if on_chunk is not None:
+                on_chunk(batch)
+        services.finish_run(run)
+        db.session.commit()
+    except parsing.FileRefused as exc:
+        db.session.rollback()
+        services.fail_run(batch_id, exc.reason, resumable=False)
+        db.session.commit()
+    except services.ImportConflict as exc:
+        db.session.rollback()
+        services.fail_run(batch_id, str(exc), resumable=True)
+        db.session.commit()
+    except BaseException as exc:
+        db.session.rollback()
+        services.fail_run(batch_id, f"stopped: {exc!r}", resumable=True)
+        db.session.commit()
+        raise
+    return db.session.get(ImportBatch, batch_id)
+
+
+def enqueue_import(batch_id: int) -> str | None:
+    """Run the batch in the background (inline without REDIS_URL); returns the RQ job id."""
+    from fieldcrm.jobs import enqueue
+
+    return enqueue(run_import, batch_id)

@@ -1,0 +1,587 @@
+"""Built-in voter-file layouts and column mappings, as plain data (no pandas).
+
+A *layout* says how to recognise a file and where each canonical field comes from. A *mapping*
+(``dict`` canonical field -> source column name, or a list of names) is the resolved form used by
+the reader; users can save their own mappings as JSON and pass them instead of a layout.
+
+Mapping values:
+
+* phone kinds (``cell_phone``, ``home_phone``, ``daytime_phone``, ``phone``): a list means several
+  phone columns of that kind, each giving its own phone row;
+* ``<kind>_area_code``: a column whose 3-digit value is put in front of 7-digit numbers of that
+  kind (Florida delivers the daytime phone as area code + number);
+* every other field: a list means "join the non-blank values with one space" (NC mailing lines).
+
+Header names are compared after ``normalize_header`` (case, spaces, underscores, dots and hyphens
+ignored), never by position when the file has a header.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping as MappingABC
+from dataclasses import dataclass, field
+
+__all__ = [
+    "CANONICAL_FIELDS",
+    "FIELD_MAX_LENGTHS",
+    "LAYOUTS",
+    "PHONE_KINDS",
+    "Layout",
+    "Mapping",
+    "mapping_from_json",
+    "mapping_to_json",
+    "normalize_header",
+    "recognise_header",
+    "resolve_mapping",
+    "validate_mapping",
+]
+
+Mapping = dict[str, str | list[str]]
+
+#: Phone mapping keys and the ``kind`` written in the phones frame.
+PHONE_KINDS: dict[str, str] = {
+    "cell_phone": "cell",
+    "home_phone": "home",
+    "daytime_phone": "daytime",
+    "phone": "phone",
+}
+AREA_CODE_FIELDS: dict[str, str] = {f"{key}_area_code": key for key in PHONE_KINDS}
+
+#: Canonical fields a mapping may name (besides phone kinds and their area codes).
+CANONICAL_FIELDS: tuple[str, ...] = (
+    "voter_id",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "name_suffix",
+    "birth_date",
+    "birth_year",
+    "sex",
+    "race",
+    "ethnicity",
+    "party",
+    "res_line1",
+    "res_unit",
+    "res_city",
+    "res_state",
+    "res_zip",
+    "res_zip4",
+    "mail_line1",
+    "mail_city",
+    "mail_state",
+    "mail_zip",
+    "mail_zip4",
+    "county",
+    "precinct_code",
+    "precinct_name",
+    "cd",
+    "sd",
+    "hd",
+    "registration_date",
+    "status",
+    "latitude",
+    "longitude",
+    "email",
+    "exempt_flag",
+)
+_ALL_KEYS = frozenset(CANONICAL_FIELDS) | frozenset(PHONE_KINDS) | frozenset(AREA_CODE_FIELDS)
+
+#: Maximum lengths of the text columns of the normalised frame. Longer values reject the row.
+#: The database models use the same numbers for their column sizes.
+FIELD_MAX_LENGTHS: dict[str, int] = {
+    "voter_id": 64,
+    "first_name": 100,
+    "middle_name": 100,
+    "last_name": 100,
+    "name_suffix": 20,
+    "display_name": 255,
+    "sex": 20,
+    "race": 50,
+    "ethnicity": 50,
+    "party": 50,
+    "res_line1": 200,
+    "res_street_name": 200,
+    "res_unit": 50,
+    "res_city": 100,
+    "res_state": 20,
+    "res_zip5": 5,
+    "res_zip4": 4,
+    "mail_line1": 300,  # up to four mailing lines joined
+    "mail_city": 100,
+    "mail_state": 50,
+    "mail_zip": 20,  # foreign postal codes are kept as given
+    "county": 100,
+    "precinct_code": 50,
+    "precinct_name": 200,
+    "cd": 20,
+    "sd": 20,
+    "hd": 20,
+    "status": 20,
+    "status_raw": 50,
+    "email": 254,
+    "household_key": 400,
+    "phone_raw": 50,
+    "phone_e164": 16,
+    "member": 255,
+    "row_hash": 16,
+}
+
+_HEADER_JUNK = re.compile(r"[\s_\-.]+")
+
+
+def normalize_header(name: str) -> str:
+    """Header name for comparison: lower case without BOM, spaces, ``_``, ``-`` or ``.``."""
+    return _HEADER_JUNK.sub("", name.replace("\ufeff", "").strip().lower())
+
+
+STATUS_CANONICAL = ("active", "inactive", "removed", "denied", "preregistered", "temporary")
+
+_GENERIC_STATUS: dict[str, str] = {
+    "A": "active",
+    "ACT": "active",
+    "ACTIVE": "active",
+    "REGISTERED": "active",
+    "I": "inactive",
+    "INA": "inactive",
+    "INACTIVE": "inactive",
+    "CONFIRMATION": "inactive",
+    "SUSPENSE": "inactive",
+    "R": "removed",
+    "REMOVED": "removed",
+    "C": "removed",
+    "CANCELLED": "removed",
+    "CANCELED": "removed",
+    "PURGED": "removed",
+    "D": "denied",
+    "DENIED": "denied",
+    "P": "preregistered",
+    "PRE": "preregistered",
+    "PREREG": "preregistered",
+    "PREREGISTERED": "preregistered",
+    "TEMPORARY": "temporary",
+}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How to recognise one kind of voter file and where its canonical fields come from."""
+
+    name: str
+    description: str
+    state: str | None
+    has_header: bool
+    #: canonical key -> candidate source names; the first present wins (phones: all present)
+    fields: MappingABC[str, tuple[str, ...]]
+    #: normalised header names that must all be present (headered layouts)
+    required: tuple[str, ...] = ()
+    #: column names in order (headerless layouts)
+    columns: tuple[str, ...] = ()
+    delimiter: str | None = None
+    quoting: str | None = None
+    #: how to read 8-digit dates: "ymd" (YYYYMMDD) or "mdy" (MMDDYYYY)
+    eight_digit_dates: str = "ymd"
+    status_map: MappingABC[str, str] = field(default_factory=lambda: dict(_GENERIC_STATUS))
+    #: state assumed when the residence state is blank (FL leaves it blank)
+    default_state: str | None = None
+    #: values of ``exempt_flag`` that mark a public-records-exempt (masked) row
+    exempt_values: tuple[str, ...] = ()
+    #: canonical keys whose candidate names are all joined (mail lines), not alternatives
+    joined: tuple[str, ...] = ()
+
+
+_NC_FIELDS: dict[str, tuple[str, ...]] = {
+    "voter_id": ("ncid",),
+    "first_name": ("first_name",),
+    "middle_name": ("middle_name", "midl_name"),
+    "last_name": ("last_name",),
+    "name_suffix": ("name_suffix_lbl", "name_sufx_cd"),
+    "birth_year": ("birth_year",),
+    "sex": ("gender_code",),
+    "race": ("race_code",),
+    "ethnicity": ("ethnic_code",),
+    "party": ("party_cd",),
+    "res_line1": ("res_street_address",),
+    "res_city": ("res_city_desc",),
+    "res_state": ("state_cd",),
+    "res_zip": ("zip_code",),
+    "mail_line1": ("mail_addr1", "mail_addr2", "mail_addr3", "mail_addr4"),
+    "mail_city": ("mail_city",),
+    "mail_state": ("mail_state",),
+    "mail_zip": ("mail_zipcode",),
+    "county": ("county_desc",),
+    "precinct_code": ("precinct_abbrv",),
+    "precinct_name": ("precinct_desc",),
+    "cd": ("cong_dist_abbrv",),
+    "sd": ("nc_senate_abbrv",),
+    "hd": ("nc_house_abbrv",),
+    "registration_date": ("registr_dt",),
+    "status": ("status_cd",),
+    "phone": ("full_phone_number",),
+}
+
+_NC_STATUS = {
+    "A": "active",
+    "I": "inactive",
+    "R": "removed",
+    "D": "denied",
+    "S": "temporary",
+}
+
+_FL_COLUMNS: tuple[str, ...] = (
+    "county_code",
+    "voter_id",
+    "name_last",
+    "name_suffix",
+    "name_first",
+    "name_middle",
+    "public_records_exemption",
+    "residence_address_line_1",
+    "residence_address_line_2",
+    "residence_city",
+    "residence_state",
+    "residence_zipcode",
+    "mailing_address_line_1",
+    "mailing_address_line_2",
+    "mailing_address_line_3",
+    "mailing_city",
+    "mailing_state",
+    "mailing_zipcode",
+    "mailing_country",
+    "gender",
+    "race",
+    "birth_date",
+    "registration_date",
+    "party_affiliation",
+    "precinct",
+    "precinct_group",
+    "precinct_split",
+    "precinct_suffix",
+    "voter_status",
+    "congressional_district",
+    "house_district",
+    "senate_district",
+    "county_commission_district",
+    "school_board_district",
+    "daytime_area_code",
+    "daytime_phone_number",
+    "daytime_phone_extension",
+    "email_address",
+)
+
+_FL_FIELDS: dict[str, tuple[str, ...]] = {
+    "voter_id": ("voter_id",),
+    "first_name": ("name_first",),
+    "middle_name": ("name_middle",),
+    "last_name": ("name_last",),
+    "name_suffix": ("name_suffix",),
+    "exempt_flag": ("public_records_exemption",),
+    "res_line1": ("residence_address_line_1",),
+    "res_unit": ("residence_address_line_2",),
+    "res_city": ("residence_city",),
+    "res_state": ("residence_state",),
+    "res_zip": ("residence_zipcode",),
+    "mail_line1": ("mailing_address_line_1", "mailing_address_line_2", "mailing_address_line_3"),
+    "mail_city": ("mailing_city",),
+    "mail_state": ("mailing_state",),
+    "mail_zip": ("mailing_zipcode",),
+    "sex": ("gender",),
+    "race": ("race",),
+    "birth_date": ("birth_date",),
+    "registration_date": ("registration_date",),
+    "party": ("party_affiliation",),
+    "precinct_code": ("precinct",),
+    "status": ("voter_status",),
+    "cd": ("congressional_district",),
+    "hd": ("house_district",),
+    "sd": ("senate_district",),
+    "county": ("county_code",),
+    "daytime_phone": ("daytime_phone_number",),
+    "daytime_phone_area_code": ("daytime_area_code",),
+    "email": ("email_address",),
+}
+
+_OH_FIELDS: dict[str, tuple[str, ...]] = {
+    "voter_id": ("SOS_VOTERID",),
+    "first_name": ("FIRST_NAME",),
+    "middle_name": ("MIDDLE_NAME",),
+    "last_name": ("LAST_NAME",),
+    "name_suffix": ("SUFFIX",),
+    "birth_date": ("DATE_OF_BIRTH",),
+    "registration_date": ("REGISTRATION_DATE",),
+    "status": ("VOTER_STATUS",),
+    "party": ("PARTY_AFFILIATION",),
+    "res_line1": ("RESIDENTIAL_ADDRESS1",),
+    "res_unit": ("RESIDENTIAL_SECONDARY_ADDR",),
+    "res_city": ("RESIDENTIAL_CITY",),
+    "res_state": ("RESIDENTIAL_STATE",),
+    "res_zip": ("RESIDENTIAL_ZIP",),
+    "res_zip4": ("RESIDENTIAL_ZIP_PLUS4",),
+    "mail_line1": ("MAILING_ADDRESS1", "MAILING_SECONDARY_ADDRESS"),
+    "mail_city": ("MAILING_CITY",),
+    "mail_state": ("MAILING_STATE",),
+    "mail_zip": ("MAILING_ZIP",),
+    "mail_zip4": ("MAILING_ZIP_PLUS4",),
+    "county": ("COUNTY_NUMBER",),
+    "precinct_code": ("PRECINCT_CODE",),
+    "precinct_name": ("PRECINCT_NAME",),
+    "cd": ("CONGRESSIONAL_DISTRICT",),
+    "sd": ("STATE_SENATE_DISTRICT",),
+    "hd": ("STATE_REPRESENTATIVE_DISTRICT",),
+}
+
+_GENERIC_FIELDS: dict[str, tuple[str, ...]] = {
+    "voter_id": (
+        "Voter File VANID",
+        "VANID",
+        "Van ID",
+        "StateFileID",
+        "LALVOTERID",
+        "vb.voterbase_id",
+        "Voters_StateVoterID",
+        "vb.voterid",
+        "Voter ID",
+        "State Voter ID",
+        "StateVoterID",
+        "Voter Registration Number",
+        "SOS_VOTERID",
+        "ncid",
+        "SBOEID",
+        "VUID",
+        "REGN_NUM",
+        "VOTER_IDENTIFICATION_NUMBER",
+    ),
+    "first_name": ("First Name", "FirstName", "Voters_FirstName", "vb.tsmart_first_name", "FName"),
+    "middle_name": (
+        "Middle Name",
+        "MiddleName",
+        "Voters_MiddleName",
+        "vb.tsmart_middle_name",
+        "MName",
+    ),
+    "last_name": ("Last Name", "LastName", "Voters_LastName", "vb.tsmart_last_name", "LName"),
+    "name_suffix": ("Suffix", "Name Suffix", "Voters_NameSuffix", "vb.tsmart_name_suffix"),
+    "birth_date": (
+        "DOB",
+        "Date of Birth",
+        "Birth Date",
+        "Voters_BirthDate",
+        "vb.voterbase_dob",
+    ),
+    "birth_year": ("Birth Year", "Year of Birth", "YOB"),
+    "sex": ("Sex", "Gender", "Voters_Gender", "vb.voterbase_gender"),
+    "race": ("Race", "EthnicGroups_EthnicGroup1Desc", "vb.voterbase_race"),
+    "ethnicity": ("Ethnicity",),
+    "party": ("Party", "Parties_Description", "vb.vf_party", "Party Affiliation"),
+    "res_line1": (
+        "Address",
+        "vAddress",
+        "Residence_Addresses_AddressLine",
+        "vb.tsmart_full_address",
+        "Street Address",
+        "Address Line 1",
+        "Address1",
+        "Residential Address",
+    ),
+    "res_unit": ("Address Line 2", "Address2", "Residence_Addresses_ExtraAddressLine", "Apt"),
+    "res_city": ("City", "vCity", "Residence_Addresses_City", "vb.tsmart_city"),
+    "res_state": ("State", "vState", "Residence_Addresses_State", "vb.tsmart_state"),
+    "res_zip": (
+        "Zip5",
+        "Zip Code",
+        "Zip",
+        "vZip5",
+        "Residence_Addresses_Zip",
+        "vb.tsmart_zip",
+        "Postal Code",
+    ),
+    "res_zip4": ("Zip4", "vZip4", "Residence_Addresses_ZipPlus4", "vb.tsmart_zip4"),
+    "mail_line1": ("mAddress", "Mailing Address", "Mailing_Addresses_AddressLine"),
+    "mail_city": ("mCity", "Mailing City", "Mailing_Addresses_City"),
+    "mail_state": ("mState", "Mailing State", "Mailing_Addresses_State"),
+    "mail_zip": ("mZip5", "Mailing Zip", "Mailing_Addresses_Zip"),
+    "mail_zip4": ("mZip4", "Mailing_Addresses_ZipPlus4"),
+    "county": ("CountyName", "County Name", "County"),
+    "precinct_code": ("Precinct", "Precinct Code", "PrecinctCode"),
+    "precinct_name": ("PrecinctName", "Precinct Name"),
+    "cd": ("CD", "Congressional District", "US_Congressional_District"),
+    "sd": ("SD", "State Senate District", "State_Senate_District"),
+    "hd": ("HD", "State House District", "State_House_District"),
+    "registration_date": (
+        "DateReg",
+        "Registration Date",
+        "vb.vf_registration_date",
+    ),
+    "status": ("Status", "Voter Status", "vb.voterbase_registration_status"),
+    "latitude": ("Latitude", "Lat", "Residence_Addresses_Latitude"),
+    "longitude": ("Longitude", "Lon", "Lng", "Residence_Addresses_Longitude"),
+    "email": ("Email", "PreferredEmail", "Preferred Email", "Email Address"),
+    "cell_phone": (
+        "Cell Phone",
+        "Mobile Phone",
+        "VoterTelephones_CellPhoneFormatted",
+        "cell.tsmart_wireless_phone",
+    ),
+    "home_phone": ("Home Phone", "Landline", "VoterTelephones_LandlineFormatted"),
+    "phone": ("Preferred Phone", "Pref Phone", "Phone", "Phone Number", "vb.voterbase_phone"),
+}
+
+LAYOUTS: dict[str, Layout] = {
+    "nc_current": Layout(
+        name="nc_current",
+        description="North Carolina NCSBE ncvoter, 67 columns (from 02/2022)",
+        state="NC",
+        has_header=True,
+        fields=_NC_FIELDS,
+        required=("ncid", "countyid", "resstreetaddress", "ageatyearend"),
+        delimiter="\t",
+        status_map=_NC_STATUS,
+        joined=("mail_line1",),
+    ),
+    "nc_pre2022": Layout(
+        name="nc_pre2022",
+        description="North Carolina NCSBE ncvoter, 71 columns (until 02/2022, incl. 2018 names)",
+        state="NC",
+        has_header=True,
+        fields=_NC_FIELDS,
+        required=("ncid", "countyid", "resstreetaddress", "birthage"),
+        delimiter="\t",
+        status_map=_NC_STATUS,
+        joined=("mail_line1",),
+    ),
+    "fl_extract": Layout(
+        name="fl_extract",
+        description="Florida Voter Extract Disk, 38 tab-separated columns, no header",
+        state="FL",
+        has_header=False,
+        fields=_FL_FIELDS,
+        columns=_FL_COLUMNS,
+        delimiter="\t",
+        quoting="none",
+        status_map={"ACT": "active", "INA": "inactive", "PRE": "preregistered"},
+        joined=("mail_line1",),
+        default_state="FL",
+        exempt_values=("Y",),
+    ),
+    "oh_swvf": Layout(
+        name="oh_swvf",
+        description="Ohio Secretary of State statewide voter file (history columns ignored)",
+        state="OH",
+        has_header=True,
+        fields=_OH_FIELDS,
+        required=("sosvoterid", "residentialaddress1"),
+        delimiter=",",
+        status_map={"ACTIVE": "active", "CONFIRMATION": "inactive"},
+        joined=("mail_line1",),
+    ),
+    "generic": Layout(
+        name="generic",
+        description="Any headered file whose columns match common vendor names (VAN, L2, ...)",
+        state=None,
+        has_header=True,
+        fields=_GENERIC_FIELDS,
+    ),
+}
+
+
+def _first_index(header: list[str]) -> dict[str, str]:
+    """Normalised name -> original spelling, first occurrence wins (IA repeats CITY)."""
+    index: dict[str, str] = {}
+    for name in header:
+        index.setdefault(normalize_header(name), name)
+    return index
+
+
+def resolve_mapping(layout: Layout, header: list[str] | None) -> Mapping:
+    """Mapping of canonical key -> source column(s) present in ``header``, per ``layout``."""
+    names = list(layout.columns) if header is None else header
+    index = _first_index(names)
+    mapping: Mapping = {}
+    for key, candidates in layout.fields.items():
+        found = [index[n] for n in map(normalize_header, candidates) if n in index]
+        found = list(dict.fromkeys(found))
+        if not found:
+            continue
+        if key in PHONE_KINDS or key in layout.joined:
+            mapping[key] = found if len(found) > 1 else found[0]
+        else:
+            mapping[key] = found[0]
+    return mapping
+
+
+def has_identity(mapping: MappingABC[str, object]) -> bool:
+    """True when a mapping can identify a voter: a voter id, or first and last names."""
+    return "voter_id" in mapping or ("first_name" in mapping and "last_name" in mapping)
+
+
+def recognise_header(header: list[str]) -> Layout | None:
+    """The built-in layout whose required headers are all present, else ``None``.
+
+    Specific layouts are tried first; ``generic`` matches any header from which a voter id or a
+    first and last name can be mapped.
+    """
+    present = {normalize_header(h) for h in header}
+    for layout in LAYOUTS.values():
+        if not layout.has_header or layout.name == "generic":
+            continue
+        if all(req in present for req in layout.required):
+            return layout
+    generic = LAYOUTS["generic"]
+    if has_identity(resolve_mapping(generic, header)):
+        return generic
+    return None
+
+
+_FL_COUNTY = re.compile(r"^[A-Z]{3}$")
+_FL_VOTER_ID = re.compile(r"^[0-9]{1,10}$")
+_FL_DATE = re.compile(r"^(?:[0-9]{2}/[0-9]{2}/[0-9]{4}|\*|)$")
+
+
+def looks_like_fl_row(fields: list[str]) -> bool:
+    """True when a headerless row has Florida's 38-column extract shape."""
+    if len(fields) != len(_FL_COLUMNS):
+        return False
+    return (
+        bool(_FL_COUNTY.match(fields[0].strip()))
+        and bool(_FL_VOTER_ID.match(fields[1].strip()))
+        and bool(_FL_DATE.match(fields[21].strip()))
+        and bool(_FL_DATE.match(fields[22].strip()))
+    )
+
+
+def validate_mapping(mapping: object) -> Mapping:
+    """Check a user mapping's shape and keys; returns a clean copy.
+
+    Raises ``ValueError`` naming the first problem (unknown field, empty or non-string source,
+    a list where only phones and joined fields take lists).
+    """
+    if not isinstance(mapping, MappingABC):
+        raise ValueError("a mapping must be an object of canonical field -> column name")
+    clean: Mapping = {}
+    for key, value in mapping.items():
+        if key not in _ALL_KEYS:
+            raise ValueError(f"unknown field {key!r} in mapping")
+        if isinstance(value, str):
+            if not value.strip():
+                raise ValueError(f"field {key!r} maps to an empty column name")
+            clean[key] = value
+        elif isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+            clean[key] = list(value)
+        else:
+            raise ValueError(f"field {key!r} must map to a column name or a list of names")
+    return clean
+
+
+def mapping_to_json(mapping: Mapping) -> str:
+    """Serialise a mapping (validated first; raises ``ValueError`` like ``validate_mapping``)."""
+    return json.dumps(validate_mapping(mapping), sort_keys=True, ensure_ascii=False)
+
+
+def mapping_from_json(text: str) -> Mapping:
+    """Load a mapping saved by ``mapping_to_json``; raises ``ValueError`` on bad JSON or shape."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"mapping is not valid JSON: {exc.msg}") from exc
+    return validate_mapping(data)

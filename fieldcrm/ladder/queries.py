@@ -1,0 +1,163 @@
+"""The ladder board: people per stage, who moved up, time in stage, who is stalled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from fieldcrm.auth.models import User, user_turfs
+from fieldcrm.contacts.models import Contact
+from fieldcrm.extensions import db
+from fieldcrm.ladder.models import LadderMove, LadderStage
+from fieldcrm.scoping import contact_scope
+from fieldcrm.turf.models import Turf
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    """Narrow the board to one organizer's turfs, one turf, or one region (all optional)."""
+
+    organizer_id: int | None = None
+    turf_id: int | None = None
+    region_id: int | None = None
+
+
+@dataclass(frozen=True)
+class StageRow:
+    stage: LadderStage
+    people: int
+    avg_days_in_stage: float | None
+
+
+@dataclass(frozen=True)
+class Board:
+    stages: list[StageRow]
+    on_ladder: int
+    moved_up_week: int
+    moved_up_month: int
+    recent_moves_up: list[LadderMove]
+    stalled_count: int
+    stalled: list[Contact]
+
+
+def board_clause(actor: User, filters: BoardFilters) -> sa.ColumnElement[bool]:
+    """The actor's contact scope narrowed by the board filters."""
+    clauses = [contact_scope(actor)]
+    if filters.organizer_id:
+        clauses.append(
+            Contact.turf_id.in_(
+                sa.select(user_turfs.c.turf_id).where(user_turfs.c.user_id == filters.organizer_id)
+            )
+        )
+    if filters.turf_id:
+        clauses.append(Contact.turf_id == filters.turf_id)
+    if filters.region_id:
+        clauses.append(
+            Contact.turf_id.in_(sa.select(Turf.id).where(Turf.region_id == filters.region_id))
+        )
+    return sa.and_(*clauses)
+
+
+def days_between(column: Any, now: datetime) -> sa.ColumnElement[float]:
+    """Days from `column` (a UTC timestamp) to `now`, in SQL for SQLite or PostgreSQL."""
+    if db.engine.dialect.name == "sqlite":
+        stamp = now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+        return sa.func.julianday(sa.literal(stamp)) - sa.func.julianday(column)
+    return sa.func.extract("epoch", sa.literal(now, sa.DateTime(timezone=True)) - column) / 86400.0
+
+
+def ladder_board(
+    actor: User,
+    filters: BoardFilters,
+    *,
+    now: datetime,
+    week_start: datetime,
+    month_start: datetime,
+    stalled_after_days: int,
+    stalled_limit: int = 50,
+) -> Board:
+    """Everything the ladder board shows, in six queries whatever the size of the scope.
+
+    `now`, `week_start` and `month_start` are UTC instants (the caller turns local dates
+    into them). Stalled: on the ladder, no move and no conversation in `stalled_after_days`.
+    """
+    where = board_clause(actor, filters)
+    stages = list(db.session.scalars(sa.select(LadderStage).order_by(LadderStage.position)))
+    rows = db.session.execute(
+        sa.select(
+            Contact.ladder_stage_id,
+            sa.func.count(),
+            sa.func.avg(days_between(Contact.ladder_stage_since, now)),
+        )
+        .where(where, Contact.ladder_stage_id.is_not(None))
+        .group_by(Contact.ladder_stage_id)
+    ).all()
+    per_stage = {r[0]: (r[1], r[2]) for r in rows}
+    stage_rows = [
+        StageRow(
+            s,
+            per_stage.get(s.id, (0, None))[0],
+            float(per_stage[s.id][1]) if per_stage.get(s.id, (0, None))[1] is not None else None,
+        )
+        for s in stages
+        if s.active or s.id in per_stage
+    ]
+    to_stage = so.aliased(LadderStage)
+    from_stage = so.aliased(LadderStage)
+    up = sa.or_(from_stage.id.is_(None), to_stage.position > from_stage.position)
+    # Driven from the moves of the month (an index range), each checked against the scope:
+    # far fewer rows than the scope's contacts for a director's region.
+    in_scope = sa.exists().where(Contact.id == LadderMove.contact_id, where)
+    moved_base = (
+        sa.select(LadderMove)
+        .join(to_stage, to_stage.id == LadderMove.to_stage_id)
+        .outerjoin(from_stage, from_stage.id == LadderMove.from_stage_id)
+        .where(LadderMove.moved_at >= min(week_start, month_start), up, in_scope)
+    )
+    week, month = db.session.execute(
+        moved_base.with_only_columns(
+            sa.func.count().filter(LadderMove.moved_at >= week_start),
+            sa.func.count().filter(LadderMove.moved_at >= month_start),
+        )
+    ).one()
+    recent = list(
+        db.session.scalars(
+            moved_base.options(
+                so.joinedload(LadderMove.contact),
+                so.contains_eager(LadderMove.to_stage, alias=to_stage),
+                so.contains_eager(LadderMove.from_stage, alias=from_stage),
+            )
+            .order_by(LadderMove.moved_at.desc())
+            .limit(20)
+        )
+    )
+    cutoff = now - timedelta(days=stalled_after_days)
+    stalled_where = sa.and_(
+        where,
+        Contact.ladder_stage_id.is_not(None),
+        sa.or_(Contact.ladder_stage_since.is_(None), Contact.ladder_stage_since < cutoff),
+        sa.or_(Contact.last_contacted_at.is_(None), Contact.last_contacted_at < cutoff),
+    )
+    stalled_count = db.session.scalar(sa.select(sa.func.count(Contact.id)).where(stalled_where))
+    stalled = list(
+        db.session.scalars(
+            sa.select(Contact)
+            .where(stalled_where)
+            .options(so.joinedload(Contact.ladder_stage))
+            .order_by(Contact.ladder_stage_since.asc().nulls_first(), Contact.id)
+            .limit(stalled_limit)
+        )
+    )
+    return Board(
+        stages=stage_rows,
+        on_ladder=sum(r.people for r in stage_rows),
+        moved_up_week=week or 0,
+        moved_up_month=month or 0,
+        recent_moves_up=recent,
+        stalled_count=stalled_count or 0,
+        stalled=stalled,
+    )

@@ -1,0 +1,1 @@
+"""Organizations and constituencies: groups people belong to, and their roles in them."""

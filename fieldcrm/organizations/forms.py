@@ -1,0 +1,51 @@
+"""Organization forms: create/edit, link a contact with a role."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from fieldcrm.contacts.forms import _int_or_none
+from fieldcrm.forms import FieldCRMForm, blank_to_none
+from fieldcrm.organizations.services import OrganizationInput
+
+KIND_CHOICES = [
+    ("union", _l("Union local")),
+    ("congregation", _l("Congregation")),
+    ("campus", _l("Campus group")),
+    ("tenants", _l("Tenants' association")),
+    ("community", _l("Community group")),
+    ("coalition", _l("Coalition")),
+    ("other", _l("Other")),
+]
+ROLE_CHOICES = [
+    ("member", _l("Member")),
+    ("leader", _l("Leader")),
+    ("staff", _l("Staff")),
+    ("contact_person", _l("Contact person")),
+]
+
+
+class OrganizationForm(FieldCRMForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Kind"), choices=KIND_CHOICES)
+    region_id = SelectField(_l("Region"), coerce=_int_or_none, validate_choice=False)
+    description = TextAreaField(
+        _l("About"), validators=[Optional(), Length(max=5000)], filters=[blank_to_none]
+    )
+    submit = SubmitField(_l("Save organization"))
+
+    def to_input(self) -> OrganizationInput:
+        return OrganizationInput(
+            name=self.name.data,
+            kind=self.kind.data,
+            description=self.description.data,
+            region_id=self.region_id.data,
+        )
+
+
+class LinkForm(FieldCRMForm):
+    organization_id = SelectField(_l("Organization"), coerce=_int_or_none, validate_choice=False)
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    submit = SubmitField(_l("Link"))

@@ -1,0 +1,116 @@
+"""Turf forms: turf definition, people, cutting packets, assigning, radius search, goals."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
+from wtforms import (
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from fieldcrm.forms import FieldCRMForm
+
+
+def _int_or_none(value):
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def split_codes(text: str | None) -> list[str]:
+    """Precinct or ZIP codes typed with commas, spaces or new lines."""
+    return [c for c in (text or "").replace(",", " ").split() if c]
+
+
+class TurfForm(FieldCRMForm):
+    region = SelectField(_l("Region"), coerce=_int_or_none, validate_choice=False)
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    precinct_codes = TextAreaField(
+        _l("Precinct codes"),
+        validators=[Optional(), Length(max=20_000)],
+        description=_l("Separated by commas or spaces, e.g. P01, P02"),
+    )
+    zip_codes = TextAreaField(
+        _l("ZIP codes"),
+        validators=[Optional(), Length(max=20_000)],
+        description=_l("Five-digit ZIP codes, separated by commas or spaces"),
+    )
+    geojson_file = FileField(_l("Area (GeoJSON file)"))
+    geojson = TextAreaField(
+        _l("Area (GeoJSON)"),
+        validators=[Optional()],
+        description=_l(
+            "Paste a Polygon, MultiPolygon, Feature or FeatureCollection, or draw it on the map."
+        ),
+    )
+    clear_area = SelectField(
+        _l("Area"),
+        choices=[("keep", _l("Keep as entered")), ("clear", _l("Remove the area"))],
+        default="keep",
+    )
+    submit = SubmitField(_l("Save turf"))
+
+
+class TurfPeopleForm(FieldCRMForm):
+    people = SelectMultipleField(_l("Organizers and leaders"), coerce=int, validate_choice=False)
+    submit = SubmitField(_l("Save people"))
+
+
+class CutForm(FieldCRMForm):
+    universe = SelectField(_l("Who to include"), default="all")
+    stale_days = IntegerField(
+        _l("Days without a conversation"),
+        default=30,
+        validators=[Optional(), NumberRange(min=1, max=3650)],
+        description=_l("Only for “No conversation in the last N days”."),
+    )
+    target_size = IntegerField(
+        _l("Doors per packet"), default=50, validators=[DataRequired(), NumberRange(5, 500)]
+    )
+    mode = SelectField(
+        _l("Worked by"), choices=[("door", _l("Walking (doors)")), ("phone", _l("Phone bank"))]
+    )
+    name_prefix = StringField(_l("Packet name"), validators=[Optional(), Length(max=100)])
+    assigned_user_id = SelectField(_l("Assign to"), coerce=_int_or_none, validate_choice=False)
+    submit = SubmitField(_l("Cut packets"))
+
+
+class AssignPacketForm(FieldCRMForm):
+    assigned_user_id = SelectField(_l("Assign to"), coerce=_int_or_none, validate_choice=False)
+    submit = SubmitField(_l("Assign"))
+
+
+class AttemptForm(FieldCRMForm):
+    """One tap from the mobile list: a result code, or "talked" (a conversation)."""
+
+    contact_id = HiddenField(validators=[DataRequired()])
+    result = HiddenField(validators=[DataRequired(), Length(max=40)])
+    idempotency_key = HiddenField(validators=[DataRequired(), Length(max=40)])
+
+
+class RadiusForm(FieldCRMForm):
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    contact_id = IntegerField(_l("Around contact (id)"), validators=[Optional()])
+    line1 = StringField(_l("Street address"), validators=[Optional(), Length(max=200)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
+    state = StringField(_l("State"), validators=[Optional(), Length(max=2)])
+    zip5 = StringField(_l("ZIP"), validators=[Optional(), Length(max=10)])
+    lat = DecimalField(_l("Latitude"), places=None, validators=[Optional()])
+    lon = DecimalField(_l("Longitude"), places=None, validators=[Optional()])
+    miles = DecimalField(
+        _l("Within (miles)"), default=1, places=None, validators=[Optional(), NumberRange(0.01, 50)]
+    )
+    doors = SelectField(
+        _l("Show"), choices=[("people", _l("People")), ("doors", _l("Doors"))], default="people"
+    )

@@ -1,0 +1,400 @@
+"""Voter-file import services end to end into the database: counts, upsert, accounting."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from fieldcrm.contacts.models import Contact, ContactPhone, Tag
+from fieldcrm.errors import ValidationFailed
+from fieldcrm.extensions import db
+from fieldcrm.imports import jobs, services
+from fieldcrm.imports.models import ImportBatch, ImportRowError
+from fieldcrm.ladder.services import ensure_default_ladder
+from tests.fixtures.imports import snapshot
+
+HEADER = "Voter File VANID,FirstName,LastName,Address,City,State,Zip5,Cell Phone,Party,Precinct\n"
+
+
+def van_rows(rows: list[tuple]) -> str:
+    return HEADER + "".join(",".join(map(str, r)) + "\n" for r in rows)
+
+
+def person(n: int, party: str = "D", phone: str = "", precinct: str = "P1") -> tuple:
+    return (n, f"First{n}", f"Last{n}", f"{n} Main St", "Burlington", "NC", "27215", phone,
+            party, precinct)  # fmt: skip
+
+
+def contact(source: str, voter_id: str) -> Contact:
+    return db.session.scalar(
+        sa.select(Contact).where(Contact.source == source, Contact.voter_id == voter_id)
+    )
+
+
+def assert_identity(batch: ImportBatch) -> None:
+    assert batch.rows_read == (
+        batch.inserted + batch.updated + batch.unchanged + batch.rejected + batch.duplicates
+    )
+
+
+def test_import__nc_current_sample_counts_and_fields(import_file, nc_shared):
+    batch = import_file(nc_shared / "ncvoter_Statewide.txt")
+    assert batch.status == "completed"
+    assert batch.layout == "nc_current"
+    assert (batch.rows_read, batch.inserted, batch.rejected, batch.duplicates) == (1000, 1000, 0, 0)
+    assert_identity(batch)
+    ruth = contact("NC", "AA56273")
+    assert (ruth.first_name, ruth.last_name, ruth.display_name) == ("RUTH", "AABEL", "Ruth Aabel")
+    assert ruth.voter_status == "removed"
+    assert ruth.res_line1 is None
+    assert ruth.birth_year == 1935
+    assert ruth.county == "ALAMANCE"
+    assert batch.warnings["placeholder_address"] == 80
+    phones = db.session.scalar(sa.select(sa.func.count(ContactPhone.id)))
+    assert phones == 725
+    seven = db.session.scalars(
+        sa.select(ContactPhone).where(sa.func.length(ContactPhone.raw) == 7)
+    ).all()
+    assert seven
+    assert all(not p.valid and p.e164 is None for p in seven)
+
+
+def test_import__nc_pre2022_sample_maps_by_header(import_file, nc_shared):
+    batch = import_file(nc_shared / "ncvoter.txt")
+    assert batch.layout == "nc_pre2022"
+    assert (batch.rows_read, batch.inserted) == (3123, 3123)
+    zips = db.session.scalars(sa.select(Contact.res_zip5).where(Contact.res_zip5.is_not(None)))
+    assert all(len(z) == 5 and z.isdigit() for z in zips)  # "27517.0" never stored
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(Contact.registration_date < date(1901, 1, 1))
+        )
+        == 0
+    )  # noqa: E501
+
+
+def test_import__reimport_is_idempotent_and_writes_nothing(import_file, nc_shared):
+    first = import_file(nc_shared / "ncvoter_Statewide.txt")
+    before = db.session.execute(
+        sa.select(Contact.id, Contact.updated_at, Contact.version, Contact.last_import_batch_id)
+    ).all()
+    phone_ids = db.session.scalars(sa.select(ContactPhone.id).order_by(ContactPhone.id)).all()
+    second = import_file(nc_shared / "ncvoter_Statewide.txt")
+    assert (second.unchanged, second.inserted, second.updated) == (1000, 0, 0)
+    assert_identity(second)
+    after = db.session.execute(
+        sa.select(Contact.id, Contact.updated_at, Contact.version, Contact.last_import_batch_id)
+    ).all()
+    assert sorted(after) == sorted(before)
+    assert all(row[3] == first.id for row in after)
+    assert db.session.scalars(sa.select(ContactPhone.id).order_by(ContactPhone.id)).all() == (
+        phone_ids
+    )
+
+
+def test_import__organizer_edits_survive_a_changing_reimport(import_file, write_file, make_user):
+    organizer = make_user("organizer")
+    path = write_file("v1.csv", van_rows([person(1, phone="3365550101"), person(2)]))
+    import_file(path, source="VAN")
+    pat = contact("VAN", "1")
+    stage = ensure_default_ladder()[0]
+    tag = Tag(name="Nurse")
+    pat.support_level, pat.notes, pat.ladder_stage, pat.owner = (
+        1,
+        "Met at the clinic",
+        stage,
+        organizer,
+    )
+    pat.tags.append(tag)
+    pat.phones.append(ContactPhone(raw="919 555 0199", e164="+19195550199", valid=True))
+    db.session.commit()
+    changed = write_file("v2.csv", van_rows([person(1, party="R", phone="3365550102"), person(2)]))
+    batch = import_file(changed, source="VAN")
+    assert (batch.updated, batch.unchanged) == (1, 1)
+    pat = contact("VAN", "1")
+    assert pat.party == "R"
+    assert (pat.support_level, pat.notes, pat.ladder_stage_id, pat.owner_id) == (
+        1, "Met at the clinic", stage.id, organizer.id,
+    )  # fmt: skip
+    assert [t.name for t in pat.tags] == ["Nurse"]
+    assert sorted((p.source, p.e164) for p in pat.phones) == [
+        ("manual", "+19195550199"),
+        ("voterfile", "+13365550102"),
+    ]
+
+
+def test_import__duplicates_first_row_wins_and_are_listed(import_file, write_file):
+    path = write_file(
+        "dup.csv",
+        van_rows(
+            [person(1), person(2), (1, "Other", "Name", "9 Elm", "X", "NC", "27215", "", "R", "P1")]
+        ),  # fmt: skip
+    )
+    batch = import_file(path, source="VAN")
+    assert (batch.inserted, batch.duplicates) == (2, 1)
+    assert_identity(batch)
+    assert contact("VAN", "1").first_name == "First1"
+    error = db.session.scalar(sa.select(ImportRowError).where(ImportRowError.kind == "duplicate"))
+    assert error.line == 4
+    assert "first row wins" in error.reason
+
+
+def test_import__duplicates_across_chunks_are_caught(import_file, write_file):
+    rows = [person(n) for n in range(1, 26)] + [person(3, party="R")]
+    batch = import_file(write_file("many.csv", van_rows(rows)), source="VAN", chunk_rows=10)
+    assert (batch.inserted, batch.duplicates) == (25, 1)
+    assert contact("VAN", "3").party == "D"
+
+
+def test_import__rejects_are_listed_with_line_reason_and_raw(import_file, write_file):
+    text = van_rows([person(1), person(2)]) + "3,Too,Few\n" + "4," + "X" * 150 + ",Long\n"
+    batch = import_file(write_file("bad.csv", text), source="VAN")
+    assert (batch.rows_read, batch.inserted, batch.rejected) == (4, 2, 2)
+    assert_identity(batch)
+    errors = db.session.scalars(services.row_errors(batch)).all()
+    assert [(e.line, e.kind) for e in errors] == [(4, "rejected"), (5, "rejected")]
+    assert "wrong number of fields" in errors[0].reason
+    assert errors[0].raw == "3,Too,Few"
+    assert list(services.row_error_rows(batch))[0][:3] == ("bad.csv", 4, "rejected")
+
+
+def test_import__not_in_latest_file_marked_and_unmarked(import_file, write_file):
+    full = write_file("full.csv", van_rows([person(1), person(2), person(3)]))
+    import_file(full, source="VAN")
+    import_file(write_file("partial.csv", van_rows([person(1)])), source="VAN", full_file=False)
+    assert not any(c.not_in_latest_file for c in db.session.scalars(sa.select(Contact)))
+    batch = import_file(write_file("smaller.csv", van_rows([person(1), person(3)])), source="VAN")
+    assert batch.marked_missing == 1
+    assert contact("VAN", "2").not_in_latest_file is True
+    assert db.session.scalar(sa.select(sa.func.count(Contact.id))) == 3  # never deleted
+    import_file(full, source="VAN")
+    assert contact("VAN", "2").not_in_latest_file is False
+
+
+def test_import__other_sources_are_never_marked_missing(import_file, write_file, make_contact):
+    other = make_contact(source="OTHER", voter_id="1")
+    import_file(write_file("a.csv", van_rows([person(5)])), source="VAN")
+    db.session.refresh(other)
+    assert other.not_in_latest_file is False
+
+
+def test_import__contacts_are_assigned_to_turfs(import_file, write_file, make_turf):
+    turf = make_turf(precinct_codes=["P7"])
+    path = write_file("t.csv", van_rows([person(1, precinct="p7"), person(2, precinct="P8")]))
+    import_file(path, source="VAN")
+    assert contact("VAN", "1").turf_id == turf.id
+    assert contact("VAN", "2").turf_id is None
+
+
+@pytest.mark.parametrize("chunk_rows", [10, 7])
+def test_import__kill_between_chunks_then_resume_equals_clean_run(
+    import_file, write_file, chunk_rows
+):
+    rows = [person(n, phone=f"33655501{n:02d}") for n in range(1, 40)]
+    rows[20] = person(5, party="R")  # a duplicate after the kill point
+    rows.append((99, "Too", "Few"))
+    path = write_file("big.csv", van_rows(rows))
+    clean = import_file(path, source="CLEAN", chunk_rows=chunk_rows)
+
+    batch = services.create_batch(None, path, "big.csv", "KILLED")
+    db.session.commit()
+    calls = []
+
+    def die(current):
+        calls.append(current.rows_done)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed")
+
+    with pytest.raises(KeyboardInterrupt):
+        jobs.import_batch(batch.id, on_chunk=die, chunk_rows=chunk_rows)
+    db.session.expire_all()
+    batch = db.session.get(ImportBatch, batch.id)
+    assert batch.status == "interrupted"
+    assert batch.rows_done == calls[-1] > chunk_rows
+    assert services.can_resume(batch)
+    services.queue_batch(None, batch)
+    db.session.commit()
+    resumed = jobs.import_batch(batch.id, chunk_rows=50)  # the first run's chunking is kept
+    assert resumed.status == "completed"
+    counts = ("rows_read", "inserted", "updated", "unchanged", "rejected", "duplicates")
+    assert [getattr(resumed, c) for c in counts] == [getattr(clean, c) for c in counts]
+    assert snapshot("KILLED") == snapshot("CLEAN")
+    kinds = db.session.execute(
+        sa.select(ImportRowError.line, ImportRowError.kind)
+        .where(ImportRowError.batch_id == resumed.id)
+        .order_by(ImportRowError.line)
+    ).all()
+    assert kinds == [(22, "duplicate"), (41, "rejected")]
+
+
+def test_import__stale_running_batch_shows_interrupted(import_file, write_file, app):
+    batch = services.create_batch(None, write_file("a.csv", van_rows([person(1)])), "a", "VAN")
+    batch.status = "running"
+    from datetime import timedelta
+
+    from fieldcrm.database import utcnow
+
+    batch.heartbeat_at = utcnow() - timedelta(hours=1)
+    assert services.effective_status(batch) == "interrupted"
+    batch.heartbeat_at = utcnow()
+    assert services.effective_status(batch) == "running"
+
+
+def test_import__florida_extract(import_file, data_dir):
+    batch = import_file(data_dir / "fl_extract_laf.txt", source="FL")
+    assert batch.layout == "fl_extract"
+    assert_identity(batch)
+    exempt = db.session.scalars(
+        sa.select(ImportRowError.reason).where(ImportRowError.batch_id == batch.id)
+    ).all()
+    assert any("exempt" in r for r in exempt)
+    marie = contact("FL", "100000002")
+    assert marie.first_name == 'MARIE   "MARION"'  # bare quotes kept, as given
+    assert marie.display_name == 'Marie "Marion" Lee'
+    john = contact("FL", "100000001")
+    assert john.res_state == "FL"
+    assert john.precinct_code == "2"
+    assert [p.e164 for p in john.phones] == ["+13865907782"]
+
+
+def test_import__ohio_swvf(import_file, data_dir):
+    batch = import_file(data_dir / "oh_swvf_adams.csv", source="OH")
+    assert batch.layout == "oh_swvf"
+    assert_identity(batch)
+    jane = contact("OH", "OH0025035358")
+    assert (jane.res_zip5, jane.res_zip4, jane.birth_year) == ("45693", "5000", 1978)
+    richard = contact("OH", "OH0025035359")
+    assert richard.birth_date is None
+    assert richard.registration_date is None
+
+
+@pytest.mark.parametrize("name", ["van_latin1.csv", "van_utf8_bom.csv", "van_export.csv"])
+def test_import__encodings_store_real_characters(import_file, data_dir, name):
+    batch = import_file(data_dir / name, source="VAN")
+    assert batch.status == "completed"
+    names = set(db.session.scalars(sa.select(Contact.last_name)))
+    assert "Muñoz" in names or "MUÑOZ" in names
+    assert not any("Ã" in n for n in names if n)
+
+
+def test_import__zip_of_county_files_is_one_batch(import_file, data_dir):
+    batch = import_file(data_dir / "nc_two_counties.zip", source="NC")
+    assert batch.status == "completed"
+    assert len(batch.detection["members"]) == 2
+    assert batch.inserted == db.session.scalar(sa.select(sa.func.count(Contact.id)))
+    assert_identity(batch)
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("empty.txt", "empty"),
+        ("binary.png", "PNG"),
+        ("no_identity.csv", "no known layout"),
+        ("nul_bytes.csv", "binary"),
+    ],
+)
+def test_import__broken_files_are_refused_whole(import_file, data_dir, name, words):
+    batch = import_file(data_dir / name, source="X")
+    assert batch.status == "refused"
+    assert words in batch.error_message
+    assert db.session.scalar(sa.select(sa.func.count(Contact.id))) == 0
+    with pytest.raises(ValidationFailed):
+        services.preview_batch(None, batch)
+
+
+def test_import__mapping_imports_an_unknown_layout(import_file, write_file):
+    path = write_file("odd.csv", "ident,given,family,precinct\n7,Ann,Lee,P1\n")
+    refused = import_file(path, source="ODD")
+    assert refused.status == "refused"
+    saved = services.save_mapping(
+        None, "odd", {"voter_id": "ident", "first_name": "given", "last_name": "family"}
+    )
+    batch = import_file(path, source="ODD", mapping=saved.mapping)
+    assert batch.inserted == 1
+    assert contact("ODD", "7").first_name == "Ann"
+
+
+def test_import__names_only_sheet_gets_stable_keys(import_file, write_file):
+    path = write_file("names.csv", "First Name,Last Name,Zip Code\nAnn,Lee,27215\nBo,Day,27215\n")
+    first = import_file(path, source="SHEET")
+    again = import_file(path, source="SHEET")
+    assert (first.inserted, again.unchanged) == (2, 2)
+    assert all(v.startswith("~") for v in db.session.scalars(sa.select(Contact.voter_id)))
+
+
+def test_preview__reports_impact_without_writing(write_file, import_file):
+    import_file(write_file("a.csv", van_rows([person(1), person(2)])), source="VAN")
+    path = write_file("b.csv", van_rows([person(1), person(2, party="R"), person(3)]) + "x,y\n")
+    batch = services.create_batch(None, path, "b.csv", "VAN")
+    preview = services.preview_batch(None, batch)
+    assert preview["impact"] == {
+        "rows": 4, "insert": 1, "update": 1, "unchanged": 1, "reject": 1, "duplicate": 0,
+        "mark_missing": 0,
+    }  # fmt: skip
+    assert preview["layout"] == "generic"
+    assert len(preview["rows"]) == 3
+    assert preview["problems"]["wrong number of fields"]["lines"] == ["b.csv:5"]
+    assert db.session.scalar(sa.select(sa.func.count(Contact.id))) == 2
+    assert contact("VAN", "2").party == "D"
+
+
+@pytest.mark.usefixtures("db")
+def test_create_batch__refuses_manual_source(write_file):
+    with pytest.raises(ValidationFailed):
+        services.create_batch(None, write_file("a.csv", van_rows([person(1)])), "a", "manual")
+
+
+def test_store_upload__never_uses_client_path(tmp_path):
+    import io
+
+    stored = services.store_upload(tmp_path, "../../etc/passwd", io.BytesIO(b"x"))
+    assert stored.parent.parent == tmp_path
+    assert stored.name == "passwd"
+
+
+def test_import__committed_nc_excerpt_imports(import_file, data_dir):
+    batch = import_file(data_dir / "nc_current_excerpt.txt", source="NC")
+    assert batch.layout == "nc_current"
+    assert batch.status == "completed"
+    assert batch.rows_read == 40
+    assert batch.inserted + batch.rejected + batch.duplicates == 40
+    gz = import_file(data_dir / "nc_current_excerpt.txt.gz", source="NC")
+    assert gz.unchanged == batch.inserted  # the same rows, gzipped: nothing to write
+
+
+def test_import__bulk_first_load_rebuilds_indexes(import_file, write_file):
+    def names():
+        inspector = sa.inspect(db.session.connection())
+        return {ix["name"] for ix in inspector.get_indexes("contacts")}
+
+    before = names()
+    assert "ix_contacts_name" in before
+    batch = import_file(write_file("a.csv", van_rows([person(1), person(2)])), source="VAN")
+    assert batch.detection["bulk_load"] is True
+    assert names() == before
+
+
+@pytest.mark.usefixtures("db")
+def test_import__stopped_bulk_load_leaves_indexes_usable(write_file):
+    batch = services.create_batch(None, write_file("a.csv", van_rows([person(1)])), "a", "VAN")
+    db.session.commit()
+
+    def die(current):
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        jobs.import_batch(batch.id, on_chunk=die)
+    inspector = sa.inspect(db.session.connection())
+    assert "ix_contacts_name" in {ix["name"] for ix in inspector.get_indexes("contacts")}
+    assert "disk full" in db.session.get(ImportBatch, batch.id).error_message
+
+
+def test_import__odd_characters_survive_the_fast_paths(import_file, write_file):
+    text = HEADER + '1,"Ann\\Marie","O\'Lee\tX",1 Main St,Mebane,NC,27302,,D,P1\n'
+    import_file(write_file("odd.csv", text), source="VAN")
+    ann = contact("VAN", "1")
+    assert ann.first_name == "Ann\\Marie"
+    assert ann.last_name == "O'Lee\tX"

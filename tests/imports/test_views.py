@@ -1,0 +1,116 @@
+"""Import pages: upload → check → start → progress → summary → rejected rows CSV."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import sqlalchemy as sa
+
+from fieldcrm.contacts.models import Contact
+from fieldcrm.extensions import db
+from fieldcrm.imports.models import ImportBatch, ImportMapping
+
+VAN = "Voter File VANID,FirstName,LastName,Address,City,Zip5,Cell Phone,Precinct\n"
+GOOD = VAN + "1,Ann,Lee,1 Main St,Mebane,27302,3365550101,E1\n2,Bo,Day,2 Main St,Mebane,27302,,W1\n"
+
+
+def upload(client, text: str, name: str = "v.csv", **fields):
+    data = {"source": "VAN", "full_file": "y", "file": (io.BytesIO(text.encode()), name)}
+    data.update(fields)
+    return client.post("/imports/new", data=data, content_type="multipart/form-data")
+
+
+@pytest.mark.parametrize("persona", ["admin_dev", "director_dana"])
+def test_import_flow__upload_check_start_progress_errors(client, login_as, world, persona):
+    login_as(getattr(world, persona))
+    response = upload(client, GOOD + "3,Too,Few\n")
+    assert response.status_code == 302
+    batch = db.session.scalar(sa.select(ImportBatch).order_by(ImportBatch.id.desc()))
+    assert response.headers["Location"].endswith(f"/imports/{batch.id}/check")
+    page = client.get(f"/imports/{batch.id}/check").get_data(as_text=True)
+    assert "generic" in page
+    assert "would be added" in page
+    assert "wrong number of fields" in page
+    assert (
+        db.session.scalar(sa.select(sa.func.count(Contact.id)).where(Contact.source == "VAN")) == 0
+    )
+    started = client.post(f"/imports/{batch.id}/start")
+    assert started.headers["Location"].endswith(f"/imports/{batch.id}")
+    shown = client.get(f"/imports/{batch.id}").get_data(as_text=True)
+    assert "completed" in shown
+    assert "3,Too,Few" in shown
+    progress = client.get(f"/imports/{batch.id}/progress.json").get_json()
+    assert progress["status"] == "completed"
+    assert progress["counts"]["inserted"] == 2
+    assert progress["counts"]["rejected"] == 1
+    errors = client.get(f"/imports/{batch.id}/errors.csv")
+    assert errors.headers["Content-Type"].startswith("text/csv")
+    assert "3,Too,Few" in errors.get_data(as_text=True)
+    listing = client.get("/imports/").get_data(as_text=True)
+    assert "v.csv" in listing
+
+
+def test_import_flow__unknown_layout_asks_for_a_mapping(client, login_as, world):
+    login_as(world.admin_dev)
+    upload(client, "ident,given,family\n7,Ann,Lee\n", name="odd.csv")
+    batch = db.session.scalar(sa.select(ImportBatch).order_by(ImportBatch.id.desc()))
+    assert batch.status == "refused"
+    page = client.get(f"/imports/{batch.id}/check").get_data(as_text=True)
+    assert "Map its columns" in page
+    assert "given" in page
+    response = client.post(
+        f"/imports/{batch.id}/check",
+        data={
+            "m_voter_id": "ident",
+            "m_first_name": "given",
+            "m_last_name": "family",
+            "mapping_name": "odd sheet",
+        },  # fmt: skip
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(ImportBatch, batch.id).status == "checked"
+    assert db.session.scalar(sa.select(ImportMapping.name)) == "odd sheet"
+
+
+def test_import_flow__refused_binary_file_explains(client, login_as, world):
+    login_as(world.admin_dev)
+    data = {"source": "X", "file": (io.BytesIO(b"\x89PNG\r\n\x1a\n\x00\x00"), "pic.png")}
+    client.post("/imports/new", data=data, content_type="multipart/form-data")
+    batch = db.session.scalar(sa.select(ImportBatch).order_by(ImportBatch.id.desc()))
+    page = client.get(f"/imports/{batch.id}/check").get_data(as_text=True)
+    assert "PNG" in page
+
+
+def test_import_flow__director_sees_only_own_batches(client, login_as, world):
+    login_as(world.admin_dev)
+    upload(client, GOOD)
+    batch = db.session.scalar(sa.select(ImportBatch).order_by(ImportBatch.id.desc()))
+    login_as(world.director_dana)
+    assert client.get(f"/imports/{batch.id}").status_code == 404
+    assert "v.csv" not in client.get("/imports/").get_data(as_text=True)
+
+
+def test_import_flow__resume_button_for_interrupted(client, login_as, world):
+    login_as(world.admin_dev)
+    upload(client, GOOD)
+    batch = db.session.scalar(sa.select(ImportBatch).order_by(ImportBatch.id.desc()))
+    batch.status = "interrupted"
+    db.session.commit()
+    assert "Resume import" in client.get(f"/imports/{batch.id}").get_data(as_text=True)
+    client.post(f"/imports/{batch.id}/resume")
+    db.session.expire_all()
+    assert db.session.get(ImportBatch, batch.id).status == "completed"
+
+
+def test_import_pages__list_queries_do_not_grow(client, login_as, world, count_queries):
+    login_as(world.admin_dev)
+    upload(client, GOOD)
+    with count_queries() as one:
+        client.get("/imports/")
+    for _ in range(3):
+        upload(client, GOOD)
+    with count_queries() as four:
+        client.get("/imports/")
+    assert four() == one()

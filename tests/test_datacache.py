@@ -1,0 +1,64 @@
+"""The report cache: reused while nothing changes, recomputed after any tracked write."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from fieldcrm import datacache
+from fieldcrm.contacts.models import Contact
+from fieldcrm.extensions import db
+
+
+def _counting():
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    return calls, compute
+
+
+def test_cached__reused_until_a_write(world):
+    calls, compute = _counting()
+    assert datacache.cached("t", 1, compute) == 1
+    assert datacache.cached("t", 1, compute) == 1
+    assert datacache.cached("t", 2, compute) == 2  # another key
+    world.east_1.support_level = 2
+    db.session.commit()
+    assert datacache.cached("t", 1, compute) == 3
+
+
+def test_cached__bulk_update_and_core_insert_count(world):
+    calls, compute = _counting()
+    datacache.cached("t", 1, compute)
+    db.session.execute(sa.update(Contact).values(do_not_contact=False))
+    db.session.commit()
+    datacache.cached("t", 1, compute)
+    db.session.execute(sa.text("UPDATE turfs SET name = name"))  # plain SQL counts too
+    db.session.commit()
+    datacache.cached("t", 1, compute)
+    assert len(calls) == 3
+
+
+def test_cached__rolled_back_write_keeps_the_cache(world):
+    calls, compute = _counting()
+    datacache.cached("t", 1, compute)
+    version = datacache.data_version()
+    world.east_1.support_level = 5
+    db.session.flush()
+    db.session.rollback()
+    assert datacache.data_version() == version
+    datacache.cached("t", 1, compute)
+    assert len(calls) == 1
+
+
+def test_cached__untracked_tables_do_not_invalidate(world):
+    from fieldcrm.audit import record
+
+    calls, compute = _counting()
+    datacache.cached("t", 1, compute)
+    record("test.event")
+    db.session.commit()
+    datacache.cached("t", 1, compute)
+    assert len(calls) == 1

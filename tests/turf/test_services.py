@@ -1,0 +1,332 @@
+"""Turf services: definitions, overlaps, reassignment, cutting, packets, radius, goals."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from fieldcrm.contacts.models import Contact
+from fieldcrm.conversations.services import ConversationInput, log_conversation
+from fieldcrm.database import utcnow
+from fieldcrm.errors import NotFound, PermissionDenied, ValidationFailed
+from fieldcrm.extensions import db
+from fieldcrm.turf import services
+from fieldcrm.turf.cutting import Door, street_key
+from fieldcrm.turf.models import PacketDoor, WalkPacket
+
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [[[-79.5, 36.0], [-79.4, 36.0], [-79.4, 36.1], [-79.5, 36.1], [-79.5, 36.0]]],
+}
+OTHER_SQUARE = {
+    "type": "Polygon",
+    "coordinates": [
+        [[-79.45, 36.05], [-79.3, 36.05], [-79.3, 36.2], [-79.45, 36.2], [-79.45, 36.05]]
+    ],
+}
+
+
+def test_update_turf__bumps_version_only_when_definition_changes(world):
+    turf = world.east
+    assert services.update_turf(world.admin_dev, turf, "East renamed", ["E1"]) is False
+    assert turf.definition_version == 1
+    assert turf.name == "East renamed"
+    assert services.update_turf(world.admin_dev, turf, "East renamed", ["E1", "e2"]) is True
+    assert turf.definition_version == 2
+    assert turf.precinct_codes == ["E1", "E2"]
+
+
+@pytest.mark.parametrize(
+    ("name", "precincts", "field"),
+    [("", ["E1"], "name"), ("West", ["E1"], "name"), ("East", [], None)],
+)
+def test_update_turf__rejects_bad_input(world, name, precincts, field):
+    with pytest.raises(ValidationFailed) as err:
+        services.update_turf(world.admin_dev, world.east, name, precincts)
+    assert err.value.errors[0][0] == field
+
+
+def test_ensure_can_manage_region__director_only_in_own_region(world):
+    services.ensure_can_manage_region(world.director_dana, world.piedmont)
+    services.ensure_can_manage_region(world.admin_dev, world.triangle)
+    with pytest.raises(PermissionDenied):
+        services.ensure_can_manage_region(world.director_dana, world.triangle)
+    with pytest.raises(PermissionDenied):
+        services.ensure_can_manage_region(world.organizer_ana, world.piedmont)
+
+
+def test_turf_overlaps__precincts_zips_and_areas(world, make_turf):
+    make_turf("Zips", world.triangle, precinct_codes=["Z9"], zip_codes=["27215"])
+    area = make_turf("Area", world.triangle, precinct_codes=["A9"])
+    area.geojson = SQUARE
+    db.session.commit()
+    found = services.turf_overlaps(["e1", "Q1"], ["27215"], OTHER_SQUARE)
+    assert ("East", "precincts E1") in found
+    assert ("Zips", "ZIP codes 27215") in found
+    assert ("Area", "drawn area") in found
+    assert services.turf_overlaps(["E1"], [], None, exclude_turf_id=world.east.id) == []
+
+
+def test_assign_contacts_to_turfs__precinct_then_area_then_zip(world, make_turf, make_contact):
+    zips = make_turf("Zip turf", world.triangle, precinct_codes=["Z1"], zip_codes=["27302"])
+    area = make_turf("Area turf", world.triangle, precinct_codes=["A1"])
+    area.geojson = SQUARE
+    db.session.commit()
+    in_area_with_zip = make_contact(None, res_zip5="27302", latitude=36.05, longitude=-79.45)
+    zip_only = make_contact(None, res_zip5="27302", latitude=35.0, longitude=-78.0)
+    precinct_wins = make_contact(
+        None, precinct_code="E1", res_zip5="27302", latitude=36.05, longitude=-79.45
+    )
+    no_point = make_contact(None, res_zip5="27302")
+    changed = services.assign_contacts_to_turfs()
+    db.session.expire_all()
+    assert db.session.get(Contact, in_area_with_zip.id).turf_id == area.id
+    assert db.session.get(Contact, zip_only.id).turf_id == zips.id
+    assert db.session.get(Contact, precinct_wins.id).turf_id == world.east.id
+    assert db.session.get(Contact, no_point.id).turf_id == zips.id
+    assert changed >= 4
+    assert services.assign_contacts_to_turfs() == 0  # stable: nothing moves twice
+
+
+def test_set_turf_people__assigns_and_rotates_sessions(world):
+    before = world.organizer_omar.session_token
+    services.set_turf_people(
+        world.admin_dev, world.east, [world.organizer_ana.id, world.organizer_omar.id]
+    )
+    db.session.commit()
+    assert {u.id for u in world.east.users} == {world.organizer_ana.id, world.organizer_omar.id}
+    assert world.organizer_omar.session_token != before
+    with pytest.raises(ValidationFailed):
+        services.set_turf_people(world.admin_dev, world.east, [world.director_dana.id])
+
+
+@pytest.mark.parametrize(
+    ("universe", "expected"),
+    [("all", 4), ("not_reached", 2), ("persuadable", 2), ("unidentified", 2), ("stale", 3)],
+)
+def test_universe_clause__filters(world, make_contact, universe, expected):
+    now = utcnow()
+    make_contact(world.durham, support_level=2, last_contacted_at=now)
+    make_contact(world.durham, support_level=3)
+    make_contact(world.durham, last_contacted_at=now - timedelta(days=40))
+    make_contact(world.durham, do_not_contact=True)
+    # plus world.durham_1: no support level, never reached
+    count = db.session.scalar(
+        sa.select(sa.func.count(Contact.id)).where(
+            Contact.turf_id == world.durham.id, services.universe_clause(universe, now)
+        )
+    )
+    assert count == expected
+
+
+def test_universe_clause__unknown_name():
+    with pytest.raises(ValidationFailed):
+        services.universe_clause("everyone-ish", utcnow())
+
+
+def _packet_doors(packet_ids):
+    return db.session.execute(
+        sa.select(PacketDoor.packet_id, PacketDoor.household_key, PacketDoor.position)
+        .where(PacketDoor.packet_id.in_(packet_ids))
+        .order_by(PacketDoor.packet_id, PacketDoor.position)
+    ).all()
+
+
+def test_cut_turf__every_door_in_exactly_one_packet(street_world, cut):
+    w = street_world
+    packets = cut(w.organizer_ana, w.east, target_size=6)
+    rows = _packet_doors([p.id for p in packets])
+    keys = [r.household_key for r in rows]
+    households = set(
+        db.session.scalars(sa.select(Contact.household_key).where(Contact.turf_id == w.east.id))
+    )
+    assert len(keys) == len(set(keys)) == len(households) == 20
+    assert sum(p.door_count for p in packets) == 20
+
+
+def test_cut_turf__packet_sizes_within_bounds(street_world, cut):
+    packets = cut(street_world.organizer_ana, street_world.east, target_size=6)
+    sizes = [p.door_count for p in packets]
+    assert all(s <= 9 for s in sizes)  # max = target * 3 // 2
+    assert sum(1 for s in sizes if s < 3) <= 1
+    assert [p.name for p in packets] == [f"East {i:02d}" for i in range(1, len(packets) + 1)]
+
+
+def test_cut_turf__street_order_odd_then_even(street_world, cut):
+    w = street_world
+    packets = cut(w.organizer_ana, w.east, target_size=50)
+    assert len(packets) == 1
+    doors = db.session.scalars(
+        sa.select(PacketDoor).where(PacketDoor.packet_id == packets[0].id).order_by("position")
+    ).all()
+    oak = [d.house_number for d in doors if d.street_name == "OAK ST"]
+    assert oak == [1, 3, 5, 7, 9, 11, 2, 4, 6, 8, 10, 12]
+    streets = [d.street_name for d in doors]
+    # whole streets stay together: each street is one consecutive run
+    runs = [s for i, s in enumerate(streets) if i == 0 or streets[i - 1] != s]
+    assert len(runs) == len(set(runs))
+
+
+def test_cut_turf__universe_and_numbering_continue(street_world, cut):
+    w = street_world
+    w.oak[1][0].support_level = 2
+    w.oak[3][0].support_level = 3
+    db.session.commit()
+    first = cut(w.organizer_ana, w.east, target_size=5, universe="persuadable")
+    assert [p.door_count for p in first] == [2]
+    second = cut(w.organizer_ana, w.east, target_size=50, name_prefix="Saturday")
+    assert second[0].name == "Saturday 02"
+    assert second[0].universe == {"name": "all", "stale_days": 30}
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"target_size": 2}, "target_size"),
+        ({"mode": "bike"}, "mode"),
+        ({"universe": "nobody"}, "universe"),
+    ],
+)
+def test_cut_turf__rejects_bad_input(street_world, cut, fields, field):
+    with pytest.raises(ValidationFailed) as err:
+        cut(street_world.organizer_ana, street_world.east, **fields)
+    assert err.value.errors[0][0] == field
+
+
+def test_cut_turf__scope_and_roles(street_world, cut):
+    w = street_world
+    with pytest.raises(NotFound):
+        cut(w.organizer_omar, w.east)
+    with pytest.raises(PermissionDenied):
+        cut(w.leader_lena, w.east)
+    with pytest.raises(ValidationFailed):  # an assignee must work the turf
+        cut(w.organizer_ana, w.east, assigned_user_id=w.organizer_omar.id)
+    packets = cut(w.director_dana, w.east, assigned_user_id=w.leader_lena.id)
+    assert packets[0].assigned_user_id == w.leader_lena.id
+
+
+def test_packet_progress__counts_doors_attempted_since_creation(
+    street_world, cut, make_conversation
+):
+    w = street_world
+    long_ago = utcnow() - timedelta(days=3)
+    make_conversation(w.oak[1][0], w.organizer_ana, occurred_at=long_ago)  # before the cut
+    packet = cut(w.organizer_ana, w.east, target_size=50)[0]
+    assert services.packet_progress([packet.id]) == {packet.id: 0}
+    both = w.oak[2]  # two people, one door
+    for person in both:
+        log_conversation(
+            w.organizer_ana, person, ConversationInput(result_code="not_home", packet_id=packet.id)
+        )
+    log_conversation(w.organizer_ana, w.elm[1][0], ConversationInput())
+    db.session.commit()
+    assert services.packet_progress([packet.id]) == {packet.id: 2}
+    stops = services.packet_stops(w.organizer_ana, packet)
+    assert sum(s.attempted for s in stops) == 2
+    assert len(next(s for s in stops if s.door.house_number == 2).people) == 2
+
+
+def test_packet_scope__leader_sees_assigned_packet_and_its_people(street_world, cut):
+    from fieldcrm.scoping import can_see_contact
+
+    w = street_world
+    resident = w.oak[5][0]
+    assert not can_see_contact(w.leader_lena, resident.id)
+    packet = cut(w.organizer_ana, w.east, target_size=50, assigned_user_id=w.leader_lena.id)[0]
+    assert can_see_contact(w.leader_lena, resident.id)
+    assert services.get_packet(w.leader_lena, packet.id) is not None
+    assert not can_see_contact(w.leader_lena, w.west_1.id)
+    with pytest.raises(NotFound):
+        services.get_packet(w.organizer_omar, packet.id)
+    services.assign_packet(w.organizer_ana, packet, None)
+    db.session.commit()
+    assert not can_see_contact(w.leader_lena, resident.id)
+
+
+def test_phone_bank__only_dialable_people(street_world, cut):
+    w = street_world
+    w.oak[4][0].do_not_contact = True
+    db.session.commit()
+    packet = cut(w.organizer_ana, w.east, target_size=50, mode="phone")[0]
+    rows = services.phone_bank(w.organizer_ana, packet)
+    assert [c.id for c, _phone in rows] == [w.east_1.id]
+    assert rows[0][1].e164 == "+13365550101"
+
+
+def test_radius_search__ordered_by_distance_and_scoped(street_world, make_contact):
+    w = street_world
+    make_contact(w.west, latitude=36.0801, longitude=-79.44)  # Omar's turf, very close
+    rows = services.radius_search(w.organizer_ana, 36.08, -79.44, 1.0)
+    miles = [r.miles for r in rows]
+    assert miles == sorted(miles)
+    assert miles[-1] <= 1.0
+    assert rows[0].contact.id == w.oak[1][0].id
+    assert all(r.contact.id != w.west_1.id for r in rows)
+    assert len(rows) == 19  # OAK (13 people) and ELM (6), none of West's
+    near = services.radius_search(w.organizer_ana, 36.08, -79.44, 0.02)
+    assert [r.contact.id for r in near] == [w.oak[1][0].id, *[c.id for c in w.oak[2]]]
+
+
+def test_radius_search__doors_group_households(street_world):
+    rows = services.radius_search(street_world.organizer_ana, 36.08, -79.44, 1.0, doors=True)
+    assert len(rows) == 18
+    assert next(r for r in rows if r.contact.id == street_world.oak[2][0].id).people == 2
+
+
+def test_radius_search__rejects_bad_radius(world):
+    with pytest.raises(ValidationFailed):
+        services.radius_search(world.admin_dev, 36.0, -79.0, 0)
+
+
+def test_resolve_address__cache_then_zip_centroid(db):
+    from fieldcrm.turf.models import GeocodeCacheEntry
+
+    db.session.add(
+        GeocodeCacheEntry(
+            address_key="12 oak st|burlington|nc|27215",
+            latitude=36.1,
+            longitude=-79.4,
+            source="census",
+            precision="street",
+        )
+    )
+    db.session.commit()
+    assert services.resolve_address("12 Oak Street", "Burlington", "NC", "27215") == (
+        36.1,
+        -79.4,
+        "cache",
+    )
+    lat, lon, how = services.resolve_address("99 Nowhere Rd", "Burlington", "NC", "27215")
+    assert how == "zip_centroid"
+    assert 35 < lat < 37
+    assert services.resolve_address("1 Main", None, None, None) is None
+
+
+def test_set_weekly_goal__director_sets_for_own_organizers(world):
+    goal = services.set_weekly_goal(
+        world.director_dana, world.organizer_ana, services.GoalInput(attempts=100)
+    )
+    monday = date(2026, 11, 23)
+    week = services.set_weekly_goal(
+        world.director_dana,
+        world.organizer_ana,
+        services.GoalInput(attempts=50, week_start=monday),
+    )
+    db.session.commit()
+    assert services.goal_for(world.organizer_ana.id, monday).id == week.id
+    assert services.goal_for(world.organizer_ana.id, monday + timedelta(days=7)).id == goal.id
+    with pytest.raises(NotFound):
+        services.set_weekly_goal(world.director_dana, world.organizer_tri, services.GoalInput())
+    with pytest.raises(ValidationFailed):
+        services.set_weekly_goal(
+            world.admin_dev,
+            world.organizer_ana,
+            services.GoalInput(week_start=monday + timedelta(1)),
+        )
+
+
+def test_door_helpers__walk_sheet_keys_match_cutting():
+    assert street_key(Door(key="a", street_name="Oak St.", precinct="P1")) == ("oak st", "P1")
+    assert WalkPacket.__tablename__ == "walk_packets"
