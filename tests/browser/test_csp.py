@@ -35,6 +35,9 @@ def test_csp__no_violations_on_any_page(page, live_server, sign_in, persona):
     assert "script-src 'self'" in header
     visited = []
     for path in _pages(live_server.app):
+        kind = page.request.get(live_server.url + path).headers.get("content-type", "")
+        if not kind.startswith("text/html"):
+            continue  # CSV downloads and JSON are not pages
         page.goto(live_server.url + path)
         violations = page.evaluate("window.__cspViolations || []")
         assert violations == [], f"{path}: {violations}"
