@@ -128,9 +128,9 @@ def test_restore__refuses_a_database_in_use(live, tmp_path):
     assert "in use" in result.output
 
 
-def test_backup__in_memory_database_refused():
+def test_backup__in_memory_database_refused(tmp_path):
     app = create_app("config.TestConfig", overrides={"SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    result = app.test_cli_runner().invoke(args=["backup", "/tmp/never.sqlite"])
+    result = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "never.sqlite")])
     assert result.exit_code != 0
     assert "in-memory" in result.output
 

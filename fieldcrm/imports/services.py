@@ -38,6 +38,7 @@ Decisions (README "Voter-file imports"):
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -225,8 +226,9 @@ def detection_of(batch: ImportBatch) -> parsing.Detection:
     """The Detection stored on the batch. Raises ValidationFailed when the file was refused."""
     if not batch.detection:
         raise ValidationFailed([(None, batch.error_message or "The file was not checked.")])
-    fields = {k: v for k, v in batch.detection.items() if k != "chunk_rows"}
-    return parsing.Detection(**fields)
+    # The stored dict also carries run state (chunk_rows, bulk_load): keep Detection's fields.
+    known = {f.name for f in dataclasses.fields(parsing.Detection)}
+    return parsing.Detection(**{k: v for k, v in batch.detection.items() if k in known})
 
 
 def apply_mapping(actor: User | None, batch: ImportBatch, mapping: dict) -> ImportBatch:

@@ -8,8 +8,15 @@ import logging
 import pytest
 from flask import Blueprint
 
-from fieldcrm import create_app
+from fieldcrm import create_app as _create_app
 from fieldcrm.logging_setup import JsonFormatter
+
+
+def create_app(config, overrides=None):
+    """An extra app on its own in-memory SQLite (never the shared PostgreSQL test db)."""
+    return _create_app(
+        config, overrides={"SQLALCHEMY_DATABASE_URI": "sqlite://", **(overrides or {})}
+    )
 
 
 def test_headers__strict_csp_and_friends_on_every_page(client):

@@ -1,0 +1,537 @@
+"""Load test: 50 organizers logging and opening their dashboards while an import writes.
+
+On loopback only and bounded in time. For SQLite (a temporary file) and, when a
+PostgreSQL server answers on BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432),
+for a fresh database created and dropped here:
+
+1. migrate and seed: 10 regions x 5 turfs, one organizer per turf (50), ~1,000 contacts
+   per turf (BENCH_LOAD_CONTACTS, default 50,000);
+2. start gunicorn (BENCH_LOAD_WORKERS processes x BENCH_LOAD_THREADS threads) with the
+   production config (CSRF on, argon2 at production cost);
+3. each simulated organizer signs in once through the real form, then for
+   BENCH_LOAD_SECONDS (default 60) alternates: log a conversation on one of their
+   contacts (POST, through the conversation form when that feature is installed, else
+   adding a phone, the other write an organizer makes at the door) and open the
+   dashboard (GET /home), with a think time of BENCH_LOAD_THINK seconds (default 2,
+   uniformly 1-3 s) between actions: far busier than a person at the door, who logs a
+   conversation every few minutes;
+4. meanwhile an import runs: `fieldcrm imports voter-file` on a generated NC file of
+   BENCH_LOAD_IMPORT_ROWS rows (default 200,000) in a subprocess, started again when it
+   finishes; without the import feature, a bulk writer inserting 500-contact chunks
+   (BENCH_LOAD_IMPORT_CHUNK / _PAUSE) stands in;
+5. report p95 latency of every request, the number of 5xx responses, and the difference
+   between successful writes (redirect after POST) and the rows found in the database.
+
+Prints `bench load_<db>_p95`, `bench load_<db>_5xx` and `bench load_<db>_rows_match`
+lines; exits non-zero when a 5xx happened or a row is missing.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import random
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+
+SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "60"))
+USERS = int(os.environ.get("BENCH_LOAD_USERS", "50"))
+CONTACTS = int(os.environ.get("BENCH_LOAD_CONTACTS", "50000"))
+WORKERS = int(os.environ.get("BENCH_LOAD_WORKERS", "4"))
+THREADS = int(os.environ.get("BENCH_LOAD_THREADS", "4"))
+THINK = float(os.environ.get("BENCH_LOAD_THINK", "2.0"))
+WITH_IMPORT = os.environ.get("BENCH_LOAD_IMPORT", "1") != "0"
+IMPORT_CHUNK = int(os.environ.get("BENCH_LOAD_IMPORT_CHUNK", "500"))
+IMPORT_PAUSE = float(os.environ.get("BENCH_LOAD_IMPORT_PAUSE", "0.1"))
+IMPORT_ROWS = int(os.environ.get("BENCH_LOAD_IMPORT_ROWS", "200000"))
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
+PASSWORD = "bench-password-long"  # noqa: S105 - synthetic bench accounts
+P95_GOAL_MS = 200
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# -- data ------------------------------------------------------------------------------
+
+
+def seed(env: dict[str, str]) -> list[tuple[str, list[int]]]:
+    """Migrate and load the synthetic program; returns (email, contact ids) per organizer."""
+    subprocess.run(
+        [str(BIN / "fieldcrm"), "db", "upgrade"], env=env, check=True, capture_output=True
+    )
+    import sqlalchemy as sa
+
+    from config import _database_url
+    from fieldcrm import create_app
+    from fieldcrm.auth import services as auth_services
+    from fieldcrm.contacts.models import Contact
+    from fieldcrm.extensions import db
+    from fieldcrm.turf.models import Region, Turf
+
+    app = create_app(
+        "config.DevelopmentConfig",
+        overrides={"SQLALCHEMY_DATABASE_URI": _database_url(env["DATABASE_URL"])},
+    )
+    per_turf = max(1, CONTACTS // USERS)
+    out = []
+    with app.app_context():
+        turfs = []
+        for r in range(max(1, USERS // 5)):
+            region = Region(name=f"Region {r}")
+            db.session.add(region)
+            for t in range(5):
+                if len(turfs) < USERS:
+                    turfs.append(
+                        Turf(name=f"Turf {r}-{t}", region=region, precinct_codes=[f"P{r}{t}"])
+                    )
+        db.session.add_all(turfs)
+        db.session.flush()
+        for i, turf in enumerate(turfs):
+            auth_services.create_user(
+                None,
+                auth_services.UserInput(
+                    email=f"org{i}@bench.test",
+                    name=f"Organizer {i}",
+                    role="organizer",
+                    password=PASSWORD,
+                    turf_ids=(turf.id,),
+                ),
+            )
+            rows = [
+                {
+                    "turf_id": turf.id,
+                    "source": "bench",
+                    "first_name": f"First{n}",
+                    "last_name": f"Last{i}x{n}",
+                    "display_name": f"First{n} Last{i}x{n}",
+                    "res_line1": f"{n} MAIN ST",
+                    "res_house_number": n,
+                    "res_street_name": "MAIN ST",
+                    "res_city": "BURLINGTON",
+                    "res_state": "NC",
+                    "res_zip5": "27215",
+                    "household_key": f"{n} MAIN ST|{turf.id}",
+                }
+                for n in range(per_turf)
+            ]
+            db.session.execute(sa.insert(Contact), rows)
+        db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            # As autovacuum would soon after a bulk load: planner statistics.
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("ANALYZE")
+        for i, turf in enumerate(turfs):
+            ids = db.session.scalars(
+                sa.select(Contact.id).where(Contact.turf_id == turf.id).limit(200)
+            ).all()
+            out.append((f"org{i}@bench.test", list(ids)))
+        db.engine.dispose()
+    return out
+
+
+def count_rows(database_url: str, table: str) -> int:
+    import sqlalchemy as sa
+
+    from config import _database_url
+
+    engine = sa.create_engine(_database_url(database_url))
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def bulk_writer(database_url: str, stop: threading.Event, written: list[int]) -> None:
+    """Stand-in for the voter-file import: 500-contact chunks, one short transaction each.
+
+    Like the real import it commits per chunk and pauses briefly between chunks
+    (IMPORT_PAUSE), so interactive writes get the SQLite write lock in between.
+    """
+    import sqlalchemy as sa
+
+    from config import _database_url
+    from fieldcrm.contacts.models import Contact
+    from fieldcrm.lib import sqlite_setup
+
+    engine = sa.create_engine(_database_url(database_url))
+    sqlite_setup.configure_engine(engine)
+    with engine.connect() as conn:
+        turf_id = conn.execute(sa.text("SELECT min(id) FROM turfs")).scalar_one()
+    n = 0
+    while not stop.is_set():
+        rows = [
+            {
+                "turf_id": turf_id,
+                "source": "import",
+                "first_name": "Imported",
+                "last_name": str(n + k),
+                "display_name": f"Imported {n + k}",
+                "household_key": f"imp{n + k}",
+            }
+            for k in range(IMPORT_CHUNK)
+        ]
+        with engine.begin() as conn:
+            conn.execute(sa.insert(Contact.__table__), rows)
+        n += IMPORT_CHUNK
+        written.append(IMPORT_CHUNK)
+        time.sleep(IMPORT_PAUSE)
+    engine.dispose()
+
+
+class VoterFileImport:
+    """The real import: `fieldcrm imports voter-file` on a generated NC file, in a subprocess,
+    started again whenever it finishes, until stopped."""
+
+    def __init__(self, env: dict[str, str], workdir: Path) -> None:
+        sys.path.insert(0, str(ROOT / "bench"))
+        from voterfile_gen import write_nc_file
+
+        self.env, self.rows, self.runs = env, IMPORT_ROWS, 0
+        self.path = write_nc_file(workdir / "ncvoter_load.txt", IMPORT_ROWS)
+        self.process: subprocess.Popen | None = None
+        self.failures = 0
+
+    def _start(self) -> None:
+        self.process = subprocess.Popen(
+            [str(BIN / "fieldcrm"), "imports", "voter-file", str(self.path)],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def run(self, stop: threading.Event) -> None:
+        self._start()
+        while not stop.is_set():
+            if self.process.poll() is not None:
+                self.runs += 1
+                self.failures += self.process.returncode != 0
+                self._start()
+            time.sleep(0.2)
+        self.process.terminate()
+        self.process.wait(timeout=60)
+
+
+def real_import_available(env: dict[str, str]) -> bool:
+    if not (ROOT / "bench" / "voterfile_gen.py").exists():
+        return False
+    help_text = subprocess.run(
+        [str(BIN / "fieldcrm"), "imports", "--help"], env=env, capture_output=True, text=True
+    ).stdout
+    return "voter-file" in help_text
+
+
+# -- HTTP ------------------------------------------------------------------------------
+
+
+class FormParser(HTMLParser):
+    """Collects forms: action -> {field: default value}."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[tuple[str, dict[str, str]]] = []
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.forms.append((a.get("action", ""), {}))
+        elif not self.forms:
+            return
+        elif tag == "input" and a.get("name"):
+            kind = a.get("type", "text")
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                return
+            if kind == "submit":
+                return
+            self.forms[-1][1].setdefault(a["name"], a.get("value", ""))
+        elif tag == "select" and a.get("name"):
+            self._select = a["name"]
+            self.forms[-1][1].setdefault(a["name"], "")
+        elif tag == "option" and self._select:
+            fields = self.forms[-1][1]
+            if not fields.get(self._select) or "selected" in a:
+                fields[self._select] = a.get("value", "")
+        elif tag == "textarea" and a.get("name"):
+            self.forms[-1][1].setdefault(a["name"], "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+
+
+@dataclass
+class Stats:
+    latencies: list[float] = field(default_factory=list)
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
+    statuses: list[int] = field(default_factory=list)
+    writes_ok: int = 0
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        return None
+
+
+class Organizer:
+    def __init__(self, base: str, email: str, contact_ids: list[int], stats: Stats) -> None:
+        self.base, self.email, self.contacts, self.stats = base, email, contact_ids, stats
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect()
+        )
+
+    def request(self, path: str, data: dict | None = None, record: bool = True):
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        started = time.perf_counter()
+        try:
+            with self.opener.open(self.base + path, data=body, timeout=30) as response:
+                status, text = response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            status, text = error.code, error.read().decode(errors="replace")
+        elapsed = (time.perf_counter() - started) * 1000
+        if record:
+            with self.stats.lock:
+                self.stats.latencies.append(elapsed)
+                kind = "POST write" if data is not None else "GET " + path.split("?")[0]
+                self.stats.by_kind.setdefault(kind, []).append(elapsed)
+                self.stats.statuses.append(status)
+                if status >= 500:
+                    self.stats.errors.append(f"{status} {path}")
+        return status, text
+
+    def form(self, path: str, action_pattern: str) -> tuple[str, dict[str, str]] | None:
+        status, text = self.request(path)
+        if status != 200:
+            return None
+        parser = FormParser()
+        parser.feed(text)
+        for action, fields in parser.forms:
+            if re.search(action_pattern, action):
+                return action, fields
+        return None
+
+    def sign_in(self) -> None:
+        _action, fields = self.form("/auth/login", r"/auth/login")
+        fields.update(email=self.email, password=PASSWORD)
+        status, _ = self.request("/auth/login", fields, record=False)
+        if status != 302:
+            raise RuntimeError(f"sign-in failed for {self.email}: {status}")
+
+    def prepare(self, conversation_feature: bool) -> None:
+        """Read the write form once (CSRF token, defaults); later writes only POST."""
+        contact = self.contacts[0]
+        if conversation_feature:
+            found = self.form(f"/contacts/{contact}/log", rf"/contacts/{contact}/conversations")
+        else:
+            found = self.form(f"/contacts/{contact}", rf"/contacts/{contact}/phones")
+        if found is None:
+            raise RuntimeError(f"write form not found for {self.email}")
+        action, self.fields = found
+        self.action = urllib.parse.urlsplit(action).path.replace(f"/{contact}/", "/{id}/")
+
+    def write(self) -> None:
+        contact = random.choice(self.contacts)
+        fields = dict(self.fields)
+        for name in fields:
+            if name.endswith("notes"):
+                fields[name] = "Talked about rent and the landlord; follow up."
+            elif name.endswith("idempotency_key"):
+                fields[name] = secrets.token_hex(16)
+        if "phone" in fields:
+            fields["phone"] = f"336555{random.randrange(10**4):04d}"
+        status, _ = self.request(self.action.replace("{id}", str(contact)), fields)
+        if status == 302:
+            with self.stats.lock:
+                self.stats.writes_ok += 1
+
+    def run(self, until: float) -> None:
+        while time.monotonic() < until:
+            if random.random() < 0.5:
+                self.write()
+            else:
+                self.request("/home")
+            time.sleep(random.uniform(0.5 * THINK, 1.5 * THINK))
+
+
+# -- one run ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(base: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("gunicorn exited")
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=2) as r:  # noqa: S310
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not become healthy")
+
+
+def run_load(name: str, database_url: str, workdir: Path) -> bool:
+    port = free_port()
+    env = {
+        **os.environ,
+        "FIELDCRM_CONFIG": "config.ProductionConfig",
+        "FIELDCRM_INSTANCE_DIR": str(workdir),
+        "SECRET_KEY": secrets.token_hex(32),
+        "DATABASE_URL": database_url,
+        "SESSION_COOKIE_SECURE": "0",  # plain HTTP on loopback
+        "HSTS_SECONDS": "0",
+        "LOGIN_RATE_LIMIT": "10000 per minute",  # 50 people sign in from one address here
+        "LOG_LEVEL": "WARNING",
+        "GUNICORN_ACCESS_LOG": "",
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": str(WORKERS),
+        "GUNICORN_THREADS": str(THREADS),
+    }
+    env.pop("REDIS_URL", None)
+    log(f"[{name}] seeding {USERS} organizers and {CONTACTS} contacts…")
+    people = seed(env)
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=(workdir / f"{name}-gunicorn.log").open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base, server)
+        probe = subprocess.run(
+            [str(BIN / "fieldcrm"), "routes"], env=env, capture_output=True, text=True, check=True
+        ).stdout
+        conversation_feature = "/contacts/<int:contact_id>/conversations" in probe
+        table = "conversations" if conversation_feature else "contact_phones"
+        rows_before = count_rows(database_url, table)
+        stats = Stats()
+        organizers = [Organizer(base, email, ids, stats) for email, ids in people]
+        log(f"[{name}] signing in {len(organizers)} organizers…")
+        for organizer in organizers:
+            organizer.sign_in()
+            organizer.prepare(conversation_feature)
+        stats.latencies.clear()
+        stats.statuses.clear()
+        stats.by_kind.clear()
+        stop, written = threading.Event(), []
+        importer = None
+        if real_import_available(env):
+            importer = VoterFileImport({**env, "UPLOAD_DIR": str(workdir / "uploads")}, workdir)
+            writer = threading.Thread(target=importer.run, args=(stop,))
+            what = f"`fieldcrm imports voter-file` of {IMPORT_ROWS} rows, restarted when done"
+        else:
+            writer = threading.Thread(target=bulk_writer, args=(database_url, stop, written))
+            what = "a bulk contact writer (the import command is not installed)"
+        log(
+            f"[{name}] {SECONDS:.0f} s of load; writes via "
+            f"{'the conversation form' if conversation_feature else 'the phone form'}; "
+            f"import: {what}"
+        )
+        if WITH_IMPORT:
+            writer.start()
+        until = time.monotonic() + SECONDS
+        threads = [threading.Thread(target=o.run, args=(until,)) for o in organizers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        stop.set()
+        if WITH_IMPORT:
+            writer.join()
+        rows_after = count_rows(database_url, table)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    latencies = sorted(stats.latencies)
+    p95 = latencies[int(0.95 * (len(latencies) - 1))] if latencies else float("nan")
+    five_xx = sum(1 for s in stats.statuses if s >= 500)
+    missing = abs((rows_after - rows_before) - stats.writes_ok)
+    log(
+        f"[{name}] {len(latencies)} requests ({len(latencies) / SECONDS:.0f}/s), "
+        f"{stats.writes_ok} writes ok, {rows_after - rows_before} rows, "
+        f"p50 {latencies[len(latencies) // 2]:.0f} ms"
+    )
+    if importer is not None:
+        log(
+            f"[{name}] voter-file import: {importer.runs} finished runs, {importer.failures} failed"
+        )
+    else:
+        log(f"[{name}] bulk writer: {sum(written)} contacts inserted meanwhile")
+    for kind, values in sorted(stats.by_kind.items()):
+        values.sort()
+        log(
+            f"[{name}]   {kind}: n={len(values)} p95 {values[int(0.95 * (len(values) - 1))]:.0f} ms"
+        )
+    for error in stats.errors[:5]:
+        log(f"[{name}] {error}")
+    print(f"bench load_{name}_p95: {p95:.0f} ms (goal <= {P95_GOAL_MS} ms)")
+    print(f"bench load_{name}_5xx: {five_xx} count (goal <= 0 count)")
+    print(f"bench load_{name}_rows_match: {missing} missing (goal <= 0 missing)")
+    return five_xx == 0 and missing == 0 and not (importer and importer.failures)
+
+
+def postgres_available() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL + "/postgres", connect_timeout=3):
+            return True
+    except Exception:  # noqa: BLE001 - any failure means "not available"
+        return False
+
+
+def main() -> int:
+    ok = True
+    with tempfile.TemporaryDirectory(prefix="bench_load_") as tmp:
+        workdir = Path(tmp)
+        ok &= run_load("sqlite", f"sqlite:///{workdir / 'load.sqlite'}", workdir)
+        if postgres_available():
+            import psycopg
+
+            name = f"bench_load_{os.getpid()}"
+            with psycopg.connect(PG_URL + "/postgres", autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            try:
+                ok &= run_load("postgres", f"{PG_URL}/{name}", workdir)
+            finally:
+                with psycopg.connect(PG_URL + "/postgres", autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        else:
+            log("PostgreSQL not reachable: skipped the PostgreSQL run")
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
