@@ -76,6 +76,7 @@ from fieldcrm.imports.layouts import (
 )
 from fieldcrm.lib.addresses import collapse_whitespace, household_keys, split_street_addresses
 from fieldcrm.lib.phones import normalize_phones
+from fieldcrm.lib.uploads import UploadRejected, check_archive
 
 __all__ = [
     "FIELD_MAX_LENGTHS",
@@ -240,6 +241,11 @@ def _latin1_fallback(err: UnicodeError) -> tuple[str, int]:
 codecs.register_error("fieldcrm_latin1", _latin1_fallback)
 
 
+# A statewide file unpacks to a few GB; Texas ships ~510 county files in one delivery.
+MAX_ARCHIVE_BYTES = 32 * 1024**3
+MAX_ARCHIVE_ENTRIES = 2000
+
+
 def _is_data_member(name: str) -> bool:
     base = name.rsplit("/", 1)[-1]
     if name.endswith("/") or name.startswith("__MACOSX/") or not base or base.startswith("."):
@@ -250,6 +256,12 @@ def _is_data_member(name: str) -> bool:
 def _members(path: Path) -> list[tuple[str, Callable[[], IO[bytes]]]]:
     suffix = path.suffix.lower()
     if suffix == ".zip":
+        # Size, entry count, unsafe paths, encryption and zip bombs are checked from the
+        # central directory before a byte is extracted.
+        try:
+            check_archive(path, MAX_ARCHIVE_BYTES, MAX_ARCHIVE_ENTRIES)
+        except UploadRejected as exc:
+            raise FileRefused(f"{path.name}: {exc}") from exc
         try:
             archive = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError) as exc:

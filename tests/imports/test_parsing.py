@@ -499,7 +499,7 @@ def test_detect__refuses_zip_without_data(tmp_path: Path) -> None:
     path = tmp_path / "docs.zip"
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("layout.pdf", b"%PDF")
-    with pytest.raises(FileRefused, match="no data files"):
+    with pytest.raises(FileRefused, match="no CSV or text file"):
         detect(path)
 
 
@@ -573,3 +573,29 @@ def test_iter_chunks__rejects_chunk_rows_below_one(data_dir: Path) -> None:
     path = data_dir / "van_export.csv"
     with pytest.raises(ValueError):
         next(iter_chunks(path, detect(path), chunk_rows=0))
+
+
+def test_detect__zip_with_unsafe_path_is_refused_before_extraction(tmp_path):
+    import zipfile
+
+    from fieldcrm.imports.parsing import FileRefused, detect
+
+    path = tmp_path / "evil.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("../../etc/voters.csv", "Voter File VANID,FirstName,LastName\n1,A,B\n")
+    with pytest.raises(FileRefused) as exc:
+        detect(path)
+    assert "unsafe path" in str(exc.value)
+
+
+def test_detect__zip_bomb_is_refused_before_extraction(tmp_path):
+    import zipfile
+
+    from fieldcrm.imports.parsing import FileRefused, detect
+
+    path = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("voters.csv", "Voter File VANID\n" + "0" * (50 * 1024 * 1024))
+    with pytest.raises(FileRefused) as exc:
+        detect(path)
+    assert "expands far more" in str(exc.value)
