@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
-from werkzeug.serving import make_server
 
-from fieldcrm import create_app
-from fieldcrm.extensions import db
+from tests.browser.server import serve_world
 
 CHROMIUM = os.environ.get("FIELDCRM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -56,29 +53,8 @@ def live_server(tmp_path_factory) -> Iterator[SimpleNamespace]:
     from tests.browser import world
 
     path = tmp_path_factory.mktemp("live") / "live.sqlite"
-    app = create_app(
-        "config.TestConfig",
-        overrides={
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-            "WTF_CSRF_ENABLED": True,
-            "SERVER_NAME": None,
-            "RATELIMIT_ENABLED": False,
-        },
-    )
-    with app.app_context():
-        db.create_all()
-        data = world.build(PASSWORD)
-        db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", app=app, **data)
-    finally:
-        server.shutdown()
-        thread.join(5)
-        with app.app_context():
-            db.engine.dispose()
+    with serve_world(path, lambda: world.build(PASSWORD)) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

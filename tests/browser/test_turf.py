@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-from types import SimpleNamespace
-
 import pytest
-from werkzeug.serving import make_server
 
-from fieldcrm import create_app
-from fieldcrm.extensions import db
 from tests.browser.conftest import PASSWORD, PHONE
+from tests.browser.server import serve_world
 
 pytestmark = pytest.mark.browser
 
@@ -21,29 +16,8 @@ def turf_server(tmp_path_factory, live_server):
     from tests.browser import turf_world
 
     path = tmp_path_factory.mktemp("turf-live") / "live.sqlite"
-    app = create_app(
-        "config.TestConfig",
-        overrides={
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-            "WTF_CSRF_ENABLED": True,
-            "SERVER_NAME": None,
-            "RATELIMIT_ENABLED": False,
-        },
-    )
-    with app.app_context():
-        db.create_all()
-        data = turf_world.build(PASSWORD)
-        db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", **data)
-    finally:
-        server.shutdown()
-        thread.join(5)
-        with app.app_context():
-            db.engine.dispose()
+    with serve_world(path, lambda: turf_world.build(PASSWORD)) as server:
+        yield server
 
 
 def _sign_in(tab, server, email):
