@@ -410,7 +410,7 @@ def run_load(name: str, database_url: str, workdir: Path) -> bool:
         "HSTS_SECONDS": "0",
         "LOGIN_RATE_LIMIT": "10000 per minute",  # 50 people sign in from one address here
         "LOG_LEVEL": "WARNING",
-        "GUNICORN_ACCESS_LOG": "",
+        "GUNICORN_ACCESS_LOG": os.environ.get("BENCH_LOAD_ACCESS_LOG", ""),
         "BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": str(WORKERS),
         "GUNICORN_THREADS": str(THREADS),

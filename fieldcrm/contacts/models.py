@@ -117,8 +117,9 @@ class Contact(TimestampMixin, db.Model):
     owner_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
+    # indexed by ix_contacts_turf_household, whose first column it is
     turf_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("turfs.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("turfs.id", ondelete="SET NULL")
     )
     do_not_contact: so.Mapped[bool] = so.mapped_column(default=False)
     notes: so.Mapped[str | None] = so.mapped_column(sa.Text)

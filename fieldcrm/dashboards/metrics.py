@@ -278,7 +278,11 @@ def coverage(
         .where(*where, made)
         .group_by(g)
     )
-    people_rows, conv_rows, com_rows = run_together([people_stmt, conv_stmt, com_stmt])
+    # Region- and program-wide reports are worth a connection per query; an organizer's
+    # turf is small, and under load extra connections per page only queue on the pool.
+    people_rows, conv_rows, com_rows = run_together(
+        [people_stmt, conv_stmt, com_stmt], parallel=actor.role in (Role.ADMIN, Role.DIRECTOR)
+    )
     for r in people_rows:
         item = row(r[0])
         item.universe, item.lat, item.lon, item.local_leaders = r[1], r[2], r[3], r[4]
@@ -322,13 +326,15 @@ def coverage(
     return sorted(rows.values(), key=lambda r: str(r.label))
 
 
-def run_together(statements: list[sa.Select]) -> list[list[sa.Row]]:
+def run_together(statements: list[sa.Select], *, parallel: bool = True) -> list[list[sa.Row]]:
     """Run independent read-only SELECTs, each on its own pooled connection in parallel
-    when the database allows it (a PostgreSQL or file SQLite engine), else one after the
-    other in the session. They only see committed data, which is what reports show."""
+    when asked and the database allows it (a PostgreSQL or file SQLite engine), else one
+    after the other in the session. They only see committed data, which is what reports
+    show."""
     engine = db.engine
     parallel = (
-        current_app.config.get("REPORT_PARALLEL_QUERIES", True)
+        parallel
+        and current_app.config.get("REPORT_PARALLEL_QUERIES", True)
         and isinstance(engine, sa.Engine)
         and engine.url.database not in (None, "", ":memory:")
         and len(statements) > 1

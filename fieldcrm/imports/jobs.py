@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from flask import current_app
@@ -10,8 +11,10 @@ from fieldcrm.extensions import db
 from fieldcrm.imports import parsing, services
 from fieldcrm.imports.models import ImportBatch
 
-#: Called after each committed chunk (tests use it to simulate a kill between chunks).
+#: Called after each committed transaction (tests use it to simulate a kill between them).
 ChunkHook = Callable[[ImportBatch], None]
+#: The longest pause a paced (SQLite shared) import takes after a commit.
+MAX_PAUSE_SECONDS = 0.25
 
 
 def run_import(batch_id: int) -> None:
@@ -25,7 +28,8 @@ def import_batch(
     on_chunk: ChunkHook | None = None,
     chunk_rows: int | None = None,
 ) -> ImportBatch | None:
-    """Run (or resume) a batch: one committed transaction per chunk, then the finish step.
+    """Run (or resume) a batch: committed transactions of a chunk or part of one (see
+    services.start_run), then the finish step.
 
     Returns the batch, or None when it is gone. A refused file marks the batch failed; any
     other error rolls back the current chunk and leaves the batch interrupted (resumable),
@@ -37,17 +41,22 @@ def import_batch(
         return None
     if batch.status == "completed":
         return batch
-    size = chunk_rows or int(
-        current_app.config.get("IMPORT_CHUNK_ROWS", services.DEFAULT_CHUNK_ROWS)
-    )
+    config = current_app.config
+    size = chunk_rows or int(config.get("IMPORT_CHUNK_ROWS", services.DEFAULT_CHUNK_ROWS))
+    shared_rows = int(config.get("IMPORT_SHARED_WRITE_ROWS", services.DEFAULT_SHARED_WRITE_ROWS))
     try:
-        run = services.start_run(batch, chunk_rows=size)
+        run = services.start_run(batch, chunk_rows=size, shared_write_rows=shared_rows)
         db.session.commit()
         for chunk in services.iter_run_chunks(run):
-            services.apply_chunk(run, chunk)
-            db.session.commit()
-            if on_chunk is not None:
-                on_chunk(batch)
+            for part in services.plan_parts(run, chunk):
+                started = time.monotonic()
+                services.apply_part(run, part)
+                db.session.commit()
+                if on_chunk is not None:
+                    on_chunk(batch)
+                if run.paced:
+                    # leave the SQLite write lock free as long as this transaction held it
+                    time.sleep(min(time.monotonic() - started, MAX_PAUSE_SECONDS))
         services.finish_run(run)
         db.session.commit()
     except parsing.FileRefused as exc:

@@ -43,6 +43,7 @@ from __future__ import annotations
 import codecs
 import collections
 import csv
+import dataclasses
 import datetime as dt
 import gzip
 import io
@@ -212,6 +213,9 @@ class Chunk:
     rejects: list[RowError]
     warnings: collections.Counter
     rows_read: int
+    #: the physical line number of every row read, in order (``rows_read`` of them, one
+    #: member, increasing): row ``start_row + i`` of the file is line ``numbers[i]``
+    numbers: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, np.int64))
 
     def records(self) -> list[dict[str, Any]]:
         """Frame rows as plain dicts (missing values are ``None``, dates ``datetime.date``)."""
@@ -1170,6 +1174,7 @@ def _build_chunk(
         rejects=rejects,
         warnings=warnings,
         rows_read=len(lines),
+        numbers=np.asarray(numbers, dtype=np.int64),
     )
 
 

@@ -24,9 +24,15 @@ Decisions (README "Voter-file imports"):
 * **Accounting.** rows_read = inserted + updated + unchanged + rejected + duplicates, checked
   after every chunk. Rows the database could not hold (a value longer than its column) are
   rejected with the reason, like rows the parser rejects.
-* **Atomic chunks.** Each chunk's writes, its row errors and the batch's progress counters and
-  checkpoint (rows_done, heartbeat) go in one transaction; the caller commits per chunk. A run
-  killed between chunks resumes at rows_done and ends exactly as a clean run would.
+* **Atomic parts.** A chunk is planned whole, then written as one or more parts; each part's
+  writes, its row errors and the batch's progress counters and checkpoint (rows_done, the
+  chunk's start, heartbeat) go in one transaction, which the caller commits. A run killed
+  between commits re-reads the chunk holding the checkpoint, plans it whole again, skips the
+  parts already committed and ends exactly as a clean run would. PostgreSQL and a bulk first
+  load write a chunk as one part; SQLite shared with users writes parts of at most
+  DEFAULT_SHARED_WRITE_ROWS written rows and pauses after each commit as long as the
+  transaction took, so the write lock is free at least half the time (README "Imports while
+  people work").
 * **Interrupted.** A batch whose status is "running" but whose heartbeat is older than
   IMPORT_STALE_SECONDS (default 300; a chunk takes a few seconds) is shown as interrupted and
   may be resumed. One batch per source runs at a time.
@@ -53,6 +59,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from fieldcrm import audit
@@ -77,6 +85,8 @@ from fieldcrm.turf.services import assign_contacts_to_turfs
 PREVIEW_ROWS = 20
 PROBLEM_LINES_PER_KIND = 20
 DEFAULT_CHUNK_ROWS = 50_000
+#: SQLite shared with users: written rows per import transaction (see start_run)
+DEFAULT_SHARED_WRITE_ROWS = 1_000
 DEFAULT_STALE_SECONDS = 300
 IMPORT_ROLES = (Role.ADMIN, Role.DIRECTOR)
 
@@ -343,6 +353,11 @@ def _over_long(frame: pd.DataFrame) -> pd.Series:
         values = frame[source]
         if values.isna().all():
             continue
+        if hasattr(values.array, "__arrow_array__"):
+            # one vectorised max per column; the per-row mask only when something is long
+            longest = pc.max(pc.utf8_length(pa.array(values.array))).as_py()
+            if longest is None or longest <= limit:
+                continue
         long = (values.str.len() > limit).fillna(False).to_numpy(dtype=bool)
         long &= reasons.isna().to_numpy()
         if long.any():
@@ -408,7 +423,9 @@ class KnownContacts:
             return
         if self.exact_new is not None:
             self.exact_new.update(new_ids.tolist())
-        self.seen_new = np.union1d(self.seen_new, _id_hashes(new_ids))
+        # merge into the sorted array in linear time (a union re-sorts everything per chunk)
+        hashes = np.sort(_id_hashes(new_ids))
+        self.seen_new = np.insert(self.seen_new, np.searchsorted(self.seen_new, hashes), hashes)
 
     def earlier_new(self, voter_ids: pd.Series) -> np.ndarray:
         """Which of these (not previously known) voter ids this run has already met."""
@@ -481,7 +498,9 @@ def plan_chunk(chunk: parsing.Chunk, known: KnownContacts) -> ChunkPlan:
     unchanged_mask[old_mask] = ~changed_sub
     updates = frame[changed_mask].copy()
     updates["contact_id"] = known.ids[pos[changed_mask]]
-    unmark_ids = known.ids[pos[unchanged_mask]][known.flagged[pos[unchanged_mask]]].tolist()
+    unmark_sel = known.flagged[pos[unchanged_mask]]
+    unmark_ids = known.ids[pos[unchanged_mask]][unmark_sel].tolist()
+    unchanged_lines = frame["line"].to_numpy(dtype=np.int64)[unchanged_mask]
     written_lines = set(frame["line"][new_mask | changed_mask].tolist())
     phones = chunk.phones
     if len(phones):
@@ -498,7 +517,68 @@ def plan_chunk(chunk: parsing.Chunk, known: KnownContacts) -> ChunkPlan:
         unchanged=int(unchanged_mask.sum()),
         warnings=warnings,
         rows_read=chunk.rows_read,
+        unchanged_lines=unchanged_lines,
+        unmark_lines=unchanged_lines[unmark_sel],
+        start_row=chunk.start_row,
+        chunk_start_row=chunk.start_row,
     )
+
+
+def split_plan(
+    plan: ChunkPlan, numbers: np.ndarray, *, skip_rows: int = 0, max_writes: int | None = None
+) -> list[ChunkPlan]:
+    """Cut a chunk's plan into parts by row position, each writing at most ``max_writes``
+    rows (inserts plus updates); rows before position ``skip_rows`` are left out.
+
+    ``numbers`` is the chunk's line number per row (Chunk.numbers). The chunk's warnings go
+    with its first row's part, so a part list that skips rows carries none (they were
+    counted when that first part was committed).
+    """
+    if not skip_rows and max_writes is None:
+        return [plan]
+    total = len(numbers)
+
+    def where(lines: Any) -> np.ndarray:
+        return np.searchsorted(numbers, np.asarray(lines, dtype=np.int64))
+
+    ins, upd = where(plan.inserts["line"]), where(plan.updates["line"])
+    written = np.sort(np.concatenate([ins, upd]))
+    written = written[written >= skip_rows]
+    cuts = [skip_rows]
+    if max_writes:
+        cuts += [int(c) for c in written[max_writes::max_writes] if c > skip_rows]
+    cuts.append(total)
+    phone_at = where(plan.phones["line"]) if len(plan.phones) else np.empty(0, np.int64)
+    reject_at = where([r.line for r in plan.rejects])
+    dup_at = where([d[0] for d in plan.duplicates])
+    unchanged_at, unmark_at = where(plan.unchanged_lines), where(plan.unmark_lines)
+    parts = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        if b <= a:
+            continue
+        unchanged = (unchanged_at >= a) & (unchanged_at < b)
+        unmark = (unmark_at >= a) & (unmark_at < b)
+        parts.append(
+            ChunkPlan(
+                inserts=plan.inserts[(ins >= a) & (ins < b)],
+                updates=plan.updates[(upd >= a) & (upd < b)],
+                unmark_ids=[i for i, keep in zip(plan.unmark_ids, unmark, strict=True) if keep],
+                phones=plan.phones[(phone_at >= a) & (phone_at < b)],
+                rejects=[r for r, at in zip(plan.rejects, reject_at, strict=True) if a <= at < b],
+                duplicates=[
+                    d for d, at in zip(plan.duplicates, dup_at, strict=True) if a <= at < b
+                ],
+                unchanged=int(unchanged.sum()),
+                warnings=plan.warnings if a == 0 else Counter(),
+                rows_read=b - a,
+                unchanged_lines=plan.unchanged_lines[unchanged],
+                unmark_lines=plan.unmark_lines[unmark],
+                start_row=plan.chunk_start_row + a,
+                chunk_start_row=plan.chunk_start_row,
+                ends_chunk=b == total,
+            )
+        )
+    return parts
 
 
 # --- database writers -------------------------------------------------------------------------
@@ -515,9 +595,18 @@ class ImportRun:
     detection: parsing.Detection
     known: KnownContacts
     chunk_rows: int
+    #: at most this many written rows per transaction (None: one transaction per chunk)
+    write_rows: int | None = None
+    #: pause after each commit as long as the transaction took (SQLite shared with users)
+    paced: bool = False
 
 
-def start_run(batch: ImportBatch, *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> ImportRun:
+def start_run(
+    batch: ImportBatch,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    shared_write_rows: int = DEFAULT_SHARED_WRITE_ROWS,
+) -> ImportRun:
     """Mark the batch running and load what the run needs; resumes from rows_done.
 
     Raises ImportConflict when another batch of the source is running, ValidationFailed when
@@ -546,49 +635,76 @@ def start_run(batch: ImportBatch, *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Im
         # (finish_run) instead of maintaining them row by row; several times faster.
         drop_secondary_indexes()
         batch.detection = {**batch.detection, "bulk_load": True}
+    # SQLite has one writer at a time: an import into a database people are working in
+    # commits small transactions and leaves the lock free between them (README "Imports
+    # while people work"). A bulk first load has nobody's work to wait on it.
+    shared = db.session.get_bind().dialect.name == "sqlite" and not batch.detection.get("bulk_load")
     batch.status = "running"
     batch.started_at = batch.started_at or utcnow()
     batch.heartbeat_at = utcnow()
     batch.error_message = None
     db.session.flush()
-    return ImportRun(batch=batch, detection=detection, known=known, chunk_rows=chunk_rows)
+    return ImportRun(
+        batch=batch,
+        detection=detection,
+        known=known,
+        chunk_rows=chunk_rows,
+        write_rows=shared_write_rows if shared else None,
+        paced=shared,
+    )
+
+
+def _chunk_start(batch: ImportBatch) -> int:
+    """Where the chunk holding the checkpoint starts (the checkpoint itself between chunks)."""
+    return int((batch.detection or {}).get("chunk_start", batch.rows_done))
 
 
 def _rebuild_seen(
     batch: ImportBatch, detection: parsing.Detection, known: KnownContacts, chunk_rows: int
 ) -> None:
-    """After an interruption: replay the rows already done (read only) to mark their voter
-    ids as seen, so duplicates and missing contacts come out as in an uninterrupted run."""
-    done = 0
+    """After an interruption: replay the chunks already done (read only) to mark their voter
+    ids as seen, so duplicates and missing contacts come out as in an uninterrupted run.
+
+    A chunk left part-done is not replayed here: the run plans it whole again (its voter ids
+    are marked seen in file order then) and skips the parts already committed.
+    """
+    target, done = _chunk_start(batch), 0
+    if not target:
+        return
     for chunk in parsing.iter_chunks(batch.stored_path, detection, chunk_rows=chunk_rows):
-        if done + chunk.rows_read > batch.rows_done:
+        if done + chunk.rows_read > target:
             # chunks are cut the same way on every run (same chunk_rows), so this is a bug
             raise RuntimeError("the resume checkpoint is not on a chunk boundary")
         plan_chunk(chunk, known)
         done += chunk.rows_read
-        if done == batch.rows_done:
+        if done == target:
             break
 
 
 def iter_run_chunks(run: ImportRun) -> Iterator[parsing.Chunk]:
-    """The chunks still to do, from the batch's checkpoint."""
+    """The chunks still to do, from the start of the chunk holding the checkpoint."""
     return parsing.iter_chunks(
         run.batch.stored_path,
         run.detection,
         chunk_rows=run.chunk_rows,
-        start_row=run.batch.rows_done,
+        start_row=_chunk_start(run.batch),
     )
 
 
-def apply_chunk(run: ImportRun, chunk: parsing.Chunk) -> ChunkPlan:
-    """Write one chunk and move the batch's counters and checkpoint (one transaction).
+def plan_parts(run: ImportRun, chunk: parsing.Chunk) -> list[ChunkPlan]:
+    """Plan a chunk (no database writes) and cut it into the parts still to commit."""
+    plan = plan_chunk(chunk, run.known)
+    skip = max(run.batch.rows_done - chunk.start_row, 0)
+    return split_plan(plan, chunk.numbers, skip_rows=skip, max_writes=run.write_rows)
+
+
+def apply_part(run: ImportRun, plan: ChunkPlan) -> ChunkPlan:
+    """Write one planned part and move the batch's counters and checkpoint (one transaction).
 
     Raises AssertionError if the accounting identity would break. Does not commit.
     """
     batch = run.batch
     batch.heartbeat_at = utcnow()
-    db.session.flush()  # the batch row first: on SQLite this takes the write lock
-    plan = plan_chunk(chunk, run.known)
     counts = Writer(batch).write(plan)
     for error in plan.rejects:
         db.session.add(
@@ -623,10 +739,14 @@ def apply_chunk(run: ImportRun, chunk: parsing.Chunk) -> ChunkPlan:
     batch.unchanged += plan.unchanged
     batch.rejected += len(plan.rejects)
     batch.duplicates += len(plan.duplicates)
-    batch.rows_done = chunk.start_row + chunk.rows_read
-    merged = Counter(batch.warnings or {})
-    merged.update(plan.warnings)
-    batch.warnings = dict(merged)
+    batch.rows_done = plan.start_row + plan.rows_read
+    chunk_start = batch.rows_done if plan.ends_chunk else plan.chunk_start_row
+    if (batch.detection or {}).get("chunk_start") != chunk_start:
+        batch.detection = {**(batch.detection or {}), "chunk_start": chunk_start}
+    if plan.warnings:
+        merged = Counter(batch.warnings or {})
+        merged.update(plan.warnings)
+        batch.warnings = dict(merged)
     batch.heartbeat_at = utcnow()
     db.session.flush()
     return plan

@@ -8,9 +8,10 @@ text built column-wise by Arrow into the tables, and into a temporary staging ta
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -30,13 +31,23 @@ from fieldcrm.imports.models import ImportBatch
 # Contact columns an import writes, in the order used by the fast paths.
 FRAME_TO_CONTACT = {f: f for f in VOTERFILE_FIELDS} | {"voter_status": "status"}
 CONTENT_COLUMNS: tuple[str, ...] = (*VOTERFILE_FIELDS, "latitude", "longitude", "geo_source")
+# Columns a new contact is written with, in the COPY order.
+_INSERT_COLUMNS = (
+    "id", "source", "voter_id", *CONTENT_COLUMNS, "vf_hash", "first_seen_at", "last_seen_at",
+    "last_import_batch_id", "not_in_latest_file", "do_not_contact", "version", "created_at",
+    "updated_at",
+)  # fmt: skip
 SQLITE_CACHE_KB = 64 * 1024
 WRITE_SLICE = 10_000
 
 
 @dataclass
 class ChunkPlan:
-    """What one chunk does: rows to insert, update, un-mark, and its accounting."""
+    """What a chunk (or a part of one) does: rows to insert, update, un-mark, its accounting.
+
+    Every row read is in exactly one of inserts, updates, unchanged, rejects, duplicates; the
+    line fields let services cut a plan into parts by row position.
+    """
 
     inserts: pd.DataFrame
     updates: pd.DataFrame  # with contact id in "contact_id"
@@ -47,9 +58,16 @@ class ChunkPlan:
     unchanged: int
     warnings: Counter
     rows_read: int
+    unchanged_lines: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    unmark_lines: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    #: file position: the first row's index (over all members) and the chunk it belongs to
+    start_row: int = 0
+    chunk_start_row: int = 0
+    ends_chunk: bool = True
 
 
 _DATE_COLUMNS = ("birth_date", "registration_date")
+_TIMESTAMP_TEXT = re.compile(r"[0-9][0-9 :.\-]*")
 
 
 def _contact_values(frame: pd.DataFrame, dialect: str) -> dict[str, list[Any]]:
@@ -97,20 +115,61 @@ def _content_arrays(frame: pd.DataFrame) -> list[pa.Array]:
     return out
 
 
-def _copy_text(arrays: list[pa.Array]) -> bytes:
-    """Rows in PostgreSQL COPY text format, built column-wise by Arrow (no per-row Python)."""
+_COPY_SPECIAL = (b"\\", b"\t", b"\n", b"\r")
+
+
+def _has_special_bytes(arr: pa.Array) -> bool:
+    """Whether a string array may hold a character COPY text must escape (it rarely does).
+
+    A byte search over the array's data buffer (memchr speed); a false positive from bytes
+    outside a sliced array only costs the escaping pass.
+    """
+    data = arr.buffers()[2]
+    if data is None:
+        return False
+    raw = data.to_pybytes()
+    return any(special in raw for special in _COPY_SPECIAL)
+
+
+def _copy_text(arrays: list[pa.Array]) -> pa.Buffer | bytes:
+    """Rows in PostgreSQL COPY text format, built column-wise by Arrow (no per-row Python).
+
+    Returns the bytes of all lines, each ending in a newline, as one buffer.
+    """
+    if not arrays or not len(arrays[0]):
+        return b""
     parts = []
     for arr in arrays:
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
         if pa.types.is_floating(arr.type):
             arr = pc.if_else(pc.is_nan(arr), pa.scalar(None, arr.type), arr)
         if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
-            for char, escaped in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
-                arr = pc.replace_substring(arr, char, escaped)
+            if _has_special_bytes(arr):
+                for char, escaped in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"),
+                                      ("\r", "\\r")):  # fmt: skip
+                    arr = pc.replace_substring(arr, char, escaped)
         else:
             arr = pc.cast(arr, pa.string())
         parts.append(pc.fill_null(arr, "\\N"))
-    lines = pc.binary_join_element_wise(*parts, "\t")
-    return ("\n".join(lines.to_pylist()) + "\n").encode("utf-8")
+    body = pc.binary_join_element_wise(*parts, "\t")
+    # each line ends in a newline: join with an empty last value, "\n" as the separator
+    lines = pc.binary_join_element_wise(body, pa.scalar(""), "\n")
+    if lines.null_count:
+        raise AssertionError("COPY text must have no null lines")
+    width = np.int64 if pa.types.is_large_string(lines.type) else np.int32
+    offsets = np.frombuffer(lines.buffers()[1], dtype=width)
+    start, end = int(offsets[lines.offset]), int(offsets[lines.offset + len(lines)])
+    return lines.buffers()[2][start:end]
+
+
+def _pylist(series: pd.Series) -> list[Any]:
+    """A column's Python values, None for missing. Arrow-backed columns convert in C (pandas'
+    ``tolist`` walks them item by item, seconds per million rows)."""
+    values = series.array
+    if hasattr(values, "__arrow_array__"):
+        return pa.array(values).to_pylist()
+    return series.tolist()
 
 
 def _constant(value: Any, n: int, type_: pa.DataType | None = None) -> pa.Array:
@@ -160,7 +219,7 @@ class Writer:
             ids = ids if ids is not None else frame["contact_id"].tolist()
             line_to_id.update(
                 zip(
-                    zip(frame["member"].tolist(), frame["line"].tolist(), strict=True),
+                    zip(_pylist(frame["member"]), _pylist(frame["line"]), strict=True),
                     ids,
                     strict=True,
                 )  # fmt: skip
@@ -188,9 +247,11 @@ class Writer:
         cursor = self.raw.cursor()
         try:
             if self.dialect == "postgresql":
+                # the sequence is looked up once: per row it cost ~2.7 s a million
+                cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", (table,))
+                sequence = cursor.fetchone()[0]
                 cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                    (table, count),
+                    "SELECT nextval(%s::regclass) FROM generate_series(1, %s)", (sequence, count)
                 )
                 return [r[0] for r in cursor.fetchall()]
             cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608 - fixed
@@ -203,67 +264,96 @@ class Writer:
         if not len(frame):
             return []
         ids = self._reserve_ids("contacts", len(frame))
-        # python values for a slice at a time: a whole chunk as objects costs hundreds of MB
-        for start in range(0, len(frame), WRITE_SLICE):
-            part = slice(start, start + WRITE_SLICE)
-            self._insert_slice(frame.iloc[part], ids[part])
+        # a slice at a time: a whole chunk as Python objects (or COPY text) costs hundreds of MB
+        parts = [
+            (frame.iloc[start : start + WRITE_SLICE], ids[start : start + WRITE_SLICE])
+            for start in range(0, len(frame), WRITE_SLICE)
+        ]
+        if self.dialect == "postgresql":
+            # one COPY per chunk, written slice by slice: the server parses one slice while
+            # the next one is built here
+            cursor = self.raw.cursor()
+            try:
+                with cursor.copy(
+                    f"COPY contacts ({', '.join(_INSERT_COLUMNS)}) FROM STDIN"
+                ) as copy:
+                    for part, part_ids in parts:
+                        copy.write(memoryview(_copy_text(self._insert_arrays(part, part_ids))))
+            finally:
+                cursor.close()
+            return ids
+        for part, part_ids in parts:
+            self._insert_slice(part, part_ids)
         return ids
 
     def _copy(self, table: str, columns: list[str], arrays: list[pa.Array]) -> None:
         cursor = self.raw.cursor()
         try:
             with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                copy.write(_copy_text(arrays))
+                copy.write(memoryview(_copy_text(arrays)))
         finally:
             cursor.close()
 
-    def _insert_slice(self, frame: pd.DataFrame, ids: list[int]) -> None:
-        columns = [
-            "id", "source", "voter_id", *CONTENT_COLUMNS, "vf_hash", "first_seen_at",
-            "last_seen_at", "last_import_batch_id", "not_in_latest_file", "do_not_contact",
-            "version", "created_at", "updated_at",
-        ]  # fmt: skip
+    def _insert_arrays(self, frame: pd.DataFrame, ids: list[int]) -> list[pa.Array]:
+        """A slice of new contacts as Arrow arrays in _INSERT_COLUMNS order (for COPY)."""
         n = len(frame)
-        if self.dialect == "postgresql":
-            now_text = self.now.isoformat()
-            arrays = [
-                pa.array(ids, pa.int64()),
-                _constant(self.batch.source, n),
-                pa.array(frame["voter_id"].array),
-                *_content_arrays(frame),
-                pa.array(frame["row_hash"].array),
-                _constant(now_text, n),
-                _constant(now_text, n),
-                _constant(self.batch.id, n, pa.int64()),
-                _constant("f", n),
-                _constant("f", n),
-                _constant(1, n, pa.int64()),
-                _constant(now_text, n),
-                _constant(now_text, n),
-            ]
-            self._copy("contacts", columns, arrays)
-            return
-        values = _contact_values(frame, self.dialect)
+        now_text = self.now.isoformat()
+        return [
+            pa.array(ids, pa.int64()),
+            _constant(self.batch.source, n),
+            pa.array(frame["voter_id"].array),
+            *_content_arrays(frame),
+            pa.array(frame["row_hash"].array),
+            _constant(now_text, n),
+            _constant(now_text, n),
+            _constant(self.batch.id, n, pa.int64()),
+            _constant("f", n),
+            _constant("f", n),
+            _constant(1, n, pa.int64()),
+            _constant(now_text, n),
+            _constant(now_text, n),
+        ]
+
+    def _insert_slice(self, frame: pd.DataFrame, ids: list[int]) -> None:
+        """SQLite: insert a slice of new contacts with executemany."""
+        n = len(frame)
+        # SQLite binds every parameter of every row (the bulk of an insert's cost), so the
+        # values that are the same for the whole run are SQL literals. All are ours: a
+        # timestamp of digits and separators and integers; the source label is user text
+        # and stays a parameter.
         now = self._ts(self.now)
-        content = [values[c] for c in CONTENT_COLUMNS]
-        false = False if self.dialect == "postgresql" else 0
+        if not _TIMESTAMP_TEXT.fullmatch(now):
+            raise ValueError(f"unexpected timestamp text {now!r}")
+        literals = {
+            "first_seen_at": f"'{now}'", "last_seen_at": f"'{now}'",
+            "last_import_batch_id": str(int(self.batch.id)), "not_in_latest_file": "0",
+            "do_not_contact": "0", "version": "1", "created_at": f"'{now}'",
+            "updated_at": f"'{now}'",
+        }  # fmt: skip
+        if set(literals) | {"id", "source", "voter_id", *CONTENT_COLUMNS, "vf_hash"} != set(
+            _INSERT_COLUMNS
+        ):
+            raise AssertionError("the SQLite insert must name exactly the COPY columns")
+        values = _contact_values(frame, self.dialect)
         rows = zip(
             ids,
             [self.batch.source] * n,
-            frame["voter_id"].tolist(),
-            *content,
-            frame["row_hash"].tolist(),
-            [now] * n,
-            [now] * n,
-            [self.batch.id] * n,
-            [false] * n,
-            [false] * n,
-            [1] * n,
-            [now] * n,
-            [now] * n,
+            _pylist(frame["voter_id"]),
+            *(values[c] for c in CONTENT_COLUMNS),
+            _pylist(frame["row_hash"]),
             strict=True,
         )
-        self._copy_or_insert("contacts", columns, rows)
+        bound = ["id", "source", "voter_id", *CONTENT_COLUMNS, "vf_hash"]
+        marks = ", ".join(["?"] * len(bound) + list(literals.values()))
+        cursor = self.raw.cursor()
+        try:
+            cursor.executemany(
+                f"INSERT INTO contacts ({', '.join([*bound, *literals])}) "  # noqa: S608 - ours
+                f"VALUES ({marks})",
+                rows,
+            )
+        finally:
+            cursor.close()
 
     def _copy_or_insert(self, table: str, columns: list[str], rows: Iterable[tuple]) -> None:
         if self.dialect == "postgresql":
@@ -311,7 +401,7 @@ class Writer:
         values = _contact_values(frame, self.dialect)
         content = [values[c] for c in CONTENT_COLUMNS]
         now = self._ts(self.now)
-        hashes = frame["row_hash"].tolist()
+        hashes = _pylist(frame["row_hash"])
         # SQLite: write only the columns whose value changed, so untouched indexes stay
         # untouched (an UPDATE rewrites every index on a column it names).
         old = self._current_values(ids)
@@ -360,7 +450,7 @@ class Writer:
             )
             cursor.execute("TRUNCATE import_stage")
             with cursor.copy(f"COPY import_stage (id, {', '.join(assigned)}) FROM STDIN") as copy:
-                copy.write(_copy_text(arrays))
+                copy.write(memoryview(_copy_text(arrays)))
             sets = ", ".join(f"{c} = s.{c}" for c in assigned)
             cursor.execute(
                 f"UPDATE contacts AS c SET {sets}, not_in_latest_file = false, "  # noqa: S608
@@ -383,43 +473,48 @@ class Writer:
         true, false = (True, False) if self.dialect == "postgresql" else (1, 0)
         phones = plan.phones
         if len(phones):
-            raw = phones["raw"].astype(object).tolist()
-            e164 = phones["e164"].astype(object).where(phones["e164"].notna(), None).tolist()
-            rows = [
-                (
-                    line_to_id[(m, ln)],
-                    e,
-                    str(r)[:40],
-                    k,
-                    "voterfile",
-                    true if d else false,
-                    false,
-                    now,
-                )  # fmt: skip
-                for m, ln, e, r, k, d in zip(
-                    phones["member"].tolist(),
-                    phones["line"].tolist(),
-                    e164,
-                    raw,
-                    phones["kind"].tolist(),
-                    phones["dialable"].tolist(),
-                    strict=True,
-                )  # fmt: skip
+            contact_ids = [
+                line_to_id[key]
+                for key in zip(_pylist(phones["member"]), _pylist(phones["line"]), strict=True)
             ]
-            self._copy_or_insert(
-                "contact_phones",
-                [
-                    "contact_id",
-                    "e164",
-                    "raw",
-                    "kind",
-                    "source",
-                    "valid",
-                    "do_not_call",
-                    "created_at",
-                ],  # fmt: skip
-                rows,
-            )
+            e164 = _pylist(phones["e164"])
+            raw = [str(r)[:40] for r in _pylist(phones["raw"])]
+            kinds = _pylist(phones["kind"])
+            valid = [bool(d) for d in _pylist(phones["dialable"])]
+            columns = ["contact_id", "e164", "raw", "kind", "source", "valid", "do_not_call",
+                       "created_at"]  # fmt: skip
+            n = len(contact_ids)
+            if self.dialect == "postgresql":
+                self._copy(
+                    "contact_phones",
+                    columns,
+                    [
+                        pa.array(contact_ids, pa.int64()),
+                        pa.array(e164, pa.string()),
+                        pa.array(raw, pa.string()),
+                        pa.array(kinds, pa.string()),
+                        _constant("voterfile", n),
+                        pa.array(valid, pa.bool_()),
+                        _constant(False, n, pa.bool_()),
+                        _constant(self.now.isoformat(), n),
+                    ],
+                )
+            else:
+                self._copy_or_insert(
+                    "contact_phones",
+                    columns,
+                    zip(
+                        contact_ids,
+                        e164,
+                        raw,
+                        kinds,
+                        ["voterfile"] * n,
+                        [true if v else false for v in valid],
+                        [false] * n,
+                        [now] * n,
+                        strict=True,
+                    ),  # fmt: skip
+                )
         emails = []
         for frame in (plan.inserts, plan.updates):
             if not len(frame):
@@ -445,23 +540,67 @@ class Writer:
         )
 
 
+_BULK_TABLES = (Contact.__table__, ContactPhone.__table__, ContactEmail.__table__)
+
+
 def secondary_indexes() -> list[sa.Index]:
-    tables = (Contact.__table__, ContactPhone.__table__, ContactEmail.__table__)
-    return [ix for table in tables for ix in sorted(table.indexes, key=lambda i: i.name or "")
-            if not ix.unique]  # fmt: skip
+    return [
+        ix
+        for table in _BULK_TABLES
+        for ix in sorted(table.indexes, key=lambda i: i.name or "")
+        if not ix.unique
+    ]
+
+
+def _foreign_keys() -> list[sa.ForeignKeyConstraint]:
+    return [
+        fk
+        for table in _BULK_TABLES
+        for fk in sorted(table.foreign_key_constraints, key=lambda c: c.name or "")
+    ]
+
+
+def _existing_foreign_keys(connection: sa.Connection) -> set[str]:
+    inspector = sa.inspect(connection)
+    return {fk["name"] for table in _BULK_TABLES for fk in inspector.get_foreign_keys(table.name)}
 
 
 def drop_secondary_indexes() -> None:
+    """For a bulk first load: drop what costs per row and is cheaper built once at the end.
+
+    Secondary indexes on both databases. On PostgreSQL also the foreign keys of the loaded
+    tables: each is a per-row trigger (measured: ~5 s a million contacts for their four),
+    while adding it back afterwards is one validating join. On SQLite a foreign key check is
+    an index probe and cannot be dropped without rebuilding the table, so it stays.
+    """
     connection = db.session.connection()
     for index in secondary_indexes():
         index.drop(bind=connection, checkfirst=True)
+    if connection.dialect.name == "postgresql":
+        existing = _existing_foreign_keys(connection)
+        for fk in _foreign_keys():
+            if fk.name in existing:
+                connection.execute(sa.schema.DropConstraint(fk))
 
 
 def create_secondary_indexes() -> None:
+    """Build whatever drop_secondary_indexes dropped and is missing (safe to call anytime)."""
     connection = db.session.connection()
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Measured on 1M contacts: SQLite's default 2 MB cache with two sorter threads builds
+        # the indexes in ~5.7 s; the writers' 64 MB cache took ~8.4 s (one big in-memory
+        # sort instead of cache-friendly merged runs).
+        connection.exec_driver_sql("PRAGMA cache_size = -2000")
+        connection.exec_driver_sql("PRAGMA threads = 2")
     else:
         connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
     for index in secondary_indexes():
         index.create(bind=connection, checkfirst=True)
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA threads = 0")
+    else:
+        existing = _existing_foreign_keys(connection)
+        for fk in _foreign_keys():
+            if fk.name not in existing:
+                connection.execute(sa.schema.AddConstraint(fk))
