@@ -12,6 +12,7 @@ commit per chunk and record progress on a row the UI can show (an ImportBatch or
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -63,7 +64,27 @@ def resolve(dotted: str) -> Callable[..., Any]:
 
 def run_in_app(dotted: str, *args: Any) -> Any:
     """RQ entry point: run a job function inside the worker's app context."""
+    lower_cpu_priority()
     return resolve(dotted)(*args)
+
+
+def lower_cpu_priority() -> None:
+    """Let this process's background work yield the CPU to web requests.
+
+    Raises the nice value to JOB_NICE (default 10; 0 leaves it alone); never lowers it.
+    Called by RQ jobs (each runs in its own forked process) and by the import CLI, never
+    inline in a web worker, whose requests must keep their priority. Threads started
+    afterwards (the import's parser) inherit it.
+    """
+    wanted = int(current_app.config.get("JOB_NICE", 10))
+    if wanted <= 0 or not hasattr(os, "nice"):
+        return
+    try:
+        current = os.nice(0)
+        if current < wanted:
+            os.nice(wanted - current)
+    except OSError:  # pragma: no cover - a platform that refuses; run at normal priority
+        return
 
 
 def redis_connection():  # pragma: no cover - trivial

@@ -102,3 +102,27 @@ def test_sqlite__concurrent_web_writes_and_bulk_import(tmp_path):
         assert phones == WRITERS * WRITES
         assert db.session.execute(sa.text("PRAGMA integrity_check")).scalar() == "ok"
         db.engine.dispose()
+
+
+def test_sqlite__import_pacer_yields_the_lock_fully_only_while_others_write(tmp_path):
+    from fieldcrm.imports.services import LockPacer
+
+    app = create_app(
+        "config.TestConfig",
+        overrides={"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'paced.sqlite'}"},
+    )
+    with app.app_context():
+        db.create_all()
+        pacer = LockPacer()
+        quiet = 0.05 * LockPacer.QUIET_SHARE
+        assert abs(pacer.pause_after(0.05) - quiet) < 1e-9  # nobody else has written
+        db.session.add(Region(name="own write"))  # the import's own commits don't count
+        db.session.commit()
+        assert abs(pacer.pause_after(0.05) - quiet) < 1e-9
+        with db.engine.begin() as other:  # someone else commits
+            other.execute(sa.insert(Region).values(name="organizer's write"))
+        assert pacer.pause_after(0.15) == 0.15  # as long as it held the lock
+        assert pacer.pause_after(0.01) == LockPacer.MIN_ACTIVE_PAUSE  # and stays attentive
+        assert pacer.pause_after(10.0) == LockPacer.MAX_PAUSE
+        db.session.remove()
+        db.engine.dispose()

@@ -42,6 +42,9 @@ def _print_summary(batch: ImportBatch) -> None:
 
 
 def _run_with_bar(batch: ImportBatch) -> ImportBatch:
+    from fieldcrm.jobs import lower_cpu_priority
+
+    lower_cpu_priority()
     total = batch.rows_total_estimate or 0
     with click.progressbar(length=total or 1, label="Importing", show_pos=True) as bar:
         done = [batch.rows_done]

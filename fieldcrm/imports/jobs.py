@@ -13,8 +13,6 @@ from fieldcrm.imports.models import ImportBatch
 
 #: Called after each committed transaction (tests use it to simulate a kill between them).
 ChunkHook = Callable[[ImportBatch], None]
-#: The longest pause a paced (SQLite shared) import takes after a commit.
-MAX_PAUSE_SECONDS = 0.25
 
 
 def run_import(batch_id: int) -> None:
@@ -54,9 +52,8 @@ def import_batch(
                 db.session.commit()
                 if on_chunk is not None:
                     on_chunk(batch)
-                if run.paced:
-                    # leave the SQLite write lock free as long as this transaction held it
-                    time.sleep(min(time.monotonic() - started, MAX_PAUSE_SECONDS))
+                if run.pacer is not None:
+                    time.sleep(run.pacer.pause_after(time.monotonic() - started))
         services.finish_run(run)
         db.session.commit()
     except parsing.FileRefused as exc:

@@ -30,9 +30,9 @@ Decisions (README "Voter-file imports"):
   between commits re-reads the chunk holding the checkpoint, plans it whole again, skips the
   parts already committed and ends exactly as a clean run would. PostgreSQL and a bulk first
   load write a chunk as one part; SQLite shared with users writes parts of at most
-  DEFAULT_SHARED_WRITE_ROWS written rows and pauses after each commit as long as the
-  transaction took, so the write lock is free at least half the time (README "Imports while
-  people work").
+  DEFAULT_SHARED_WRITE_ROWS written rows and pauses after each commit (LockPacer): while
+  others are writing, as long as the transaction took, so the write lock is free at least
+  half the time (README "Imports while people work").
 * **Interrupted.** A batch whose status is "running" but whose heartbeat is older than
   IMPORT_STALE_SECONDS (default 300; a chunk takes a few seconds) is shown as interrupted and
   may be resumed. One batch per source runs at a time.
@@ -49,6 +49,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -86,7 +87,7 @@ PREVIEW_ROWS = 20
 PROBLEM_LINES_PER_KIND = 20
 DEFAULT_CHUNK_ROWS = 50_000
 #: SQLite shared with users: written rows per import transaction (see start_run)
-DEFAULT_SHARED_WRITE_ROWS = 1_000
+DEFAULT_SHARED_WRITE_ROWS = 500
 DEFAULT_STALE_SECONDS = 300
 IMPORT_ROLES = (Role.ADMIN, Role.DIRECTOR)
 
@@ -597,8 +598,8 @@ class ImportRun:
     chunk_rows: int
     #: at most this many written rows per transaction (None: one transaction per chunk)
     write_rows: int | None = None
-    #: pause after each commit as long as the transaction took (SQLite shared with users)
-    paced: bool = False
+    #: SQLite shared with users: pauses after each commit (None: no pauses)
+    pacer: LockPacer | None = None
 
 
 def start_run(
@@ -650,8 +651,43 @@ def start_run(
         known=known,
         chunk_rows=chunk_rows,
         write_rows=shared_write_rows if shared else None,
-        paced=shared,
+        pacer=LockPacer() if shared else None,
     )
+
+
+class LockPacer:
+    """How long a paced import (SQLite shared with users) leaves the write lock free after
+    each commit.
+
+    While other connections have committed in the last ACTIVE_SECONDS (``PRAGMA
+    data_version`` moved): as long as the transaction held the lock and at least
+    MIN_ACTIVE_PAUSE, so every waiting save gets its turn within one gap; otherwise a tenth
+    of the hold, so an import into a quiet database is not slowed down, yet a first save
+    that collides still gets in.
+    """
+
+    ACTIVE_SECONDS = 10.0
+    QUIET_SHARE = 0.1
+    #: SQLite's busy handler sleeps up to 100 ms between tries: a shorter gap can be missed
+    #: by every waiting writer, so while others are active the gap is at least this
+    MIN_ACTIVE_PAUSE = 0.1
+    MAX_PAUSE = 0.25
+
+    def __init__(self) -> None:
+        self._last: tuple[int, int] | None = None
+        self._active_until = 0.0
+
+    def pause_after(self, held: float) -> float:
+        """Seconds to sleep after a commit that held the lock for ``held`` seconds."""
+        raw = db.session.connection().connection.driver_connection
+        version = raw.execute("PRAGMA data_version").fetchone()[0]
+        seen, now = (id(raw), int(version)), time.monotonic()
+        if self._last is not None and seen != self._last:
+            self._active_until = now + self.ACTIVE_SECONDS
+        self._last = seen
+        if now < self._active_until:
+            return min(max(held, self.MIN_ACTIVE_PAUSE), self.MAX_PAUSE)
+        return min(held * self.QUIET_SHARE, self.MAX_PAUSE)
 
 
 def _chunk_start(batch: ImportBatch) -> int:
@@ -706,6 +742,9 @@ def apply_part(run: ImportRun, plan: ChunkPlan) -> ChunkPlan:
     batch = run.batch
     batch.heartbeat_at = utcnow()
     counts = Writer(batch).write(plan)
+    if run.pacer is not None and counts["ids"]:
+        # shared SQLite: place this part's people now, not in one long transaction at the end
+        assign_contacts_to_turfs(sa.select(Contact.id).where(Contact.id.in_(counts["ids"])))
     for error in plan.rejects:
         db.session.add(
             ImportRowError(
@@ -764,7 +803,10 @@ def finish_run(run: ImportRun) -> ImportBatch:
         missing = known.ids[~known.seen & ~known.flagged].tolist()
         writer.mark_missing(missing, True)
         batch.marked_missing = len(missing)
-    assign_contacts_to_turfs(sa.select(Contact.id).where(Contact.last_import_batch_id == batch.id))
+    if run.pacer is None:  # a paced run placed each part's people as it wrote them
+        assign_contacts_to_turfs(
+            sa.select(Contact.id).where(Contact.last_import_batch_id == batch.id)
+        )
     batch.status = "completed"
     batch.finished_at = utcnow()
     batch.heartbeat_at = batch.finished_at

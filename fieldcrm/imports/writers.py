@@ -192,7 +192,7 @@ class Writer:
             return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
         return value
 
-    def write(self, plan: ChunkPlan) -> dict[str, int]:
+    def write(self, plan: ChunkPlan) -> dict[str, Any]:
         if self.dialect == "sqlite":
             # a bigger page cache for this connection while it bulk-writes (default is 2 MB)
             self.raw.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")
@@ -226,7 +226,11 @@ class Writer:
             )
         updated_ids = plan.updates["contact_id"].tolist() if len(plan.updates) else []
         self._replace_children(plan, line_to_id, updated_ids)
-        return {"inserted": len(plan.inserts), "updated": len(plan.updates)}
+        return {
+            "inserted": len(plan.inserts),
+            "updated": len(plan.updates),
+            "ids": [*new_ids, *updated_ids],
+        }
 
     def _param(self) -> str:
         return "?" if self.dialect == "sqlite" else "%s"

@@ -188,6 +188,17 @@ def test_import__contacts_are_assigned_to_turfs(import_file, write_file, make_tu
     assert contact("VAN", "2").turf_id is None
 
 
+def test_import__into_a_working_database_assigns_turfs_too(
+    app, monkeypatch, import_file, write_file, make_turf, make_contact
+):
+    make_contact(source="OTHER", voter_id="x")  # not a bulk load: SQLite writes in parts
+    monkeypatch.setitem(app.config, "IMPORT_SHARED_WRITE_ROWS", 1)
+    turf = make_turf(precinct_codes=["P7"])
+    rows = [person(1, precinct="p7"), person(2, precinct="P8"), person(3, precinct="P7")]
+    import_file(write_file("t.csv", van_rows(rows)), source="VAN")
+    assert [contact("VAN", v).turf_id for v in "123"] == [turf.id, None, turf.id]
+
+
 @pytest.mark.parametrize("chunk_rows", [10, 7])
 def test_import__kill_between_chunks_then_resume_equals_clean_run(
     import_file, write_file, chunk_rows
@@ -230,10 +241,10 @@ def test_import__kill_between_chunks_then_resume_equals_clean_run(
 
 
 def test_import__kill_between_parts_of_a_chunk_then_resume_equals_clean_run(
-    app, import_file, write_file, make_contact
+    app, monkeypatch, import_file, write_file, make_contact
 ):
     make_contact(source="OTHER", voter_id="x")  # people's data in the table: no bulk load
-    app.config["IMPORT_SHARED_WRITE_ROWS"] = 3  # SQLite: parts of 3 written rows
+    monkeypatch.setitem(app.config, "IMPORT_SHARED_WRITE_ROWS", 3)  # SQLite: parts of 3 rows
     rows = [person(n, phone=f"33655501{n:02d}") for n in range(1, 40)]
     rows[1] = (*person(2)[:6], "2721", *person(2)[7:])  # a warning in the first part
     rows[30] = (*person(31)[:6], "2721", *person(31)[7:])  # and one after the kill
