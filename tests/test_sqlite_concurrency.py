@@ -113,14 +113,16 @@ def test_sqlite__import_pacer_yields_the_lock_fully_only_while_others_write(tmp_
     )
     with app.app_context():
         db.create_all()
-        pacer = LockPacer()
+        pacer = LockPacer(500)  # takes its first look now
         quiet = 0.05 * LockPacer.QUIET_SHARE
-        assert abs(pacer.pause_after(0.05) - quiet) < 1e-9  # nobody else has written
+        assert pacer.max_writes() is None  # nobody else has written: whole chunks
+        assert abs(pacer.pause_after(0.05) - quiet) < 1e-9
         db.session.add(Region(name="own write"))  # the import's own commits don't count
         db.session.commit()
         assert abs(pacer.pause_after(0.05) - quiet) < 1e-9
         with db.engine.begin() as other:  # someone else commits
             other.execute(sa.insert(Region).values(name="organizer's write"))
+        assert pacer.max_writes() == 500  # parts while people work
         assert pacer.pause_after(0.15) == 0.15  # as long as it held the lock
         assert pacer.pause_after(0.01) == LockPacer.MIN_ACTIVE_PAUSE  # and stays attentive
         assert pacer.pause_after(10.0) == LockPacer.MAX_PAUSE

@@ -29,16 +29,20 @@ Decisions (README "Voter-file imports"):
   chunk's start, heartbeat) go in one transaction, which the caller commits. A run killed
   between commits re-reads the chunk holding the checkpoint, plans it whole again, skips the
   parts already committed and ends exactly as a clean run would. PostgreSQL and a bulk first
-  load write a chunk as one part; SQLite shared with users writes parts of at most
-  DEFAULT_SHARED_WRITE_ROWS written rows and pauses after each commit (LockPacer): while
-  others are writing, as long as the transaction took, so the write lock is free at least
-  half the time (README "Imports while people work").
+  load write a chunk as one part; SQLite shared with users, while others are writing, writes
+  parts of at most DEFAULT_SHARED_WRITE_ROWS written rows and pauses after each commit as
+  long as the transaction took (LockPacer), so the write lock is free at least half the
+  time (README "Imports while people work").
 * **Interrupted.** A batch whose status is "running" but whose heartbeat is older than
   IMPORT_STALE_SECONDS (default 300; a chunk takes a few seconds) is shown as interrupted and
   may be resumed. One batch per source runs at a time.
 * **Bulk first load.** When the contacts table is empty, the secondary indexes of contacts,
-  phones and emails are dropped for the load and built once at the end (and whenever a run
-  stops or finishes), which is several times faster than maintaining them row by row.
+  phones and emails (on PostgreSQL also their foreign keys, each a per-row trigger there)
+  are dropped for the load and rebuilt once at the end (and whenever a run stops or
+  finishes), which is several times faster than maintaining them row by row. A concurrent
+  write that broke a foreign key meanwhile (a turf or user deleted in that very window)
+  would make re-adding the key fail and the batch stop unfinished (shown as interrupted);
+  that window is a bulk load's, when the contacts table was empty.
 * **Fast paths** live in fieldcrm.imports.writers (SQLite executemany, PostgreSQL COPY).
 """
 
@@ -596,9 +600,7 @@ class ImportRun:
     detection: parsing.Detection
     known: KnownContacts
     chunk_rows: int
-    #: at most this many written rows per transaction (None: one transaction per chunk)
-    write_rows: int | None = None
-    #: SQLite shared with users: pauses after each commit (None: no pauses)
+    #: SQLite shared with users: parts and pauses (None: one transaction per chunk)
     pacer: LockPacer | None = None
 
 
@@ -650,20 +652,20 @@ def start_run(
         detection=detection,
         known=known,
         chunk_rows=chunk_rows,
-        write_rows=shared_write_rows if shared else None,
-        pacer=LockPacer() if shared else None,
+        pacer=LockPacer(shared_write_rows) if shared else None,
     )
 
 
 class LockPacer:
-    """How long a paced import (SQLite shared with users) leaves the write lock free after
-    each commit.
+    """How an import into a SQLite database shared with users paces its writes.
 
-    While other connections have committed in the last ACTIVE_SECONDS (``PRAGMA
-    data_version`` moved): as long as the transaction held the lock and at least
-    MIN_ACTIVE_PAUSE, so every waiting save gets its turn within one gap; otherwise a tenth
-    of the hold, so an import into a quiet database is not slowed down, yet a first save
-    that collides still gets in.
+    Others count as active while another connection has committed in the last
+    ACTIVE_SECONDS (``PRAGMA data_version`` moved; the first look is when the run starts).
+    While they are, a chunk is written in parts of ``write_rows`` and after each commit the
+    lock is left free as long as the part held it and at least MIN_ACTIVE_PAUSE, so every
+    waiting save gets its turn within one gap. In a quiet database a chunk is one part and
+    the gap a tenth of the hold: the import runs at full speed, and a save that collides
+    waits for one chunk at most, after which the import is paced.
     """
 
     ACTIVE_SECONDS = 10.0
@@ -673,19 +675,29 @@ class LockPacer:
     MIN_ACTIVE_PAUSE = 0.1
     MAX_PAUSE = 0.25
 
-    def __init__(self) -> None:
+    def __init__(self, write_rows: int) -> None:
+        self.write_rows = write_rows
         self._last: tuple[int, int] | None = None
         self._active_until = 0.0
+        self.others_active()
 
-    def pause_after(self, held: float) -> float:
-        """Seconds to sleep after a commit that held the lock for ``held`` seconds."""
+    def others_active(self) -> bool:
+        """Whether another connection committed lately (looks now)."""
         raw = db.session.connection().connection.driver_connection
         version = raw.execute("PRAGMA data_version").fetchone()[0]
         seen, now = (id(raw), int(version)), time.monotonic()
         if self._last is not None and seen != self._last:
             self._active_until = now + self.ACTIVE_SECONDS
         self._last = seen
-        if now < self._active_until:
+        return now < self._active_until
+
+    def max_writes(self) -> int | None:
+        """Written rows per transaction for the next chunk (None: the whole chunk)."""
+        return self.write_rows if self.others_active() else None
+
+    def pause_after(self, held: float) -> float:
+        """Seconds to sleep after a commit that held the lock for ``held`` seconds."""
+        if self.others_active():
             return min(max(held, self.MIN_ACTIVE_PAUSE), self.MAX_PAUSE)
         return min(held * self.QUIET_SHARE, self.MAX_PAUSE)
 
@@ -731,7 +743,8 @@ def plan_parts(run: ImportRun, chunk: parsing.Chunk) -> list[ChunkPlan]:
     """Plan a chunk (no database writes) and cut it into the parts still to commit."""
     plan = plan_chunk(chunk, run.known)
     skip = max(run.batch.rows_done - chunk.start_row, 0)
-    return split_plan(plan, chunk.numbers, skip_rows=skip, max_writes=run.write_rows)
+    max_writes = run.pacer.max_writes() if run.pacer is not None else None
+    return split_plan(plan, chunk.numbers, skip_rows=skip, max_writes=max_writes)
 
 
 def apply_part(run: ImportRun, plan: ChunkPlan) -> ChunkPlan:

@@ -193,51 +193,66 @@ def test_import__into_a_working_database_assigns_turfs_too(
 ):
     make_contact(source="OTHER", voter_id="x")  # not a bulk load: SQLite writes in parts
     monkeypatch.setitem(app.config, "IMPORT_SHARED_WRITE_ROWS", 1)
+    monkeypatch.setattr(services.LockPacer, "others_active", lambda self: True)
+    monkeypatch.setattr(services.LockPacer, "MIN_ACTIVE_PAUSE", 0.0)
     turf = make_turf(precinct_codes=["P7"])
     rows = [person(1, precinct="p7"), person(2, precinct="P8"), person(3, precinct="P7")]
     import_file(write_file("t.csv", van_rows(rows)), source="VAN")
     assert [contact("VAN", v).turf_id for v in "123"] == [turf.id, None, turf.id]
 
 
-@pytest.mark.parametrize("chunk_rows", [10, 7])
-def test_import__kill_between_chunks_then_resume_equals_clean_run(
-    import_file, write_file, chunk_rows
-):
-    rows = [person(n, phone=f"33655501{n:02d}") for n in range(1, 40)]
-    rows[20] = person(5, party="R")  # a duplicate after the kill point
-    rows.append((99, "Too", "Few"))
-    path = write_file("big.csv", van_rows(rows))
-    clean = import_file(path, source="CLEAN", chunk_rows=chunk_rows)
-
-    batch = services.create_batch(None, path, "big.csv", "KILLED")
+def _killed_import(path, source: str, *, after_commits: int, chunk_rows: int):
+    """Run an import that dies after its n-th commit; returns (fresh batch, rows_done seen)."""
+    batch = services.create_batch(None, path, "big.csv", source)
     db.session.commit()
-    calls = []
+    calls: list[int] = []
 
     def die(current):
         calls.append(current.rows_done)
-        if len(calls) == 2:
+        if len(calls) == after_commits:
             raise KeyboardInterrupt("killed")
 
     with pytest.raises(KeyboardInterrupt):
         jobs.import_batch(batch.id, on_chunk=die, chunk_rows=chunk_rows)
     db.session.expire_all()
-    batch = db.session.get(ImportBatch, batch.id)
+    return db.session.get(ImportBatch, batch.id), calls
+
+
+def _assert_resumed_like(resumed: ImportBatch, clean: ImportBatch) -> None:
+    """The resumed batch ended exactly as the clean one: counts, warnings, rows, errors."""
+    assert resumed.status == "completed"
+    counts = ("rows_read", "inserted", "updated", "unchanged", "rejected", "duplicates")
+    assert [getattr(resumed, c) for c in counts] == [getattr(clean, c) for c in counts]
+    assert resumed.warnings == clean.warnings
+    assert snapshot(resumed.source) == snapshot(clean.source)
+    errors = db.session.execute(
+        sa.select(ImportRowError.line, ImportRowError.kind)
+        .where(ImportRowError.batch_id == resumed.id)
+        .order_by(ImportRowError.line)
+    ).all()
+    assert errors == [(22, "duplicate"), (41, "rejected")]
+
+
+def _kill_test_rows() -> list[tuple]:
+    rows = [person(n, phone=f"33655501{n:02d}") for n in range(1, 40)]
+    rows[20] = person(5, party="R")  # a duplicate after the kill point
+    return rows
+
+
+@pytest.mark.parametrize("chunk_rows", [10, 7])
+def test_import__kill_between_chunks_then_resume_equals_clean_run(
+    import_file, write_file, chunk_rows
+):
+    path = write_file("big.csv", van_rows([*_kill_test_rows(), (99, "Too", "Few")]))
+    clean = import_file(path, source="CLEAN", chunk_rows=chunk_rows)
+    batch, calls = _killed_import(path, "KILLED", after_commits=2, chunk_rows=chunk_rows)
     assert batch.status == "interrupted"
     assert batch.rows_done == calls[-1] > chunk_rows
     assert services.can_resume(batch)
     services.queue_batch(None, batch)
     db.session.commit()
     resumed = jobs.import_batch(batch.id, chunk_rows=50)  # the first run's chunking is kept
-    assert resumed.status == "completed"
-    counts = ("rows_read", "inserted", "updated", "unchanged", "rejected", "duplicates")
-    assert [getattr(resumed, c) for c in counts] == [getattr(clean, c) for c in counts]
-    assert snapshot("KILLED") == snapshot("CLEAN")
-    kinds = db.session.execute(
-        sa.select(ImportRowError.line, ImportRowError.kind)
-        .where(ImportRowError.batch_id == resumed.id)
-        .order_by(ImportRowError.line)
-    ).all()
-    assert kinds == [(22, "duplicate"), (41, "rejected")]
+    _assert_resumed_like(resumed, clean)
 
 
 def test_import__kill_between_parts_of_a_chunk_then_resume_equals_clean_run(
@@ -245,44 +260,22 @@ def test_import__kill_between_parts_of_a_chunk_then_resume_equals_clean_run(
 ):
     make_contact(source="OTHER", voter_id="x")  # people's data in the table: no bulk load
     monkeypatch.setitem(app.config, "IMPORT_SHARED_WRITE_ROWS", 3)  # SQLite: parts of 3 rows
-    rows = [person(n, phone=f"33655501{n:02d}") for n in range(1, 40)]
+    monkeypatch.setattr(services.LockPacer, "others_active", lambda self: True)  # people busy
+    monkeypatch.setattr(services.LockPacer, "MIN_ACTIVE_PAUSE", 0.0)
+    rows = _kill_test_rows()
     rows[1] = (*person(2)[:6], "2721", *person(2)[7:])  # a warning in the first part
     rows[30] = (*person(31)[:6], "2721", *person(31)[7:])  # and one after the kill
-    rows[20] = person(5, party="R")  # a duplicate after the kill point
-    rows.append((99, "Too", "Few"))
-    path = write_file("big.csv", van_rows(rows))
+    path = write_file("big.csv", van_rows([*rows, (99, "Too", "Few")]))
     clean = import_file(path, source="CLEAN", chunk_rows=20)
-
-    batch = services.create_batch(None, path, "big.csv", "KILLED")
-    db.session.commit()
-    calls = []
-
-    def die(current):
-        calls.append(current.rows_done)
-        if len(calls) == 3:
-            raise KeyboardInterrupt("killed")
-
-    with pytest.raises(KeyboardInterrupt):
-        jobs.import_batch(batch.id, on_chunk=die, chunk_rows=20)
-    db.session.expire_all()
-    batch = db.session.get(ImportBatch, batch.id)
+    batch, calls = _killed_import(path, "KILLED", after_commits=3, chunk_rows=20)
     if db.engine.dialect.name == "sqlite":
         assert calls == [3, 6, 9]  # stopped inside the first chunk of 20
         assert batch.detection["chunk_start"] == 0
     services.queue_batch(None, batch)
     db.session.commit()
     resumed = jobs.import_batch(batch.id)
-    counts = ("rows_read", "inserted", "updated", "unchanged", "rejected", "duplicates")
-    assert [getattr(resumed, c) for c in counts] == [getattr(clean, c) for c in counts]
-    assert resumed.warnings == clean.warnings
+    _assert_resumed_like(resumed, clean)
     assert resumed.warnings.get("zip_zero_padded") == 2
-    assert snapshot("KILLED") == snapshot("CLEAN")
-    errors = db.session.execute(
-        sa.select(ImportRowError.line, ImportRowError.kind)
-        .where(ImportRowError.batch_id == resumed.id)
-        .order_by(ImportRowError.line)
-    ).all()
-    assert errors == [(22, "duplicate"), (41, "rejected")]
 
 
 def test_split_plan__parts_cover_every_row_once_with_warnings_up_front(import_file, write_file):
