@@ -151,6 +151,8 @@ class TestConfig(Config):
     ARGON2_MEMORY_COST = 8
     ARGON2_PARALLELISM = 1
     SERVER_NAME = "localhost"
+    # The CLI tests run imports in the test process; keep its priority (tested on its own).
+    JOB_NICE = 0
 
 
 class ProductionConfig(Config):

@@ -130,3 +130,23 @@ def test_worker__refuses_without_redis(app):
 
     with app.app_context(), pytest.raises(SystemExit):
         build_worker(app)
+
+
+def test_background_jobs_lower_their_own_cpu_priority_only():
+    # in a child process: a nice value cannot be undone by the process that raised it
+    code = (
+        "import os\n"
+        "from fieldcrm import create_app\n"
+        "from fieldcrm.jobs import lower_cpu_priority\n"
+        "app = create_app('config.TestConfig', overrides={'JOB_NICE': 7})\n"
+        "with app.app_context():\n"
+        "    before = os.nice(0)\n"
+        "    lower_cpu_priority()\n"
+        "    lower_cpu_priority()  # idempotent\n"
+        "    print(before, os.nice(0))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split()
+    before, after = int(out[-2]), int(out[-1])
+    assert after == max(before, 7)
