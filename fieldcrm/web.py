@@ -25,6 +25,14 @@ def local_today() -> date:
     return datetime.now(program_tz()).date()
 
 
+def date_arg(name: str) -> date | None:
+    """An ISO date from the query string (``?since=2026-11-01``); None when absent or bad."""
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
 @lru_cache(maxsize=256)
 def _digest(path: str, mtime: float) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:10]

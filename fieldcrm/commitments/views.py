@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -25,7 +23,7 @@ from fieldcrm.errors import NotFound, ValidationFailed
 from fieldcrm.exports import check_export, csv_response, record_export
 from fieldcrm.extensions import db
 from fieldcrm.scoping import visible_commitments
-from fieldcrm.web import local_date, local_today
+from fieldcrm.web import date_arg, local_date, local_today
 
 bp = Blueprint("commitments", __name__, url_prefix="/commitments")
 
@@ -219,13 +217,6 @@ EXPORT_COLUMNS = (
 )  # fmt: skip
 
 
-def _date_arg(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
-
-
 def _iso(value) -> str:
     return value.isoformat() if value is not None else ""
 
@@ -233,7 +224,7 @@ def _iso(value) -> str:
 @bp.route("/export.csv")
 @roles_required("admin", "director", "organizer")
 def export():
-    since, until = _date_arg("since"), _date_arg("until")
+    since, until = date_arg("since"), date_arg("until")
     stmt = queries.export_commitments(current_user, since, until)
     count = db.session.scalar(
         sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -30,7 +30,7 @@ from fieldcrm.exports import check_export, csv_response, record_export
 from fieldcrm.extensions import db
 from fieldcrm.scoping import contact_scope, get_contact, visible_users
 from fieldcrm.turf.models import Turf
-from fieldcrm.web import program_tz
+from fieldcrm.web import date_arg, program_tz
 
 bp = Blueprint("conversations", __name__)
 
@@ -219,17 +219,10 @@ EXPORT_COLUMNS = (
 )  # fmt: skip
 
 
-def _date_arg(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
-
-
 @bp.route("/conversations/export.csv")
 @roles_required("admin", "director", "organizer")
 def export():
-    since, until = _date_arg("since"), _date_arg("until")
+    since, until = date_arg("since"), date_arg("until")
     stmt = (
         sa.select(Conversation, Contact.voter_id, Contact.source, Turf.name, User.email)
         .join(Contact, Contact.id == Conversation.contact_id)
