@@ -3,11 +3,16 @@
 Formula injection (OWASP "CSV Injection"): a cell that Excel, LibreOffice or Google Sheets
 reads as a formula can run commands or leak data when an organizer opens an export. Policy:
 
-* **Text.** A string cell is prefixed with a single quote (``'``) when it starts with a tab or a
-  carriage return, or when, after any leading whitespace, it starts with ``=``, ``+``, ``-`` or
-  ``@`` (or their full-width forms ``＝＋－＠``, which some spreadsheets also accept). So
-  ``=HYPERLINK(...)`` becomes ``'=HYPERLINK(...)`` and `` -2+3`` becomes ``' -2+3``. Everything
-  else is written unchanged; the csv module doubles embedded quotes.
+* **Text.** A string cell is prefixed with a single quote (``'``) when it starts with any
+  control character (U+0000-U+001F and U+007F: NUL, tab, carriage return, line feed...), when,
+  after any leading whitespace or control characters, it starts with ``=``, ``+``, ``-`` or
+  ``@`` (or their full-width forms ``＝＋－＠``, which some spreadsheets also accept), or when
+  it already starts with a single quote. So ``=HYPERLINK(...)`` becomes ``'=HYPERLINK(...)``,
+  `` -2+3`` becomes ``' -2+3`` and ``\x00=1`` becomes ``'\x00=1``. Everything else is written
+  unchanged; the csv module doubles embedded quotes.
+* **Reversible.** Because a text that starts with ``'`` is itself prefixed, the guard can be
+  undone exactly: :func:`unneutralise` removes the one quote :func:`safe_cell` added, so a file
+  exported by FieldCRM and imported back gains no quote however often it makes the trip.
 * **Numbers** passed as ``int``, ``float`` or ``Decimal`` are written as plain numbers, since
   they cannot carry a formula: a negative amount stays ``-5``. The same text passed as the
   string ``"-5"`` is prefixed, so pass numbers as numbers.
@@ -41,9 +46,10 @@ from decimal import Decimal
 from typing import IO, Any, Final
 
 FORMULA_TRIGGERS: Final = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
-LEADING_CONTROL: Final = frozenset("\t\r")
+LEADING_CONTROL: Final = frozenset([chr(c) for c in range(0x20)] + ["\x7f"])
 UTF8_BOM: Final = "\ufeff"
 
+_LEADING_BLANK = re.compile(r"^[\s\x00-\x1f\x7f]+")
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 Row = Sequence[Any] | Mapping[str, Any]
@@ -65,8 +71,25 @@ def safe_cell(value: Any) -> str:
     text = value if isinstance(value, str) else str(value)
     if not text:
         return text
-    if text[0] in LEADING_CONTROL or text.lstrip()[:1] in FORMULA_TRIGGERS:
+    if _needs_quote(text):
         return "'" + text
+    return text
+
+
+def _needs_quote(text: str) -> bool:
+    if text[0] in LEADING_CONTROL or text[0] == "'":
+        return True
+    return _LEADING_BLANK.sub("", text)[:1] in FORMULA_TRIGGERS
+
+
+def unneutralise(text: str) -> str:
+    """Undo :func:`safe_cell` on a cell read back from a FieldCRM export.
+
+    Removes the leading ``'`` only when :func:`safe_cell` would have added it, so
+    ``unneutralise(safe_cell(s)) == s`` for every string ``s``; any other text is unchanged.
+    """
+    if text[:1] == "'" and text[1:] and _needs_quote(text[1:]):
+        return text[1:]
     return text
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fieldcrm.lib.csvsafe import iter_csv, phone_cell, safe_cell, write_csv
+from fieldcrm.lib.csvsafe import iter_csv, phone_cell, safe_cell, unneutralise, write_csv
 
 
 @pytest.mark.parametrize(
@@ -30,7 +30,6 @@ from fieldcrm.lib.csvsafe import iter_csv, phone_cell, safe_cell, write_csv
         ("a=b", "a=b"),
         ("555-1234", "555-1234"),
         ("", ""),
-        ("'quoted", "'quoted"),
     ],
 )
 def test_safe_cell__text(value, expected):
@@ -170,3 +169,30 @@ def test_iter_csv__reads_rows_lazily():
 def test_iter_csv__bad_phone_column_raises_before_streaming():
     with pytest.raises(ValueError, match="phone columns"):
         iter_csv(["a"], [], ["phone"])
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("\x00=1+1", "'\x00=1+1"),
+        ("\x00", "'\x00"),
+        ("\n=cmd", "'\n=cmd"),
+        ("\x7f@SUM(A1)", "'\x7f@SUM(A1)"),
+        ("'quoted", "''quoted"),
+        ("O'Brien", "O'Brien"),
+    ],
+)
+def test_safe_cell__every_leading_control_and_quote(value, expected):
+    assert safe_cell(value) == expected
+
+
+@given(st.text())
+def test_unneutralise__undoes_safe_cell_exactly(text):
+    assert unneutralise(safe_cell(text)) == text
+    assert unneutralise(unneutralise(safe_cell(safe_cell(text)))) == text
+
+
+def test_unneutralise__leaves_other_text_alone():
+    assert unneutralise("'plain") == "'plain"
+    assert unneutralise("O'Brien") == "O'Brien"
+    assert unneutralise("'") == "'"
