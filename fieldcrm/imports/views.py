@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -137,8 +146,10 @@ def errors_csv(batch_id: int):
     count = batch.rejected + batch.duplicates
     record_export(current_user, "import_errors", count, batch=batch.id)
     db.session.commit()
+    # The rows are fetched while the response streams, after the view has returned: keep
+    # the request's context (and its database session) for that.
     return csv_response(
         f"import-{batch.id}-rejected-rows.csv",
         services.ROW_ERROR_COLUMNS,
-        services.row_error_rows(batch),
+        stream_with_context(services.row_error_rows(batch)),
     )
