@@ -85,6 +85,7 @@ from fieldcrm.imports.writers import (
     create_secondary_indexes,
     drop_secondary_indexes,
 )
+from fieldcrm.lib import uploads
 from fieldcrm.turf.services import assign_contacts_to_turfs
 
 PREVIEW_ROWS = 20
@@ -206,7 +207,18 @@ def create_batch(
 
 
 def detect_batch(batch: ImportBatch) -> parsing.Detection | None:
-    """(Re)detect the batch's file with its layout/mapping; sets status uploaded or refused."""
+    """(Re)detect the batch's file with its layout/mapping; sets status uploaded or refused.
+
+    A .zip or .gz is first checked against the archive limits (uploads.check_container:
+    size, compression ratio, entries, nested archives) before anything parses it.
+    """
+    try:
+        uploads.check_container(batch.stored_path)
+    except uploads.UploadRejected as exc:
+        batch.status = "refused"
+        batch.error_message = f"{Path(batch.original_filename).name}: {exc}"
+        batch.detection = None
+        return None
     try:
         detection = parsing.detect(batch.stored_path, layout=batch.layout, mapping=batch.mapping)
     except parsing.FileRefused as exc:
