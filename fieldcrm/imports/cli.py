@@ -98,9 +98,13 @@ def voter_file(
     if batch.status == "refused":
         db.session.commit()
         _fail(batch.error_message or "the file cannot be imported")
+    # Commit the batch row before reading the whole file: on SQLite an open write
+    # transaction would hold the write lock (and everyone's saves) for the whole preview.
+    db.session.commit()
     preview = services.preview_batch(None, batch)
     if dry_run:
-        db.session.rollback()
+        db.session.delete(batch)
+        db.session.commit()
         _print_preview(preview)
         return
     db.session.commit()

@@ -171,13 +171,16 @@ def create_batch(
     full_file: bool = True,
     layout: str | None = None,
     mapping: dict | None = None,
+    detect: bool = True,
 ) -> ImportBatch:
     """Create a batch for a stored file and detect its layout.
 
     A file that cannot be imported (empty, binary, no layout and no mapping, no identity
-    columns) gives a batch with status "refused" and the reason in error_message. Raises
-    ValidationFailed for a bad source, layout or mapping; PermissionDenied for non-importers
-    (actor None means the operator's CLI). Flushes and audits.
+    columns) gives a batch with status "refused" and the reason in error_message. With
+    ``detect=False`` the file is not read at all: the batch is "checking", for the check job
+    (check_batch) to read. Raises ValidationFailed for a bad source, layout or mapping;
+    PermissionDenied for non-importers (actor None means the operator's CLI). Flushes and
+    audits.
     """
     if actor is not None:
         require_importer(actor)
@@ -200,7 +203,11 @@ def create_batch(
         warnings={},
     )
     db.session.add(batch)
-    detect_batch(batch)
+    if detect:
+        detect_batch(batch)
+    else:
+        batch.status = "checking"
+        batch.heartbeat_at = utcnow()
     db.session.flush()
     audit.record("import.upload", actor=actor, entity=batch, source=source, status=batch.status)
     return batch
@@ -212,13 +219,27 @@ def detect_batch(batch: ImportBatch) -> parsing.Detection | None:
     A .zip or .gz is first checked against the archive limits (uploads.check_container:
     size, compression ratio, entries, nested archives) before anything parses it.
     """
-    try:
-        uploads.check_container(batch.stored_path)
-    except uploads.UploadRejected as exc:
-        batch.status = "refused"
-        batch.error_message = f"{Path(batch.original_filename).name}: {exc}"
-        batch.detection = None
+    unpacked = _check_container(batch)
+    if unpacked is None:
         return None
+    return _detect(batch, unpacked)
+
+
+def _check_container(batch: ImportBatch) -> int | None:
+    """The archive checks; the unpacked size, or None with the batch refused."""
+    try:
+        return uploads.check_container(batch.stored_path)
+    except uploads.UploadRejected as exc:
+        reason = f"{Path(batch.original_filename).name}: {exc}"
+    except OSError as exc:
+        reason = f"cannot read the file: {exc}"
+    batch.status = "refused"
+    batch.error_message = reason
+    batch.detection = None
+    return None
+
+
+def _detect(batch: ImportBatch, unpacked: int) -> parsing.Detection | None:
     try:
         detection = parsing.detect(batch.stored_path, layout=batch.layout, mapping=batch.mapping)
     except parsing.FileRefused as exc:
@@ -226,7 +247,7 @@ def detect_batch(batch: ImportBatch) -> parsing.Detection | None:
         batch.error_message = exc.reason
         batch.detection = None
         return None
-    batch.detection = _detection_json(detection)
+    batch.detection = {**_detection_json(detection), "unpacked_bytes": unpacked}
     batch.encoding = detection.encoding
     batch.layout = detection.layout or batch.layout
     batch.status = "uploaded"
@@ -259,7 +280,8 @@ def detection_of(batch: ImportBatch) -> parsing.Detection:
 
 
 def apply_mapping(actor: User | None, batch: ImportBatch, mapping: dict) -> ImportBatch:
-    """Set a user column mapping on a batch and detect again. Raises ValidationFailed."""
+    """Set a user column mapping on a batch and mark it "checking" for the check job (which
+    detects again with it). Raises ValidationFailed. Flushes."""
     if actor is not None:
         require_importer(actor)
     _require_status(batch, ("uploaded", "checked", "refused"))
@@ -267,11 +289,78 @@ def apply_mapping(actor: User | None, batch: ImportBatch, mapping: dict) -> Impo
         batch.mapping = validate_mapping(mapping)
     except ValueError as exc:
         raise ValidationFailed([("mapping", str(exc))]) from exc
+    queue_check(actor, batch)
+    return batch
+
+
+def queue_check(actor: User | None, batch: ImportBatch) -> ImportBatch:
+    """Mark a batch "checking" (its file is read by the check job, never by the caller):
+    a new mapping, a re-check of a refused file or of a check that stopped. Raises
+    ValidationFailed for a batch already started. Flushes."""
+    if actor is not None:
+        require_importer(actor)
+    _require_status(batch, ("uploaded", "checked", "refused", "checking"))
+    batch.status = "checking"
     batch.preview = None
-    if detect_batch(batch) is None:
-        raise ValidationFailed([(None, batch.error_message or "")])
+    batch.error_message = None
+    batch.heartbeat_at = utcnow()
     db.session.flush()
     return batch
+
+
+def check_stalled(batch: ImportBatch, now: datetime | None = None) -> bool:
+    """True for a check with no progress for IMPORT_STALE_SECONDS (its job stopped, or no
+    worker has taken it): it may be started again."""
+    if batch.status != "checking":
+        return False
+    beat = batch.heartbeat_at or batch.created_at
+    return beat is None or (now or utcnow()) - beat > timedelta(seconds=_stale_seconds())
+
+
+def check_batch(
+    actor: User | None,
+    batch: ImportBatch,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    progress: Callable[[int], None] | None = None,
+) -> dict | None:
+    """The check an upload gets before it can start: archive limits, layout detection, then
+    the preview over the whole file (preview_batch).
+
+    A refused file leaves the batch "refused" with the reason, and the header's columns in
+    ``batch.preview["columns"]`` for the mapping form; returns None. Otherwise the batch is
+    "checked" and the preview is returned. ``progress(rows)`` is called with 0 once the file
+    is detected and after each chunk, and nothing is flushed before then: a caller that
+    commits there holds no write transaction while the file is read. Flushes at the end.
+    """
+    if actor is not None:
+        require_importer(actor)
+    unpacked = _check_container(batch)
+    if unpacked is None:
+        batch.preview = {"columns": []}  # not a file to read columns from
+        db.session.flush()
+        return None
+    if _detect(batch, unpacked) is None:
+        batch.preview = {"columns": header_columns(batch)}
+        db.session.flush()
+        return None
+    batch.status = "checking"
+    batch.rows_total_estimate = _estimate_rows(batch.stored_path, unpacked)
+    if progress:
+        progress(0)
+    return preview_batch(actor, batch, chunk_rows=chunk_rows, progress=progress)
+
+
+def _estimate_rows(path: str, unpacked: int) -> int | None:
+    """Rows in a file of ``unpacked`` bytes, from the line length of its first megabyte."""
+    try:
+        head = uploads.read_head(path)
+    except (uploads.UploadRejected, OSError):
+        return None
+    lines = head.count(b"\n")
+    if not head or not lines:
+        return None
+    return max(1, round(unpacked * lines / len(head)))
 
 
 def header_columns(batch: ImportBatch) -> list[str]:
@@ -1039,9 +1128,15 @@ def row_error_rows(batch: ImportBatch) -> Iterator[tuple]:
 
 
 def progress_of(batch: ImportBatch, now: datetime | None = None) -> dict:
-    """Progress for the live page: rows done, rate, ETA and the counts."""
+    """Progress for the live page: rows done, rate, ETA and the counts.
+
+    While a file is being checked, rows_done counts the rows checked so far and rows_total
+    is the estimate from the file's size (the percent stays below 100 until it is done).
+    """
     now = now or utcnow()
     status = effective_status(batch, now)
+    if status == "checking":
+        return _check_progress(batch, now)
     elapsed = ((batch.finished_at or now) - batch.started_at).total_seconds() if (
         batch.started_at
     ) else 0.0  # fmt: skip
@@ -1070,6 +1165,25 @@ def progress_of(batch: ImportBatch, now: datetime | None = None) -> dict:
         "warnings": batch.warnings or {},
         "error": batch.error_message,
         "finished": status in ("completed", "failed", "refused"),
+    }
+
+
+def _check_progress(batch: ImportBatch, now: datetime) -> dict:
+    checked = int(((batch.preview or {}).get("progress") or {}).get("rows", 0))
+    total = batch.rows_total_estimate
+    return {
+        "id": batch.id,
+        "status": "checking",
+        "rows_done": checked,
+        "rows_total": total,
+        "percent": min(99, int(100 * checked / total)) if total else None,
+        "rate": 0,
+        "eta_seconds": None,
+        "counts": {},
+        "warnings": {},
+        "error": None,
+        "stalled": check_stalled(batch, now),
+        "finished": False,
     }
 
 

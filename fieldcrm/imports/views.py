@@ -1,4 +1,8 @@
-"""Import pages: batches, upload → check (preview, column mapping) → start → live progress."""
+"""Import pages: batches, upload → check (preview, column mapping) → start → live progress.
+
+No page reads an uploaded file: the upload is stored and checked by a background job
+(jobs.enqueue_check), whose progress and result the check page shows.
+"""
 
 from __future__ import annotations
 
@@ -54,14 +58,13 @@ def new():
             )
             batch = services.create_batch(
                 current_user, stored, upload.filename, form.source.data,
-                full_file=form.full_file.data, mapping=mapping,
+                full_file=form.full_file.data, mapping=mapping, detect=False,
             )  # fmt: skip
-            if batch.status != "refused":
-                services.preview_batch(current_user, batch)
         except (ValidationFailed, NotFound) as exc:
             form.populate_errors(getattr(exc, "errors", [(None, str(exc))]))
         else:
             db.session.commit()
+            jobs.enqueue_check(batch.id)
             return redirect(url_for("imports.check", batch_id=batch.id))
     return render_template("imports/new.html", form=form)
 
@@ -70,24 +73,45 @@ def new():
 @importers
 def check(batch_id: int):
     batch = services.get_batch(current_user, batch_id)
-    columns = services.header_columns(batch) if batch.status in ("refused", "uploaded") else []
+    # the check job stored the columns of a refused file: this page never reads the file
+    columns = ((batch.preview or {}).get("columns") or []) if batch.status == "refused" else []
     form = mapping_form(columns, batch.mapping)
-    if batch.status in ("refused", "uploaded") and form.validate_on_submit():
+    if batch.status == "refused" and form.validate_on_submit():
         try:
             mapping = mapping_from_form(form)
             services.apply_mapping(current_user, batch, mapping)
             if form.mapping_name.data:
                 services.save_mapping(current_user, form.mapping_name.data, mapping)
-            services.preview_batch(current_user, batch)
         except ValidationFailed as exc:
             form.populate_errors(exc.errors)
         else:
             db.session.commit()
+            jobs.enqueue_check(batch.id)
             return redirect(url_for("imports.check", batch_id=batch.id))
     return render_template(
         "imports/check.html", batch=batch, form=form, fields=mapping_fields(form),
-        columns=columns, start_form=EmptyForm(),
+        columns=columns, start_form=EmptyForm(), progress=services.progress_of(batch),
+        stalled=services.check_stalled(batch),
     )  # fmt: skip
+
+
+@bp.route("/<int:batch_id>/recheck", methods=["POST"])
+@importers
+def recheck(batch_id: int):
+    """Check the file again: after a refusal, or when a check stopped without finishing."""
+    batch = services.get_batch(current_user, batch_id)
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("imports.check", batch_id=batch.id))
+    if batch.status == "checking" and not services.check_stalled(batch):
+        return redirect(url_for("imports.check", batch_id=batch.id))
+    try:
+        services.queue_check(current_user, batch)
+    except ValidationFailed as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("imports.show", batch_id=batch.id))
+    db.session.commit()
+    jobs.enqueue_check(batch.id)
+    return redirect(url_for("imports.check", batch_id=batch.id))
 
 
 @bp.route("/<int:batch_id>/start", methods=["POST"])

@@ -266,14 +266,35 @@ def check_gzip(
     return total
 
 
-def check_container(path: str | Path) -> None:
+def check_container(path: str | Path) -> int:
     """Check a stored upload that is an archive (by its suffix: .zip or .gz) against the
-    archive limits before any parsing. Raises UploadRejected; plain files pass."""
-    suffix = Path(path).suffix.lower()
+    archive limits before any parsing; returns its unpacked size in bytes (a plain file's
+    own size). Raises UploadRejected."""
+    path = Path(path)
+    suffix = path.suffix.lower()
     if suffix == ".zip":
-        check_archive(path)
-    elif suffix == ".gz":
-        check_gzip(path)
+        return sum(info.file_size for info in check_archive(path))
+    if suffix == ".gz":
+        return check_gzip(path)
+    return path.stat().st_size
+
+
+def read_head(path: str | Path, limit: int = _CHUNK) -> bytes:
+    """The first `limit` unpacked bytes of an upload (a zip's first text file). Call it
+    after check_container; raises UploadRejected or OSError for an unreadable file."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        with open_gzip(path) as stream:
+            return stream.read(limit)
+    if suffix == ".zip":
+        members = _zip_text_members(path)
+        if not members:
+            return b""
+        with zipfile.ZipFile(path) as archive, archive.open(members[0]) as stream:
+            return stream.read(limit)
+    with path.open("rb") as stream:
+        return stream.read(limit)
 
 
 def storage_name(original: str | None, default_suffix: str = ".csv") -> str:
