@@ -166,7 +166,7 @@ def create_batch(
     actor: User | None,
     stored_path: str | Path,
     original_filename: str,
-    source: str,
+    source: str | None,
     *,
     full_file: bool = True,
     layout: str | None = None,
@@ -178,13 +178,14 @@ def create_batch(
     A file that cannot be imported (empty, binary, no layout and no mapping, no identity
     columns) gives a batch with status "refused" and the reason in error_message. With
     ``detect=False`` the file is not read at all: the batch is "checking", for the check job
-    (check_batch) to read. Raises ValidationFailed for a bad source, layout or mapping;
-    PermissionDenied for non-importers (actor None means the operator's CLI). Flushes and
-    audits.
+    (check_batch) to read. ``source`` None (or empty) names the source after the file when
+    it is detected (detected_source); until then the batch has no source and cannot start.
+    Raises ValidationFailed for a bad source, layout or mapping; PermissionDenied for
+    non-importers (actor None means the operator's CLI). Flushes and audits.
     """
     if actor is not None:
         require_importer(actor)
-    source = clean_source(source)
+    source = clean_source(source) if (source or "").strip() else ""
     if layout is not None and layout not in LAYOUTS:
         raise ValidationFailed([("layout", f"Unknown layout {layout}.")])
     if mapping is not None:
@@ -248,6 +249,8 @@ def _detect(batch: ImportBatch, unpacked: int) -> parsing.Detection | None:
         batch.detection = None
         return None
     batch.detection = {**_detection_json(detection), "unpacked_bytes": unpacked}
+    if not batch.source:
+        batch.source = detected_source(detection) or ""
     batch.encoding = detection.encoding
     batch.layout = detection.layout or batch.layout
     batch.status = "uploaded"
@@ -268,6 +271,47 @@ def _detection_json(detection: parsing.Detection) -> dict:
         "field_count": detection.field_count,
         "state": detection.state,
     }
+
+
+def detected_source(detection: parsing.Detection) -> str | None:
+    """The source a recognised file is named after: its layout's state ("nc", "fl", "oh");
+    None for generic files (the importer names the source)."""
+    return detection.state.lower() if detection.state else None
+
+
+def existing_sources() -> list[str]:
+    """Sources of data already loaded by imports (offered when naming a file's source)."""
+    return list(
+        db.session.scalars(
+            sa.select(ImportBatch.source)
+            .where(
+                ImportBatch.source != "",
+                ImportBatch.status.in_(("queued", "running", "interrupted", "completed")),
+            )
+            .distinct()
+            .order_by(ImportBatch.source)
+        )
+    )
+
+
+def set_source(actor: User | None, batch: ImportBatch, source: str) -> ImportBatch:
+    """Import a checked batch under ``source`` instead; marks it "checking" again (the impact
+    depends on the source). Raises ValidationFailed. Flushes and audits."""
+    if actor is not None:
+        require_importer(actor)
+    _require_status(batch, ("uploaded", "checked"))
+    batch.source = clean_source(source)
+    queue_check(actor, batch)
+    audit.record("import.source", actor=actor, entity=batch, source=batch.source)
+    return batch
+
+
+def other_source_message(other_sources: dict[str, int]) -> list[str]:
+    """Plain sentences for voter ids of a file already loaded under other sources."""
+    return [
+        f"{count} of these voter ids already exist under source {source}."
+        for source, count in other_sources.items()
+    ]
 
 
 def detection_of(batch: ImportBatch) -> parsing.Detection:
@@ -978,13 +1022,36 @@ def can_resume(batch: ImportBatch) -> bool:
     return effective_status(batch) == "interrupted"
 
 
-def queue_batch(actor: User | None, batch: ImportBatch) -> ImportBatch:
-    """Mark a checked batch (or an interrupted one) queued to run. Raises ValidationFailed."""
+def queue_batch(
+    actor: User | None, batch: ImportBatch, *, confirm_other_sources: bool = False
+) -> ImportBatch:
+    """Mark a checked batch (or an interrupted one) queued to run.
+
+    Starting a batch needs a source, and when its check found voter ids already loaded
+    under another source (preview "other_sources"), ``confirm_other_sources``: those
+    people would be added again as separate contacts. Raises ValidationFailed. Flushes.
+    """
     if actor is not None:
         require_importer(actor)
     if batch.status == "running" and can_resume(batch):
         batch.status = "interrupted"
     _require_status(batch, ("uploaded", "checked", "interrupted"))
+    if batch.status != "interrupted":
+        if not batch.source:
+            raise ValidationFailed(
+                [("source", "Name the source of this file before starting the import.")]
+            )
+        others = (batch.preview or {}).get("other_sources") or {}
+        if others and not confirm_other_sources:
+            raise ValidationFailed(
+                [
+                    (
+                        "confirm_other_sources",
+                        " ".join(other_source_message(others))
+                        + f" Confirm to import them under source {batch.source} anyway.",
+                    )
+                ]
+            )
     batch.status = "queued"
     batch.heartbeat_at = utcnow()
     audit.record("import.start", actor=actor, entity=batch, rows_done=batch.rows_done)
@@ -1027,6 +1094,8 @@ def preview_batch(
     detection = detection_of(batch)
     known = KnownContacts.load(batch.source)
     known.exact_new = set()  # a preview writes nothing, so duplicates are confirmed in memory
+    others = _other_sources(batch.source)
+    other_counts: Counter[str] = Counter()
     impact = Counter()
     problems: dict[str, dict[str, Any]] = {}
     first_rows: list[dict] = []
@@ -1042,6 +1111,8 @@ def preview_batch(
                 row["phones"] = ", ".join(first_phones.get((record["member"], record["line"]), []))
                 first_rows.append(row)
         plan = plan_chunk(chunk, known)
+        if others and len(plan.inserts):
+            other_counts.update(_count_under_sources(others, plan.inserts["voter_id"]))
         impact["rows"] += plan.rows_read
         impact["insert"] += len(plan.inserts)
         impact["update"] += len(plan.updates)
@@ -1073,12 +1144,43 @@ def preview_batch(
         "rows": first_rows,
         "problems": problems,
         "impact": dict(impact),
+        "source": batch.source,
+        # voter ids this file would add that other sources already hold, by source
+        "other_sources": dict(other_counts.most_common()),
     }
     batch.preview = json.loads(json.dumps(result, default=_jsonable))
     batch.rows_total_estimate = impact["rows"]
     batch.status = "checked"
     db.session.flush()
     return result
+
+
+def _other_sources(source: str) -> list[str]:
+    """The sources other than ``source`` holding contacts with voter ids."""
+    return list(
+        db.session.scalars(
+            sa.select(Contact.source)
+            .where(Contact.source != source, Contact.voter_id.is_not(None))
+            .distinct()
+        )
+    )
+
+
+def _count_under_sources(sources: list[str], voter_ids: pd.Series) -> Counter[str]:
+    """How many of these voter ids (synthetic ones aside) each source already holds."""
+    ids = [v for v in voter_ids.dropna().unique().tolist() if not v.startswith("~")]
+    counts: Counter[str] = Counter()
+    for start in range(0, len(ids), 5000):
+        part = ids[start : start + 5000]
+        for source in sources:
+            found = db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(Contact)
+                .where(Contact.source == source, Contact.voter_id.in_(part))
+            )
+            if found:
+                counts[source] += int(found)
+    return counts
 
 
 PREVIEW_FIELDS = (

@@ -25,7 +25,14 @@ from fieldcrm.exports import csv_response, record_export
 from fieldcrm.extensions import db
 from fieldcrm.forms import EmptyForm
 from fieldcrm.imports import jobs, services
-from fieldcrm.imports.forms import UploadForm, mapping_fields, mapping_form, mapping_from_form
+from fieldcrm.imports.forms import (
+    SourceForm,
+    StartForm,
+    UploadForm,
+    mapping_fields,
+    mapping_form,
+    mapping_from_form,
+)
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 importers = roles_required("admin", "director")
@@ -66,7 +73,7 @@ def new():
             db.session.commit()
             jobs.enqueue_check(batch.id)
             return redirect(url_for("imports.check", batch_id=batch.id))
-    return render_template("imports/new.html", form=form)
+    return render_template("imports/new.html", form=form, sources=services.existing_sources())
 
 
 @bp.route("/<int:batch_id>/check", methods=["GET", "POST"])
@@ -90,9 +97,31 @@ def check(batch_id: int):
             return redirect(url_for("imports.check", batch_id=batch.id))
     return render_template(
         "imports/check.html", batch=batch, form=form, fields=mapping_fields(form),
-        columns=columns, start_form=EmptyForm(), progress=services.progress_of(batch),
-        stalled=services.check_stalled(batch),
+        columns=columns, start_form=StartForm(), progress=services.progress_of(batch),
+        stalled=services.check_stalled(batch), source_form=SourceForm(source=batch.source),
+        sources=services.existing_sources(),
     )  # fmt: skip
+
+
+@bp.route("/<int:batch_id>/source", methods=["POST"])
+@importers
+def set_source(batch_id: int):
+    """Import a checked file under another source: the check runs again with it."""
+    batch = services.get_batch(current_user, batch_id)
+    form = SourceForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+        return redirect(url_for("imports.check", batch_id=batch.id))
+    try:
+        services.set_source(current_user, batch, form.source.data)
+    except ValidationFailed as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("imports.check", batch_id=batch.id))
+    db.session.commit()
+    jobs.enqueue_check(batch.id)
+    return redirect(url_for("imports.check", batch_id=batch.id))
 
 
 @bp.route("/<int:batch_id>/recheck", methods=["POST"])
@@ -118,13 +147,16 @@ def recheck(batch_id: int):
 @importers
 def start(batch_id: int):
     batch = services.get_batch(current_user, batch_id)
-    if not EmptyForm().validate_on_submit():
+    form = StartForm()
+    if not form.validate_on_submit():
         return redirect(url_for("imports.check", batch_id=batch.id))
     try:
-        services.queue_batch(current_user, batch)
+        services.queue_batch(
+            current_user, batch, confirm_other_sources=form.confirm_other_sources.data
+        )
     except ValidationFailed as exc:
         flash(str(exc), "error")
-        return redirect(url_for("imports.show", batch_id=batch.id))
+        return redirect(url_for("imports.check", batch_id=batch.id))
     db.session.commit()
     jobs.enqueue_import(batch.id)
     return redirect(url_for("imports.show", batch_id=batch.id))
