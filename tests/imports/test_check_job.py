@@ -182,3 +182,15 @@ def test_upload__check_never_holds_the_sqlite_write_lock_while_reading(tmp_path,
             db.drop_all()
             db.engine.dispose()
     assert attempts == [True, True, True, True]
+
+
+def test_progress_page__of_a_batch_being_checked(client, login_as, world, write_file):
+    login_as(world.admin_dev)
+    path = write_file("v.csv", _rows(3))
+    batch = services.create_batch(world.admin_dev, path, "v.csv", "VAN", detect=False)
+    db.session.commit()
+    response = client.get(f"/imports/{batch.id}")
+    assert response.status_code == 200
+    assert "checking" in response.get_data(as_text=True)
+    listing = client.get("/imports/").get_data(as_text=True)
+    assert f"/imports/{batch.id}/check" in listing
