@@ -340,10 +340,12 @@ def apply_mapping(actor: User | None, batch: ImportBatch, mapping: dict) -> Impo
 def queue_check(actor: User | None, batch: ImportBatch) -> ImportBatch:
     """Mark a batch "checking" (its file is read by the check job, never by the caller):
     a new mapping, a re-check of a refused file or of a check that stopped. Raises
-    ValidationFailed for a batch already started. Flushes."""
+    ValidationFailed for a batch already started or a check still running. Flushes."""
     if actor is not None:
         require_importer(actor)
     _require_status(batch, ("uploaded", "checked", "refused", "checking"))
+    if batch.status == "checking" and not check_stalled(batch):
+        raise ValidationFailed([(None, "This file is being checked; wait for the result.")])
     batch.status = "checking"
     batch.preview = None
     batch.error_message = None

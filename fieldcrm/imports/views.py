@@ -131,13 +131,11 @@ def recheck(batch_id: int):
     batch = services.get_batch(current_user, batch_id)
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("imports.check", batch_id=batch.id))
-    if batch.status == "checking" and not services.check_stalled(batch):
-        return redirect(url_for("imports.check", batch_id=batch.id))
     try:
         services.queue_check(current_user, batch)
     except ValidationFailed as exc:
         flash(str(exc), "error")
-        return redirect(url_for("imports.show", batch_id=batch.id))
+        return redirect(url_for("imports.check", batch_id=batch.id))
     db.session.commit()
     jobs.enqueue_check(batch.id)
     return redirect(url_for("imports.check", batch_id=batch.id))

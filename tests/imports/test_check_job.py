@@ -194,3 +194,13 @@ def test_progress_page__of_a_batch_being_checked(client, login_as, world, write_
     assert "checking" in response.get_data(as_text=True)
     listing = client.get("/imports/").get_data(as_text=True)
     assert f"/imports/{batch.id}/check" in listing
+
+
+def test_recheck__refused_while_a_check_is_running(client, login_as, world, write_file):
+    login_as(world.admin_dev)
+    path = write_file("v.csv", _rows(3))
+    batch = services.create_batch(world.admin_dev, path, "v.csv", "VAN", detect=False)
+    db.session.commit()
+    response = client.post(f"/imports/{batch.id}/recheck", follow_redirects=True)
+    assert "This file is being checked" in response.get_data(as_text=True)
+    assert _latest().status == "checking"
