@@ -1114,7 +1114,11 @@ def preview_batch(
                 first_rows.append(row)
         plan = plan_chunk(chunk, known)
         if others and len(plan.inserts):
-            other_counts.update(_count_under_sources(others, plan.inserts["voter_id"]))
+            # the voter ids the file itself holds (not the keys made up for rows without one;
+            # a "~" key in the file is FieldCRM's own, from its contacts export)
+            new_ids = plan.inserts["voter_id"]
+            in_file = new_ids[new_ids.isin(chunk.frame["voter_id"].dropna())]
+            other_counts.update(_count_under_sources(others, in_file))
         impact["rows"] += plan.rows_read
         impact["insert"] += len(plan.inserts)
         impact["update"] += len(plan.updates)
@@ -1169,8 +1173,8 @@ def _other_sources(source: str) -> list[str]:
 
 
 def _count_under_sources(sources: list[str], voter_ids: pd.Series) -> Counter[str]:
-    """How many of these voter ids (synthetic ones aside) each source already holds."""
-    ids = [v for v in voter_ids.dropna().unique().tolist() if not v.startswith("~")]
+    """How many of these voter ids each source already holds."""
+    ids = voter_ids.dropna().unique().tolist()
     counts: Counter[str] = Counter()
     for start in range(0, len(ids), 5000):
         part = ids[start : start + 5000]

@@ -83,9 +83,10 @@ def test_check__voter_ids_under_another_source_warn_and_need_confirmation(
 ):
     import_file(write_file("van.csv", GOOD), source="VAN")
     login_as(world.admin_dev)
-    upload(client, GOOD, source="voterfile")
+    # a names-only row of the new file gets a made-up key: never counted as another's
+    upload(client, GOOD + ",Cy,Ng,3 Main St,Mebane,27302,,W1\n", source="voterfile")
     batch = latest()
-    assert batch.preview["impact"]["insert"] == 2
+    assert batch.preview["impact"]["insert"] == 3
     assert batch.preview["other_sources"] == {"VAN": 2}
     page = client.get(f"/imports/{batch.id}/check").get_data(as_text=True)
     assert "2 of these voter ids already exist under source VAN." in page
@@ -99,7 +100,7 @@ def test_check__voter_ids_under_another_source_warn_and_need_confirmation(
     # confirmed: imported as asked
     client.post(f"/imports/{batch.id}/start", data={"confirm_other_sources": "y"})
     assert latest().status == "completed"
-    assert count("voterfile") == 2
+    assert count("voterfile") == 3
 
 
 def test_check__switching_to_the_existing_source_updates_instead(
@@ -120,11 +121,13 @@ def test_check__switching_to_the_existing_source_updates_instead(
 
 
 def test_check__own_contacts_export_as_a_new_source_is_caught(
-    client, login_as, world, import_file, data_dir, tmp_path
+    client, login_as, world, import_file, data_dir, write_file
 ):
     """FieldCRM's own contacts export (contact_id,source,voter_id,...) loaded back in as a
     new source would duplicate everyone: the check says so."""
     loaded = import_file(data_dir / "nc_current_excerpt.txt", source="NC")
+    # a hand-made sheet without voter ids: its people are keyed by name ("~..." ids)
+    import_file(write_file("sheet.csv", "First Name,Last Name\nAnn,Sheet\nBo,Sheet\n"), "sheet")
     out = io.StringIO()
     export_contacts(None, out)
     text = out.getvalue()
@@ -134,6 +137,7 @@ def test_check__own_contacts_export_as_a_new_source_is_caught(
     batch = latest()
     assert batch.status == "checked"
     assert batch.preview["other_sources"]["NC"] == loaded.inserted
+    assert batch.preview["other_sources"]["sheet"] == 2
     page = client.get(f"/imports/{batch.id}/check").get_data(as_text=True)
     assert f"{loaded.inserted} of these voter ids already exist under source NC." in page
 
