@@ -39,6 +39,9 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
     RQ_QUEUE = os.environ.get("FIELDCRM_RQ_QUEUE", "fieldcrm")
+    # Without REDIS_URL, jobs a web request starts run on a background thread ("thread")
+    # or inside the request ("inline"); see fieldcrm/jobs.py.
+    JOB_RUNNER = "thread"  # FIELDCRM_JOB_RUNNER=inline overrides
 
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(_INSTANCE / "uploads"))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "512")) * 1024 * 1024
@@ -144,6 +147,9 @@ class TestConfig(Config):
     )
     WTF_CSRF_ENABLED = False
     REDIS_URL = None
+    # Jobs run inside the request that starts them, so a test sees their result at once
+    # (the thread runner has tests of its own).
+    JOB_RUNNER = "inline"
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     # Cheap hashing keeps the suite fast; production keeps the defaults above.

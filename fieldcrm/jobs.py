@@ -3,8 +3,13 @@
 Job functions live in `<feature>/jobs.py`, take primitive ids, re-load what they need,
 commit per chunk and record progress on a row the UI can show (an ImportBatch or a JobRun).
 
-* No `REDIS_URL`: `enqueue` runs the function inline, in the current app context. The
-  caller must have committed whatever the job reads.
+* No `REDIS_URL`, inside a web request: `enqueue` starts the function on a background
+  thread of this process, in an app context of its own, and the request returns at once
+  (JOB_RUNNER "thread", the default). A restarted web process stops such a job; imports
+  then show as interrupted (resumable) and checks as stalled (re-runnable).
+* No `REDIS_URL`, elsewhere (a `fieldcrm` command, a job, JOB_RUNNER "inline" as in the
+  test suite): the function runs inline, in the current app context and session.
+  Either way the caller must have committed whatever the job reads.
 * `REDIS_URL` set: the function is queued on RQ; `fieldcrm jobs worker` runs it inside an
   app built by the factory (nothing builds an app at import time).
 """
@@ -13,13 +18,15 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app
+from flask import Flask, current_app, has_request_context
 
 from fieldcrm.database import UTCDateTime, utcnow
 from fieldcrm.extensions import db
@@ -101,13 +108,54 @@ def queue():
     return Queue(current_app.config["RQ_QUEUE"], connection=redis_connection())
 
 
-def enqueue(func: Callable[..., Any], *args: Any, timeout: int = 6 * 3600) -> str | None:
-    """Run `func(*args)` in the background; returns the RQ job id, or None when run inline.
+_threads: set[threading.Thread] = set()
+_threads_lock = threading.Lock()
 
-    Arguments must be primitives (ids, strings). Inline execution happens in the caller's
-    app context and session; the job commits its own work.
+
+def _run_on_thread(app: Flask, func: Callable[..., Any], args: tuple) -> None:
+    with app.app_context():
+        try:
+            if sys.platform.startswith("linux"):
+                # Linux keeps a nice value per thread: this lowers the job's thread only,
+                # never the requests this process serves.
+                lower_cpu_priority()
+            func(*args)
+        except Exception:
+            app.logger.exception("background job %s failed", _dotted(func))
+        finally:
+            db.session.remove()
+            with _threads_lock:
+                _threads.discard(threading.current_thread())
+
+
+def wait_for_threads(timeout: float | None = None) -> None:
+    """Wait until the jobs running on background threads of this process have finished."""
+    with _threads_lock:
+        running = list(_threads)
+    for thread in running:
+        thread.join(timeout)
+
+
+def enqueue(func: Callable[..., Any], *args: Any, timeout: int = 6 * 3600) -> str | None:
+    """Run `func(*args)` in the background; returns the RQ job id, or None without Redis.
+
+    Arguments must be primitives (ids, strings); the job commits its own work. Without
+    REDIS_URL a web request's job runs on a background thread (JOB_RUNNER "thread") and
+    anything else's inline, in the caller's app context and session.
     """
     if not current_app.config.get("REDIS_URL"):
+        if current_app.config.get("JOB_RUNNER", "thread") == "thread" and has_request_context():
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+            thread = threading.Thread(
+                target=_run_on_thread,
+                args=(app, func, args),
+                name=f"job-{func.__name__}",
+                daemon=True,
+            )
+            with _threads_lock:
+                _threads.add(thread)
+            thread.start()
+            return None
         func(*args)
         return None
     job = queue().enqueue(run_in_app, _dotted(func), *args, job_timeout=timeout)

@@ -61,21 +61,33 @@ def _run_with_bar(batch: ImportBatch) -> ImportBatch:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--layout", type=click.Choice(sorted(LAYOUTS)), help="Force a built-in layout.")
 @click.option("--mapping", "mapping_name", help="Use a saved column mapping by name.")
-@click.option("--source", default="voterfile", show_default=True, help="Source label (key).")
+@click.option(
+    "--source",
+    default=None,
+    help="Source label (the key re-imports update by). Default: a recognised state voter "
+    "file's state (nc, fl, oh); other files must name it.",
+)
 @click.option(
     "--full-file/--partial",
-    default=True,
+    default=False,
     show_default=True,
     help="A full file marks contacts of the source it lacks as not in latest file.",
 )
 @click.option("--dry-run", is_flag=True, help="Preview the impact; write nothing.")
+@click.option(
+    "--yes",
+    "confirmed",
+    is_flag=True,
+    help="Import even when the file's voter ids exist under another source (no prompt).",
+)
 def voter_file(
     path: Path,
     layout: str | None,
     mapping_name: str | None,
-    source: str,
+    source: str | None,
     full_file: bool,
     dry_run: bool,
+    confirmed: bool,
 ) -> None:
     """Import the voter file at PATH (text, .zip or .gz)."""
     if not path.is_file():
@@ -98,13 +110,29 @@ def voter_file(
     if batch.status == "refused":
         db.session.commit()
         _fail(batch.error_message or "the file cannot be imported")
+    if not batch.source:
+        db.session.rollback()
+        _fail("no state layout was recognised in this file: name its source with --source")
+    # Commit the batch row before reading the whole file: on SQLite an open write
+    # transaction would hold the write lock (and everyone's saves) for the whole preview.
+    db.session.commit()
     preview = services.preview_batch(None, batch)
     if dry_run:
-        db.session.rollback()
+        db.session.delete(batch)
+        db.session.commit()
         _print_preview(preview)
         return
     db.session.commit()
     _print_preview(preview, rows=False)
+    asked = f"Import them under source {batch.source} anyway?"
+    if preview["other_sources"] and not (confirmed or click.confirm(asked, default=False)):
+        click.echo(f"Not imported. Import {batch.id} is checked; nothing was written.")
+        raise SystemExit(1)
+    try:
+        services.queue_batch(None, batch, confirm_other_sources=True)
+    except ValidationFailed as exc:
+        _fail(str(exc))
+    db.session.commit()
     batch = _run_with_bar(batch)
     _print_summary(batch)
     if batch.status != "completed":
@@ -117,6 +145,12 @@ def _print_preview(preview: dict, *, rows: bool = True) -> None:
         f"{preview['delimiter']}-separated, header {'yes' if preview['has_header'] else 'no'}, "
         f"files: {', '.join(preview['members'])}"
     )
+    click.echo(f"Source {preview['source']}")
+    for line in services.other_source_message(preview.get("other_sources") or {}):
+        click.echo(
+            f"  Warning: {line} Under source {preview['source']} they would be added "
+            "again as separate people (--source to update them instead)."
+        )
     impact = preview["impact"]
     click.echo(
         f"Impact: {impact.get('rows', 0)} rows: would insert {impact.get('insert', 0)}, "

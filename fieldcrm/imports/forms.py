@@ -61,13 +61,20 @@ class UploadForm(FieldCRMForm):
     )
     source = StringField(
         _l("Source"),
-        validators=[DataRequired(), Length(max=50)],
-        default="voterfile",
-        description=_l("Re-imports of the same source update the same people."),
+        validators=[Optional(), Length(max=50)],
+        render_kw={"list": "known-sources", "autocomplete": "off"},
+        description=_l(
+            "Leave empty to name it after the file: a recognised state voter file becomes "
+            "its state (nc, fl, oh). Or pick a source already loaded (re-imports of a source "
+            "update the same people), or type a new name."
+        ),
     )
+    # Not ticked by default: on a file that is not complete (a county, a VAN list), it
+    # marks everyone else of the source "not in latest file"; left unticked on a full file
+    # it only leaves that flag for the next full import to set.
     full_file = BooleanField(
         _l("This is the full file (mark people missing from it as not in latest file)"),
-        default=True,
+        default=False,
     )
     mapping = SelectField(_l("Saved column mapping"), choices=[], validators=[Optional()])
     submit = SubmitField(_l("Upload and check"))
@@ -82,6 +89,25 @@ class MappingFormBase(FieldCRMForm):
         description=_l("Optional: reuse it for the next file of this shape."),
     )
     submit = SubmitField(_l("Check with this mapping"))
+
+
+class SourceForm(FieldCRMForm):
+    """The source a checked file is imported under (the check runs again with it)."""
+
+    source = StringField(
+        _l("Source"),
+        validators=[DataRequired(), Length(max=50)],
+        render_kw={"list": "known-sources", "autocomplete": "off"},
+    )
+    submit = SubmitField(_l("Check again with this source"))
+
+
+class StartForm(FieldCRMForm):
+    """Start a checked import; confirms voter ids already loaded under another source."""
+
+    confirm_other_sources = BooleanField(
+        _l("I understand: import these people under this source anyway")
+    )
 
 
 def mapping_form(columns: list[str], current: dict | None = None, **kwargs) -> MappingFormBase:

@@ -1,4 +1,5 @@
-"""Import jobs: run a batch chunk by chunk, committing each chunk with its progress."""
+"""Import jobs: check an upload, and run a batch chunk by chunk, committing each chunk with
+its progress. Neither runs inside a web request (fieldcrm.jobs.enqueue)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable
 
 from flask import current_app
 
+from fieldcrm.database import utcnow
 from fieldcrm.extensions import db
 from fieldcrm.imports import parsing, services
 from fieldcrm.imports.models import ImportBatch
@@ -70,6 +72,54 @@ def import_batch(
         db.session.commit()
         raise
     return db.session.get(ImportBatch, batch_id)
+
+
+def run_check(batch_id: int) -> None:
+    """Job entry point (inline or on an RQ worker): check an uploaded batch."""
+    check_upload(batch_id)
+
+
+def check_upload(batch_id: int, *, chunk_rows: int | None = None) -> ImportBatch | None:
+    """Check a "checking" batch (services.check_batch), leaving it checked or refused.
+
+    Commits the detection, then the rows checked after each chunk (the page shows them):
+    the job never keeps a write transaction open while it reads the file, so on SQLite
+    others' saves never wait for a check. Returns the batch (None when it is gone; as it is
+    when it is not "checking", e.g. a second run of the same job). An unexpected error
+    marks the batch refused with the reason (it may be checked again) and re-raises.
+    """
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None or batch.status != "checking":
+        return batch
+    size = chunk_rows or int(
+        current_app.config.get("IMPORT_CHUNK_ROWS", services.DEFAULT_CHUNK_ROWS)
+    )
+
+    def progress(rows: int) -> None:
+        batch.preview = {"progress": {"rows": rows}}
+        batch.heartbeat_at = utcnow()
+        db.session.commit()
+
+    try:
+        services.check_batch(None, batch, chunk_rows=size, progress=progress)
+        db.session.commit()
+    except BaseException as exc:
+        db.session.rollback()
+        failed = db.session.get(ImportBatch, batch_id)
+        if failed is not None:
+            failed.status = "refused"
+            failed.preview = {"columns": []}
+            failed.error_message = f"The check stopped: {exc!r}"[:2000]
+            db.session.commit()
+        raise
+    return batch
+
+
+def enqueue_check(batch_id: int) -> str | None:
+    """Check the batch in the background (see fieldcrm.jobs.enqueue); the RQ job id."""
+    from fieldcrm.jobs import enqueue
+
+    return enqueue(run_check, batch_id)
 
 
 def enqueue_import(batch_id: int) -> str | None:

@@ -11,7 +11,8 @@ from fieldcrm.database import TimestampMixin, UTCDateTime, utcnow
 from fieldcrm.extensions import db
 
 BATCH_STATUSES = (
-    "uploaded", "checked", "queued", "running", "interrupted", "completed", "failed", "refused",
+    "uploaded", "checking", "checked", "queued", "running", "interrupted", "completed", "failed",
+    "refused",
 )  # fmt: skip
 
 

@@ -75,9 +75,9 @@ from fieldcrm.imports.layouts import (
     resolve_mapping,
     validate_mapping,
 )
+from fieldcrm.lib import uploads
 from fieldcrm.lib.addresses import collapse_whitespace, household_keys, split_street_addresses
 from fieldcrm.lib.phones import normalize_phones
-from fieldcrm.lib.uploads import UploadRejected, check_archive
 
 __all__ = [
     "FIELD_MAX_LENGTHS",
@@ -245,11 +245,6 @@ def _latin1_fallback(err: UnicodeError) -> tuple[str, int]:
 codecs.register_error("fieldcrm_latin1", _latin1_fallback)
 
 
-# A statewide file unpacks to a few GB; Texas ships ~510 county files in one delivery.
-MAX_ARCHIVE_BYTES = 32 * 1024**3
-MAX_ARCHIVE_ENTRIES = 2000
-
-
 def _is_data_member(name: str) -> bool:
     base = name.rsplit("/", 1)[-1]
     if name.endswith("/") or name.startswith("__MACOSX/") or not base or base.startswith("."):
@@ -263,8 +258,8 @@ def _members(path: Path) -> list[tuple[str, Callable[[], IO[bytes]]]]:
         # Size, entry count, unsafe paths, encryption and zip bombs are checked from the
         # central directory before a byte is extracted.
         try:
-            check_archive(path, MAX_ARCHIVE_BYTES, MAX_ARCHIVE_ENTRIES)
-        except UploadRejected as exc:
+            uploads.check_archive(path)
+        except uploads.UploadRejected as exc:
             raise FileRefused(f"{path.name}: {exc}") from exc
         try:
             archive = zipfile.ZipFile(path)
@@ -284,7 +279,9 @@ def _members(path: Path) -> list[tuple[str, Callable[[], IO[bytes]]]]:
 
         return [(name, opener(name)) for name in names]
     if suffix == ".gz":
-        return [(path.name[: -len(".gz")], lambda: io.BufferedReader(gzip.open(path), 1 << 20))]
+        # Checked whole (size, ratio, nested archives) by uploads.check_gzip before a batch
+        # is parsed; every read is held to the same limits (ArchiveTooLarge, an OSError).
+        return [(path.name[: -len(".gz")], lambda: uploads.open_gzip(path))]
     return [(path.name, lambda: open(path, "rb", buffering=1 << 20))]  # noqa: SIM115
 
 

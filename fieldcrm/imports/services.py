@@ -85,6 +85,7 @@ from fieldcrm.imports.writers import (
     create_secondary_indexes,
     drop_secondary_indexes,
 )
+from fieldcrm.lib import uploads
 from fieldcrm.turf.services import assign_contacts_to_turfs
 
 PREVIEW_ROWS = 20
@@ -165,22 +166,26 @@ def create_batch(
     actor: User | None,
     stored_path: str | Path,
     original_filename: str,
-    source: str,
+    source: str | None,
     *,
     full_file: bool = True,
     layout: str | None = None,
     mapping: dict | None = None,
+    detect: bool = True,
 ) -> ImportBatch:
     """Create a batch for a stored file and detect its layout.
 
     A file that cannot be imported (empty, binary, no layout and no mapping, no identity
-    columns) gives a batch with status "refused" and the reason in error_message. Raises
-    ValidationFailed for a bad source, layout or mapping; PermissionDenied for non-importers
-    (actor None means the operator's CLI). Flushes and audits.
+    columns) gives a batch with status "refused" and the reason in error_message. With
+    ``detect=False`` the file is not read at all: the batch is "checking", for the check job
+    (check_batch) to read. ``source`` None (or empty) names the source after the file when
+    it is detected (detected_source); until then the batch has no source and cannot start.
+    Raises ValidationFailed for a bad source, layout or mapping; PermissionDenied for
+    non-importers (actor None means the operator's CLI). Flushes and audits.
     """
     if actor is not None:
         require_importer(actor)
-    source = clean_source(source)
+    source = clean_source(source) if (source or "").strip() else ""
     if layout is not None and layout not in LAYOUTS:
         raise ValidationFailed([("layout", f"Unknown layout {layout}.")])
     if mapping is not None:
@@ -199,14 +204,43 @@ def create_batch(
         warnings={},
     )
     db.session.add(batch)
-    detect_batch(batch)
+    if detect:
+        detect_batch(batch)
+    else:
+        batch.status = "checking"
+        batch.heartbeat_at = utcnow()
     db.session.flush()
     audit.record("import.upload", actor=actor, entity=batch, source=source, status=batch.status)
     return batch
 
 
 def detect_batch(batch: ImportBatch) -> parsing.Detection | None:
-    """(Re)detect the batch's file with its layout/mapping; sets status uploaded or refused."""
+    """(Re)detect the batch's file with its layout/mapping; sets status uploaded or refused.
+
+    A .zip or .gz is first checked against the archive limits (uploads.check_container:
+    size, compression ratio, entries, nested archives) before anything parses it.
+    """
+    unpacked = _check_container(batch)
+    if unpacked is None:
+        return None
+    return _detect(batch, unpacked)
+
+
+def _check_container(batch: ImportBatch) -> int | None:
+    """The archive checks; the unpacked size, or None with the batch refused."""
+    try:
+        return uploads.check_container(batch.stored_path)
+    except uploads.UploadRejected as exc:
+        reason = f"{Path(batch.original_filename).name}: {exc}"
+    except OSError as exc:
+        reason = f"cannot read the file: {exc}"
+    batch.status = "refused"
+    batch.error_message = reason
+    batch.detection = None
+    return None
+
+
+def _detect(batch: ImportBatch, unpacked: int) -> parsing.Detection | None:
     try:
         detection = parsing.detect(batch.stored_path, layout=batch.layout, mapping=batch.mapping)
     except parsing.FileRefused as exc:
@@ -214,7 +248,9 @@ def detect_batch(batch: ImportBatch) -> parsing.Detection | None:
         batch.error_message = exc.reason
         batch.detection = None
         return None
-    batch.detection = _detection_json(detection)
+    batch.detection = {**_detection_json(detection), "unpacked_bytes": unpacked}
+    if not batch.source:
+        batch.source = detected_source(detection) or ""
     batch.encoding = detection.encoding
     batch.layout = detection.layout or batch.layout
     batch.status = "uploaded"
@@ -237,6 +273,47 @@ def _detection_json(detection: parsing.Detection) -> dict:
     }
 
 
+def detected_source(detection: parsing.Detection) -> str | None:
+    """The source a recognised file is named after: its layout's state ("nc", "fl", "oh");
+    None for generic files (the importer names the source)."""
+    return detection.state.lower() if detection.state else None
+
+
+def existing_sources() -> list[str]:
+    """Sources of data already loaded by imports (offered when naming a file's source)."""
+    return list(
+        db.session.scalars(
+            sa.select(ImportBatch.source)
+            .where(
+                ImportBatch.source != "",
+                ImportBatch.status.in_(("queued", "running", "interrupted", "completed")),
+            )
+            .distinct()
+            .order_by(ImportBatch.source)
+        )
+    )
+
+
+def set_source(actor: User | None, batch: ImportBatch, source: str) -> ImportBatch:
+    """Import a checked batch under ``source`` instead; marks it "checking" again (the impact
+    depends on the source). Raises ValidationFailed. Flushes and audits."""
+    if actor is not None:
+        require_importer(actor)
+    _require_status(batch, ("uploaded", "checked"))
+    batch.source = clean_source(source)
+    queue_check(actor, batch)
+    audit.record("import.source", actor=actor, entity=batch, source=batch.source)
+    return batch
+
+
+def other_source_message(other_sources: dict[str, int]) -> list[str]:
+    """Plain sentences for voter ids of a file already loaded under other sources."""
+    return [
+        f"{count} of these voter ids already exist under source {source}."
+        for source, count in other_sources.items()
+    ]
+
+
 def detection_of(batch: ImportBatch) -> parsing.Detection:
     """The Detection stored on the batch. Raises ValidationFailed when the file was refused."""
     if not batch.detection:
@@ -247,7 +324,8 @@ def detection_of(batch: ImportBatch) -> parsing.Detection:
 
 
 def apply_mapping(actor: User | None, batch: ImportBatch, mapping: dict) -> ImportBatch:
-    """Set a user column mapping on a batch and detect again. Raises ValidationFailed."""
+    """Set a user column mapping on a batch and mark it "checking" for the check job (which
+    detects again with it). Raises ValidationFailed. Flushes."""
     if actor is not None:
         require_importer(actor)
     _require_status(batch, ("uploaded", "checked", "refused"))
@@ -255,11 +333,80 @@ def apply_mapping(actor: User | None, batch: ImportBatch, mapping: dict) -> Impo
         batch.mapping = validate_mapping(mapping)
     except ValueError as exc:
         raise ValidationFailed([("mapping", str(exc))]) from exc
+    queue_check(actor, batch)
+    return batch
+
+
+def queue_check(actor: User | None, batch: ImportBatch) -> ImportBatch:
+    """Mark a batch "checking" (its file is read by the check job, never by the caller):
+    a new mapping, a re-check of a refused file or of a check that stopped. Raises
+    ValidationFailed for a batch already started or a check still running. Flushes."""
+    if actor is not None:
+        require_importer(actor)
+    _require_status(batch, ("uploaded", "checked", "refused", "checking"))
+    if batch.status == "checking" and not check_stalled(batch):
+        raise ValidationFailed([(None, "This file is being checked; wait for the result.")])
+    batch.status = "checking"
     batch.preview = None
-    if detect_batch(batch) is None:
-        raise ValidationFailed([(None, batch.error_message or "")])
+    batch.error_message = None
+    batch.heartbeat_at = utcnow()
     db.session.flush()
     return batch
+
+
+def check_stalled(batch: ImportBatch, now: datetime | None = None) -> bool:
+    """True for a check with no progress for IMPORT_STALE_SECONDS (its job stopped, or no
+    worker has taken it): it may be started again."""
+    if batch.status != "checking":
+        return False
+    beat = batch.heartbeat_at or batch.created_at
+    return beat is None or (now or utcnow()) - beat > timedelta(seconds=_stale_seconds())
+
+
+def check_batch(
+    actor: User | None,
+    batch: ImportBatch,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    progress: Callable[[int], None] | None = None,
+) -> dict | None:
+    """The check an upload gets before it can start: archive limits, layout detection, then
+    the preview over the whole file (preview_batch).
+
+    A refused file leaves the batch "refused" with the reason, and the header's columns in
+    ``batch.preview["columns"]`` for the mapping form; returns None. Otherwise the batch is
+    "checked" and the preview is returned. ``progress(rows)`` is called with 0 once the file
+    is detected and after each chunk, and nothing is flushed before then: a caller that
+    commits there holds no write transaction while the file is read. Flushes at the end.
+    """
+    if actor is not None:
+        require_importer(actor)
+    unpacked = _check_container(batch)
+    if unpacked is None:
+        batch.preview = {"columns": []}  # not a file to read columns from
+        db.session.flush()
+        return None
+    if _detect(batch, unpacked) is None:
+        batch.preview = {"columns": header_columns(batch)}
+        db.session.flush()
+        return None
+    batch.status = "checking"
+    batch.rows_total_estimate = _estimate_rows(batch.stored_path, unpacked)
+    if progress:
+        progress(0)
+    return preview_batch(actor, batch, chunk_rows=chunk_rows, progress=progress)
+
+
+def _estimate_rows(path: str, unpacked: int) -> int | None:
+    """Rows in a file of ``unpacked`` bytes, from the line length of its first megabyte."""
+    try:
+        head = uploads.read_head(path)
+    except (uploads.UploadRejected, OSError):
+        return None
+    lines = head.count(b"\n")
+    if not head or not lines:
+        return None
+    return max(1, round(unpacked * lines / len(head)))
 
 
 def header_columns(batch: ImportBatch) -> list[str]:
@@ -877,13 +1024,36 @@ def can_resume(batch: ImportBatch) -> bool:
     return effective_status(batch) == "interrupted"
 
 
-def queue_batch(actor: User | None, batch: ImportBatch) -> ImportBatch:
-    """Mark a checked batch (or an interrupted one) queued to run. Raises ValidationFailed."""
+def queue_batch(
+    actor: User | None, batch: ImportBatch, *, confirm_other_sources: bool = False
+) -> ImportBatch:
+    """Mark a checked batch (or an interrupted one) queued to run.
+
+    Starting a batch needs a source, and when its check found voter ids already loaded
+    under another source (preview "other_sources"), ``confirm_other_sources``: those
+    people would be added again as separate contacts. Raises ValidationFailed. Flushes.
+    """
     if actor is not None:
         require_importer(actor)
     if batch.status == "running" and can_resume(batch):
         batch.status = "interrupted"
     _require_status(batch, ("uploaded", "checked", "interrupted"))
+    if batch.status != "interrupted":
+        if not batch.source:
+            raise ValidationFailed(
+                [("source", "Name the source of this file before starting the import.")]
+            )
+        others = (batch.preview or {}).get("other_sources") or {}
+        if others and not confirm_other_sources:
+            raise ValidationFailed(
+                [
+                    (
+                        "confirm_other_sources",
+                        " ".join(other_source_message(others))
+                        + f" Confirm to import them under source {batch.source} anyway.",
+                    )
+                ]
+            )
     batch.status = "queued"
     batch.heartbeat_at = utcnow()
     audit.record("import.start", actor=actor, entity=batch, rows_done=batch.rows_done)
@@ -926,6 +1096,8 @@ def preview_batch(
     detection = detection_of(batch)
     known = KnownContacts.load(batch.source)
     known.exact_new = set()  # a preview writes nothing, so duplicates are confirmed in memory
+    others = _other_sources(batch.source)
+    other_counts: Counter[str] = Counter()
     impact = Counter()
     problems: dict[str, dict[str, Any]] = {}
     first_rows: list[dict] = []
@@ -941,6 +1113,12 @@ def preview_batch(
                 row["phones"] = ", ".join(first_phones.get((record["member"], record["line"]), []))
                 first_rows.append(row)
         plan = plan_chunk(chunk, known)
+        if others and len(plan.inserts):
+            # the voter ids the file itself holds (not the keys made up for rows without one;
+            # a "~" key in the file is FieldCRM's own, from its contacts export)
+            new_ids = plan.inserts["voter_id"]
+            in_file = new_ids[new_ids.isin(chunk.frame["voter_id"].dropna())]
+            other_counts.update(_count_under_sources(others, in_file))
         impact["rows"] += plan.rows_read
         impact["insert"] += len(plan.inserts)
         impact["update"] += len(plan.updates)
@@ -972,12 +1150,43 @@ def preview_batch(
         "rows": first_rows,
         "problems": problems,
         "impact": dict(impact),
+        "source": batch.source,
+        # voter ids this file would add that other sources already hold, by source
+        "other_sources": dict(other_counts.most_common()),
     }
     batch.preview = json.loads(json.dumps(result, default=_jsonable))
     batch.rows_total_estimate = impact["rows"]
     batch.status = "checked"
     db.session.flush()
     return result
+
+
+def _other_sources(source: str) -> list[str]:
+    """The sources other than ``source`` holding contacts with voter ids."""
+    return list(
+        db.session.scalars(
+            sa.select(Contact.source)
+            .where(Contact.source != source, Contact.voter_id.is_not(None))
+            .distinct()
+        )
+    )
+
+
+def _count_under_sources(sources: list[str], voter_ids: pd.Series) -> Counter[str]:
+    """How many of these voter ids each source already holds."""
+    ids = voter_ids.dropna().unique().tolist()
+    counts: Counter[str] = Counter()
+    for start in range(0, len(ids), 5000):
+        part = ids[start : start + 5000]
+        for source in sources:
+            found = db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(Contact)
+                .where(Contact.source == source, Contact.voter_id.in_(part))
+            )
+            if found:
+                counts[source] += int(found)
+    return counts
 
 
 PREVIEW_FIELDS = (
@@ -1027,9 +1236,15 @@ def row_error_rows(batch: ImportBatch) -> Iterator[tuple]:
 
 
 def progress_of(batch: ImportBatch, now: datetime | None = None) -> dict:
-    """Progress for the live page: rows done, rate, ETA and the counts."""
+    """Progress for the live page: rows done, rate, ETA and the counts.
+
+    While a file is being checked, rows_done counts the rows checked so far and rows_total
+    is the estimate from the file's size (the percent stays below 100 until it is done).
+    """
     now = now or utcnow()
     status = effective_status(batch, now)
+    if status == "checking":
+        return _check_progress(batch, now)
     elapsed = ((batch.finished_at or now) - batch.started_at).total_seconds() if (
         batch.started_at
     ) else 0.0  # fmt: skip
@@ -1058,6 +1273,25 @@ def progress_of(batch: ImportBatch, now: datetime | None = None) -> dict:
         "warnings": batch.warnings or {},
         "error": batch.error_message,
         "finished": status in ("completed", "failed", "refused"),
+    }
+
+
+def _check_progress(batch: ImportBatch, now: datetime) -> dict:
+    checked = int(((batch.preview or {}).get("progress") or {}).get("rows", 0))
+    total = batch.rows_total_estimate
+    return {
+        "id": batch.id,
+        "status": "checking",
+        "rows_done": checked,
+        "rows_total": total,
+        "percent": min(99, int(100 * checked / total)) if total else None,
+        "rate": 0,
+        "eta_seconds": None,
+        "counts": {},
+        "warnings": {},
+        "error": None,
+        "stalled": check_stalled(batch, now),
+        "finished": False,
     }
 
 

@@ -1,8 +1,21 @@
-"""Import pages: batches, upload → check (preview, column mapping) → start → live progress."""
+"""Import pages: batches, upload → check (preview, column mapping) → start → live progress.
+
+No page reads an uploaded file: the upload is stored and checked by a background job
+(jobs.enqueue_check), whose progress and result the check page shows.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,7 +25,14 @@ from fieldcrm.exports import csv_response, record_export
 from fieldcrm.extensions import db
 from fieldcrm.forms import EmptyForm
 from fieldcrm.imports import jobs, services
-from fieldcrm.imports.forms import UploadForm, mapping_fields, mapping_form, mapping_from_form
+from fieldcrm.imports.forms import (
+    SourceForm,
+    StartForm,
+    UploadForm,
+    mapping_fields,
+    mapping_form,
+    mapping_from_form,
+)
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 importers = roles_required("admin", "director")
@@ -45,53 +65,96 @@ def new():
             )
             batch = services.create_batch(
                 current_user, stored, upload.filename, form.source.data,
-                full_file=form.full_file.data, mapping=mapping,
+                full_file=form.full_file.data, mapping=mapping, detect=False,
             )  # fmt: skip
-            if batch.status != "refused":
-                services.preview_batch(current_user, batch)
         except (ValidationFailed, NotFound) as exc:
             form.populate_errors(getattr(exc, "errors", [(None, str(exc))]))
         else:
             db.session.commit()
+            jobs.enqueue_check(batch.id)
             return redirect(url_for("imports.check", batch_id=batch.id))
-    return render_template("imports/new.html", form=form)
+    return render_template("imports/new.html", form=form, sources=services.existing_sources())
 
 
 @bp.route("/<int:batch_id>/check", methods=["GET", "POST"])
 @importers
 def check(batch_id: int):
     batch = services.get_batch(current_user, batch_id)
-    columns = services.header_columns(batch) if batch.status in ("refused", "uploaded") else []
+    # the check job stored the columns of a refused file: this page never reads the file
+    columns = ((batch.preview or {}).get("columns") or []) if batch.status == "refused" else []
     form = mapping_form(columns, batch.mapping)
-    if batch.status in ("refused", "uploaded") and form.validate_on_submit():
+    if batch.status == "refused" and form.validate_on_submit():
         try:
             mapping = mapping_from_form(form)
             services.apply_mapping(current_user, batch, mapping)
             if form.mapping_name.data:
                 services.save_mapping(current_user, form.mapping_name.data, mapping)
-            services.preview_batch(current_user, batch)
         except ValidationFailed as exc:
             form.populate_errors(exc.errors)
         else:
             db.session.commit()
+            jobs.enqueue_check(batch.id)
             return redirect(url_for("imports.check", batch_id=batch.id))
     return render_template(
         "imports/check.html", batch=batch, form=form, fields=mapping_fields(form),
-        columns=columns, start_form=EmptyForm(),
+        columns=columns, start_form=StartForm(), progress=services.progress_of(batch),
+        stalled=services.check_stalled(batch), source_form=SourceForm(source=batch.source),
+        sources=services.existing_sources(),
     )  # fmt: skip
+
+
+@bp.route("/<int:batch_id>/source", methods=["POST"])
+@importers
+def set_source(batch_id: int):
+    """Import a checked file under another source: the check runs again with it."""
+    batch = services.get_batch(current_user, batch_id)
+    form = SourceForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+        return redirect(url_for("imports.check", batch_id=batch.id))
+    try:
+        services.set_source(current_user, batch, form.source.data)
+    except ValidationFailed as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("imports.check", batch_id=batch.id))
+    db.session.commit()
+    jobs.enqueue_check(batch.id)
+    return redirect(url_for("imports.check", batch_id=batch.id))
+
+
+@bp.route("/<int:batch_id>/recheck", methods=["POST"])
+@importers
+def recheck(batch_id: int):
+    """Check the file again: after a refusal, or when a check stopped without finishing."""
+    batch = services.get_batch(current_user, batch_id)
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("imports.check", batch_id=batch.id))
+    try:
+        services.queue_check(current_user, batch)
+    except ValidationFailed as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("imports.check", batch_id=batch.id))
+    db.session.commit()
+    jobs.enqueue_check(batch.id)
+    return redirect(url_for("imports.check", batch_id=batch.id))
 
 
 @bp.route("/<int:batch_id>/start", methods=["POST"])
 @importers
 def start(batch_id: int):
     batch = services.get_batch(current_user, batch_id)
-    if not EmptyForm().validate_on_submit():
+    form = StartForm()
+    if not form.validate_on_submit():
         return redirect(url_for("imports.check", batch_id=batch.id))
     try:
-        services.queue_batch(current_user, batch)
+        services.queue_batch(
+            current_user, batch, confirm_other_sources=form.confirm_other_sources.data
+        )
     except ValidationFailed as exc:
         flash(str(exc), "error")
-        return redirect(url_for("imports.show", batch_id=batch.id))
+        return redirect(url_for("imports.check", batch_id=batch.id))
     db.session.commit()
     jobs.enqueue_import(batch.id)
     return redirect(url_for("imports.show", batch_id=batch.id))
@@ -137,8 +200,10 @@ def errors_csv(batch_id: int):
     count = batch.rejected + batch.duplicates
     record_export(current_user, "import_errors", count, batch=batch.id)
     db.session.commit()
+    # The rows are fetched while the response streams, after the view has returned: keep
+    # the request's context (and its database session) for that.
     return csv_response(
         f"import-{batch.id}-rejected-rows.csv",
         services.ROW_ERROR_COLUMNS,
-        services.row_error_rows(batch),
+        stream_with_context(services.row_error_rows(batch)),
     )

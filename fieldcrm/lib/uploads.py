@@ -8,19 +8,37 @@
 * `check_archive(path, max_bytes, max_entries)` inspects a zip's directory before
   anything is extracted: entry count, total uncompressed size, compression ratio (zip
   bombs), absolute paths and `..` (path traversal), encrypted or nested archives.
+* `check_gzip(path)` does the same for a `.gz` before anything parses it: it decompresses
+  the stream (keeping nothing) and refuses it as soon as the output passes the size limit
+  or the compression ratio, or when it holds another archive (a `.tar.gz` of several files,
+  a zip or gzip inside); `open_gzip(path)` enforces the same size and ratio on every later
+  read, so no reader can be made to unpack more than the check allowed.
+* `check_container(path)` runs the right one of these for a stored upload, by its suffix.
+* ARCHIVE_MAX_BYTES, ARCHIVE_MAX_ENTRIES and ARCHIVE_MAX_RATIO are the one set of limits
+  for every compressed upload, zip or gzip.
 * `storage_name(original)` is the name a stored upload gets: random, with a known
   extension; the client's filename is kept only as a label, never used as a path.
 """
 
 from __future__ import annotations
 
+import gzip
+import io
 import secrets
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import IO, Any
 
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".tab", ".dat", ".psv")
+# A statewide file unpacks to a few GB; Texas ships ~510 county files in one delivery.
+ARCHIVE_MAX_BYTES = 32 * 1024**3  # total uncompressed size of a zip's files or of a .gz
+ARCHIVE_MAX_ENTRIES = 2000  # files in one zip (a .gz holds one)
 ARCHIVE_MAX_RATIO = 200  # uncompressed / compressed; voter-file CSVs compress ~5-15x
+#: below this many uncompressed bytes the ratio is not checked (tiny files compress oddly)
+ARCHIVE_RATIO_FLOOR = 1024 * 1024
 _CHUNK = 1 << 20
+#: what an archive inside a compressed upload starts with (tar: "ustar" at offset 257)
+_ARCHIVE_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"7z\xbc\xaf")
 
 _BINARY_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "a PNG image"),
@@ -106,15 +124,19 @@ def check_upload(path: str | Path) -> str:
 
 def check_archive(
     path: str | Path,
-    max_bytes: int,
-    max_entries: int,
-    max_ratio: float = ARCHIVE_MAX_RATIO,
+    max_bytes: int | None = None,
+    max_entries: int | None = None,
+    max_ratio: float | None = None,
 ) -> list[zipfile.ZipInfo]:
     """Validate a zip before extraction; return its text members. Raises UploadRejected.
 
     Only the central directory is read (sizes as declared); extraction code must still
     stop at the declared size (zipfile does: it raises on a member longer than declared).
+    Limits default to ARCHIVE_MAX_BYTES, ARCHIVE_MAX_ENTRIES and ARCHIVE_MAX_RATIO.
     """
+    max_bytes = ARCHIVE_MAX_BYTES if max_bytes is None else max_bytes
+    max_entries = ARCHIVE_MAX_ENTRIES if max_entries is None else max_entries
+    max_ratio = ARCHIVE_MAX_RATIO if max_ratio is None else max_ratio
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as archive:
@@ -140,12 +162,139 @@ def check_archive(
             raise UploadRejected(
                 f"Unpacked, this zip would be over {max_bytes // (1024 * 1024)} MB, the limit."
             )
-        if info.file_size > 1024 * 1024 and info.file_size > max_ratio * max(info.compress_size, 1):
+        if info.file_size > ARCHIVE_RATIO_FLOOR and info.file_size > max_ratio * max(
+            info.compress_size, 1
+        ):
             raise UploadRejected("This zip expands far more than a real voter file would.")
     members = [i for i in infos if not i.is_dir() and i.filename.lower().endswith(TEXT_SUFFIXES)]
     if not members:
         raise UploadRejected("This zip has no CSV or text file in it.")
     return members
+
+
+class ArchiveTooLarge(UploadRejected, OSError):
+    """A compressed upload unpacked past its limits while being read.
+
+    Also an OSError, so readers that turn read errors into "cannot read the file" refusals
+    refuse the file with this message.
+    """
+
+
+def gzip_output_limit(
+    path: str | Path, max_bytes: int | None = None, max_ratio: float | None = None
+) -> int:
+    """The most bytes a .gz at `path` may unpack to: the size limit, or the ratio times its
+    compressed size when that is lower (never below ARCHIVE_RATIO_FLOOR)."""
+    max_bytes = ARCHIVE_MAX_BYTES if max_bytes is None else max_bytes
+    max_ratio = ARCHIVE_MAX_RATIO if max_ratio is None else max_ratio
+    by_ratio = max(ARCHIVE_RATIO_FLOOR, int(max_ratio * Path(path).stat().st_size))
+    return min(max_bytes, by_ratio)
+
+
+class _LimitedGzip(io.RawIOBase):
+    """A gzip stream that raises ArchiveTooLarge once it has produced more than `limit`."""
+
+    def __init__(self, path: Path, limit: int, max_bytes: int) -> None:
+        self._stream = gzip.open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._limit = limit
+        self._max_bytes = max_bytes
+        self._name = path.name
+        self._compressed = path.stat().st_size
+        self.produced = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._stream.read(len(buffer))
+        self.produced += len(data)
+        if self.produced > self._limit:
+            if self.produced > self._max_bytes:
+                raise ArchiveTooLarge(
+                    f"Unpacked, {self._name} would be over "
+                    f"{self._max_bytes // (1024 * 1024)} MB, the limit."
+                )
+            raise ArchiveTooLarge(
+                f"{self._name} expands far more than a real voter file would "
+                f"(over {self._limit // (1024 * 1024)} MB from "
+                f"{max(1, self._compressed // 1024)} KB)."
+            )
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
+
+
+def open_gzip(
+    path: str | Path, max_bytes: int | None = None, max_ratio: float | None = None
+) -> IO[bytes]:
+    """Open a .gz for reading; reading past gzip_output_limit raises ArchiveTooLarge."""
+    path = Path(path)
+    max_bytes = ARCHIVE_MAX_BYTES if max_bytes is None else max_bytes
+    limit = gzip_output_limit(path, max_bytes, max_ratio)
+    return io.BufferedReader(_LimitedGzip(path, limit, max_bytes), _CHUNK)
+
+
+def check_gzip(
+    path: str | Path, max_bytes: int | None = None, max_ratio: float | None = None
+) -> int:
+    """Validate a .gz before anything parses it; returns its uncompressed size.
+
+    Decompresses the whole stream without keeping it, stopping at the first byte past the
+    size limit or the compression ratio (so a bomb costs at most ratio x its size). Raises
+    UploadRejected for a damaged or truncated file, one over the limits, or one holding
+    another archive (a .tar.gz of several files, a zip or gzip inside).
+    """
+    path = Path(path)
+    try:
+        with open_gzip(path, max_bytes, max_ratio) as stream:
+            head = stream.read(512)
+            if head.startswith(_ARCHIVE_MAGIC) or head[257:262] == b"ustar":
+                raise UploadRejected(
+                    "Archives inside a .gz are not accepted (a .tar.gz holds several files); "
+                    "upload a .zip of the text files, or one text file gzipped."
+                )
+            total = len(head)
+            while chunk := stream.read(_CHUNK):
+                total += len(chunk)
+    except UploadRejected:
+        raise
+    except (OSError, EOFError, gzip.BadGzipFile, zipfile.error) as exc:
+        raise UploadRejected(f"This .gz file is damaged and cannot be read ({exc}).") from exc
+    return total
+
+
+def check_container(path: str | Path) -> int:
+    """Check a stored upload that is an archive (by its suffix: .zip or .gz) against the
+    archive limits before any parsing; returns its unpacked size in bytes (a plain file's
+    own size). Raises UploadRejected."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        return sum(info.file_size for info in check_archive(path))
+    if suffix == ".gz":
+        return check_gzip(path)
+    return path.stat().st_size
+
+
+def read_head(path: str | Path, limit: int = _CHUNK) -> bytes:
+    """The first `limit` unpacked bytes of an upload (a zip's first text file). Call it
+    after check_container; raises UploadRejected or OSError for an unreadable file."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        with open_gzip(path) as stream:
+            return stream.read(limit)
+    if suffix == ".zip":
+        members = _zip_text_members(path)
+        if not members:
+            return b""
+        with zipfile.ZipFile(path) as archive, archive.open(members[0]) as stream:
+            return stream.read(limit)
+    with path.open("rb") as stream:
+        return stream.read(limit)
 
 
 def storage_name(original: str | None, default_suffix: str = ".csv") -> str:

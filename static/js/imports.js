@@ -1,4 +1,5 @@
-// Live import progress: polls the JSON endpoint named in data-progress-url until finished.
+// Live import (and check) progress: polls the JSON endpoint named in data-progress-url until
+// finished (a check page: until the status is no longer data-reload-unless, or stalled).
 (function () {
   "use strict";
   var box = document.getElementById("import-progress");
@@ -25,7 +26,9 @@
         Object.keys(data.counts).forEach(function (key) {
           set('[data-count="' + key + '"]', data.counts[key]);
         });
-        if (data.finished || data.status === "interrupted") {
+        var waitWhile = box.getAttribute("data-reload-unless");
+        if (waitWhile ? (data.status !== waitWhile || data.stalled) :
+            (data.finished || data.status === "interrupted")) {
           window.location.reload();
           return;
         }

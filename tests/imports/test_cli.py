@@ -57,7 +57,9 @@ def test_mappings__save_list_and_use(runner, write_file, tmp_path):
     path = write_file("odd.csv", "ident,given,fam\n7,Ann,Lee\n")
     refused = runner.invoke(args=["imports", "voter-file", str(path)])
     assert refused.exit_code == 1
-    result = runner.invoke(args=["imports", "voter-file", str(path), "--mapping", "odd"])
+    result = runner.invoke(
+        args=["imports", "voter-file", str(path), "--mapping", "odd", "--source", "sheet"]
+    )
     assert result.exit_code == 0, result.output
     assert db.session.scalar(sa.select(ImportMapping.name)) == "odd"
 

@@ -68,3 +68,25 @@ def test_jobs_worker_command__runs_queued_import(redis_app, db, write_file, runn
     assert result.exit_code == 0, result.output
     _db.session.expire_all()
     assert _db.session.get(ImportBatch, batch.id).status == "completed"
+
+
+def test_check_upload__on_rq_worker(redis_app, db, write_file):
+    """With Redis the upload's check is queued, not run by the caller, and a worker runs it."""
+    from rq import SimpleWorker
+
+    from fieldcrm.jobs import queue, redis_connection
+
+    path = write_file("c.csv", "Voter File VANID,FirstName,LastName\n1,Ann,Lee\n2,Bo,Day\n")
+    batch = services.create_batch(None, path, "c.csv", "VAN", detect=False)
+    _db.session.commit()
+    job_id = jobs.enqueue_check(batch.id)
+    assert job_id is not None
+    _db.session.expire_all()
+    assert db.session.get(ImportBatch, batch.id).status == "checking"  # not run inline
+    worker = SimpleWorker([queue()], connection=redis_connection())
+    assert worker.work(burst=True)
+    _db.session.expire_all()
+    checked = db.session.get(ImportBatch, batch.id)
+    assert checked.status == "checked"
+    assert checked.preview["impact"]["insert"] == 2
+    assert queue().fetch_job(job_id).is_finished

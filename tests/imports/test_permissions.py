@@ -16,7 +16,7 @@ PERSONAS = {
 }
 PAGES = ["/imports/", "/imports/new", "/imports/{b}", "/imports/{b}/check",
          "/imports/{b}/progress.json", "/imports/{b}/errors.csv"]  # fmt: skip
-POSTS = ["/imports/{b}/start", "/imports/{b}/resume"]
+POSTS = ["/imports/{b}/start", "/imports/{b}/resume", "/imports/{b}/recheck", "/imports/{b}/source"]
 
 
 @pytest.fixture

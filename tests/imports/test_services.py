@@ -514,3 +514,47 @@ def test_import__seen_id_hash_collisions_never_make_false_duplicates(
         chunk_rows=8,
     )  # fmt: skip
     assert (preview["impact"]["insert"], preview["impact"]["duplicate"]) == (29, 1)
+
+
+@pytest.mark.usefixtures("db")
+def test_create_batch__gz_bomb_refused_before_any_parsing(tmp_path, monkeypatch):
+    """A small .gz that unpacks far past a real voter file's ratio is refused by the archive
+    checks (the zip limits) before the parser reads a byte of it."""
+    import gzip
+
+    from fieldcrm.imports import parsing
+
+    row = "1234567,ANN,LEE,1 MAIN ST,MEBANE,27302\n"
+    path = tmp_path / "bomb.csv.gz"
+    path.write_bytes(gzip.compress((HEADER + row * 100_000).encode()))
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("parsed before the archive checks")
+
+    monkeypatch.setattr(parsing, "detect", no_parsing)
+    monkeypatch.setattr(parsing, "iter_chunks", no_parsing)
+    batch = services.create_batch(None, path, "bomb.csv.gz", "VAN")
+    assert batch.status == "refused"
+    assert "expands far more than a real voter file" in batch.error_message
+
+
+@pytest.mark.usefixtures("db")
+def test_import__gz_reads_are_held_to_the_archive_limit(tmp_path, monkeypatch, write_file):
+    """Every later read of a .gz stops at the same limit (the file could change after the
+    check): the import is refused, not run to the end."""
+    import gzip
+
+    from fieldcrm.lib import uploads
+
+    rows = [person(n) for n in range(1, 40_001)]
+    path = tmp_path / "big.csv.gz"
+    path.write_bytes(gzip.compress(van_rows(rows).encode()))
+    batch = services.create_batch(None, path, "big.csv.gz", "VAN")
+    db.session.commit()
+    assert batch.status == "uploaded"
+    monkeypatch.setattr(uploads, "ARCHIVE_MAX_BYTES", 1024 * 1024)
+    jobs.import_batch(batch.id)
+    db.session.expire_all()
+    done = db.session.get(ImportBatch, batch.id)
+    assert done.status == "failed"
+    assert "over 1 MB, the limit" in done.error_message

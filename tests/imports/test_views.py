@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from fieldcrm.contacts.models import Contact
 from fieldcrm.extensions import db
-from fieldcrm.imports.models import ImportBatch, ImportMapping
+from fieldcrm.imports.models import ImportBatch, ImportMapping, ImportRowError
 
 VAN = "Voter File VANID,FirstName,LastName,Address,City,Zip5,Cell Phone,Precinct\n"
 GOOD = VAN + "1,Ann,Lee,1 Main St,Mebane,27302,3365550101,E1\n2,Bo,Day,2 Main St,Mebane,27302,,W1\n"
@@ -115,3 +115,49 @@ def test_import_pages__list_queries_do_not_grow(client, login_as, world, count_q
     with count_queries() as four:
         client.get("/imports/")
     assert four() == one()
+
+
+def _read_outside_any_context(response) -> bytes:
+    """Read a streamed body the way a WSGI server does: after the view returned, with no
+    app or request context left (a fresh thread has none)."""
+    out: dict = {}
+
+    def read() -> None:
+        try:
+            out["body"] = b"".join(response.response)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            out["error"] = exc
+
+    import threading
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join()
+    response.close()
+    assert "error" not in out, out.get("error")
+    return out["body"]
+
+
+def test_errors_csv__download_reads_to_the_end_past_one_chunk(client, login_as, world):
+    """The rejected-rows CSV streams every row, more than one database fetch (5,000) of them,
+    after the request's own context has ended."""
+    login_as(world.admin_dev)
+    upload(client, GOOD)
+    batch = db.session.scalar(sa.select(ImportBatch).order_by(ImportBatch.id.desc()))
+    rows = 5_100
+    db.session.execute(
+        sa.insert(ImportRowError),
+        [
+            {"batch_id": batch.id, "member": "v.csv", "line": n + 2, "kind": "rejected",
+             "reason": "wrong number of fields", "raw": f"{n},Too,Few"}
+            for n in range(rows)
+        ],
+    )  # fmt: skip
+    batch.rejected = rows
+    db.session.commit()
+    response = client.get(f"/imports/{batch.id}/errors.csv", buffered=False)
+    assert response.status_code == 200
+    lines = _read_outside_any_context(response).decode("utf-8-sig").splitlines()
+    assert len(lines) == rows + 1
+    assert lines[0] == '"file","line","kind","reason","raw"'
+    assert lines[-1].endswith(f'"{rows - 1},Too,Few"')

@@ -10,10 +10,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fieldcrm.lib import uploads
 from fieldcrm.lib.uploads import (
+    ARCHIVE_MAX_RATIO,
+    ArchiveTooLarge,
     UploadRejected,
     check_archive,
+    check_container,
+    check_gzip,
     check_upload,
+    open_gzip,
     sniff,
     storage_name,
 )
@@ -160,3 +166,72 @@ def test_storage_name__property_safe_for_any_name(original):
     assert "/" not in name
     assert "\\" not in name
     assert not name.startswith(".")
+
+
+# --- .gz uploads: the same size / ratio / nesting checks as zips -------------------------------
+
+ROW = b"1234567,ANN,LEE,1 MAIN ST,MEBANE,27302\n"
+
+
+def _gz(tmp_path, data, name="voters.csv.gz"):
+    return _write(tmp_path, name, gzip.compress(data))
+
+
+def test_check_gzip__accepts_a_real_shaped_file_and_returns_its_size(tmp_path):
+    rows = b"".join(
+        b"%d,ANN%d,LEE,%d MAIN ST,MEBANE,27302\n" % (i, i % 97, i) for i in range(50_000)
+    )
+    assert check_gzip(_gz(tmp_path, CSV + rows)) == len(CSV + rows)
+
+
+def test_check_gzip__bomb_refused_by_its_ratio(tmp_path):
+    """Like the 59 KB file that unpacked to 20 MB: far past any real voter file's ratio."""
+    path = _gz(tmp_path, CSV + ROW * 100_000)  # ~3.9 MB from a few KB
+    assert path.stat().st_size * ARCHIVE_MAX_RATIO < 3_900_000
+    with pytest.raises(UploadRejected, match="expands far more"):
+        check_gzip(path)
+
+
+def test_check_gzip__size_limit_is_the_zip_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(uploads, "ARCHIVE_MAX_BYTES", 2 * 1024 * 1024)
+    rows = b"".join(b"%d,%d,LEE\n" % (i, i * 7919 % 100_003) for i in range(300_000))
+    with pytest.raises(UploadRejected, match="over 2 MB, the limit"):
+        check_gzip(_gz(tmp_path, rows))
+    with pytest.raises(UploadRejected, match="over 2 MB, the limit"):
+        check_archive(_zip(tmp_path, {"a.csv": rows}))
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [gzip.compress(CSV), b"PK\x03\x04" + CSV, b"\0" * 257 + b"ustar\x0000" + b"\0" * 300],
+    ids=["gz-in-gz", "zip-in-gz", "tar.gz"],
+)
+def test_check_gzip__nested_archives_refused(tmp_path, inner):
+    with pytest.raises(UploadRejected, match="Archives inside a .gz"):
+        check_gzip(_gz(tmp_path, inner))
+
+
+def test_check_gzip__damaged_or_truncated(tmp_path):
+    data = gzip.compress(CSV * 1000)
+    with pytest.raises(UploadRejected, match="damaged"):
+        check_gzip(_write(tmp_path, "cut.csv.gz", data[: len(data) // 2]))
+
+
+def test_open_gzip__every_read_stops_at_the_limit(tmp_path):
+    path = _gz(tmp_path, CSV + ROW * 100_000)
+
+    def read_all() -> None:
+        with open_gzip(path) as stream:
+            while stream.read(1 << 16):
+                pass
+
+    with pytest.raises(ArchiveTooLarge):
+        read_all()
+    assert issubclass(ArchiveTooLarge, OSError)  # readers refuse it as a read error
+
+
+def test_check_container__by_suffix(tmp_path):
+    check_container(_write(tmp_path, "plain.csv", CSV))
+    check_container(_gz(tmp_path, CSV))
+    with pytest.raises(UploadRejected, match="expands far more"):
+        check_container(_gz(tmp_path, CSV + ROW * 100_000, name="bomb.gz"))
