@@ -13,10 +13,12 @@ The phones frame uses plain object columns (``None`` when missing) and a bool ``
 
 Decisions worth knowing:
 
-* **A record is one physical line.** Voter files never put newlines inside values, and counting
-  lines is what makes line numbers, resuming and rejects exact. A quoted value that does contain a
-  newline therefore shows up as two rejected rows with a wrong field count, never as a silently
-  merged record.
+* **Records and line numbers.** A record is one physical line, except that in a CSV-quoted
+  file a quoted value may hold line breaks (RFC 4180): that record is read whole and numbered
+  by its first physical line, so the lines reported for every row, before and after it, are
+  the file's own. A quote left open for ``MAX_RECORD_LINES`` lines is taken as a stray: its
+  line is rejected alone and reading goes on with the next line.
+* **Headers** naming one column twice (as ``normalize_header`` compares them) are refused.
 * **Encoding**: a UTF-8 BOM means UTF-8. Otherwise the first 8 MiB are probed: valid UTF-8 (or
   pure ASCII) means UTF-8, else cp1252 when every byte is defined there, else Latin-1. When a
   UTF-8 file later holds a line that is not UTF-8, that line alone is decoded as cp1252 and counted
@@ -399,9 +401,31 @@ def _choose_quoting(lines: list[str], delimiter: str, expected: int | None) -> s
     if not opens:
         return "csv" if delimiter == "," else "none"
     target = expected or len(_split_fields(lines[0], delimiter, "csv"))
-    csv_ok = sum(len(_split_fields(x, delimiter, "csv")) == target for x in lines)
+    records = _sample_records(lines, delimiter)
+    csv_ok = sum(len(_split_fields(x, delimiter, "csv")) == target for x in records)
+    # lines joined into a CSV record count for CSV rules (they are read as one record)
+    csv_ok += len(lines) - len(records)
     none_ok = sum(len(x.rstrip("\r\n").split(delimiter)) == target for x in lines)
     return "csv" if csv_ok >= none_ok else "none"
+
+
+def _sample_records(lines: list[str], delimiter: str) -> list[str]:
+    """Sample lines joined into CSV records where a quoted value holds line breaks."""
+    delim = delimiter.encode("ascii")
+    records: list[str] = []
+    i = 0
+    while i < len(lines):
+        end = i + 1
+        if lines[i].count('"') % 2 and _ends_in_quotes(lines[i].encode(), delim, False):
+            j = i + 1
+            while j < len(lines) and j - i < MAX_RECORD_LINES:
+                if not _ends_in_quotes(lines[j].encode(), delim, True):
+                    end = j + 1
+                    break
+                j += 1
+        records.append("".join(lines[i:end]))
+        i = end
+    return records
 
 
 def _sample_lines(sample: bytes, complete: bool, encoding: str) -> list[str]:
@@ -520,6 +544,8 @@ def detect(
                     f"has {len(first_fields)}"
                 )
         resolved = resolve_mapping(chosen, header)
+    if header is not None:
+        _refuse_duplicate_headers(header)
     if not has_identity(resolved):
         raise FileRefused(
             "no identity columns: the file needs a voter id column or both first and last "
@@ -551,6 +577,28 @@ def detect(
 
 
 TRAILING_COLUMN = "(trailing empty column)"
+
+
+def _refuse_duplicate_headers(header: list[str]) -> None:
+    """Refuse a header naming one column twice (as the importer compares names: case, spaces,
+    ``_``, ``-`` and ``.`` ignored); only one of the two could be read, the other would be lost.
+    Blank names are not compared (nothing can map to them)."""
+    seen: dict[str, list[int]] = {}
+    for i, name in enumerate(header):
+        key = normalize_header(name)
+        if key:
+            seen.setdefault(key, []).append(i)
+    dupes = [cols for cols in seen.values() if len(cols) > 1]
+    if not dupes:
+        return
+    described = "; ".join(
+        " and ".join(f'"{header[i]}" (column {i + 1})' for i in cols) for cols in dupes
+    )
+    raise FileRefused(
+        f"the header names the same column more than once: {described}. Column names are "
+        "compared ignoring case, spaces, _, - and .; rename or remove the duplicates and "
+        "upload again"
+    )
 
 
 def _trailing_delimiter(lines: list[str], delimiter: str, quoting: str, width: int) -> bool:
@@ -658,8 +706,9 @@ _WORKERS = 1
 
 def _iter_batches(
     path: Path, detection: Detection, chunk_rows: int, start_row: int
-) -> Iterator[tuple[list[bytes], np.ndarray, str, Detection, int]]:
-    """Raw data lines per chunk with their physical line numbers; headers and blanks removed."""
+) -> Iterator[tuple[list[bytes], np.ndarray, str, Detection, int, bool]]:
+    """Data records per chunk with their first physical line numbers; headers and blanks
+    removed. The bool says the chunk holds a record spanning several lines."""
     members = dict(_members(path))
     row_index = 0
     header_norm = _header_norm(detection)
@@ -671,17 +720,15 @@ def _iter_batches(
         except (OSError, zipfile.BadZipFile) as exc:
             raise FileRefused(f"cannot read {member}: {exc}") from exc
         with stream:
-            lineno = 0
+            reader = _RecordReader(stream, detection)
             first = True
             while True:
                 try:
-                    lines = _read_lines(stream, chunk_rows)
+                    lines, numbers, multiline = reader.read(chunk_rows)
                 except (OSError, EOFError, zipfile.BadZipFile, gzip.BadGzipFile) as exc:
                     raise FileRefused(f"cannot read {member}: {exc}") from exc
                 if not lines:
                     break
-                numbers = np.arange(lineno + 1, lineno + 1 + len(lines), dtype=np.int64)
-                lineno += len(lines)
                 keep = _non_blank(lines)
                 if first:
                     first = False
@@ -710,8 +757,123 @@ def _iter_batches(
                     row_index += skip
                 if not lines:
                     continue
-                yield lines, numbers, member, detection, row_index
+                yield lines, numbers, member, detection, row_index, multiline
                 row_index += len(lines)
+
+
+#: A quoted value may span at most this many physical lines; a quote left open longer than
+#: that is taken as a stray quote, and its lines are read (and rejected) one by one.
+MAX_RECORD_LINES = 100
+
+
+class _RecordReader:
+    """Records of one member: physical lines, except that a CSV record whose quoted value holds
+    line breaks (RFC 4180) is one record, numbered by its first physical line."""
+
+    def __init__(self, stream: IO[bytes], detection: Detection) -> None:
+        self._stream = stream
+        self._quoted = detection.quoting == "csv"
+        self._delimiter = detection.delimiter.encode("ascii")
+        self._pushback: list[bytes] = []
+        self._lineno = 0  # physical lines handed out so far
+
+    def _physical(self, count: int) -> list[bytes]:
+        lines = self._pushback[:count]
+        del self._pushback[:count]
+        if len(lines) < count:
+            lines += _read_lines(self._stream, count - len(lines))
+        return lines
+
+    def read(self, count: int) -> tuple[list[bytes], np.ndarray, bool]:
+        """Up to ``count`` records, their first line numbers, and whether any spans lines."""
+        lines = self._physical(count)
+        start = self._lineno + 1
+        numbers = np.arange(start, start + len(lines), dtype=np.int64)
+        self._lineno += len(lines)
+        if not self._quoted or not lines:
+            return lines, numbers, False
+        # a record can only continue past a line with an odd number of quotes
+        odd = [i for i, raw in enumerate(lines) if raw.count(b'"') & 1]
+        if not odd:
+            return lines, numbers, False
+        out: list[bytes] = []
+        out_numbers: list[int] = []
+        pos = 0
+        for i in odd:
+            if i < pos:
+                continue  # already part of a joined record
+            if not _ends_in_quotes(lines[i], self._delimiter, False):
+                continue
+            end = self._record_end(lines, i, numbers)
+            if end is None:
+                continue  # never closed: leave the line alone (its field count rejects it)
+            if len(numbers) < len(lines):
+                numbers = np.arange(start, start + len(lines), dtype=np.int64)
+            out.extend(lines[pos:i])
+            out_numbers.extend(numbers[pos:i].tolist())
+            out.append(b"".join(lines[i:end]))
+            out_numbers.append(int(numbers[i]))
+            pos = end
+        if not out:
+            return lines, numbers, False
+        out.extend(lines[pos:])
+        out_numbers.extend(numbers[pos : len(lines)].tolist())
+        return out, np.asarray(out_numbers, dtype=np.int64), True
+
+    def _record_end(self, lines: list[bytes], i: int, numbers: np.ndarray) -> int | None:
+        """Index after the last line of the record opening at ``lines[i]``, reading further
+        lines from the stream when it runs past the chunk; ``None`` when no line within
+        MAX_RECORD_LINES closes it (lines read ahead are then given back)."""
+        given = len(lines)
+        j = i + 1
+        while j - i < MAX_RECORD_LINES:
+            if j == len(lines):
+                more = self._physical(1)
+                if not more:
+                    break
+                lines.append(more[0])
+                self._lineno += 1
+            if not _ends_in_quotes(lines[j], self._delimiter, True):
+                return j + 1
+            j += 1
+        extra = lines[given:]
+        if extra:
+            del lines[given:]
+            self._pushback[:0] = extra
+            self._lineno -= len(extra)
+        return None
+
+
+def _ends_in_quotes(raw: bytes, delimiter: bytes, inside: bool) -> bool:
+    """Whether a CSV line ends inside a quoted value, given whether it starts inside one.
+
+    RFC 4180: a quote opens a quoted value only at the start of a field; inside, ``""`` is a
+    literal quote and a single ``"`` closes it. Quotes within an unquoted value are literal.
+    The delimiter and quote are ASCII, so scanning bytes is exact in every supported encoding.
+    """
+    i, n = 0, len(raw)
+    field_start = not inside
+    while i < n:
+        if inside:
+            j = raw.find(b'"', i)
+            if j < 0:
+                return True
+            if raw[j + 1 : j + 2] == b'"':
+                i = j + 2
+                continue
+            inside = False
+            field_start = False
+            i = j + 1
+        elif field_start and raw[i : i + 1] == b'"':
+            inside = True
+            i += 1
+        else:
+            j = raw.find(delimiter, i)
+            if j < 0:
+                return False
+            field_start = True
+            i = j + len(delimiter)
+    return inside
 
 
 def _non_blank(lines: list[bytes]) -> list[int] | None:
@@ -790,11 +952,18 @@ def _repair_utf8(lines: list[bytes], encoding: str) -> tuple[bytes, int]:
 
 
 def _parse_table(
-    buf: bytes, line_count: int, detection: Detection, needed: list[int]
+    buf: bytes,
+    line_count: int,
+    detection: Detection,
+    needed: list[int],
+    records: list[bytes] | None = None,
 ) -> tuple[pa.Table, dict[int, int]]:
     """Parse the buffer into string columns ``f<i>`` for the ``needed`` column indexes; returns
-    the table and {line index: field count} for the lines that had the wrong number of fields
-    (they are not in the table; every line's field count is checked, needed or not)."""
+    the table and {record index: field count} for the records that had the wrong number of
+    fields (they are not in the table; every record's field count is checked, needed or not).
+    ``records`` (the raw records) is given when some of them hold line breaks inside quoted
+    values."""
+    multiline = records is not None
     n = detection.field_count
     names = [f"f{i}" for i in range(n)]
     include = [names[i] for i in needed]
@@ -814,7 +983,7 @@ def _parse_table(
                 quote_char='"' if detection.quoting == "csv" else False,
                 double_quote=True,
                 escape_char=False,
-                newlines_in_values=False,
+                newlines_in_values=multiline,
                 ignore_empty_lines=False,
                 invalid_row_handler=handler,
             ),
@@ -830,6 +999,9 @@ def _parse_table(
 
     try:
         table, invalid = attempt(True)
+        if invalid and multiline:
+            # the reader numbers rows by physical line; records are numbered line by line below
+            raise _FallbackNeededError
         if invalid:
             table, invalid = attempt(False)
         if table.num_rows + len(invalid) != line_count or any(i is None for i, _ in invalid):
@@ -838,17 +1010,26 @@ def _parse_table(
     except (pa.ArrowInvalid, _FallbackNeededError) as exc:
         if isinstance(exc, pa.ArrowInvalid) and "UTF8" in str(exc).upper().replace("-", ""):
             raise _InvalidUtf8Error from exc
-        return _parse_table_slowly(buf, line_count, detection, needed)
+        return _parse_table_slowly(buf, line_count, detection, needed, records)
 
 
 def _parse_table_slowly(
-    buf: bytes, line_count: int, detection: Detection, needed: list[int]
+    buf: bytes,
+    line_count: int,
+    detection: Detection,
+    needed: list[int],
+    records: list[bytes] | None = None,
 ) -> tuple[pa.Table, dict[int, int]]:
     n = detection.field_count
     try:
-        texts = buf.decode("utf-8").split("\n")[:line_count]
+        text = buf.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _InvalidUtf8Error from exc
+    if records is not None:
+        # some records span lines (quoted line breaks): split the records, not the buffer
+        texts = [_decode_line(raw, detection.encoding)[0] for raw in records]
+    else:
+        texts = text.split("\n")[:line_count]
     columns: list[list[str]] = [[] for _ in range(n)]
     bad: dict[int, int] = {}
     for i, text in enumerate(texts):
@@ -1124,31 +1305,62 @@ def _needed_columns(detection: Detection) -> list[int]:
     return sorted(wanted)
 
 
+_UNCLOSED = -1
+
+
+def _unclosed_records(lines: list[bytes], detection: Detection, bad: dict[int, int]) -> set[int]:
+    """Records (not already rejected) that open a quoted value and never close it: the record
+    reader left them alone, and a lenient parse would take the quote as text."""
+    if detection.quoting != "csv":
+        return set()
+    delimiter = detection.delimiter.encode("ascii")
+    return {
+        i
+        for i, raw in enumerate(lines)
+        if raw.count(b'"') & 1 and i not in bad and _ends_in_quotes(raw, delimiter, False)
+    }
+
+
 def _build_chunk(
-    lines: list[bytes], numbers: np.ndarray, member: str, detection: Detection, start_row: int
+    lines: list[bytes],
+    numbers: np.ndarray,
+    member: str,
+    detection: Detection,
+    start_row: int,
+    multiline: bool = False,
 ) -> Chunk:
     warnings: collections.Counter = collections.Counter()
     rejects: list[RowError] = []
     buf, fallbacks = _to_utf8(lines, detection.encoding)  # also ends the last line with \n
     hashes = _row_hashes(lines)
     needed = _needed_columns(detection)
+    records = lines if multiline else None
     try:
-        table, bad = _parse_table(buf, len(lines), detection, needed)
+        table, bad = _parse_table(buf, len(lines), detection, needed, records)
     except _InvalidUtf8Error:
         buf, fallbacks = _repair_utf8(lines, detection.encoding)
-        table, bad = _parse_table(buf, len(lines), detection, needed)
+        table, bad = _parse_table(buf, len(lines), detection, needed, records)
     if fallbacks:
         warnings["encoding_fallback_cp1252"] += fallbacks
+    unclosed = _unclosed_records(lines, detection, bad)
+    if unclosed:
+        parsed = [i for i in range(len(lines)) if i not in bad]
+        table = table.filter(pa.array([i not in unclosed for i in parsed]))
+        bad.update(dict.fromkeys(unclosed, _UNCLOSED))
     if bad:
         good_idx = np.setdiff1d(np.arange(len(lines)), np.fromiter(bad, dtype=np.int64))
     else:
         good_idx = np.arange(len(lines))
     for i, actual in sorted(bad.items()):
+        if actual == _UNCLOSED:
+            reason = f"a quoted value is not closed within {MAX_RECORD_LINES} lines"
+        else:
+            reason = f"wrong number of fields: expected {detection.field_count}, found {actual}"
         rejects.append(
             RowError(
                 line=int(numbers[i]),
                 member=member,
-                reason=f"wrong number of fields: expected {detection.field_count}, found {actual}",
+                reason=reason,
                 raw=_decode_line(lines[i], detection.encoding)[0].rstrip("\r\n"),
             )
         )

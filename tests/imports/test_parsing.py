@@ -348,14 +348,6 @@ def test_iter_chunks__blank_lines_keep_physical_line_numbers(tmp_path: Path) -> 
     assert frame["line"].tolist() == [3, 5]
 
 
-def test_iter_chunks__quoted_newline_rejects_both_physical_lines(tmp_path: Path) -> None:
-    path = tmp_path / "newline.csv"
-    path.write_bytes(b'Voter ID,First Name,Last Name\n1,"A\nB",C\n2,D,E\n')
-    frame, _, rejects, _ = _read_all(path)
-    assert frame["voter_id"].tolist() == ["2"]
-    assert [r.line for r in rejects] == [2, 3]
-
-
 def test_iter_chunks__over_long_field_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "long.csv"
     long_name = "A" * (FIELD_MAX_LENGTHS["first_name"] + 1)
