@@ -66,18 +66,22 @@ import pyarrow.csv as pacsv
 
 from fieldcrm.imports.layouts import (
     AREA_CODE_FIELDS,
+    EXPECTED_FIELDS,
     FIELD_MAX_LENGTHS,
     LAYOUTS,
     PHONE_KINDS,
     Layout,
     has_identity,
     looks_like_fl_row,
+    merge_mapping,
     normalize_header,
     recognise_header,
     resolve_mapping,
+    split_options,
     validate_mapping,
 )
 from fieldcrm.lib.addresses import collapse_whitespace, household_keys, split_street_addresses
+from fieldcrm.lib.names import split_full_name
 from fieldcrm.lib.phones import normalize_phones
 from fieldcrm.lib.uploads import UploadRejected, check_archive
 
@@ -203,6 +207,8 @@ class Detection:
     field_count: int
     #: state implied by the layout (``"NC"``, ``"FL"``, ...), ``None`` for generic files
     state: str | None = None
+    #: the mapping's ``date_order`` ("MDY", "DMY", "YMD"); ``None``: the layout's rule
+    date_order: str | None = None
 
 
 @dataclass
@@ -456,8 +462,10 @@ def detect(
 ) -> Detection:
     """Work out how to read ``path`` and which columns feed which canonical fields.
 
-    ``layout`` forces a built-in layout by name; ``mapping`` replaces the layout's mapping (for
-    a headerless file name its columns ``col1``..``colN``). Raises ``FileRefused`` for a missing,
+    ``layout`` forces a built-in layout by name. ``mapping`` (a user mapping; for a headerless
+    file it names columns ``col1``..``colN``) overrides the detected layout's mapping for the
+    fields it names (``None``: not in this file) and may set ``date_order``; on a file no layout
+    recognises it is the whole mapping. Raises ``FileRefused`` for a missing,
     empty or binary file, an unknown layout, a mapping naming absent columns, a file whose columns
     cannot identify voters, or a ZIP whose members do not share one shape.
     """
@@ -470,10 +478,11 @@ def detect(
             known = ", ".join(LAYOUTS)
             raise FileRefused(f"unknown layout {layout!r}; known layouts: {known}")
         forced = LAYOUTS[layout]
-    user_mapping = None
+    user_columns: dict = {}
+    options: dict[str, str] = {}
     if mapping is not None:
         try:
-            user_mapping = validate_mapping(mapping)
+            user_columns, options = split_options(validate_mapping(mapping))
         except ValueError as exc:
             raise FileRefused(f"invalid mapping: {exc}") from exc
 
@@ -498,12 +507,22 @@ def detect(
 
     chosen: Layout | None = forced
     header: list[str] | None
-    if user_mapping is not None:
-        sources = [v for value in user_mapping.values() for v in _as_list(value)]
-        if all(normalize_header(s) in first_norm for s in sources):
+    if user_columns:
+        sources = [
+            v for value in user_columns.values() if value is not None for v in _as_list(value)
+        ]
+        if sources:
+            headed = all(normalize_header(s) in first_norm for s in sources)
+        else:  # the mapping only removes fields: the file's own shape decides
+            headed = (chosen is None or chosen.has_header) and _fl_guess(lines, delimiter) is None
+        detected: dict = {}
+        if headed:
             header = [f.strip() for f in first_fields]
-            # the layout still supplies the value rules (status codes, date order, ...)
+            # the layout still supplies the value rules (status codes, date order, ...) and
+            # every field the user mapping does not name
             chosen = chosen or recognise_header(first_fields)
+            if chosen is not None and chosen.has_header:
+                detected = resolve_mapping(chosen, header)
         else:
             header = None
             names = _headerless_names(len(first_fields), chosen or _fl_guess(lines, delimiter))
@@ -514,7 +533,9 @@ def detect(
                 )
             if chosen is None and names and names[0] != "col1":
                 chosen = LAYOUTS["fl_extract"]
-        resolved = _match_user_mapping(user_mapping, header or names)
+            if chosen is not None and names == list(chosen.columns):
+                detected = resolve_mapping(chosen, None)
+        resolved = merge_mapping(detected, _match_user_mapping(user_columns, header or names))
     else:
         if chosen is None:
             chosen = recognise_header(first_fields)
@@ -570,6 +591,7 @@ def detect(
         mapping=resolved,
         field_count=field_count,
         state=chosen.state if chosen is not None else None,
+        date_order=options.get("date_order"),
     )
     for name, opener in members[1:]:
         _check_member(name, opener, detection)
@@ -625,6 +647,9 @@ def _match_user_mapping(mapping: dict[str, str | list[str]], names: list[str]) -
         index.setdefault(normalize_header(name), name)
     resolved: dict[str, str | list[str]] = {}
     for key, value in mapping.items():
+        if value is None:
+            resolved[key] = None  # type: ignore[assignment]  # removes the detected field
+            continue
         found = [index[normalize_header(v)] for v in _as_list(value)]
         resolved[key] = found[0] if isinstance(value, str) else found
     return resolved
@@ -892,6 +917,60 @@ def _strip_bom(raw: bytes) -> bytes:
     return raw[3:] if raw.startswith(codecs.BOM_UTF8) else raw
 
 
+#: frame column checked for each expected field
+_EXPECTED_COLUMNS = {"res_zip": "res_zip5"}
+#: an expected field blank in more than this share of the accepted rows is warned about
+BLANK_SHARE = 0.5
+
+
+def filled_counts(frame: pd.DataFrame) -> collections.Counter:
+    """Accepted rows with a value for each of ``EXPECTED_FIELDS``, and the accepted rows under
+    ``"rows"`` (add them up over chunks for ``mapping_warnings``)."""
+    counts: collections.Counter = collections.Counter(rows=len(frame))
+    for key in EXPECTED_FIELDS:
+        counts[key] = int(frame[_EXPECTED_COLUMNS.get(key, key)].notna().sum())
+    return counts
+
+
+def mapping_warnings(detection: Detection, filled: collections.Counter) -> list[dict]:
+    """Warnings about the mapping, one per expected field (names, street, city, ZIP) that is
+    not mapped at all or comes out blank in most accepted rows (``filled``: ``filled_counts``).
+
+    Each is ``{"field", "problem": "unmapped" | "blank", "column", "blank", "rows"}``:
+    ``column`` is the source column(s) read (``None`` when unmapped), ``blank`` how many of
+    ``rows`` accepted rows have no value.
+    """
+    mapping = detection.mapping
+    accepted = filled.get("rows", 0)
+    out = []
+    for key in EXPECTED_FIELDS:
+        source = mapping.get(key)
+        if source is None and key in ("first_name", "last_name"):
+            source = mapping.get("full_name")
+        blank = accepted - filled.get(key, 0)
+        if source is None:
+            problem = "unmapped"
+        elif accepted and blank > accepted * BLANK_SHARE:
+            problem = "blank"
+        else:
+            continue
+        column = source if source is None or isinstance(source, str) else " + ".join(source)
+        out.append(
+            {"field": key, "problem": problem, "column": column, "blank": blank, "rows": accepted}
+        )
+    return out
+
+
+def describe_mapping_warning(warning: dict) -> str:
+    """One English line for a mapping warning (the CLI's wording; the web page translates)."""
+    if warning["problem"] == "unmapped":
+        return f"{warning['field']} is not mapped: no column of the file feeds it"
+    return (
+        f"{warning['field']} (from {warning['column']}) is blank in {warning['blank']} of "
+        f"{warning['rows']} rows"
+    )
+
+
 def preview(
     path: str | Path, detection: Detection, n: int = 20
 ) -> tuple[list[dict[str, Any]], collections.Counter, list[RowError]]:
@@ -1139,8 +1218,12 @@ def _to_int(arr: pa.Array) -> np.ndarray:
     return pc.fill_null(pc.cast(digits, pa.int64()), -1).to_numpy(zero_copy_only=False)
 
 
-def _parse_dates(arr: pa.Array, eight: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _parse_dates(arr: pa.Array, order: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(year, month, day) int arrays; -1 where the text is missing or not a date shape.
+
+    ``order`` ("ymd", "mdy" or "dmy") reads 8-digit dates (YYYYMMDD, MMDDYYYY, DDMMYYYY) and
+    the two leading numbers of ``a/b/yyyy`` dates (day first only for "dmy");
+    ``yyyy-mm-dd`` is read as such whatever the order.
 
     Each shape's regex runs only on the rows the previous shapes did not match, so a file with
     one date format pays for one regex.
@@ -1150,10 +1233,10 @@ def _parse_dates(arr: pa.Array, eight: str) -> tuple[np.ndarray, np.ndarray, np.
     m = np.full(n, -1, dtype=np.int64)
     d = np.full(n, -1, dtype=np.int64)
     todo = pc.is_valid(arr).to_numpy(zero_copy_only=False)
-    if eight == "mdy":
-        eight_parts = ((4, 8), (0, 2), (2, 4))
-    else:
-        eight_parts = ((0, 4), (4, 6), (6, 8))
+    eight_parts = {
+        "mdy": ((4, 8), (0, 2), (2, 4)),
+        "dmy": ((4, 8), (2, 4), (0, 2)),
+    }.get(order, ((0, 4), (4, 6), (6, 8)))
     for pattern in (_DATE_MDY, _DATE_YMD, _DATE_8):
         if not todo.any():
             break
@@ -1166,6 +1249,8 @@ def _parse_dates(arr: pa.Array, eight: str) -> tuple[np.ndarray, np.ndarray, np.
         if pattern is _DATE_8:
             x = struct.field("x")
             fields = [pc.utf8_slice_codeunits(x, a, b) for a, b in eight_parts]
+        elif pattern is _DATE_MDY and order == "dmy":
+            fields = [struct.field(g) for g in ("y", "b", "a")]
         else:
             fields = [struct.field(g) for g in ("y", "a", "b")]
         for target, values in zip((y, m, d), fields, strict=True):
@@ -1179,7 +1264,7 @@ _DIM = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 def _dates(
     arr: pa.Array,
-    eight: str,
+    order: str,
     name: str,
     min_year: int,
     warnings: collections.Counter,
@@ -1187,7 +1272,7 @@ def _dates(
 ) -> tuple[pa.Array, np.ndarray]:
     """Parsed dates as date32 plus the year (or -1); placeholders and invalid dates are null."""
     present = pc.is_valid(arr).to_numpy(zero_copy_only=False)
-    y, m, d = _parse_dates(arr, eight)
+    y, m, d = _parse_dates(arr, order)
     leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
     dim = _DIM[np.clip(m, 0, 12)] + ((m == 2) & leap)
     shaped = (y >= 0) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= dim)
@@ -1243,6 +1328,25 @@ def _district(arr: pa.Array) -> pa.Array:
         return pc.if_else(pc.equal(stripped, ""), "0", stripped)
     number = _extract(arr, _DISTRICT, "n")
     return pc.coalesce(number, _upper(arr))
+
+
+_NAME_PARTS = ("first_name", "middle_name", "last_name", "name_suffix")
+
+
+def _fill_from_full_name(out: dict[str, Any], full: pa.Array) -> None:
+    """Fill first/middle/last/suffix from a full-name column in the rows where the file gives
+    no first or no last name (mapped name columns win). Each distinct name is split once."""
+    need = pc.and_(
+        pc.is_valid(full), pc.or_(pc.is_null(out["first_name"]), pc.is_null(out["last_name"]))
+    )
+    if not pc.any(need).as_py():
+        return
+    encoded = pc.if_else(need, full, _NULL_STR).dictionary_encode()
+    parts = [split_full_name(text) for text in encoded.dictionary.to_pylist()]
+    for i, key in enumerate(_NAME_PARTS):
+        # in those rows each part the file leaves blank comes from the split
+        split = pa.array([p[i] for p in parts], pa.string()).take(encoded.indices)
+        out[key] = pc.coalesce(out[key], split)
 
 
 def _display_name(first: pa.Array, last: pa.Array, suffix: pa.Array) -> pa.Array:
@@ -1433,10 +1537,13 @@ def _normalise(
     out: dict[str, Any] = {}
     for key in ("voter_id", "first_name", "middle_name", "last_name", "name_suffix"):
         out[key] = src(key)
+    if "full_name" in mapping:
+        _fill_from_full_name(out, src("full_name"))
+    date_order = (detection.date_order or layout.eight_digit_dates).lower()
     out["display_name"] = _display_name(out["first_name"], out["last_name"], out["name_suffix"])
 
     birth_date, birth_years = _dates(
-        src("birth_date"), layout.eight_digit_dates, "birth_date", 1900, warnings, today_days
+        src("birth_date"), date_order, "birth_date", 1900, warnings, today_days
     )
     out["birth_date"] = birth_date
     if "birth_year" in mapping:
@@ -1502,7 +1609,7 @@ def _normalise(
 
     out["registration_date"], _ = _dates(
         src("registration_date"),
-        layout.eight_digit_dates,
+        date_order,
         "registration_date",
         1850,
         warnings,

@@ -234,6 +234,7 @@ def _detection_json(detection: parsing.Detection) -> dict:
         "mapping": detection.mapping,
         "field_count": detection.field_count,
         "state": detection.state,
+        "date_order": detection.date_order,
     }
 
 
@@ -260,6 +261,17 @@ def apply_mapping(actor: User | None, batch: ImportBatch, mapping: dict) -> Impo
         raise ValidationFailed([(None, batch.error_message or "")])
     db.session.flush()
     return batch
+
+
+def mapping_in_force(batch: ImportBatch) -> dict:
+    """The mapping the batch's file is read with (detected, with the user's fields laid over
+    it, and its date order); the user's own mapping when the file was refused."""
+    if not batch.detection:
+        return dict(batch.mapping or {})
+    mapping = dict(batch.detection.get("mapping") or {})
+    if batch.detection.get("date_order"):
+        mapping["date_order"] = batch.detection["date_order"]
+    return mapping
 
 
 def header_columns(batch: ImportBatch) -> list[str]:
@@ -930,7 +942,9 @@ def preview_batch(
     problems: dict[str, dict[str, Any]] = {}
     first_rows: list[dict] = []
     first_phones: dict[tuple[str, int], list[str]] = {}
+    filled: Counter = Counter()
     for chunk in parsing.iter_chunks(batch.stored_path, detection, chunk_rows=chunk_rows):
+        filled.update(parsing.filled_counts(chunk.frame))
         if len(first_rows) < PREVIEW_ROWS:
             head = chunk.frame.head(PREVIEW_ROWS - len(first_rows))
             for phone in chunk.phones.head(200).itertuples():
@@ -969,6 +983,8 @@ def preview_batch(
         "has_header": detection.has_header,
         "members": detection.members,
         "mapping": detection.mapping,
+        "date_order": detection.date_order,
+        "mapping_warnings": parsing.mapping_warnings(detection, filled),
         "rows": first_rows,
         "problems": problems,
         "impact": dict(impact),

@@ -12,7 +12,13 @@ from fieldcrm.exports import csv_response, record_export
 from fieldcrm.extensions import db
 from fieldcrm.forms import EmptyForm
 from fieldcrm.imports import jobs, services
-from fieldcrm.imports.forms import UploadForm, mapping_fields, mapping_form, mapping_from_form
+from fieldcrm.imports.forms import (
+    MAPPING_FILE_KEYS,
+    UploadForm,
+    mapping_fields,
+    mapping_form,
+    mapping_from_form,
+)
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 importers = roles_required("admin", "director")
@@ -61,11 +67,12 @@ def new():
 @importers
 def check(batch_id: int):
     batch = services.get_batch(current_user, batch_id)
-    columns = services.header_columns(batch) if batch.status in ("refused", "uploaded") else []
-    form = mapping_form(columns, batch.mapping)
-    if batch.status in ("refused", "uploaded") and form.validate_on_submit():
+    editable = batch.status in ("refused", "uploaded", "checked")
+    columns = services.header_columns(batch) if editable else []
+    form = mapping_form(columns, services.mapping_in_force(batch))
+    if editable and form.validate_on_submit():
         try:
-            mapping = mapping_from_form(form)
+            mapping = mapping_from_form(form, batch.mapping)
             services.apply_mapping(current_user, batch, mapping)
             if form.mapping_name.data:
                 services.save_mapping(current_user, form.mapping_name.data, mapping)
@@ -77,7 +84,7 @@ def check(batch_id: int):
             return redirect(url_for("imports.check", batch_id=batch.id))
     return render_template(
         "imports/check.html", batch=batch, form=form, fields=mapping_fields(form),
-        columns=columns, start_form=EmptyForm(),
+        columns=columns, start_form=EmptyForm(), mapping_keys=MAPPING_FILE_KEYS,
     )  # fmt: skip
 
 
