@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import csv
 import datetime as dt
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -488,3 +489,12 @@ def test_full_name__mapped_name_columns_win(tmp_path: Path) -> None:
     assert frame["first_name"].tolist() == ["Ann", "Bo"]
     assert frame["last_name"].tolist() == ["Lee", "Day"]
     assert frame["name_suffix"].isna().tolist() == [True, False]
+
+
+def test_readme__lists_every_valid_field_name() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[
+        readme.index("Valid field names") : readme.index("and the option `date_order`")
+    ]
+    listed = re.findall(r"`([a-z0-9_]+)`", section)
+    assert [*listed, "date_order"] == list(MAPPING_KEYS)
