@@ -731,9 +731,10 @@ _WORKERS = 1
 
 def _iter_batches(
     path: Path, detection: Detection, chunk_rows: int, start_row: int
-) -> Iterator[tuple[list[bytes], np.ndarray, str, Detection, int, bool]]:
+) -> Iterator[tuple[list[bytes], np.ndarray, str, Detection, int, bool, list[int]]]:
     """Data records per chunk with their first physical line numbers; headers and blanks
-    removed. The bool says the chunk holds a record spanning several lines."""
+    removed. Also whether the chunk holds a record spanning several lines, and the line
+    numbers of records whose quoted value is never closed."""
     members = dict(_members(path))
     row_index = 0
     header_norm = _header_norm(detection)
@@ -749,7 +750,7 @@ def _iter_batches(
             first = True
             while True:
                 try:
-                    lines, numbers, multiline = reader.read(chunk_rows)
+                    lines, numbers, multiline, unclosed = reader.read(chunk_rows)
                 except (OSError, EOFError, zipfile.BadZipFile, gzip.BadGzipFile) as exc:
                     raise FileRefused(f"cannot read {member}: {exc}") from exc
                 if not lines:
@@ -782,7 +783,7 @@ def _iter_batches(
                     row_index += skip
                 if not lines:
                     continue
-                yield lines, numbers, member, detection, row_index, multiline
+                yield lines, numbers, member, detection, row_index, multiline, unclosed
                 row_index += len(lines)
 
 
@@ -809,20 +810,22 @@ class _RecordReader:
             lines += _read_lines(self._stream, count - len(lines))
         return lines
 
-    def read(self, count: int) -> tuple[list[bytes], np.ndarray, bool]:
-        """Up to ``count`` records, their first line numbers, and whether any spans lines."""
+    def read(self, count: int) -> tuple[list[bytes], np.ndarray, bool, list[int]]:
+        """Up to ``count`` records, their first line numbers, whether any spans lines, and the
+        line numbers of records whose quoted value is never closed (to be rejected)."""
         lines = self._physical(count)
         start = self._lineno + 1
         numbers = np.arange(start, start + len(lines), dtype=np.int64)
         self._lineno += len(lines)
         if not self._quoted or not lines:
-            return lines, numbers, False
+            return lines, numbers, False, []
         # a record can only continue past a line with an odd number of quotes
         odd = [i for i, raw in enumerate(lines) if raw.count(b'"') & 1]
         if not odd:
-            return lines, numbers, False
+            return lines, numbers, False, []
         out: list[bytes] = []
         out_numbers: list[int] = []
+        unclosed: list[int] = []
         pos = 0
         for i in odd:
             if i < pos:
@@ -831,7 +834,8 @@ class _RecordReader:
                 continue
             end = self._record_end(lines, i, numbers)
             if end is None:
-                continue  # never closed: leave the line alone (its field count rejects it)
+                unclosed.append(start + i)  # never closed: the line alone, rejected
+                continue
             if len(numbers) < len(lines):
                 numbers = np.arange(start, start + len(lines), dtype=np.int64)
             out.extend(lines[pos:i])
@@ -840,10 +844,10 @@ class _RecordReader:
             out_numbers.append(int(numbers[i]))
             pos = end
         if not out:
-            return lines, numbers, False
+            return lines, numbers, False, unclosed
         out.extend(lines[pos:])
         out_numbers.extend(numbers[pos : len(lines)].tolist())
-        return out, np.asarray(out_numbers, dtype=np.int64), True
+        return out, np.asarray(out_numbers, dtype=np.int64), True, unclosed
 
     def _record_end(self, lines: list[bytes], i: int, numbers: np.ndarray) -> int | None:
         """Index after the last line of the record opening at ``lines[i]``, reading further
@@ -1412,19 +1416,6 @@ def _needed_columns(detection: Detection) -> list[int]:
 _UNCLOSED = -1
 
 
-def _unclosed_records(lines: list[bytes], detection: Detection, bad: dict[int, int]) -> set[int]:
-    """Records (not already rejected) that open a quoted value and never close it: the record
-    reader left them alone, and a lenient parse would take the quote as text."""
-    if detection.quoting != "csv":
-        return set()
-    delimiter = detection.delimiter.encode("ascii")
-    return {
-        i
-        for i, raw in enumerate(lines)
-        if raw.count(b'"') & 1 and i not in bad and _ends_in_quotes(raw, delimiter, False)
-    }
-
-
 def _build_chunk(
     lines: list[bytes],
     numbers: np.ndarray,
@@ -1432,6 +1423,7 @@ def _build_chunk(
     detection: Detection,
     start_row: int,
     multiline: bool = False,
+    unclosed_lines: list[int] | None = None,
 ) -> Chunk:
     warnings: collections.Counter = collections.Counter()
     rejects: list[RowError] = []
@@ -1446,7 +1438,11 @@ def _build_chunk(
         table, bad = _parse_table(buf, len(lines), detection, needed, records)
     if fallbacks:
         warnings["encoding_fallback_cp1252"] += fallbacks
-    unclosed = _unclosed_records(lines, detection, bad)
+    unclosed: set[int] = set()
+    if unclosed_lines:
+        # a lenient parse may have taken the open quote as text: reject those records
+        hit = np.flatnonzero(np.isin(numbers, np.asarray(unclosed_lines, dtype=np.int64)))
+        unclosed = {int(i) for i in hit} - set(bad)
     if unclosed:
         parsed = [i for i in range(len(lines)) if i not in bad]
         table = table.filter(pa.array([i not in unclosed for i in parsed]))
