@@ -400,7 +400,8 @@ _GENERIC_FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "last_name": ("Last Name", "LastName", "Voters_LastName", "vb.tsmart_last_name", "LName"),
     "name_suffix": ("Suffix", "Name Suffix", "Voters_NameSuffix", "vb.tsmart_name_suffix"),
-    "full_name": ("Full Name", "Name", "Voter Name"),
+    # not a bare "Name": too many files that are not voter files have one
+    "full_name": ("Full Name", "Voter Name"),
     "birth_date": (
         "DOB",
         "Date of Birth",

@@ -624,7 +624,8 @@ def _refuse_duplicate_headers(header: list[str]) -> None:
 
 
 def _trailing_delimiter(lines: list[str], delimiter: str, quoting: str, width: int) -> bool:
-    rows = [_split_fields(line, delimiter, quoting) for line in lines[1:100]]
+    records = _sample_records(lines[1:100], delimiter) if quoting == "csv" else lines[1:100]
+    rows = [_split_fields(record, delimiter, quoting) for record in records]
     return bool(rows) and all(len(r) == width + 1 and not r[-1].strip() for r in rows)
 
 

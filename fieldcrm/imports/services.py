@@ -276,6 +276,9 @@ def mapping_in_force(batch: ImportBatch) -> dict:
 
 def header_columns(batch: ImportBatch) -> list[str]:
     """The file's column names for the mapping form (header, or col1..colN without one)."""
+    header = (batch.detection or {}).get("header")
+    if header:  # already read by the check; a synthetic trailing column is no choice
+        return [name for name in header if name != parsing.TRAILING_COLUMN]
     path = batch.stored_path
     try:
         detection = parsing.detect(path, layout="generic")

@@ -102,3 +102,11 @@ def test_iter_chunks__multiline_record_in_a_tab_file_with_a_bad_row(tmp_path: Pa
         (5, "A3", "FOX"),
     ]
     assert [e.line for e in rejects] == [4]
+
+
+def test_detect__trailing_delimiter_with_a_multiline_record(tmp_path: Path) -> None:
+    path = tmp_path / "co.csv"
+    path.write_bytes(b'VOTER_ID,FIRST_NAME,LAST_NAME\r\n1,A,"B\r\nC",\r\n2,D,E,\r\n')
+    rows, rejects = _read(path)
+    assert rejects == []
+    assert [(r["line"], r["last_name"]) for r in rows] == [(2, "B\r\nC"), (4, "E")]

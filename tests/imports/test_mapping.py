@@ -484,7 +484,9 @@ def test_full_name__split_when_the_file_gives_no_names(tmp_path: Path) -> None:
 
 def test_full_name__mapped_name_columns_win(tmp_path: Path) -> None:
     path = tmp_path / "both.csv"
-    path.write_text("Voter ID,First Name,Last Name,Name\n1,Ann,Lee,Lee Ann\n2,,Day,Bo Day Sr\n")
+    path.write_text(
+        "Voter ID,First Name,Last Name,Full Name\n1,Ann,Lee,Lee Ann\n2,,Day,Bo Day Sr\n"
+    )
     frame = _frame(path)[0]
     assert frame["first_name"].tolist() == ["Ann", "Bo"]
     assert frame["last_name"].tolist() == ["Lee", "Day"]
