@@ -92,8 +92,6 @@ DATE_ORDER_CHOICES = (
     ("YMD", _l("YMD: year first (19800131, 1980-01-31)")),
 )
 assert {k for k, _ in DATE_ORDER_CHOICES if k} == set(MAPPING_OPTIONS["date_order"])
-#: Every key a saved mapping (JSON) may hold, for the form's hint.
-MAPPING_FILE_KEYS = MAPPING_KEYS
 
 
 def _first(value: object) -> str | None:
@@ -133,6 +131,7 @@ def mapping_form(columns: list[str], current: dict | None = None, **kwargs) -> M
         )
     form = MappingForm(**kwargs)
     form.current = current
+    form.mapping_keys = MAPPING_KEYS  # every name a saved mapping (JSON) may hold, for the hint
     return form
 
 

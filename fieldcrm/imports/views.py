@@ -12,13 +12,7 @@ from fieldcrm.exports import csv_response, record_export
 from fieldcrm.extensions import db
 from fieldcrm.forms import EmptyForm
 from fieldcrm.imports import jobs, services
-from fieldcrm.imports.forms import (
-    MAPPING_FILE_KEYS,
-    UploadForm,
-    mapping_fields,
-    mapping_form,
-    mapping_from_form,
-)
+from fieldcrm.imports.forms import UploadForm, mapping_fields, mapping_form, mapping_from_form
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 importers = roles_required("admin", "director")
@@ -84,7 +78,7 @@ def check(batch_id: int):
             return redirect(url_for("imports.check", batch_id=batch.id))
     return render_template(
         "imports/check.html", batch=batch, form=form, fields=mapping_fields(form),
-        columns=columns, start_form=EmptyForm(), mapping_keys=MAPPING_FILE_KEYS,
+        columns=columns, start_form=EmptyForm(),
     )  # fmt: skip
 
 
