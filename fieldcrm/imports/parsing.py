@@ -928,12 +928,19 @@ _EXPECTED_COLUMNS = {"res_zip": "res_zip5"}
 BLANK_SHARE = 0.5
 
 
-def filled_counts(frame: pd.DataFrame) -> collections.Counter:
-    """Accepted rows with a value for each of ``EXPECTED_FIELDS``, and the accepted rows under
-    ``"rows"`` (add them up over chunks for ``mapping_warnings``)."""
+_DATE_FIELDS = ("birth_date", "registration_date")
+
+
+def filled_counts(chunk: Chunk) -> collections.Counter:
+    """For ``mapping_warnings`` (add them up over chunks): accepted rows under ``"rows"``, the
+    accepted rows with a value for each of ``EXPECTED_FIELDS``, and the dates that could not
+    be read (``"invalid_birth_date"``, ``"invalid_registration_date"``)."""
+    frame = chunk.frame
     counts: collections.Counter = collections.Counter(rows=len(frame))
     for key in EXPECTED_FIELDS:
         counts[key] = int(frame[_EXPECTED_COLUMNS.get(key, key)].notna().sum())
+    for key in _DATE_FIELDS:
+        counts[f"invalid_{key}"] = chunk.warnings.get(f"invalid_{key}", 0)
     return counts
 
 
@@ -943,7 +950,9 @@ def mapping_warnings(detection: Detection, filled: collections.Counter) -> list[
 
     Each is ``{"field", "problem": "unmapped" | "blank", "column", "blank", "rows"}``:
     ``column`` is the source column(s) read (``None`` when unmapped), ``blank`` how many of
-    ``rows`` accepted rows have no value.
+    ``rows`` accepted rows have no value. A mapped date field whose values are not dates in most
+    rows (the date order is wrong, e.g. MMDDYYYY read as YYYYMMDD) gives
+    ``{"field", "problem": "dates", "column", "invalid", "rows"}``.
     """
     mapping = detection.mapping
     accepted = filled.get("rows", 0)
@@ -963,6 +972,20 @@ def mapping_warnings(detection: Detection, filled: collections.Counter) -> list[
         out.append(
             {"field": key, "problem": problem, "column": column, "blank": blank, "rows": accepted}
         )
+    for key in _DATE_FIELDS:
+        invalid = filled.get(f"invalid_{key}", 0)
+        source = mapping.get(key)
+        if source is not None and accepted and invalid > accepted * BLANK_SHARE:
+            column = source if isinstance(source, str) else " + ".join(source)
+            out.append(
+                {
+                    "field": key,
+                    "problem": "dates",
+                    "column": column,
+                    "invalid": invalid,
+                    "rows": accepted,
+                }
+            )
     return out
 
 
@@ -970,6 +993,12 @@ def describe_mapping_warning(warning: dict) -> str:
     """One English line for a mapping warning (the CLI's wording; the web page translates)."""
     if warning["problem"] == "unmapped":
         return f"{warning['field']} is not mapped: no column of the file feeds it"
+    if warning["problem"] == "dates":
+        return (
+            f"{warning['field']} (from {warning['column']}) is not a date in "
+            f"{warning['invalid']} of {warning['rows']} rows: check the date order "
+            "(MDY, DMY or YMD)"
+        )
     return (
         f"{warning['field']} (from {warning['column']}) is blank in {warning['blank']} of "
         f"{warning['rows']} rows"

@@ -947,7 +947,7 @@ def preview_batch(
     first_phones: dict[tuple[str, int], list[str]] = {}
     filled: Counter = Counter()
     for chunk in parsing.iter_chunks(batch.stored_path, detection, chunk_rows=chunk_rows):
-        filled.update(parsing.filled_counts(chunk.frame))
+        filled.update(parsing.filled_counts(chunk))
         if len(first_rows) < PREVIEW_ROWS:
             head = chunk.frame.head(PREVIEW_ROWS - len(first_rows))
             for phone in chunk.phones.head(200).itertuples():

@@ -39,7 +39,7 @@ def _warnings(path: Path, **kwargs: object) -> list[dict]:
     detection = detect(path, **kwargs)  # type: ignore[arg-type]
     filled: collections.Counter = collections.Counter()
     for chunk in iter_chunks(path, detection):
-        filled.update(parsing.filled_counts(chunk.frame))
+        filled.update(parsing.filled_counts(chunk))
     return parsing.mapping_warnings(detection, filled)
 
 
@@ -426,7 +426,17 @@ def test_date_order__mmddyyyy_dates_need_mdy(tmp_path: Path) -> None:
     frame, _, warnings = _frame(path)
     assert frame["registration_date"].isna().all()
     assert warnings["invalid_registration_date"] == 2
+    assert _warnings(path) == [
+        {
+            "field": "registration_date",
+            "problem": "dates",
+            "column": "REGISTRATION_DATE",
+            "invalid": 2,
+            "rows": 2,
+        }
+    ]
     frame, _, warnings = _frame(path, mapping={"date_order": "MDY"})
+    assert _warnings(path, mapping={"date_order": "MDY"}) == []
     assert frame["registration_date"].tolist() == [dt.date(2004, 1, 15), dt.date(2010, 12, 31)]
     assert warnings["invalid_registration_date"] == 0
     assert detect(path, mapping={"date_order": "mdy"}).date_order == "MDY"

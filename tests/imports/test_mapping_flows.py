@@ -67,6 +67,10 @@ def test_voter_file__date_order_option_reads_mmddyyyy(runner, write_file):
     path = write_file("sheet.csv", SHEET.replace("Registered", "Registration Date"))
     plain = runner.invoke(args=["imports", "voter-file", str(path), "--dry-run"])
     assert "warning: invalid_registration_date: 1" in plain.output
+    assert (
+        "warning: registration_date (from Registration Date) is not a date in 1 of 1 rows: "
+        "check the date order (MDY, DMY or YMD)"
+    ) in plain.output
     result = runner.invoke(
         args=["imports", "voter-file", str(path), "--date-order", "mdy", "--source", "S"]
     )
@@ -198,3 +202,21 @@ def test_check_page__duplicate_header_is_refused_naming_them(client, login_as, w
     page = client.get(f"/imports/{batch.id}/check").get_data(as_text=True)
     assert "the header names the same column more than once" in page
     assert "&#34;Phone&#34; (column 4) and &#34;phone&#34; (column 5)" in page
+
+
+def test_check_page__dates_in_the_wrong_order_point_at_the_date_order(client, login_as, world):
+    login_as(world.admin_dev)
+    batch = upload(client, SHEET.replace("Registered", "Registration Date"))
+    page = client.get(f"/imports/{batch.id}/check").get_data(as_text=True)
+    assert "registration_date (from Registration Date) is not a date in 1 of 1 rows" in page
+    client.post(
+        f"/imports/{batch.id}/check",
+        data={"m_first_name": "First Name", "m_last_name": "Last Name", "date_order": "MDY"}
+        | {"m_res_line1": "Address", "m_res_city": "City", "m_res_zip": "Zip"}
+        | {"m_registration_date": "Registration Date"},
+    )
+    db.session.expire_all()
+    batch = db.session.get(ImportBatch, batch.id)
+    assert batch.mapping == {"date_order": "MDY"}
+    assert batch.preview["mapping_warnings"] == []
+    assert batch.preview["rows"][0]["registration_date"] == "2004-01-15"
