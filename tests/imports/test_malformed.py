@@ -3,10 +3,15 @@ whole, and every other bad row is reported at its physical line while the good r
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fieldcrm.imports.parsing import FileRefused, detect, iter_chunks
 
@@ -110,3 +115,34 @@ def test_detect__trailing_delimiter_with_a_multiline_record(tmp_path: Path) -> N
     rows, rejects = _read(path)
     assert rejects == []
     assert [(r["line"], r["last_name"]) for r in rows] == [(2, "B\r\nC"), (4, "E")]
+
+
+_cell_text = st.text(alphabet='ab ,"\n\t;', max_size=12)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(_cell_text, _cell_text), min_size=1, max_size=8), st.integers(1, 4))
+def test_reader__rfc4180_files_read_back_exactly(rows: list[tuple[str, str]], chunk_rows: int):
+    """Whatever a CSV writer quotes (quotes, commas, line breaks), every record comes back
+    whole, in order, at the physical line where it starts, for any chunk size."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["Voter ID", "First Name", "Last Name"])
+    starts = []
+    for i, (first, last) in enumerate(rows):
+        starts.append(out.getvalue().count("\n") + 1)
+        writer.writerow([f"V{i}", first, last])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "rfc.csv"
+        path.write_bytes(out.getvalue().encode())
+        got, rejects = _read(path, chunk_rows)
+    assert rejects == []
+    assert [r["line"] for r in got] == starts
+
+    def expected(value: str) -> str | None:
+        value = value.strip()
+        return value or None
+
+    assert [(r["voter_id"], r["first_name"], r["last_name"]) for r in got] == [
+        (f"V{i}", expected(first), expected(last)) for i, (first, last) in enumerate(rows)
+    ]
