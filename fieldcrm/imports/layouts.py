@@ -365,8 +365,9 @@ _OH_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 # Vendor exports (VAN, L2, TargetSmart), hand-made sheets, and the state files whose headers
-# are known but that have no layout of their own (CO, WA, MI, WV, IA, GA): their names are
-# aliases here, so those files map their names, street, city and ZIP.
+# are known but that have no layout of their own (CO, WA, MI, WV, GA; Iowa's names too, though
+# its repeated CITY / STATE / ZIP_CODE headers are refused as duplicates until renamed): their
+# names are aliases here, so those files map their names, street, city and ZIP.
 _GENERIC_FIELDS: dict[str, tuple[str, ...]] = {
     "voter_id": (
         "Voter File VANID",
@@ -504,7 +505,13 @@ _GENERIC_FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "mail_zip4": ("mZip4", "Mailing_Addresses_ZipPlus4", "MAILING_ZIP_PLUS"),
     "county": ("CountyName", "County Name", "County", "CountyCode"),
-    "precinct_code": ("Precinct", "Precinct Code", "PrecinctCode", "Precinct_Number"),
+    "precinct_code": (
+        "Precinct",
+        "Precinct Code",
+        "PrecinctCode",
+        "Precinct_Number",
+        "County Precinct",
+    ),
     "precinct_name": ("PrecinctName", "Precinct Name"),
     "cd": (
         "CD",

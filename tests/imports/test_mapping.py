@@ -196,7 +196,70 @@ WV_HEADER = [
     "POLL_NAME",
 ]
 
+GA_HEADER = [
+    "County",
+    "Voter Registration Number",
+    "Status",
+    "Status Reason",
+    "Last Name",
+    "First Name",
+    "Middle Name",
+    "Suffix",
+    "Birth Year",
+    "Registration Date",
+    "Race",
+    "Gender",
+    "Residence Street Number",
+    "Residence Street Name",
+    "Residence Apt Unit Number",
+    "Residence City",
+    "Residence Zipcode",
+    "Mailing Street Number",
+    "Mailing Street Name",
+    "Mailing Apt Unit Number",
+    "Mailing City",
+    "Mailing State",
+    "Mailing Zipcode",
+    "Mailing Country",
+    "County Precinct",
+    "Municipal Precinct",
+    "Congressional District",
+    "State Senate District",
+    "State House District",
+    "Judicial District",
+    "County Commission District",
+    "County School Board District",
+    "Municipality",
+    "Last Vote Date",
+    "Last Party Voted",
+    "Voter Created Date",
+    "Last Modified Date",
+    "Date of Last Contact",
+    "Combo Number",
+]
+
 STATE_FILES = {
+    "georgia": (
+        ",",
+        GA_HEADER,
+        {
+            "County": "FULTON",
+            "Voter Registration Number": "08123456",
+            "Status": "ACTIVE",
+            "Last Name": "JOHNSON",
+            "First Name": "KEISHA",
+            "Birth Year": "1985",
+            "Registration Date": "2003-09-30",
+            "Residence Street Number": "55",
+            "Residence Street Name": "TRINITY AVE SW",
+            "Residence Apt Unit Number": "12",
+            "Residence City": "ATLANTA",
+            "Residence Zipcode": "30303",
+            "County Precinct": "SS01",
+            "Congressional District": "5",
+        },
+        ("08123456", "KEISHA", "JOHNSON", "55 TRINITY AVE SW", "ATLANTA", "30303"),
+    ),
     "colorado": (
         ",",
         CO_HEADER,
@@ -510,3 +573,12 @@ def test_readme__lists_every_valid_field_name() -> None:
     ]
     listed = re.findall(r"`([a-z0-9_]+)`", section)
     assert [*listed, "date_order"] == list(MAPPING_KEYS)
+
+
+def test_generic_aliases__iowa_repeated_headers_are_refused(tmp_path: Path) -> None:
+    header = "REGN_NUM,FIRST_NAME,LAST_NAME,HOUSE_NUM,STREET_NAME,CITY,STATE,ZIP_CODE,"
+    header += "MAILING_ADDRESS,CITY,STATE,ZIP_CODE"
+    path = tmp_path / "ia.csv"
+    path.write_text(header + "\n1,A,B,1,MAIN ST,AMES,IA,50010,PO BOX 1,AMES,IA,50010\n")
+    with pytest.raises(FileRefused, match='"CITY" \\(column 6\\) and "CITY" \\(column 10\\)'):
+        detect(path)
