@@ -11,8 +11,8 @@ from flask.cli import AppGroup
 
 from fieldcrm.errors import NotFound, ValidationFailed
 from fieldcrm.extensions import db
-from fieldcrm.imports import jobs, services
-from fieldcrm.imports.layouts import LAYOUTS
+from fieldcrm.imports import jobs, parsing, services
+from fieldcrm.imports.layouts import LAYOUTS, MAPPING_KEYS, MAPPING_OPTIONS
 from fieldcrm.imports.models import ImportBatch
 
 group = AppGroup("imports", help="Import voter files (preview, run, resume, saved mappings).")
@@ -60,7 +60,16 @@ def _run_with_bar(batch: ImportBatch) -> ImportBatch:
 @group.command("voter-file")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--layout", type=click.Choice(sorted(LAYOUTS)), help="Force a built-in layout.")
-@click.option("--mapping", "mapping_name", help="Use a saved column mapping by name.")
+@click.option(
+    "--mapping",
+    "mapping_name",
+    help="Use a saved column mapping by name (it overrides detection for the fields it names).",
+)
+@click.option(
+    "--date-order",
+    type=click.Choice(MAPPING_OPTIONS["date_order"], case_sensitive=False),
+    help="How to read 8-digit and a/b/yyyy dates (overrides the saved mapping's).",
+)
 @click.option(
     "--source",
     default=None,
@@ -84,6 +93,7 @@ def voter_file(
     path: Path,
     layout: str | None,
     mapping_name: str | None,
+    date_order: str | None,
     source: str | None,
     full_file: bool,
     dry_run: bool,
@@ -95,9 +105,11 @@ def voter_file(
     mapping = None
     if mapping_name:
         try:
-            mapping = services.get_mapping(mapping_name).mapping
+            mapping = dict(services.get_mapping(mapping_name).mapping)
         except NotFound:
             _fail(f"no saved mapping named {mapping_name!r}")
+    if date_order:
+        mapping = {**(mapping or {}), "date_order": date_order.upper()}
     upload_dir = services.upload_dir_for(current_app.config.get("UPLOAD_DIR"))
     with path.open("rb") as handle:
         stored = services.store_upload(upload_dir, path.name, handle)
@@ -162,14 +174,19 @@ def _print_preview(preview: dict, *, rows: bool = True) -> None:
             else ""
         )
     )
+    for warning in preview.get("mapping_warnings", []):
+        click.echo(f"  warning: {parsing.describe_mapping_warning(warning)}")
     for kind, entry in preview["problems"].items():
         lines = ", ".join(entry["lines"][:10])
         click.echo(f"  {kind}: {entry['count']}" + (f" (lines {lines})" if lines else ""))
     if rows:
         click.echo("Mapping: " + json.dumps(preview["mapping"]))
+        if preview.get("date_order"):
+            click.echo(f"Date order: {preview['date_order']}")
         for row in preview["rows"]:
             click.echo(
-                f"  line {row['line']}: {row.get('voter_id')} {row.get('display_name')} | "
+                f"  line {row['line']}: {row.get('voter_id') or ''} "
+                f"{row.get('display_name') or ''} | "
                 f"{row.get('res_line1') or ''} {row.get('res_city') or ''} "
                 f"{row.get('res_zip5') or ''} | {row.get('phones') or ''}"
             )
@@ -201,15 +218,33 @@ def resume(batch_id: int) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help='A JSON object: canonical field -> column name, e.g. {"voter_id": "ID"}.',
 )
-def save_mapping(name: str, json_path: Path) -> None:
-    """Save a column mapping as NAME (replacing one of the same name)."""
+@click.option(
+    "--date-order",
+    type=click.Choice(MAPPING_OPTIONS["date_order"], case_sensitive=False),
+    help="Store how to read 8-digit and a/b/yyyy dates with the mapping.",
+)
+def save_mapping(name: str, json_path: Path, date_order: str | None) -> None:
+    """Save a column mapping as NAME (replacing one of the same name).
+
+    Valid fields: see `fieldcrm imports mappings fields`.
+    """
     try:
         mapping = json.loads(json_path.read_text(encoding="utf-8"))
+        if date_order and isinstance(mapping, dict):
+            mapping["date_order"] = date_order.upper()
         services.save_mapping(None, name, mapping)
     except (ValueError, ValidationFailed) as exc:
         _fail(str(exc))
     db.session.commit()
     click.echo(f"Saved mapping {name}.")
+
+
+@mappings_group.command("fields")
+def list_fields() -> None:
+    """Print the field names a mapping may use, one a line."""
+    for key in MAPPING_KEYS:
+        choices = MAPPING_OPTIONS.get(key)
+        click.echo(f"{key} (option: {' | '.join(choices)})" if choices else key)
 
 
 @mappings_group.command("list")

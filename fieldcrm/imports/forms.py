@@ -8,7 +8,7 @@ from wtforms import BooleanField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
 from fieldcrm.forms import FieldCRMForm
-from fieldcrm.imports.layouts import CANONICAL_FIELDS, PHONE_KINDS
+from fieldcrm.imports.layouts import CANONICAL_FIELDS, MAPPING_KEYS, MAPPING_OPTIONS, PHONE_KINDS
 
 #: Canonical fields offered on the mapping form, with their labels.
 MAPPING_FIELDS: tuple[tuple[str, str], ...] = (
@@ -17,6 +17,7 @@ MAPPING_FIELDS: tuple[tuple[str, str], ...] = (
     ("middle_name", _l("Middle name")),
     ("last_name", _l("Last name")),
     ("name_suffix", _l("Suffix")),
+    ("full_name", _l("Full name (split into first, middle, last, suffix)")),
     ("birth_date", _l("Birth date")),
     ("birth_year", _l("Birth year")),
     ("sex", _l("Sex")),
@@ -110,32 +111,72 @@ class StartForm(FieldCRMForm):
     )
 
 
+DATE_ORDER_CHOICES = (
+    ("", _l("As the layout reads them (8 digits: YYYYMMDD; a/b/yyyy: month first)")),
+    ("MDY", _l("MDY: month first (01/31/1980, 01311980)")),
+    ("DMY", _l("DMY: day first (31/01/1980, 31011980)")),
+    ("YMD", _l("YMD: year first (19800131, 1980-01-31)")),
+)
+assert {k for k, _ in DATE_ORDER_CHOICES if k} == set(MAPPING_OPTIONS["date_order"])
+
+
+def _first(value: object) -> str | None:
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value or None  # type: ignore[return-value]
+
+
 def mapping_form(columns: list[str], current: dict | None = None, **kwargs) -> MappingFormBase:
-    """A mapping form offering the file's `columns` for every canonical field."""
+    """A mapping form offering the file's `columns` for every canonical field, preset from
+    `current` (the mapping in force: detected, or the user's); each field's hint is its name in
+    a saved mapping."""
     choices = [("", _l("— not in this file —")), *[(c, c) for c in columns]]
+    current = current or {}
 
     class MappingForm(MappingFormBase):
-        pass
+        date_order = SelectField(
+            _l("Date order"),
+            choices=list(DATE_ORDER_CHOICES),
+            default=current.get("date_order") or "",
+            validators=[Optional()],
+            description="date_order",
+        )
 
     for key, label in MAPPING_FIELDS:
-        value = (current or {}).get(key)
-        default = value[0] if isinstance(value, list) and value else value
+        default = _first(current.get(key))
         setattr(
             MappingForm,
             f"m_{key}",
-            SelectField(label, choices=choices, default=default or "", validators=[Optional()]),
+            SelectField(
+                label,
+                choices=choices,
+                default=default if default in columns else "",
+                validators=[Optional()],
+                description=key,
+            ),
         )
     form = MappingForm(**kwargs)
+    form.current = current
+    form.mapping_keys = MAPPING_KEYS  # every name a saved mapping (JSON) may hold, for the hint
     return form
 
 
-def mapping_from_form(form: MappingFormBase) -> dict:
-    """The canonical field -> column mapping the form describes."""
-    return {
-        key: getattr(form, f"m_{key}").data
-        for key, _label in MAPPING_FIELDS
-        if getattr(form, f"m_{key}").data
-    }
+def mapping_from_form(form: MappingFormBase, saved: dict | None = None) -> dict:
+    """The user mapping after this form: `saved` (the batch's user mapping) with the fields the
+    form changed from the mapping in force. A field set to "not in this file" is ``None``, so
+    detection does not fill it in again; a field left as it was is not named, so a column the
+    form cannot show (joined mail lines, a street in parts) stays as detected."""
+    current = getattr(form, "current", {}) or {}
+    mapping = dict(saved or {})
+    for key, _label in MAPPING_FIELDS:
+        chosen = getattr(form, f"m_{key}").data or None
+        if chosen != _first(current.get(key)):
+            mapping[key] = chosen
+    if form.date_order.data:
+        mapping["date_order"] = form.date_order.data
+    else:
+        mapping.pop("date_order", None)
+    return mapping
 
 
 def mapping_fields(form: MappingFormBase) -> list:

@@ -10,7 +10,16 @@ Mapping values:
   phone columns of that kind, each giving its own phone row;
 * ``<kind>_area_code``: a column whose 3-digit value is put in front of 7-digit numbers of that
   kind (Florida delivers the daytime phone as area code + number);
-* every other field: a list means "join the non-blank values with one space" (NC mailing lines).
+* every other field: a list means "join the non-blank values with one space" (NC mailing lines,
+  a street address delivered in parts);
+* ``full_name``: one column holding the whole name, split into first/middle/last/suffix where
+  those are not mapped or blank (``fieldcrm.lib.names``);
+* ``null`` (``None``): "this file has no such column", so detection does not fill it in;
+* the option ``date_order`` (``"MDY"``, ``"DMY"`` or ``"YMD"``, not a column): how to read
+  8-digit dates and the day/month order of ``a/b/yyyy`` dates.
+
+A user mapping applied to a file whose layout is recognised overrides the detected mapping only
+for the fields it names.
 
 Header names are compared after ``normalize_header`` (case, spaces, underscores, dots and hyphens
 ignored), never by position when the file has a header.
@@ -30,8 +39,14 @@ __all__ = [
     "PHONE_KINDS",
     "Layout",
     "Mapping",
+    "EXPECTED_FIELDS",
+    "MAPPING_KEYS",
+    "MAPPING_OPTIONS",
+    "has_names",
     "mapping_from_json",
     "mapping_to_json",
+    "merge_mapping",
+    "split_options",
     "normalize_header",
     "recognise_header",
     "resolve_mapping",
@@ -56,6 +71,7 @@ CANONICAL_FIELDS: tuple[str, ...] = (
     "middle_name",
     "last_name",
     "name_suffix",
+    "full_name",
     "birth_date",
     "birth_year",
     "sex",
@@ -86,7 +102,19 @@ CANONICAL_FIELDS: tuple[str, ...] = (
     "email",
     "exempt_flag",
 )
-_ALL_KEYS = frozenset(CANONICAL_FIELDS) | frozenset(PHONE_KINDS) | frozenset(AREA_CODE_FIELDS)
+#: Mapping keys that are options, not columns, and the values each accepts.
+MAPPING_OPTIONS: dict[str, tuple[str, ...]] = {"date_order": ("MDY", "DMY", "YMD")}
+#: Every key a mapping may hold, in the order the docs list them.
+MAPPING_KEYS: tuple[str, ...] = (
+    *CANONICAL_FIELDS,
+    *PHONE_KINDS,
+    *AREA_CODE_FIELDS,
+    *MAPPING_OPTIONS,
+)
+_ALL_KEYS = frozenset(MAPPING_KEYS)
+#: Fields every voter file is expected to give; the check warns when one is unmapped or blank
+#: in most rows (``res_zip`` is checked as the normalised ``res_zip5``).
+EXPECTED_FIELDS: tuple[str, ...] = ("first_name", "last_name", "res_line1", "res_city", "res_zip")
 
 #: Maximum lengths of the text columns of the normalised frame. Longer values reject the row.
 #: The database models use the same numbers for their column sizes.
@@ -189,6 +217,11 @@ class Layout:
     exempt_values: tuple[str, ...] = ()
     #: canonical keys whose candidate names are all joined (mail lines), not alternatives
     joined: tuple[str, ...] = ()
+    #: canonical key -> alternatives (required names, names joined in order) used when no
+    #: single candidate of ``fields`` is present: a street address delivered in parts
+    composite: MappingABC[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] = field(
+        default_factory=dict
+    )
 
 
 _NC_FIELDS: dict[str, tuple[str, ...]] = {
@@ -331,6 +364,10 @@ _OH_FIELDS: dict[str, tuple[str, ...]] = {
     "hd": ("STATE_REPRESENTATIVE_DISTRICT",),
 }
 
+# Vendor exports (VAN, L2, TargetSmart), hand-made sheets, and the state files whose headers
+# are known but that have no layout of their own (CO, WA, MI, WV, GA; Iowa's names too, though
+# its repeated CITY / STATE / ZIP_CODE headers are refused as duplicates until renamed): their
+# names are aliases here, so those files map their names, street, city and ZIP.
 _GENERIC_FIELDS: dict[str, tuple[str, ...]] = {
     "voter_id": (
         "Voter File VANID",
@@ -351,6 +388,7 @@ _GENERIC_FIELDS: dict[str, tuple[str, ...]] = {
         "VUID",
         "REGN_NUM",
         "VOTER_IDENTIFICATION_NUMBER",
+        "ID_VOTER",
     ),
     "first_name": ("First Name", "FirstName", "Voters_FirstName", "vb.tsmart_first_name", "FName"),
     "middle_name": (
@@ -359,9 +397,12 @@ _GENERIC_FIELDS: dict[str, tuple[str, ...]] = {
         "Voters_MiddleName",
         "vb.tsmart_middle_name",
         "MName",
+        "Mid",
     ),
     "last_name": ("Last Name", "LastName", "Voters_LastName", "vb.tsmart_last_name", "LName"),
     "name_suffix": ("Suffix", "Name Suffix", "Voters_NameSuffix", "vb.tsmart_name_suffix"),
+    # not a bare "Name": too many files that are not voter files have one
+    "full_name": ("Full Name", "Voter Name"),
     "birth_date": (
         "DOB",
         "Date of Birth",
@@ -384,9 +425,35 @@ _GENERIC_FIELDS: dict[str, tuple[str, ...]] = {
         "Address1",
         "Residential Address",
     ),
-    "res_unit": ("Address Line 2", "Address2", "Residence_Addresses_ExtraAddressLine", "Apt"),
-    "res_city": ("City", "vCity", "Residence_Addresses_City", "vb.tsmart_city"),
-    "res_state": ("State", "vState", "Residence_Addresses_State", "vb.tsmart_state"),
+    "res_unit": (
+        "Address Line 2",
+        "Address2",
+        "Residence_Addresses_ExtraAddressLine",
+        "Apt",
+        "Unit",
+        "UNIT_NUM",
+        "RegStUnitNum",
+        "RegUnitNum",
+        "EXTENSION",
+        "Residence Apt Unit Number",
+    ),
+    "res_city": (
+        "City",
+        "vCity",
+        "Residence_Addresses_City",
+        "vb.tsmart_city",
+        "RESIDENTIAL_CITY",
+        "RegCity",
+        "Residence City",
+    ),
+    "res_state": (
+        "State",
+        "vState",
+        "Residence_Addresses_State",
+        "vb.tsmart_state",
+        "RESIDENTIAL_STATE",
+        "RegState",
+    ),
     "res_zip": (
         "Zip5",
         "Zip Code",
@@ -395,25 +462,95 @@ _GENERIC_FIELDS: dict[str, tuple[str, ...]] = {
         "Residence_Addresses_Zip",
         "vb.tsmart_zip",
         "Postal Code",
+        "RESIDENTIAL_ZIP_CODE",
+        "RESIDENTIAL_ZIP",
+        "RegZipCode",
+        "Residence Zipcode",
     ),
-    "res_zip4": ("Zip4", "vZip4", "Residence_Addresses_ZipPlus4", "vb.tsmart_zip4"),
-    "mail_line1": ("mAddress", "Mailing Address", "Mailing_Addresses_AddressLine"),
-    "mail_city": ("mCity", "Mailing City", "Mailing_Addresses_City"),
-    "mail_state": ("mState", "Mailing State", "Mailing_Addresses_State"),
-    "mail_zip": ("mZip5", "Mailing Zip", "Mailing_Addresses_Zip"),
-    "mail_zip4": ("mZip4", "Mailing_Addresses_ZipPlus4"),
-    "county": ("CountyName", "County Name", "County"),
-    "precinct_code": ("Precinct", "Precinct Code", "PrecinctCode"),
+    "res_zip4": (
+        "Zip4",
+        "vZip4",
+        "Residence_Addresses_ZipPlus4",
+        "vb.tsmart_zip4",
+        "RESIDENTIAL_ZIP_PLUS",
+        "RESIDENTIAL_ZIP_PLUS4",
+        "ZIP_PLUS",
+    ),
+    "mail_line1": (
+        "mAddress",
+        "Mailing Address",
+        "Mailing_Addresses_AddressLine",
+        "MAILING_ADDRESS_1",
+        "MAILING_ADDRESS_2",
+        "MAILING_ADDRESS_3",
+        "Mail1",
+        "Mail2",
+        "Mail3",
+        "Mail4",
+        "MAILING_ADDRESS_LINE_ONE",
+        "MAILING_ADDRESS_LINE_TWO",
+        "MAILING_ADDRESS_LINE_THREE",
+        "MAILING_ADDRESS_LINE_FOUR",
+        "MAILING_ADDRESS_LINE_FIVE",
+    ),
+    "mail_city": ("mCity", "Mailing City", "Mailing_Addresses_City", "MailCity"),
+    "mail_state": ("mState", "Mailing State", "Mailing_Addresses_State", "MailState"),
+    "mail_zip": (
+        "mZip5",
+        "Mailing Zip",
+        "Mailing_Addresses_Zip",
+        "MAILING_ZIP_CODE",
+        "Mailing Zipcode",
+        "MailZip",
+    ),
+    "mail_zip4": ("mZip4", "Mailing_Addresses_ZipPlus4", "MAILING_ZIP_PLUS"),
+    "county": ("CountyName", "County Name", "County", "CountyCode"),
+    "precinct_code": (
+        "Precinct",
+        "Precinct Code",
+        "PrecinctCode",
+        "Precinct_Number",
+        "County Precinct",
+    ),
     "precinct_name": ("PrecinctName", "Precinct Name"),
-    "cd": ("CD", "Congressional District", "US_Congressional_District"),
-    "sd": ("SD", "State Senate District", "State_Senate_District"),
-    "hd": ("HD", "State House District", "State_House_District"),
+    "cd": (
+        "CD",
+        "Congressional District",
+        "US_Congressional_District",
+        "CONGRESSIONAL",
+        "US_CONGRESS_DISTRICT_CODE",
+    ),
+    "sd": (
+        "SD",
+        "State Senate District",
+        "State_Senate_District",
+        "STATE_SENATE",
+        "STATE_SENATE_DISTRICT_CODE",
+        "Senatorial District",
+        "LegislativeDistrict",  # WA: one legislative district elects both chambers
+    ),
+    "hd": (
+        "HD",
+        "State House District",
+        "State_House_District",
+        "STATE_HOUSE",
+        "STATE_HOUSE_DISTRICT_CODE",
+        "Delegate District",
+        "LegislativeDistrict",
+    ),
     "registration_date": (
         "DateReg",
         "Registration Date",
         "vb.vf_registration_date",
+        "EFF_REGN_DATE",
     ),
-    "status": ("Status", "Voter Status", "vb.voterbase_registration_status"),
+    "status": (
+        "Status",
+        "Voter Status",
+        "vb.voterbase_registration_status",
+        "StatusCode",
+        "VOTER_STATUS_TYPE_CODE",
+    ),
     "latitude": ("Latitude", "Lat", "Residence_Addresses_Latitude"),
     "longitude": ("Longitude", "Lon", "Lng", "Residence_Addresses_Longitude"),
     "email": ("Email", "PreferredEmail", "Preferred Email", "Email Address"),
@@ -424,7 +561,66 @@ _GENERIC_FIELDS: dict[str, tuple[str, ...]] = {
         "cell.tsmart_wireless_phone",
     ),
     "home_phone": ("Home Phone", "Landline", "VoterTelephones_LandlineFormatted"),
-    "phone": ("Preferred Phone", "Pref Phone", "Phone", "Phone Number", "vb.voterbase_phone"),
+    "phone": (
+        "Preferred Phone",
+        "Pref Phone",
+        "Phone",
+        "Phone Number",
+        "vb.voterbase_phone",
+        "PHONE_NUM",
+        "PHONENO",
+    ),
+}
+
+#: Street addresses delivered in parts (house number, directions, name, type), joined in order.
+_GENERIC_COMPOSITE: dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] = {
+    "res_line1": (
+        (  # Washington VRDB
+            ("RegStNum", "RegStName"),
+            (
+                "RegStNum",
+                "RegStFrac",
+                "RegStPreDirection",
+                "RegStName",
+                "RegStType",
+                "RegStPostDirection",
+            ),
+        ),
+        (  # Michigan QVF
+            ("STREET_NUMBER", "STREET_NAME"),
+            (
+                "STREET_NUMBER_PREFIX",
+                "STREET_NUMBER",
+                "STREET_NUMBER_SUFFIX",
+                "DIRECTION_PREFIX",
+                "STREET_NAME",
+                "STREET_TYPE",
+                "DIRECTION_SUFFIX",
+            ),
+        ),
+        (  # Colorado and Iowa parts
+            ("HOUSE_NUM", "STREET_NAME"),
+            ("HOUSE_NUM", "HOUSE_SUFFIX", "PRE_DIR", "STREET_NAME", "STREET_TYPE", "POST_DIR"),
+        ),
+        (  # West Virginia
+            ("HOUSE NO", "STREET"),
+            ("HOUSE NO", "STREET", "STREET2"),
+        ),
+        (  # Georgia
+            ("Residence Street Number", "Residence Street Name"),
+            ("Residence Street Number", "Residence Street Name"),
+        ),
+        (  # L2 parts
+            ("Residence_Addresses_HouseNumber", "Residence_Addresses_StreetName"),
+            (
+                "Residence_Addresses_HouseNumber",
+                "Residence_Addresses_PrefixDirection",
+                "Residence_Addresses_StreetName",
+                "Residence_Addresses_Designator",
+                "Residence_Addresses_SuffixDirection",
+            ),
+        ),
+    ),
 }
 
 #: The NC current layout's 67 columns in file order (NCSBE layout_ncvoter.txt, 02/2022).
@@ -553,6 +749,8 @@ LAYOUTS: dict[str, Layout] = {
         state=None,
         has_header=True,
         fields=_GENERIC_FIELDS,
+        joined=("mail_line1",),
+        composite=_GENERIC_COMPOSITE,
     ),
 }
 
@@ -579,12 +777,25 @@ def resolve_mapping(layout: Layout, header: list[str] | None) -> Mapping:
             mapping[key] = found if len(found) > 1 else found[0]
         else:
             mapping[key] = found[0]
+    for key, groups in layout.composite.items():
+        if key in mapping:
+            continue
+        for required, parts in groups:
+            if all(normalize_header(n) in index for n in required):
+                mapping[key] = [index[n] for n in map(normalize_header, parts) if n in index]
+                break
     return mapping
 
 
+def has_names(mapping: MappingABC[str, object]) -> bool:
+    """True when a mapping gives names: first and last name columns, or a full-name column."""
+    present = {key for key, value in mapping.items() if value is not None}
+    return {"first_name", "last_name"} <= present or "full_name" in present
+
+
 def has_identity(mapping: MappingABC[str, object]) -> bool:
-    """True when a mapping can identify a voter: a voter id, or first and last names."""
-    return "voter_id" in mapping or ("first_name" in mapping and "last_name" in mapping)
+    """True when a mapping can identify a voter: a voter id, or names (see ``has_names``)."""
+    return mapping.get("voter_id") is not None or has_names(mapping)
 
 
 def recognise_header(header: list[str]) -> Layout | None:
@@ -623,18 +834,27 @@ def looks_like_fl_row(fields: list[str]) -> bool:
 
 
 def validate_mapping(mapping: object) -> Mapping:
-    """Check a user mapping's shape and keys; returns a clean copy.
+    """Check a user mapping's shape and keys; returns a clean copy (option values upper-cased).
 
-    Raises ``ValueError`` naming the first problem (unknown field, empty or non-string source,
-    a list where only phones and joined fields take lists).
+    Raises ``ValueError`` naming the first problem: an unknown field (the message lists the
+    valid ones), an empty or non-string source, an option value that is not one of its choices.
     """
     if not isinstance(mapping, MappingABC):
         raise ValueError("a mapping must be an object of canonical field -> column name")
     clean: Mapping = {}
     for key, value in mapping.items():
         if key not in _ALL_KEYS:
-            raise ValueError(f"unknown field {key!r} in mapping")
-        if isinstance(value, str):
+            raise ValueError(
+                f"unknown field {key!r} in mapping; valid fields: {', '.join(MAPPING_KEYS)}"
+            )
+        if key in MAPPING_OPTIONS:
+            choices = MAPPING_OPTIONS[key]
+            if not isinstance(value, str) or value.strip().upper() not in choices:
+                raise ValueError(f"{key} must be one of {', '.join(choices)}, not {value!r}")
+            clean[key] = value.strip().upper()
+        elif value is None:
+            clean[key] = None  # type: ignore[assignment]  # "not in this file"
+        elif isinstance(value, str):
             if not value.strip():
                 raise ValueError(f"field {key!r} maps to an empty column name")
             clean[key] = value
@@ -643,6 +863,32 @@ def validate_mapping(mapping: object) -> Mapping:
         else:
             raise ValueError(f"field {key!r} must map to a column name or a list of names")
     return clean
+
+
+def split_options(mapping: MappingABC[str, object]) -> tuple[Mapping, dict[str, str]]:
+    """A validated user mapping as (fields -> columns, options such as ``date_order``)."""
+    columns: Mapping = {}
+    options: dict[str, str] = {}
+    for key, value in mapping.items():
+        if key in MAPPING_OPTIONS:
+            options[key] = str(value)
+        else:
+            columns[key] = value  # type: ignore[assignment]
+    return columns, options
+
+
+def merge_mapping(detected: MappingABC[str, object], user: MappingABC[str, object]) -> Mapping:
+    """The detected mapping with the user's fields laid over it: a field the user names takes
+    the user's column(s), ``None`` removes it, and every other detected field stays."""
+    merged: Mapping = {k: v for k, v in detected.items() if v is not None}  # type: ignore[misc]
+    for key, value in user.items():
+        if key in MAPPING_OPTIONS:
+            continue
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value  # type: ignore[assignment]
+    return merged
 
 
 def mapping_to_json(mapping: Mapping) -> str:

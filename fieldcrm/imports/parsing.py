@@ -13,10 +13,12 @@ The phones frame uses plain object columns (``None`` when missing) and a bool ``
 
 Decisions worth knowing:
 
-* **A record is one physical line.** Voter files never put newlines inside values, and counting
-  lines is what makes line numbers, resuming and rejects exact. A quoted value that does contain a
-  newline therefore shows up as two rejected rows with a wrong field count, never as a silently
-  merged record.
+* **Records and line numbers.** A record is one physical line, except that in a CSV-quoted
+  file a quoted value may hold line breaks (RFC 4180): that record is read whole and numbered
+  by its first physical line, so the lines reported for every row, before and after it, are
+  the file's own. A quote left open for ``MAX_RECORD_LINES`` lines is taken as a stray: its
+  line is rejected alone and reading goes on with the next line.
+* **Headers** naming one column twice (as ``normalize_header`` compares them) are refused.
 * **Encoding**: a UTF-8 BOM means UTF-8. Otherwise the first 8 MiB are probed: valid UTF-8 (or
   pure ASCII) means UTF-8, else cp1252 when every byte is defined there, else Latin-1. When a
   UTF-8 file later holds a line that is not UTF-8, that line alone is decoded as cp1252 and counted
@@ -64,19 +66,23 @@ import pyarrow.csv as pacsv
 
 from fieldcrm.imports.layouts import (
     AREA_CODE_FIELDS,
+    EXPECTED_FIELDS,
     FIELD_MAX_LENGTHS,
     LAYOUTS,
     PHONE_KINDS,
     Layout,
     has_identity,
     looks_like_fl_row,
+    merge_mapping,
     normalize_header,
     recognise_header,
     resolve_mapping,
+    split_options,
     validate_mapping,
 )
 from fieldcrm.lib import uploads
 from fieldcrm.lib.addresses import collapse_whitespace, household_keys, split_street_addresses
+from fieldcrm.lib.names import split_full_name
 from fieldcrm.lib.phones import normalize_phones
 
 __all__ = [
@@ -201,6 +207,8 @@ class Detection:
     field_count: int
     #: state implied by the layout (``"NC"``, ``"FL"``, ...), ``None`` for generic files
     state: str | None = None
+    #: the mapping's ``date_order`` ("MDY", "DMY", "YMD"); ``None``: the layout's rule
+    date_order: str | None = None
 
 
 @dataclass
@@ -396,9 +404,31 @@ def _choose_quoting(lines: list[str], delimiter: str, expected: int | None) -> s
     if not opens:
         return "csv" if delimiter == "," else "none"
     target = expected or len(_split_fields(lines[0], delimiter, "csv"))
-    csv_ok = sum(len(_split_fields(x, delimiter, "csv")) == target for x in lines)
+    records = _sample_records(lines, delimiter)
+    csv_ok = sum(len(_split_fields(x, delimiter, "csv")) == target for x in records)
+    # lines joined into a CSV record count for CSV rules (they are read as one record)
+    csv_ok += len(lines) - len(records)
     none_ok = sum(len(x.rstrip("\r\n").split(delimiter)) == target for x in lines)
     return "csv" if csv_ok >= none_ok else "none"
+
+
+def _sample_records(lines: list[str], delimiter: str) -> list[str]:
+    """Sample lines joined into CSV records where a quoted value holds line breaks."""
+    delim = delimiter.encode("ascii")
+    records: list[str] = []
+    i = 0
+    while i < len(lines):
+        end = i + 1
+        if lines[i].count('"') % 2 and _ends_in_quotes(lines[i].encode(), delim, False):
+            j = i + 1
+            while j < len(lines) and j - i < MAX_RECORD_LINES:
+                if not _ends_in_quotes(lines[j].encode(), delim, True):
+                    end = j + 1
+                    break
+                j += 1
+        records.append("".join(lines[i:end]))
+        i = end
+    return records
 
 
 def _sample_lines(sample: bytes, complete: bool, encoding: str) -> list[str]:
@@ -429,8 +459,10 @@ def detect(
 ) -> Detection:
     """Work out how to read ``path`` and which columns feed which canonical fields.
 
-    ``layout`` forces a built-in layout by name; ``mapping`` replaces the layout's mapping (for
-    a headerless file name its columns ``col1``..``colN``). Raises ``FileRefused`` for a missing,
+    ``layout`` forces a built-in layout by name. ``mapping`` (a user mapping; for a headerless
+    file it names columns ``col1``..``colN``) overrides the detected layout's mapping for the
+    fields it names (``None``: not in this file) and may set ``date_order``; on a file no layout
+    recognises it is the whole mapping. Raises ``FileRefused`` for a missing,
     empty or binary file, an unknown layout, a mapping naming absent columns, a file whose columns
     cannot identify voters, or a ZIP whose members do not share one shape.
     """
@@ -443,10 +475,11 @@ def detect(
             known = ", ".join(LAYOUTS)
             raise FileRefused(f"unknown layout {layout!r}; known layouts: {known}")
         forced = LAYOUTS[layout]
-    user_mapping = None
+    user_columns: dict = {}
+    options: dict[str, str] = {}
     if mapping is not None:
         try:
-            user_mapping = validate_mapping(mapping)
+            user_columns, options = split_options(validate_mapping(mapping))
         except ValueError as exc:
             raise FileRefused(f"invalid mapping: {exc}") from exc
 
@@ -471,12 +504,22 @@ def detect(
 
     chosen: Layout | None = forced
     header: list[str] | None
-    if user_mapping is not None:
-        sources = [v for value in user_mapping.values() for v in _as_list(value)]
-        if all(normalize_header(s) in first_norm for s in sources):
+    if user_columns:
+        sources = [
+            v for value in user_columns.values() if value is not None for v in _as_list(value)
+        ]
+        if sources:
+            headed = all(normalize_header(s) in first_norm for s in sources)
+        else:  # the mapping only removes fields: the file's own shape decides
+            headed = (chosen is None or chosen.has_header) and _fl_guess(lines, delimiter) is None
+        detected: dict = {}
+        if headed:
             header = [f.strip() for f in first_fields]
-            # the layout still supplies the value rules (status codes, date order, ...)
+            # the layout still supplies the value rules (status codes, date order, ...) and
+            # every field the user mapping does not name
             chosen = chosen or recognise_header(first_fields)
+            if chosen is not None and chosen.has_header:
+                detected = resolve_mapping(chosen, header)
         else:
             header = None
             names = _headerless_names(len(first_fields), chosen or _fl_guess(lines, delimiter))
@@ -487,7 +530,9 @@ def detect(
                 )
             if chosen is None and names and names[0] != "col1":
                 chosen = LAYOUTS["fl_extract"]
-        resolved = _match_user_mapping(user_mapping, header or names)
+            if chosen is not None and names == list(chosen.columns):
+                detected = resolve_mapping(chosen, None)
+        resolved = merge_mapping(detected, _match_user_mapping(user_columns, header or names))
     else:
         if chosen is None:
             chosen = recognise_header(first_fields)
@@ -517,6 +562,8 @@ def detect(
                     f"has {len(first_fields)}"
                 )
         resolved = resolve_mapping(chosen, header)
+    if header is not None:
+        _refuse_duplicate_headers(header)
     if not has_identity(resolved):
         raise FileRefused(
             "no identity columns: the file needs a voter id column or both first and last "
@@ -541,6 +588,7 @@ def detect(
         mapping=resolved,
         field_count=field_count,
         state=chosen.state if chosen is not None else None,
+        date_order=options.get("date_order"),
     )
     for name, opener in members[1:]:
         _check_member(name, opener, detection)
@@ -550,8 +598,31 @@ def detect(
 TRAILING_COLUMN = "(trailing empty column)"
 
 
+def _refuse_duplicate_headers(header: list[str]) -> None:
+    """Refuse a header naming one column twice (as the importer compares names: case, spaces,
+    ``_``, ``-`` and ``.`` ignored); only one of the two could be read, the other would be lost.
+    Blank names are not compared (nothing can map to them)."""
+    seen: dict[str, list[int]] = {}
+    for i, name in enumerate(header):
+        key = normalize_header(name)
+        if key:
+            seen.setdefault(key, []).append(i)
+    dupes = [cols for cols in seen.values() if len(cols) > 1]
+    if not dupes:
+        return
+    described = "; ".join(
+        " and ".join(f'"{header[i]}" (column {i + 1})' for i in cols) for cols in dupes
+    )
+    raise FileRefused(
+        f"the header names the same column more than once: {described}. Column names are "
+        "compared ignoring case, spaces, _, - and .; rename or remove the duplicates and "
+        "upload again"
+    )
+
+
 def _trailing_delimiter(lines: list[str], delimiter: str, quoting: str, width: int) -> bool:
-    rows = [_split_fields(line, delimiter, quoting) for line in lines[1:100]]
+    records = _sample_records(lines[1:100], delimiter) if quoting == "csv" else lines[1:100]
+    rows = [_split_fields(record, delimiter, quoting) for record in records]
     return bool(rows) and all(len(r) == width + 1 and not r[-1].strip() for r in rows)
 
 
@@ -574,6 +645,9 @@ def _match_user_mapping(mapping: dict[str, str | list[str]], names: list[str]) -
         index.setdefault(normalize_header(name), name)
     resolved: dict[str, str | list[str]] = {}
     for key, value in mapping.items():
+        if value is None:
+            resolved[key] = None  # type: ignore[assignment]  # removes the detected field
+            continue
         found = [index[normalize_header(v)] for v in _as_list(value)]
         resolved[key] = found[0] if isinstance(value, str) else found
     return resolved
@@ -655,8 +729,10 @@ _WORKERS = 1
 
 def _iter_batches(
     path: Path, detection: Detection, chunk_rows: int, start_row: int
-) -> Iterator[tuple[list[bytes], np.ndarray, str, Detection, int]]:
-    """Raw data lines per chunk with their physical line numbers; headers and blanks removed."""
+) -> Iterator[tuple[list[bytes], np.ndarray, str, Detection, int, bool, list[int]]]:
+    """Data records per chunk with their first physical line numbers; headers and blanks
+    removed. Also whether the chunk holds a record spanning several lines, and the line
+    numbers of records whose quoted value is never closed."""
     members = dict(_members(path))
     row_index = 0
     header_norm = _header_norm(detection)
@@ -668,17 +744,15 @@ def _iter_batches(
         except (OSError, zipfile.BadZipFile) as exc:
             raise FileRefused(f"cannot read {member}: {exc}") from exc
         with stream:
-            lineno = 0
+            reader = _RecordReader(stream, detection)
             first = True
             while True:
                 try:
-                    lines = _read_lines(stream, chunk_rows)
+                    lines, numbers, multiline, unclosed = reader.read(chunk_rows)
                 except (OSError, EOFError, zipfile.BadZipFile, gzip.BadGzipFile) as exc:
                     raise FileRefused(f"cannot read {member}: {exc}") from exc
                 if not lines:
                     break
-                numbers = np.arange(lineno + 1, lineno + 1 + len(lines), dtype=np.int64)
-                lineno += len(lines)
                 keep = _non_blank(lines)
                 if first:
                     first = False
@@ -707,8 +781,126 @@ def _iter_batches(
                     row_index += skip
                 if not lines:
                     continue
-                yield lines, numbers, member, detection, row_index
+                yield lines, numbers, member, detection, row_index, multiline, unclosed
                 row_index += len(lines)
+
+
+#: A quoted value may span at most this many physical lines; a quote left open longer than
+#: that is taken as a stray quote, and its lines are read (and rejected) one by one.
+MAX_RECORD_LINES = 100
+
+
+class _RecordReader:
+    """Records of one member: physical lines, except that a CSV record whose quoted value holds
+    line breaks (RFC 4180) is one record, numbered by its first physical line."""
+
+    def __init__(self, stream: IO[bytes], detection: Detection) -> None:
+        self._stream = stream
+        self._quoted = detection.quoting == "csv"
+        self._delimiter = detection.delimiter.encode("ascii")
+        self._pushback: list[bytes] = []
+        self._lineno = 0  # physical lines handed out so far
+
+    def _physical(self, count: int) -> list[bytes]:
+        lines = self._pushback[:count]
+        del self._pushback[:count]
+        if len(lines) < count:
+            lines += _read_lines(self._stream, count - len(lines))
+        return lines
+
+    def read(self, count: int) -> tuple[list[bytes], np.ndarray, bool, list[int]]:
+        """Up to ``count`` records, their first line numbers, whether any spans lines, and the
+        line numbers of records whose quoted value is never closed (to be rejected)."""
+        lines = self._physical(count)
+        start = self._lineno + 1
+        numbers = np.arange(start, start + len(lines), dtype=np.int64)
+        self._lineno += len(lines)
+        if not self._quoted or not lines:
+            return lines, numbers, False, []
+        # a record can only continue past a line with an odd number of quotes
+        odd = [i for i, raw in enumerate(lines) if raw.count(b'"') & 1]
+        if not odd:
+            return lines, numbers, False, []
+        out: list[bytes] = []
+        out_numbers: list[int] = []
+        unclosed: list[int] = []
+        pos = 0
+        for i in odd:
+            if i < pos:
+                continue  # already part of a joined record
+            if not _ends_in_quotes(lines[i], self._delimiter, False):
+                continue
+            end = self._record_end(lines, i, numbers)
+            if end is None:
+                unclosed.append(start + i)  # never closed: the line alone, rejected
+                continue
+            if len(numbers) < len(lines):
+                numbers = np.arange(start, start + len(lines), dtype=np.int64)
+            out.extend(lines[pos:i])
+            out_numbers.extend(numbers[pos:i].tolist())
+            out.append(b"".join(lines[i:end]))
+            out_numbers.append(int(numbers[i]))
+            pos = end
+        if not out:
+            return lines, numbers, False, unclosed
+        out.extend(lines[pos:])
+        out_numbers.extend(numbers[pos : len(lines)].tolist())
+        return out, np.asarray(out_numbers, dtype=np.int64), True, unclosed
+
+    def _record_end(self, lines: list[bytes], i: int, numbers: np.ndarray) -> int | None:
+        """Index after the last line of the record opening at ``lines[i]``, reading further
+        lines from the stream when it runs past the chunk; ``None`` when no line within
+        MAX_RECORD_LINES closes it (lines read ahead are then given back)."""
+        given = len(lines)
+        j = i + 1
+        while j - i < MAX_RECORD_LINES:
+            if j == len(lines):
+                more = self._physical(1)
+                if not more:
+                    break
+                lines.append(more[0])
+                self._lineno += 1
+            if not _ends_in_quotes(lines[j], self._delimiter, True):
+                return j + 1
+            j += 1
+        extra = lines[given:]
+        if extra:
+            del lines[given:]
+            self._pushback[:0] = extra
+            self._lineno -= len(extra)
+        return None
+
+
+def _ends_in_quotes(raw: bytes, delimiter: bytes, inside: bool) -> bool:
+    """Whether a CSV line ends inside a quoted value, given whether it starts inside one.
+
+    RFC 4180: a quote opens a quoted value only at the start of a field; inside, ``""`` is a
+    literal quote and a single ``"`` closes it. Quotes within an unquoted value are literal.
+    The delimiter and quote are ASCII, so scanning bytes is exact in every supported encoding.
+    """
+    i, n = 0, len(raw)
+    field_start = not inside
+    while i < n:
+        if inside:
+            j = raw.find(b'"', i)
+            if j < 0:
+                return True
+            if raw[j + 1 : j + 2] == b'"':
+                i = j + 2
+                continue
+            inside = False
+            field_start = False
+            i = j + 1
+        elif field_start and raw[i : i + 1] == b'"':
+            inside = True
+            i += 1
+        else:
+            j = raw.find(delimiter, i)
+            if j < 0:
+                return False
+            field_start = True
+            i = j + len(delimiter)
+    return inside
 
 
 def _non_blank(lines: list[bytes]) -> list[int] | None:
@@ -725,6 +917,89 @@ def _read_lines(stream: IO[bytes], count: int) -> list[bytes]:
 
 def _strip_bom(raw: bytes) -> bytes:
     return raw[3:] if raw.startswith(codecs.BOM_UTF8) else raw
+
+
+#: frame column checked for each expected field
+_EXPECTED_COLUMNS = {"res_zip": "res_zip5"}
+#: an expected field blank in more than this share of the accepted rows is warned about
+BLANK_SHARE = 0.5
+
+
+_DATE_FIELDS = ("birth_date", "registration_date")
+
+
+def filled_counts(chunk: Chunk) -> collections.Counter:
+    """For ``mapping_warnings`` (add them up over chunks): accepted rows under ``"rows"``, the
+    accepted rows with a value for each of ``EXPECTED_FIELDS``, and the dates that could not
+    be read (``"invalid_birth_date"``, ``"invalid_registration_date"``)."""
+    frame = chunk.frame
+    counts: collections.Counter = collections.Counter(rows=len(frame))
+    for key in EXPECTED_FIELDS:
+        counts[key] = int(frame[_EXPECTED_COLUMNS.get(key, key)].notna().sum())
+    for key in _DATE_FIELDS:
+        counts[f"invalid_{key}"] = chunk.warnings.get(f"invalid_{key}", 0)
+    return counts
+
+
+def mapping_warnings(detection: Detection, filled: collections.Counter) -> list[dict]:
+    """Warnings about the mapping, one per expected field (names, street, city, ZIP) that is
+    not mapped at all or comes out blank in most accepted rows (``filled``: ``filled_counts``).
+
+    Each is ``{"field", "problem": "unmapped" | "blank", "column", "blank", "rows"}``:
+    ``column`` is the source column(s) read (``None`` when unmapped), ``blank`` how many of
+    ``rows`` accepted rows have no value. A mapped date field whose values are not dates in most
+    rows (the date order is wrong, e.g. MMDDYYYY read as YYYYMMDD) gives
+    ``{"field", "problem": "dates", "column", "invalid", "rows"}``.
+    """
+    mapping = detection.mapping
+    accepted = filled.get("rows", 0)
+    out = []
+    for key in EXPECTED_FIELDS:
+        source = mapping.get(key)
+        if source is None and key in ("first_name", "last_name"):
+            source = mapping.get("full_name")
+        blank = accepted - filled.get(key, 0)
+        if source is None:
+            problem = "unmapped"
+        elif accepted and blank > accepted * BLANK_SHARE:
+            problem = "blank"
+        else:
+            continue
+        column = source if source is None or isinstance(source, str) else " + ".join(source)
+        out.append(
+            {"field": key, "problem": problem, "column": column, "blank": blank, "rows": accepted}
+        )
+    for key in _DATE_FIELDS:
+        invalid = filled.get(f"invalid_{key}", 0)
+        source = mapping.get(key)
+        if source is not None and accepted and invalid > accepted * BLANK_SHARE:
+            column = source if isinstance(source, str) else " + ".join(source)
+            out.append(
+                {
+                    "field": key,
+                    "problem": "dates",
+                    "column": column,
+                    "invalid": invalid,
+                    "rows": accepted,
+                }
+            )
+    return out
+
+
+def describe_mapping_warning(warning: dict) -> str:
+    """One English line for a mapping warning (the CLI's wording; the web page translates)."""
+    if warning["problem"] == "unmapped":
+        return f"{warning['field']} is not mapped: no column of the file feeds it"
+    if warning["problem"] == "dates":
+        return (
+            f"{warning['field']} (from {warning['column']}) is not a date in "
+            f"{warning['invalid']} of {warning['rows']} rows: check the date order "
+            "(MDY, DMY or YMD)"
+        )
+    return (
+        f"{warning['field']} (from {warning['column']}) is blank in {warning['blank']} of "
+        f"{warning['rows']} rows"
+    )
 
 
 def preview(
@@ -787,11 +1062,18 @@ def _repair_utf8(lines: list[bytes], encoding: str) -> tuple[bytes, int]:
 
 
 def _parse_table(
-    buf: bytes, line_count: int, detection: Detection, needed: list[int]
+    buf: bytes,
+    line_count: int,
+    detection: Detection,
+    needed: list[int],
+    records: list[bytes] | None = None,
 ) -> tuple[pa.Table, dict[int, int]]:
     """Parse the buffer into string columns ``f<i>`` for the ``needed`` column indexes; returns
-    the table and {line index: field count} for the lines that had the wrong number of fields
-    (they are not in the table; every line's field count is checked, needed or not)."""
+    the table and {record index: field count} for the records that had the wrong number of
+    fields (they are not in the table; every record's field count is checked, needed or not).
+    ``records`` (the raw records) is given when some of them hold line breaks inside quoted
+    values."""
+    multiline = records is not None
     n = detection.field_count
     names = [f"f{i}" for i in range(n)]
     include = [names[i] for i in needed]
@@ -811,7 +1093,7 @@ def _parse_table(
                 quote_char='"' if detection.quoting == "csv" else False,
                 double_quote=True,
                 escape_char=False,
-                newlines_in_values=False,
+                newlines_in_values=multiline,
                 ignore_empty_lines=False,
                 invalid_row_handler=handler,
             ),
@@ -827,6 +1109,9 @@ def _parse_table(
 
     try:
         table, invalid = attempt(True)
+        if invalid and multiline:
+            # the reader numbers rows by physical line; records are numbered line by line below
+            raise _FallbackNeededError
         if invalid:
             table, invalid = attempt(False)
         if table.num_rows + len(invalid) != line_count or any(i is None for i, _ in invalid):
@@ -835,17 +1120,26 @@ def _parse_table(
     except (pa.ArrowInvalid, _FallbackNeededError) as exc:
         if isinstance(exc, pa.ArrowInvalid) and "UTF8" in str(exc).upper().replace("-", ""):
             raise _InvalidUtf8Error from exc
-        return _parse_table_slowly(buf, line_count, detection, needed)
+        return _parse_table_slowly(buf, line_count, detection, needed, records)
 
 
 def _parse_table_slowly(
-    buf: bytes, line_count: int, detection: Detection, needed: list[int]
+    buf: bytes,
+    line_count: int,
+    detection: Detection,
+    needed: list[int],
+    records: list[bytes] | None = None,
 ) -> tuple[pa.Table, dict[int, int]]:
     n = detection.field_count
     try:
-        texts = buf.decode("utf-8").split("\n")[:line_count]
+        text = buf.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _InvalidUtf8Error from exc
+    if records is not None:
+        # some records span lines (quoted line breaks): split the records, not the buffer
+        texts = [_decode_line(raw, detection.encoding)[0] for raw in records]
+    else:
+        texts = text.split("\n")[:line_count]
     columns: list[list[str]] = [[] for _ in range(n)]
     bad: dict[int, int] = {}
     for i, text in enumerate(texts):
@@ -955,8 +1249,12 @@ def _to_int(arr: pa.Array) -> np.ndarray:
     return pc.fill_null(pc.cast(digits, pa.int64()), -1).to_numpy(zero_copy_only=False)
 
 
-def _parse_dates(arr: pa.Array, eight: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _parse_dates(arr: pa.Array, order: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(year, month, day) int arrays; -1 where the text is missing or not a date shape.
+
+    ``order`` ("ymd", "mdy" or "dmy") reads 8-digit dates (YYYYMMDD, MMDDYYYY, DDMMYYYY) and
+    the two leading numbers of ``a/b/yyyy`` dates (day first only for "dmy");
+    ``yyyy-mm-dd`` is read as such whatever the order.
 
     Each shape's regex runs only on the rows the previous shapes did not match, so a file with
     one date format pays for one regex.
@@ -966,10 +1264,10 @@ def _parse_dates(arr: pa.Array, eight: str) -> tuple[np.ndarray, np.ndarray, np.
     m = np.full(n, -1, dtype=np.int64)
     d = np.full(n, -1, dtype=np.int64)
     todo = pc.is_valid(arr).to_numpy(zero_copy_only=False)
-    if eight == "mdy":
-        eight_parts = ((4, 8), (0, 2), (2, 4))
-    else:
-        eight_parts = ((0, 4), (4, 6), (6, 8))
+    eight_parts = {
+        "mdy": ((4, 8), (0, 2), (2, 4)),
+        "dmy": ((4, 8), (2, 4), (0, 2)),
+    }.get(order, ((0, 4), (4, 6), (6, 8)))
     for pattern in (_DATE_MDY, _DATE_YMD, _DATE_8):
         if not todo.any():
             break
@@ -982,6 +1280,8 @@ def _parse_dates(arr: pa.Array, eight: str) -> tuple[np.ndarray, np.ndarray, np.
         if pattern is _DATE_8:
             x = struct.field("x")
             fields = [pc.utf8_slice_codeunits(x, a, b) for a, b in eight_parts]
+        elif pattern is _DATE_MDY and order == "dmy":
+            fields = [struct.field(g) for g in ("y", "b", "a")]
         else:
             fields = [struct.field(g) for g in ("y", "a", "b")]
         for target, values in zip((y, m, d), fields, strict=True):
@@ -995,7 +1295,7 @@ _DIM = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 def _dates(
     arr: pa.Array,
-    eight: str,
+    order: str,
     name: str,
     min_year: int,
     warnings: collections.Counter,
@@ -1003,7 +1303,7 @@ def _dates(
 ) -> tuple[pa.Array, np.ndarray]:
     """Parsed dates as date32 plus the year (or -1); placeholders and invalid dates are null."""
     present = pc.is_valid(arr).to_numpy(zero_copy_only=False)
-    y, m, d = _parse_dates(arr, eight)
+    y, m, d = _parse_dates(arr, order)
     leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
     dim = _DIM[np.clip(m, 0, 12)] + ((m == 2) & leap)
     shaped = (y >= 0) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= dim)
@@ -1059,6 +1359,25 @@ def _district(arr: pa.Array) -> pa.Array:
         return pc.if_else(pc.equal(stripped, ""), "0", stripped)
     number = _extract(arr, _DISTRICT, "n")
     return pc.coalesce(number, _upper(arr))
+
+
+_NAME_PARTS = ("first_name", "middle_name", "last_name", "name_suffix")
+
+
+def _fill_from_full_name(out: dict[str, Any], full: pa.Array) -> None:
+    """Fill first/middle/last/suffix from a full-name column in the rows where the file gives
+    no first or no last name (mapped name columns win). Each distinct name is split once."""
+    need = pc.and_(
+        pc.is_valid(full), pc.or_(pc.is_null(out["first_name"]), pc.is_null(out["last_name"]))
+    )
+    if not pc.any(need).as_py():
+        return
+    encoded = pc.if_else(need, full, _NULL_STR).dictionary_encode()
+    parts = [split_full_name(text) for text in encoded.dictionary.to_pylist()]
+    for i, key in enumerate(_NAME_PARTS):
+        # in those rows each part the file leaves blank comes from the split
+        split = pa.array([p[i] for p in parts], pa.string()).take(encoded.indices)
+        out[key] = pc.coalesce(out[key], split)
 
 
 def _display_name(first: pa.Array, last: pa.Array, suffix: pa.Array) -> pa.Array:
@@ -1121,31 +1440,54 @@ def _needed_columns(detection: Detection) -> list[int]:
     return sorted(wanted)
 
 
+_UNCLOSED = -1
+
+
 def _build_chunk(
-    lines: list[bytes], numbers: np.ndarray, member: str, detection: Detection, start_row: int
+    lines: list[bytes],
+    numbers: np.ndarray,
+    member: str,
+    detection: Detection,
+    start_row: int,
+    multiline: bool = False,
+    unclosed_lines: list[int] | None = None,
 ) -> Chunk:
     warnings: collections.Counter = collections.Counter()
     rejects: list[RowError] = []
     buf, fallbacks = _to_utf8(lines, detection.encoding)  # also ends the last line with \n
     hashes = _row_hashes(lines)
     needed = _needed_columns(detection)
+    records = lines if multiline else None
     try:
-        table, bad = _parse_table(buf, len(lines), detection, needed)
+        table, bad = _parse_table(buf, len(lines), detection, needed, records)
     except _InvalidUtf8Error:
         buf, fallbacks = _repair_utf8(lines, detection.encoding)
-        table, bad = _parse_table(buf, len(lines), detection, needed)
+        table, bad = _parse_table(buf, len(lines), detection, needed, records)
     if fallbacks:
         warnings["encoding_fallback_cp1252"] += fallbacks
+    unclosed: set[int] = set()
+    if unclosed_lines:
+        # a lenient parse may have taken the open quote as text: reject those records
+        hit = np.flatnonzero(np.isin(numbers, np.asarray(unclosed_lines, dtype=np.int64)))
+        unclosed = {int(i) for i in hit} - set(bad)
+    if unclosed:
+        parsed = [i for i in range(len(lines)) if i not in bad]
+        table = table.filter(pa.array([i not in unclosed for i in parsed]))
+        bad.update(dict.fromkeys(unclosed, _UNCLOSED))
     if bad:
         good_idx = np.setdiff1d(np.arange(len(lines)), np.fromiter(bad, dtype=np.int64))
     else:
         good_idx = np.arange(len(lines))
     for i, actual in sorted(bad.items()):
+        if actual == _UNCLOSED:
+            reason = f"a quoted value is not closed within {MAX_RECORD_LINES} lines"
+        else:
+            reason = f"wrong number of fields: expected {detection.field_count}, found {actual}"
         rejects.append(
             RowError(
                 line=int(numbers[i]),
                 member=member,
-                reason=f"wrong number of fields: expected {detection.field_count}, found {actual}",
+                reason=reason,
                 raw=_decode_line(lines[i], detection.encoding)[0].rstrip("\r\n"),
             )
         )
@@ -1218,10 +1560,13 @@ def _normalise(
     out: dict[str, Any] = {}
     for key in ("voter_id", "first_name", "middle_name", "last_name", "name_suffix"):
         out[key] = src(key)
+    if "full_name" in mapping:
+        _fill_from_full_name(out, src("full_name"))
+    date_order = (detection.date_order or layout.eight_digit_dates).lower()
     out["display_name"] = _display_name(out["first_name"], out["last_name"], out["name_suffix"])
 
     birth_date, birth_years = _dates(
-        src("birth_date"), layout.eight_digit_dates, "birth_date", 1900, warnings, today_days
+        src("birth_date"), date_order, "birth_date", 1900, warnings, today_days
     )
     out["birth_date"] = birth_date
     if "birth_year" in mapping:
@@ -1287,7 +1632,7 @@ def _normalise(
 
     out["registration_date"], _ = _dates(
         src("registration_date"),
-        layout.eight_digit_dates,
+        date_order,
         "registration_date",
         1850,
         warnings,

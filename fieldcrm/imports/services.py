@@ -270,6 +270,7 @@ def _detection_json(detection: parsing.Detection) -> dict:
         "mapping": detection.mapping,
         "field_count": detection.field_count,
         "state": detection.state,
+        "date_order": detection.date_order,
     }
 
 
@@ -409,8 +410,25 @@ def _estimate_rows(path: str, unpacked: int) -> int | None:
     return max(1, round(unpacked * lines / len(head)))
 
 
+def mapping_in_force(batch: ImportBatch) -> dict:
+    """The mapping the batch's file is read with (detected, with the user's fields laid over
+    it, and its date order); the user's own mapping when the file was refused."""
+    if not batch.detection:
+        return dict(batch.mapping or {})
+    mapping = dict(batch.detection.get("mapping") or {})
+    if batch.detection.get("date_order"):
+        mapping["date_order"] = batch.detection["date_order"]
+    return mapping
+
+
 def header_columns(batch: ImportBatch) -> list[str]:
     """The file's column names for the mapping form (header, or col1..colN without one)."""
+    header = (batch.detection or {}).get("header")
+    if header:  # already read by the check; a synthetic trailing column is no choice
+        return [name for name in header if name != parsing.TRAILING_COLUMN]
+    stored = (batch.preview or {}).get("columns")
+    if stored:  # a refused file's columns, kept by the check job: no page reads the file
+        return list(stored)
     path = batch.stored_path
     try:
         detection = parsing.detect(path, layout="generic")
@@ -1102,7 +1120,9 @@ def preview_batch(
     problems: dict[str, dict[str, Any]] = {}
     first_rows: list[dict] = []
     first_phones: dict[tuple[str, int], list[str]] = {}
+    filled: Counter = Counter()
     for chunk in parsing.iter_chunks(batch.stored_path, detection, chunk_rows=chunk_rows):
+        filled.update(parsing.filled_counts(chunk))
         if len(first_rows) < PREVIEW_ROWS:
             head = chunk.frame.head(PREVIEW_ROWS - len(first_rows))
             for phone in chunk.phones.head(200).itertuples():
@@ -1147,6 +1167,8 @@ def preview_batch(
         "has_header": detection.has_header,
         "members": detection.members,
         "mapping": detection.mapping,
+        "date_order": detection.date_order,
+        "mapping_warnings": parsing.mapping_warnings(detection, filled),
         "rows": first_rows,
         "problems": problems,
         "impact": dict(impact),

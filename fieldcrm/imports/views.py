@@ -80,12 +80,12 @@ def new():
 @importers
 def check(batch_id: int):
     batch = services.get_batch(current_user, batch_id)
-    # the check job stored the columns of a refused file: this page never reads the file
-    columns = ((batch.preview or {}).get("columns") or []) if batch.status == "refused" else []
-    form = mapping_form(columns, batch.mapping)
-    if batch.status == "refused" and form.validate_on_submit():
+    editable = batch.status in ("refused", "uploaded", "checked")
+    columns = services.header_columns(batch) if editable else []
+    form = mapping_form(columns, services.mapping_in_force(batch))
+    if editable and form.validate_on_submit():
         try:
-            mapping = mapping_from_form(form)
+            mapping = mapping_from_form(form, batch.mapping)
             services.apply_mapping(current_user, batch, mapping)
             if form.mapping_name.data:
                 services.save_mapping(current_user, form.mapping_name.data, mapping)

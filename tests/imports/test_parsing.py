@@ -348,14 +348,6 @@ def test_iter_chunks__blank_lines_keep_physical_line_numbers(tmp_path: Path) -> 
     assert frame["line"].tolist() == [3, 5]
 
 
-def test_iter_chunks__quoted_newline_rejects_both_physical_lines(tmp_path: Path) -> None:
-    path = tmp_path / "newline.csv"
-    path.write_bytes(b'Voter ID,First Name,Last Name\n1,"A\nB",C\n2,D,E\n')
-    frame, _, rejects, _ = _read_all(path)
-    assert frame["voter_id"].tolist() == ["2"]
-    assert [r.line for r in rejects] == [2, 3]
-
-
 def test_iter_chunks__over_long_field_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "long.csv"
     long_name = "A" * (FIELD_MAX_LENGTHS["first_name"] + 1)
@@ -523,10 +515,12 @@ def test_detect__explicit_mapping_keeps_layout_rules(nc_samples: Path) -> None:
     mapping = {"voter_id": "ncid", "last_name": "last_name", "status": "status_cd"}
     detection = detect(path, mapping=mapping)
     assert detection.layout == "nc_current"
-    assert detection.mapping == mapping
+    assert detection.mapping.items() >= mapping.items()
     frame = _read_all(path, mapping=mapping)[0]
     assert set(frame["status"].dropna()) <= {"active", "inactive", "removed", "denied", "temporary"}
-    assert frame["first_name"].isna().all()
+    # the fields the mapping does not name come from the layout, not left blank
+    assert detection.mapping["first_name"] == "first_name"
+    assert frame["first_name"].notna().mean() > 0.9
 
 
 @pytest.mark.parametrize(

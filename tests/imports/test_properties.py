@@ -76,10 +76,13 @@ def test_reader__structured_rows_are_accepted_or_rejected(
     detection, read, accepted, rejected = _run(data)
     assert read == accepted + rejected
     if detection is not None and detection.has_header:
-        # records are physical lines: every non-blank line after the header is one row
+        # records are physical lines, except that a CSV-quoted value may span lines (RFC 4180)
         segments = data.split(b"\n")
         non_blank = [s for s in segments if s and not s.isspace()]
-        assert read == len(non_blank) - 1
+        if detection.quoting == "csv" and b'"' in data:
+            assert read <= len(non_blank) - 1
+        else:
+            assert read == len(non_blank) - 1
 
 
 @_SETTINGS
