@@ -90,6 +90,9 @@ def configure(app: Flask) -> None:
     if not app.testing and not any(h.get_name() == _HANDLER_NAME for h in root.handlers):
         root.addHandler(make_handler(bool(app.config.get("LOG_JSON"))))
         root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    # Flask-WTF logs each refused token as a bare INFO line (no path, user or request id);
+    # the app's CSRF error handler writes the full line and the audit row instead.
+    logging.getLogger("flask_wtf.csrf").setLevel(logging.WARNING)
     access = logging.getLogger("fieldcrm.access")
 
     @app.after_request
