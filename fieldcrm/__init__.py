@@ -84,6 +84,12 @@ def register_extensions(app: Flask) -> None:
     from fieldcrm.auth.services import load_user
     from fieldcrm.lib import sqlite_setup
 
+    # SQL parameters are voters' names, phones, notes and search terms: never put them in
+    # an exception message (and so in a log line). Not configurable on purpose.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+        "hide_parameters": True,
+    }
     db.init_app(app)
     with app.app_context():
         sqlite_setup.configure_engine(db.engine)
@@ -150,6 +156,7 @@ def register_blueprints(app: Flask) -> None:
 def register_errorhandlers(app: Flask) -> None:
     """Generic error pages (never a stack trace); denials and crashes are logged."""
     from fieldcrm.errors import NotFound, PermissionDenied
+    from fieldcrm.web import InvalidInput
 
     def render(code: int):
         def handler(error: Exception):
@@ -158,7 +165,9 @@ def register_errorhandlers(app: Flask) -> None:
                 app.logger.error("unhandled error on %s", request.path, exc_info=error)
             elif code in (403, 404):
                 _audit_denial(code)
-            return render_template(f"errors/{code}.html"), code
+            # Only our own refusals explain themselves; others keep the generic text.
+            detail = error.description if isinstance(error, InvalidInput) else None
+            return render_template(f"errors/{code}.html", detail=detail), code
 
         return handler
 

@@ -12,6 +12,10 @@
   SESSION_ABSOLUTE_HOURS after sign-in, whatever the cookie says.
 * Users whose role must use two-factor (REQUIRE_2FA_FOR) are sent to enrol before
   anything else.
+* A NUL character in any query-string value, form field or upload name is refused (400,
+  naming the field) before any view runs.
+* A POST refused for its CSRF token is offered again ("Submit again") only when it is
+  same-origin and its token is this session's own, merely expired (`may_rescue_form`).
 """
 
 from __future__ import annotations
@@ -96,6 +100,27 @@ def init_app(app: Flask) -> None:
             value = request.args.get(name, "").strip()
             if re.fullmatch(r"-?\d{1,30}", value) and abs(int(value)) > MAX_PAGE:
                 abort(404)
+
+    @app.before_request
+    def refuse_nul_characters() -> None:
+        # PostgreSQL text cannot hold NUL, and no person types one: refuse it here, for
+        # every query string, form field and upload name, instead of a DataError later.
+        from fieldcrm.web import InvalidInput
+
+        sources = [request.args.items(multi=True)]
+        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            sources.append(request.form.items(multi=True))
+            sources.append((k, f.filename or "") for k, f in request.files.items(multi=True))
+        for items in sources:
+            for name, value in items:
+                if "\x00" in name or "\x00" in value:
+                    raise InvalidInput(
+                        _(
+                            "“%(name)s” contains a NUL character, which cannot be saved or "
+                            "searched. Remove it and try again.",
+                            name=name.replace("\x00", "")[:60],
+                        )
+                    )
 
     @app.before_request
     def enforce_session_timeouts() -> Response | None:
