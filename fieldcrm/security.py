@@ -104,10 +104,12 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def refuse_nul_characters() -> None:
         # PostgreSQL text cannot hold NUL, and no person types one: refuse it here, for
-        # every query string, form field and upload name, instead of a DataError later.
+        # every path part, query string, form field and upload name, instead of a
+        # DataError later.
         from fieldcrm.web import InvalidInput
 
-        sources = [request.args.items(multi=True)]
+        path_values = (request.view_args or {}).items()
+        sources = [request.args.items(multi=True), ((k, str(v)) for k, v in path_values)]
         if request.method in ("POST", "PUT", "PATCH", "DELETE"):
             sources.append(request.form.items(multi=True))
             sources.append((k, f.filename or "") for k, f in request.files.items(multi=True))

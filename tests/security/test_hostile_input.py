@@ -128,6 +128,13 @@ def test_reported_urls__clear_refusal_not_500(client, login_as, secure_world, ur
     assert message in response.get_data(as_text=True)
 
 
+def test_nul_in_a_path_part__refused_with_a_message(client, login_as, secure_world):
+    login_as(secure_world.admin_dev)
+    response = client.post("/conversations/choices/issue%00s", data={"issue%00s-label": "x"})
+    assert response.status_code == 400
+    assert "“list_name” contains a NUL character" in response.get_data(as_text=True)
+
+
 def test_nul_in_saved_text__refused_with_a_message(client, login_as, secure_world):
     w = secure_world
     login_as(w.organizer_ana)
