@@ -12,8 +12,8 @@
   SESSION_ABSOLUTE_HOURS after sign-in, whatever the cookie says.
 * Users whose role must use two-factor (REQUIRE_2FA_FOR) are sent to enrol before
   anything else.
-* A NUL character in any query-string value, form field or upload name is refused (400,
-  naming the field) before any view runs.
+* A NUL character in any path part, query-string value, form field or upload name is
+  refused (400, naming the field) before any view runs.
 * A POST refused for its CSRF token is offered again ("Submit again") only when it is
   same-origin and its token is this session's own, merely expired (`may_rescue_form`).
 """
