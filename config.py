@@ -165,7 +165,16 @@ class ProductionConfig(Config):
     """Production: refuses to boot without a real SECRET_KEY and DATABASE_URL."""
 
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    # A `__Host-` cookie is accepted by browsers only when Secure, Path=/ and without a
+    # Domain, so no sibling host or subdomain can set or shadow the session. A plain-HTTP
+    # loopback run (SESSION_COOKIE_SECURE=0) keeps an unprefixed name browsers accept.
+    SESSION_COOKIE_NAME = "__Host-fieldcrm_session" if SESSION_COOKIE_SECURE else "fieldcrm_session"
+    SESSION_COOKIE_PATH = "/"
+    SESSION_COOKIE_DOMAIN = None
     REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_NAME = "__Host-fieldcrm_remember"
+    REMEMBER_COOKIE_PATH = "/"
+    REMEMBER_COOKIE_DOMAIN = None
     PREFERRED_URL_SCHEME = "https"
     # Admins and directors see every contact of a program or region: two-factor is
     # required for them in production unless REQUIRE_2FA_FOR says otherwise.
@@ -184,3 +193,15 @@ class ProductionConfig(Config):
             )
         if not os.environ.get("DATABASE_URL"):
             raise RuntimeError("ProductionConfig needs DATABASE_URL (e.g. postgresql://...).")
+        for kind in ("SESSION", "REMEMBER"):
+            name = config.get(f"{kind}_COOKIE_NAME") or ""
+            if name.startswith("__Host-") and (
+                not config.get(f"{kind}_COOKIE_SECURE")
+                or config.get(f"{kind}_COOKIE_PATH") != "/"
+                or config.get(f"{kind}_COOKIE_DOMAIN")
+            ):
+                raise RuntimeError(
+                    f"{kind}_COOKIE_NAME starts with __Host-: it needs {kind}_COOKIE_SECURE on, "
+                    f"{kind}_COOKIE_PATH '/' and no {kind}_COOKIE_DOMAIN (browsers drop it "
+                    "otherwise)."
+                )

@@ -84,6 +84,12 @@ def register_extensions(app: Flask) -> None:
     from fieldcrm.auth.services import load_user
     from fieldcrm.lib import sqlite_setup
 
+    # SQL parameters are voters' names, phones, notes and search terms: never put them in
+    # an exception message (and so in a log line). Not configurable on purpose.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+        "hide_parameters": True,
+    }
     db.init_app(app)
     with app.app_context():
         sqlite_setup.configure_engine(db.engine)
@@ -150,6 +156,7 @@ def register_blueprints(app: Flask) -> None:
 def register_errorhandlers(app: Flask) -> None:
     """Generic error pages (never a stack trace); denials and crashes are logged."""
     from fieldcrm.errors import NotFound, PermissionDenied
+    from fieldcrm.web import InvalidInput
 
     def render(code: int):
         def handler(error: Exception):
@@ -158,7 +165,9 @@ def register_errorhandlers(app: Flask) -> None:
                 app.logger.error("unhandled error on %s", request.path, exc_info=error)
             elif code in (403, 404):
                 _audit_denial(code)
-            return render_template(f"errors/{code}.html"), code
+            # Only our own refusals explain themselves; others keep the generic text.
+            detail = error.description if isinstance(error, InvalidInput) else None
+            return render_template(f"errors/{code}.html", detail=detail), code
 
         return handler
 
@@ -178,16 +187,44 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        from fieldcrm.security import resubmittable_fields
+        from fieldcrm.security import may_rescue_form, resubmittable_fields
 
-        fields = resubmittable_fields(request) if request.method == "POST" else []
+        # The typed text comes back only for this session's own expired form, posted from
+        # this site; a forged cross-site POST gets a plain refusal that echoes nothing.
+        rescue = may_rescue_form(request)
+        app.logger.warning(
+            "CSRF check refused %s %s",
+            request.method,
+            request.path,
+            extra={
+                "event": "access.csrf_refused",
+                "method": request.method,
+                "path": request.path,
+                "status": 400,
+                "user_id": _user_id(),
+                "reason": error.description,
+                "rescue_offered": rescue,
+            },
+        )
+        _audit_denial(
+            400, action="access.csrf_refused", reason=error.description, rescue_offered=rescue
+        )
+        fields = resubmittable_fields(request) if rescue else []
         return render_template(
-            "errors/csrf.html", reason=error.description, fields=fields, action=request.full_path
+            "errors/csrf.html", rescue=rescue, fields=fields, action=request.full_path
         ), 400
 
 
-def _audit_denial(code: int) -> None:
-    """Audit a 403, or a 404 met by a signed-in user (scoped records answer 404)."""
+def _user_id() -> str | None:
+    """The signed-in user's id (without the session token), for log lines."""
+    if not current_user.is_authenticated:
+        return None
+    return current_user.get_id().partition(":")[0]
+
+
+def _audit_denial(code: int, action: str | None = None, **details: Any) -> None:
+    """Audit a denial met by a signed-in user: a 403, a 404 (scoped records answer 404), a
+    refused CSRF token (400). Anonymous denials get the log lines only."""
     if request.endpoint == "static" or not current_user.is_authenticated:
         return
     from fieldcrm import audit
@@ -195,15 +232,16 @@ def _audit_denial(code: int) -> None:
     try:
         db.session.rollback()
         audit.record(
-            "access.denied" if code == 403 else "access.not_found",
+            action or ("access.denied" if code == 403 else "access.not_found"),
             actor=current_user,
             ip=request.remote_addr,
             path=request.path[:300],
             method=request.method,
             status=code,
+            **details,
         )
         db.session.commit()
-    except Exception:  # noqa: BLE001 - an audit failure must not turn a 404 into a 500
+    except Exception:  # noqa: BLE001 - an audit failure must not turn a denial into a 500
         db.session.rollback()
         current_app.logger.exception("could not audit a denial")
 

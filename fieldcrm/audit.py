@@ -81,8 +81,10 @@ def search(filters: AuditFilters) -> sa.Select[tuple[AuditEvent]]:
     if filters.action:
         stmt = stmt.where(AuditEvent.action.startswith(filters.action, autoescape=True))
     actor = filters.actor.strip()
-    if actor.isdigit():
-        stmt = stmt.where(AuditEvent.actor_id == int(actor))
+    if actor.isascii() and actor.isdigit():
+        # Ids are 32-bit: a longer number matches nobody (and must not overflow the driver).
+        user_id = int(actor)
+        stmt = stmt.where(AuditEvent.actor_id == user_id if user_id < 2**31 else sa.false())
     elif actor:
         stmt = stmt.where(
             AuditEvent.actor_id.in_(

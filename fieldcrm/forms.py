@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField
+from wtforms.fields.core import UnboundField
+from wtforms.validators import NumberRange, Optional
+from wtforms.widgets import HiddenInput
+
+from fieldcrm.lib.dates import DATE_MAX, DATE_MIN, in_bounds
 
 
 def strip(value: Any) -> Any:
@@ -17,21 +24,79 @@ def blank_to_none(value: Any) -> Any:
     return value if value not in ("", None) else None
 
 
+def int32(value: Any) -> int:
+    """int() limited to the database's 32-bit integers (ids, counts); ValueError beyond."""
+    number = int(value)
+    if not -(2**31) <= number < 2**31:
+        raise ValueError(value)
+    return number
+
+
+class BoundedDateField(DateField):
+    """A DateField that refuses dates outside DATE_MIN..DATE_MAX (fieldcrm.lib.dates).
+
+    An out-of-range date leaves `data` None and a field error, exactly like a malformed
+    one, so no view ever does arithmetic with year 1 or 9999.
+    """
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None and not in_bounds(self.data):
+            self.data = None
+            raise ValueError(
+                _(
+                    "Enter a date between %(min)s and %(max)s.",
+                    min=DATE_MIN.isoformat(),
+                    max=DATE_MAX.isoformat(),
+                )
+            )
+
+
+class BoundedIntegerField(IntegerField):
+    """An IntegerField limited to the database's 32-bit integers: a longer number leaves
+    `data` None and a field error instead of overflowing the driver later."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None and not -(2**31) <= self.data < 2**31:
+            self.data = None
+            raise ValueError(_("Enter a smaller number."))
+
+
+class HiddenIdField(BoundedIntegerField):
+    """A hidden record id: a whole number in the database's 32-bit id range, or a field
+    error (never an int() of whatever the browser sent)."""
+
+    widget = HiddenInput()
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        validators = [*(validators or [Optional()]), NumberRange(0, 2**31 - 1)]
+        super().__init__(label, validators, **kwargs)
+
+
+_BOUNDED: dict[type, type] = {DateField: BoundedDateField, IntegerField: BoundedIntegerField}
+_STRIPPED_FIELDS = {"StringField", "TextAreaField", "EmailField", "SearchField", "TelField"}
+
+
 class FieldCRMForm(FlaskForm):
-    """FlaskForm plus mapping of service errors back onto fields."""
+    """FlaskForm plus mapping of service errors back onto fields.
+
+    Every form strips whitespace from its text fields, bounds its date and integer fields
+    and keeps integer choices within 32 bits; all are applied here, when fields are
+    bound, so no form can forget them.
+    """
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
-            filters = unbound_field.kwargs.get("filters", ())
-            if unbound_field.field_class.__name__ in {
-                "StringField",
-                "TextAreaField",
-                "EmailField",
-                "SearchField",
-                "TelField",
-            }:
-                unbound_field.kwargs["filters"] = (strip, *filters)
-            return unbound_field.bind(form=form, **options)
+            field_class = unbound_field.field_class
+            kwargs = dict(unbound_field.kwargs)
+            if field_class.__name__ in _STRIPPED_FIELDS:
+                kwargs["filters"] = (strip, *kwargs.get("filters", ()))
+            field_class = _BOUNDED.get(field_class, field_class)
+            if kwargs.get("coerce") is int:  # choices of ids: a huge number is no choice
+                kwargs["coerce"] = int32
+            field = UnboundField(field_class, *unbound_field.args, **kwargs)
+            return field.bind(form=form, **options)
 
     def populate_errors(self, errors: list[tuple[str | None, str]]) -> None:
         """Attach (field, message) pairs from ValidationFailed; None goes to form errors."""

@@ -4,6 +4,12 @@
 otherwise) with a filter that adds `request_id`, and an after-request hook writing one
 access line per request (method, path, status, duration, user id). Nothing here ever
 writes a request body, a query string or a form value: those may hold personal data.
+
+Exceptions are logged scrubbed: the traceback's frames and each exception's type (plus,
+for database errors, the SQL text with its placeholders and the SQLSTATE code), never an
+exception's message. Messages carry values: SQLAlchemy's `[parameters: …]`, PostgreSQL's
+`DETAIL: Key (email)=(…)`, `int()` and `fromisoformat()` quoting their input. The engine
+also runs with `hide_parameters` (see `create_app`), so parameters never reach a message.
 """
 
 from __future__ import annotations
@@ -11,7 +17,9 @@ from __future__ import annotations
 import json
 import logging
 import time
+import traceback
 from datetime import UTC, datetime
+from types import TracebackType
 
 from flask import Flask, g, has_request_context, request
 from flask_login import current_user
@@ -49,9 +57,72 @@ class RequestIdFilter(logging.Filter):
 
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id"}
+_HIDDEN = "(message hidden: it may hold personal data)"
+_CAUSE = "\nThe above exception was the direct cause of the following exception:\n\n"
+_CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n\n"
 
 
-class JsonFormatter(logging.Formatter):
+def _describe(exc: BaseException) -> str:
+    """The exception's type, and for database errors the SQL text and SQLSTATE: no values."""
+    kind = type(exc)
+    text = f"{kind.__module__}.{kind.__qualname__}: {_HIDDEN}"
+    statement = getattr(exc, "statement", None)  # sqlalchemy.exc.StatementError
+    if isinstance(statement, str):
+        text += f"\n[SQL: {statement[:2000]}]"
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if isinstance(code, str):
+        text += f"\n[SQLSTATE: {code}]"
+    return text
+
+
+def scrubbed_traceback(exc: BaseException) -> str:
+    """The traceback of `exc` (and its causes) with every exception message left out."""
+    parts: list[str] = []
+    seen: set[int] = set()
+
+    def walk(error: BaseException) -> None:
+        seen.add(id(error))
+        if error.__cause__ is not None and id(error.__cause__) not in seen:
+            walk(error.__cause__)
+            parts.append(_CAUSE)
+        elif (
+            error.__context__ is not None
+            and not error.__suppress_context__
+            and id(error.__context__) not in seen
+        ):
+            walk(error.__context__)
+            parts.append(_CONTEXT)
+        parts.append("Traceback (most recent call last):\n")
+        parts.extend(traceback.format_list(traceback.extract_tb(error.__traceback__)))
+        parts.append(_describe(error))
+
+    walk(exc)
+    return "".join(parts).rstrip("\n")
+
+
+class ScrubbingFormatter(logging.Formatter):
+    """A Formatter whose tracebacks never carry exception messages (see module doc)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        # logging caches the first handler's traceback text on the record; never reuse an
+        # unscrubbed one from another handler.
+        cached, record.exc_text = record.exc_text, None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_text = cached
+
+    def formatException(  # noqa: N802 - logging's name
+        self,
+        ei: tuple[type[BaseException], BaseException, TracebackType | None]
+        | tuple[None, None, None],
+    ) -> str:
+        exc = ei[1]
+        return scrubbed_traceback(exc) if exc is not None else ""
+
+
+class JsonFormatter(ScrubbingFormatter):
     """A JSON object per record: time, level, logger, message, request_id, extras."""
 
     def format(self, record: logging.LogRecord) -> str:
@@ -78,7 +149,7 @@ def make_handler(json_lines: bool) -> logging.Handler:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+            ScrubbingFormatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
         )
     return handler
 
@@ -90,6 +161,9 @@ def configure(app: Flask) -> None:
     if not app.testing and not any(h.get_name() == _HANDLER_NAME for h in root.handlers):
         root.addHandler(make_handler(bool(app.config.get("LOG_JSON"))))
         root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    # Flask-WTF logs each refused token as a bare INFO line (no path, user or request id);
+    # the app's CSRF error handler writes the full line and the audit row instead.
+    logging.getLogger("flask_wtf.csrf").setLevel(logging.WARNING)
     access = logging.getLogger("fieldcrm.access")
 
     @app.after_request

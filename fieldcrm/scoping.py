@@ -76,8 +76,16 @@ def visible_contacts(actor: User | None) -> sa.Select[tuple[Contact]]:
     return sa.select(Contact).where(contact_scope(actor))
 
 
+def is_id(value: int) -> bool:
+    """True when `value` can be a row id: ids are 32-bit, and a larger number (from a
+    query string or form) would overflow the database driver rather than match nothing."""
+    return isinstance(value, int) and 0 < value < 2**31
+
+
 def get_contact(actor: User | None, contact_id: int) -> Contact:
     """The contact if the actor may see it. Raises NotFound otherwise (exists or not)."""
+    if not is_id(contact_id):
+        raise NotFound("contact")
     contact = db.session.scalar(visible_contacts(actor).where(Contact.id == contact_id))
     if contact is None:
         raise NotFound("contact")
@@ -86,6 +94,8 @@ def get_contact(actor: User | None, contact_id: int) -> Contact:
 
 def can_see_contact(actor: User | None, contact_id: int) -> bool:
     """True when `contact_id` is inside the actor's scope."""
+    if not is_id(contact_id):
+        return False
     stmt = sa.select(Contact.id).where(Contact.id == contact_id, contact_scope(actor))
     return db.session.scalar(stmt) is not None
 
@@ -136,6 +146,8 @@ def visible_regions(actor: User | None) -> sa.Select[tuple[Region]]:
 
 def get_turf(actor: User | None, turf_id: int) -> Turf:
     """The turf if the actor works in it. Raises NotFound otherwise."""
+    if not is_id(turf_id):
+        raise NotFound("turf")
     turf = db.session.scalar(visible_turfs(actor).where(Turf.id == turf_id))
     if turf is None:
         raise NotFound("turf")

@@ -12,10 +12,15 @@
   SESSION_ABSOLUTE_HOURS after sign-in, whatever the cookie says.
 * Users whose role must use two-factor (REQUIRE_2FA_FOR) are sent to enrol before
   anything else.
+* A NUL character in any path part, query-string value, form field or upload name is
+  refused (400, naming the field) before any view runs.
+* A POST refused for its CSRF token is offered again ("Submit again") only when it is
+  same-origin and its token is this session's own, merely expired (`may_rescue_form`).
 """
 
 from __future__ import annotations
 
+import hmac
 import re
 import time
 import uuid
@@ -24,6 +29,7 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
@@ -77,12 +83,15 @@ def init_app(app: Flask) -> None:
         )
     csp = content_security_policy(app)
 
-    @app.before_request
     def assign_request_id() -> None:
         incoming = request.headers.get("X-Request-ID", "")
         trusted = int(current_app.config.get("PROXY_COUNT") or 0) > 0
         g.request_id = incoming if trusted and _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         g.request_started = time.perf_counter()
+
+    # First of all hooks, ahead of extensions' (Flask-WTF's CSRF check runs as one and may
+    # refuse the request): every log line and audit row of a request carries its id.
+    app.before_request_funcs.setdefault(None, []).insert(0, assign_request_id)
 
     @app.before_request
     def bounded_paging() -> None:
@@ -91,6 +100,29 @@ def init_app(app: Flask) -> None:
             value = request.args.get(name, "").strip()
             if re.fullmatch(r"-?\d{1,30}", value) and abs(int(value)) > MAX_PAGE:
                 abort(404)
+
+    @app.before_request
+    def refuse_nul_characters() -> None:
+        # PostgreSQL text cannot hold NUL, and no person types one: refuse it here, for
+        # every path part, query string, form field and upload name, instead of a
+        # DataError later.
+        from fieldcrm.web import InvalidInput
+
+        path_values = (request.view_args or {}).items()
+        sources = [request.args.items(multi=True), ((k, str(v)) for k, v in path_values)]
+        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            sources.append(request.form.items(multi=True))
+            sources.append((k, f.filename or "") for k, f in request.files.items(multi=True))
+        for items in sources:
+            for name, value in items:
+                if "\x00" in name or "\x00" in value:
+                    raise InvalidInput(
+                        _(
+                            "“%(name)s” contains a NUL character, which cannot be saved or "
+                            "searched. Remove it and try again.",
+                            name=name.replace("\x00", "")[:60],
+                        )
+                    )
 
     @app.before_request
     def enforce_session_timeouts() -> Response | None:
@@ -158,14 +190,98 @@ def begin_session() -> None:
 
 # Never echoed back into a page: secrets and the expired token itself.
 _NOT_RESUBMITTED = re.compile(r"(password|passwd|secret|csrf_token|otp|totp|recovery)", re.I)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) of an absolute http(s) URL, default ports filled in."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]
+
+
+def is_same_origin(req) -> bool:  # noqa: ANN001 - a flask Request
+    """True when the request says it came from a page of this site.
+
+    The `Origin` header decides when present (browsers send it on every cross-site POST
+    and on same-site ones); without it, the `Referer` (our Referrer-Policy keeps it for
+    same-origin requests). Neither, or `Origin: null`, is not same-origin.
+    """
+    ours = _origin(f"{req.scheme}://{req.host}/")
+    origin = req.headers.get("Origin")
+    source = origin if origin is not None else req.headers.get("Referer")
+    return ours is not None and bool(source) and _origin(source) == ours
+
+
+def _csrf_serializer() -> URLSafeTimedSerializer:
+    secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+    return URLSafeTimedSerializer(secret, salt="wtf-csrf-token")
+
+
+def _sent_csrf_token(req) -> str | None:  # noqa: ANN001 - a flask Request
+    """The token a refused request carried, where Flask-WTF looks for it."""
+    field = current_app.config["WTF_CSRF_FIELD_NAME"]
+    for name, value in req.form.items(multi=True):
+        if (name == field or name.endswith(field)) and value:
+            return value
+    for header in current_app.config["WTF_CSRF_HEADERS"]:
+        if req.headers.get(header):
+            return req.headers[header]
+    return None
+
+
+def carries_expired_token_of_this_session(req) -> bool:  # noqa: ANN001 - a flask Request
+    """True only when the request's CSRF token was issued to this very session and has
+    merely run out of time (signature good, session secret matches, age over the limit).
+
+    A missing, forged or foreign token (another browser's, even a genuinely expired one)
+    is False: only someone who had this session's page in front of them holds such a token.
+    """
+    token = _sent_csrf_token(req)
+    field = current_app.config["WTF_CSRF_FIELD_NAME"]
+    issued = session.get(field)
+    if not token or not isinstance(issued, str):
+        return False
+    serializer = _csrf_serializer()
+    try:
+        raw = serializer.loads(token)
+    except BadData:
+        return False
+    if not isinstance(raw, str) or not hmac.compare_digest(raw, issued):
+        return False
+    try:
+        serializer.loads(token, max_age=current_app.config["WTF_CSRF_TIME_LIMIT"])
+    except SignatureExpired:
+        return True
+    except BadData:
+        return False
+    return False
+
+
+def may_rescue_form(req) -> bool:  # noqa: ANN001 - a flask Request
+    """Whether a CSRF-refused POST may be offered again with a fresh token.
+
+    Only a same-origin POST whose token this session issued and which has expired: a
+    forged cross-site request (no token, a wrong one, an attacker's own expired one, or
+    any token from another origin) gets a plain refusal, with nothing of it echoed.
+    """
+    return (
+        req.method == "POST" and is_same_origin(req) and carries_expired_token_of_this_session(req)
+    )
 
 
 def resubmittable_fields(req) -> list[tuple[str, str]]:  # noqa: ANN001 - a flask Request
     """(name, value) pairs of a refused POST worth re-sending with a fresh CSRF token.
 
-    Used when a CSRF token expired on a long form: the error page re-posts what the
-    person typed behind a "Submit again" button, so no text is lost. Passwords, codes
-    and the old token are left out; files cannot be re-sent and are not.
+    Used when a CSRF token expired on a long form (see `may_rescue_form`): the error page
+    re-posts what the person typed behind a "Submit again" button, so no text is lost.
+    Passwords, codes and the old token are left out; files cannot be re-sent and are not.
     """
     return [
         (name, value)

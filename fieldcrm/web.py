@@ -13,6 +13,9 @@ from flask import Flask, current_app, request, url_for
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.exceptions import BadRequest
+
+from fieldcrm.lib.dates import DATE_MAX, DATE_MIN, parse_iso_date
 
 
 def program_tz() -> ZoneInfo:
@@ -25,12 +28,36 @@ def local_today() -> date:
     return datetime.now(program_tz()).date()
 
 
+class InvalidInput(BadRequest):
+    """A query parameter or form value refused with a message for the person (400)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(description=message)
+
+
+def date_message(name: str) -> str:
+    """What a date parameter or field must look like."""
+    return _(
+        "“%(name)s” must be a date written YYYY-MM-DD, between %(min)s and %(max)s.",
+        name=name,
+        min=DATE_MIN.isoformat(),
+        max=DATE_MAX.isoformat(),
+    )
+
+
 def date_arg(name: str) -> date | None:
-    """An ISO date from the query string (``?since=2026-11-01``); None when absent or bad."""
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
+    """An ISO date from the query string (``?since=2026-11-01``), None when absent or empty.
+
+    Raises InvalidInput (400, with a message) when the value is not a YYYY-MM-DD date
+    between DATE_MIN and DATE_MAX: a mistyped filter never silently widens an export.
+    """
+    raw = request.args.get(name, "").strip()
+    if not raw:
         return None
+    try:
+        return parse_iso_date(raw)
+    except ValueError:
+        raise InvalidInput(date_message(name)) from None
 
 
 @lru_cache(maxsize=256)

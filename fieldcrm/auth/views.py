@@ -369,7 +369,7 @@ def set_active(user_id: int):
 @roles_required("admin")
 def audit():
     form = AuditSearchForm(request.args)
-    form.validate()
+    valid = form.validate()  # a refused filter is shown on its field, and not applied
 
     def utc_midnight(day, days_after=0):
         local = datetime.combine(day + timedelta(days=days_after), datetime.min.time())
@@ -387,4 +387,6 @@ def audit():
     page = db.paginate(audit_search(filters), per_page=100, error_out=False)
     ids = {e.actor_id for e in page.items if e.actor_id}
     actors = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}
-    return render_template("auth/audit.html", page=page, actors=actors, form=form)
+    return render_template("auth/audit.html", page=page, actors=actors, form=form), (
+        200 if valid else 422
+    )

@@ -6,7 +6,6 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from wtforms import (
     BooleanField,
-    HiddenField,
     SearchField,
     SelectField,
     StringField,
@@ -17,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from fieldcrm.contacts.services import ContactEdit, ContactInput
-from fieldcrm.forms import FieldCRMForm
+from fieldcrm.forms import FieldCRMForm, HiddenIdField
 
 
 def _int_or_none(value):
@@ -101,7 +100,7 @@ class ContactForm(FieldCRMForm):
 
 
 class ContactEditForm(FieldCRMForm):
-    version = HiddenField()
+    version = HiddenIdField()
     support_level = SelectField(
         _l("Support level"), coerce=_int_or_none, choices=SUPPORT_CHOICES, validate_choice=False
     )

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, HiddenField, IntegerField, SelectField, SubmitField
 from wtforms.validators import NumberRange, Optional
 
-from fieldcrm.forms import FieldCRMForm
+from fieldcrm.forms import FieldCRMForm, HiddenIdField
 
 
 class CoverageFilterForm(FieldCRMForm):
@@ -38,7 +38,7 @@ class CoverageFilterForm(FieldCRMForm):
 
 
 class GoalForm(FieldCRMForm):
-    organizer_id = HiddenField()
+    organizer_id = HiddenIdField()
     week = SelectField(_l("For"), validate_choice=False)
     attempts = IntegerField(_l("Attempts"), validators=[Optional(), NumberRange(0, 100_000)])
     conversations = IntegerField(

@@ -28,6 +28,7 @@ from fieldcrm.errors import NotFound, ValidationFailed
 from fieldcrm.exports import check_export, csv_response, record_export
 from fieldcrm.extensions import db
 from fieldcrm.ladder.models import LadderStage
+from fieldcrm.lib.dates import parse_iso_date
 from fieldcrm.scoping import get_turf, visible_users
 from fieldcrm.turf import services as turf_services
 from fieldcrm.turf.models import Turf
@@ -270,6 +271,11 @@ def set_goal():
     if not form.validate_on_submit():
         flash(_("Goals are whole numbers from 0."), "error")
         return redirect(url_for("dashboards.team"))
+    try:
+        week_start = parse_iso_date(form.week.data) if form.week.data else None
+    except ValueError:
+        flash(_("Choose the week from the list."), "error")
+        return redirect(url_for("dashboards.team"))
     organizer = db.session.scalar(
         visible_users(current_user).where(User.id == int(form.organizer_id.data or 0))
     )
@@ -280,7 +286,7 @@ def set_goal():
         conversations=form.conversations.data or 0,
         one_on_ones=form.one_on_ones.data or 0,
         commitments=form.commitments.data or 0,
-        week_start=date.fromisoformat(form.week.data) if form.week.data else None,
+        week_start=week_start,
     )
     try:
         turf_services.set_weekly_goal(current_user, organizer, data)

@@ -16,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from fieldcrm.forms import FieldCRMForm
+from fieldcrm.forms import FieldCRMForm, HiddenIdField
 
 
 def _int_or_none(value):
@@ -92,7 +92,7 @@ class AssignPacketForm(FieldCRMForm):
 class AttemptForm(FieldCRMForm):
     """One tap from the mobile list: a result code, or "talked" (a conversation)."""
 
-    contact_id = HiddenField(validators=[DataRequired()])
+    contact_id = HiddenIdField(validators=[DataRequired()])
     result = HiddenField(validators=[DataRequired(), Length(max=40)])
     idempotency_key = HiddenField(validators=[DataRequired(), Length(max=40)])
 

@@ -120,7 +120,7 @@ def new():
     form = TurfForm()
     form.region.choices = _region_choices()
     if form.validate_on_submit():
-        region = db.get_or_404(Region, form.region.data)
+        region = db.get_or_404(Region, form.region.data or 0)  # not a number: no region
         try:
             services.ensure_can_manage_region(current_user, region)
             turf = services.create_turf(

@@ -80,13 +80,13 @@ def test_audit_search__filters(client, login_as, world):
 def test_audit_search__hostile_input_is_harmless(client, login_as, world):
     _seed_events(world)
     login_as(world.admin_dev)
-    for query in (
-        "?action=%25",
-        "?actor=' OR 1=1 --",
-        "?entity_id=1 OR 1=1",
-        "?date_from=not-a-date",
-        "?ip=_",
+    for query, status in (
+        ("?action=%25", 200),
+        ("?actor=' OR 1=1 --", 200),
+        ("?entity_id=1 OR 1=1", 422),  # refused on its field, not applied
+        ("?date_from=not-a-date", 422),
+        ("?ip=_", 200),
     ):
         response = client.get("/admin/audit" + query)
-        assert response.status_code == 200, query
+        assert response.status_code == status, query
     assert "No events match" in client.get("/admin/audit?action=%25").get_data(as_text=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import pytest
 from flask import Blueprint
@@ -75,6 +76,75 @@ def test_headers__hsts_and_secure_cookies_in_production(monkeypatch):
         assert app.config["REQUIRE_2FA_FOR"] == ("admin", "director")
         response = app.test_client().get("/auth/login", base_url="https://localhost")
         assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    finally:
+        monkeypatch.delenv("DATABASE_URL")
+        importlib.reload(config)
+        root = logging.getLogger()
+        for handler in [h for h in root.handlers if h.get_name() == "fieldcrm"]:
+            root.removeHandler(handler)
+
+
+def test_session_cookie__host_prefix_in_production(monkeypatch, tmp_path):
+    """`__Host-`: Secure, Path=/, no Domain, so no other host can set or shadow it."""
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    import importlib
+
+    import config
+    from fieldcrm.auth import services
+    from fieldcrm.extensions import db
+    from tests.fixtures.factories import PASSWORD
+
+    importlib.reload(config)
+    try:
+        app = _create_app(
+            config.ProductionConfig,
+            overrides={
+                "SECRET_KEY": "y" * 40,
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.sqlite'}",
+            },
+        )
+        with app.app_context():
+            db.create_all()
+            services.create_user(
+                None,
+                services.UserInput(
+                    email="host@example.test", name="H", role="organizer", password=PASSWORD
+                ),
+            )
+            db.session.commit()
+        client = app.test_client()
+        page = client.get("/auth/login", base_url="https://localhost")
+        (cookie,) = page.headers.getlist("Set-Cookie")
+        assert cookie.startswith("__Host-")
+        attributes = [a.strip().lower() for a in cookie.split(";")[1:]]
+        assert "secure" in attributes
+        assert "path=/" in attributes
+        assert not [a for a in attributes if a.startswith("domain")]
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)[1]
+        signed_in = client.post(
+            "/auth/login",
+            data={"email": "host@example.test", "password": PASSWORD, "csrf_token": token},
+            base_url="https://localhost",
+            headers={"Referer": "https://localhost/auth/login"},
+        )
+        assert signed_in.status_code == 302
+        assert client.get("/home", base_url="https://localhost").status_code == 200
+        with app.app_context():
+            db.engine.dispose()
+        for unsafe in (
+            {"SESSION_COOKIE_SECURE": False},
+            {"SESSION_COOKIE_DOMAIN": "example.org"},
+            {"SESSION_COOKIE_PATH": "/crm"},
+        ):
+            with pytest.raises(RuntimeError, match="__Host-"):
+                create_app(
+                    config.ProductionConfig,
+                    overrides={
+                        "SECRET_KEY": "y" * 40,
+                        "SESSION_COOKIE_NAME": "__Host-fieldcrm_session",
+                        **unsafe,
+                    },
+                )
     finally:
         monkeypatch.delenv("DATABASE_URL")
         importlib.reload(config)

@@ -12,6 +12,7 @@ from fieldcrm.auth import services
 from fieldcrm.extensions import db, limiter
 from fieldcrm.security import SESSION_SEEN, SESSION_STARTED
 from tests.fixtures.factories import PASSWORD
+from tests.fixtures.security import expired_csrf_token
 
 
 @pytest.fixture(autouse=True)
@@ -144,9 +145,13 @@ def test_csrf__expired_token_keeps_what_was_typed(tmp_path):
         == 302
     )
     long_note = "Talked for 40 minutes about rent <b>& the landlord</b>\nfollow up Tuesday"
+    client.get("/auth/account")  # the form page, which issues this session's token
+    with client.session_transaction() as sess:
+        expired = expired_csrf_token(app, sess["csrf_token"])
     response = client.post(
         "/auth/account",
-        data={"prefs-locale": "es", "prefs-submit": "1", "notes": long_note, "csrf_token": "old"},
+        data={"prefs-locale": "es", "prefs-submit": "1", "notes": long_note, "csrf_token": expired},
+        headers={"Origin": "http://localhost"},
     )
     assert response.status_code == 400
     body = response.get_data(as_text=True)
@@ -155,7 +160,7 @@ def test_csrf__expired_token_keeps_what_was_typed(tmp_path):
     assert "&lt;b&gt;&amp; the landlord&lt;/b&gt;" in body
     assert "<b>& the landlord</b>" not in body
     fresh = re.search(r'name="csrf_token" value="([^"]+)"', body).group(1)
-    assert fresh != "old"
+    assert fresh != expired
     again = client.post(
         "/auth/account", data={"prefs-locale": "es", "prefs-submit": "1", "csrf_token": fresh}
     )
@@ -172,10 +177,17 @@ def test_csrf__passwords_are_never_echoed(tmp_path):
     )
     with app.app_context():
         db.create_all()
-    response = app.test_client().post(
-        "/auth/login", data={"email": "a@example.test", "password": "hunter2-secret"}
+    client = app.test_client()
+    client.get("/auth/login")
+    with client.session_transaction() as sess:
+        expired = expired_csrf_token(app, sess["csrf_token"])
+    response = client.post(
+        "/auth/login",
+        data={"email": "a@example.test", "password": "hunter2-secret", "csrf_token": expired},
+        headers={"Referer": "http://localhost/auth/login"},
     )
     assert response.status_code == 400
     body = response.get_data(as_text=True)
+    assert "Submit again" in body
     assert "hunter2-secret" not in body
     assert "a@example.test" in body
