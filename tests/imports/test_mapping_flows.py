@@ -57,7 +57,9 @@ def test_voter_file__partial_saved_mapping_keeps_detected_names(runner, write_fi
     saved = runner.invoke(args=["imports", "mappings", "save", "ids", "--from-json", str(spec)])
     assert saved.exit_code == 0, saved.output
     path = write_file("sheet.csv", SHEET)
-    result = runner.invoke(args=["imports", "voter-file", str(path), "--mapping", "ids", "--source", "S"])
+    result = runner.invoke(
+        args=["imports", "voter-file", str(path), "--mapping", "ids", "--source", "S"]
+    )
     assert result.exit_code == 0, result.output
     ann = _contact("K-1")
     assert (ann.first_name, ann.last_name, ann.res_city) == ("Ann", "Lee", "Mebane")
