@@ -24,12 +24,24 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class FieldCRM(Flask):
+    """Flask, with every view run as a unit of work that is retried when it loses a lock
+    race (fieldcrm.transactions): a busy SQLite, a PostgreSQL deadlock or serialization
+    failure, a row changed under a guarded update. The view runs again from the start after
+    a rollback, so it sees what the other transaction wrote; nobody gets a 500 for it."""
+
+    def dispatch_request(self):  # type: ignore[no-untyped-def]
+        from fieldcrm.transactions import retrying
+
+        return retrying(lambda: Flask.dispatch_request(self))
+
+
 def create_app(
     config_object: str | object = "config.DevelopmentConfig",
     overrides: dict[str, Any] | None = None,
 ) -> Flask:
     """Build the app: config, extensions, blueprints, error handlers, CLI."""
-    app = Flask(
+    app = FieldCRM(
         __name__,
         template_folder="../templates",
         static_folder="../static",
