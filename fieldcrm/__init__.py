@@ -33,7 +33,14 @@ class FieldCRM(Flask):
     def dispatch_request(self):  # type: ignore[no-untyped-def]
         from fieldcrm.transactions import retrying
 
-        return retrying(lambda: Flask.dispatch_request(self))
+        return retrying(lambda: Flask.dispatch_request(self), before_retry=_rewind_uploads)
+
+
+def _rewind_uploads() -> None:
+    """Uploaded files are read again from their first byte when a view runs again."""
+    for upload in request.files.values():
+        if upload.stream.seekable():
+            upload.stream.seek(0)
 
 
 def create_app(
@@ -57,7 +64,20 @@ def create_app(
     register_template_helpers(app)
     register_security(app)
     register_cli(app)
+    register_body_deadline(app)
     return app
+
+
+def register_body_deadline(app: Flask) -> None:
+    """Slow or stalled request bodies get a 408 (fieldcrm.lib.slowbody)."""
+    from fieldcrm.lib.slowbody import RequestBodyDeadline
+
+    app.wsgi_app = RequestBodyDeadline(  # type: ignore[method-assign]
+        app.wsgi_app,
+        idle_seconds=float(app.config["REQUEST_BODY_IDLE_SECONDS"]),
+        grace_seconds=float(app.config["REQUEST_BODY_GRACE_SECONDS"]),
+        min_bytes_per_second=float(app.config["REQUEST_BODY_MIN_KBPS"]) * 1024,
+    )
 
 
 def configure(app: Flask, config_object: str | object, overrides: dict[str, Any] | None) -> None:
@@ -174,7 +194,7 @@ def register_errorhandlers(app: Flask) -> None:
 
         return handler
 
-    for code in (400, 403, 404, 405, 413, 429, 500):
+    for code in (400, 403, 404, 405, 408, 413, 429, 500):
         app.register_error_handler(code, render(code))
     app.register_error_handler(PermissionDenied, render(403))
     app.register_error_handler(NotFound, render(404))

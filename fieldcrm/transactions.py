@@ -55,11 +55,16 @@ def is_retryable(error: BaseException) -> bool:
     return False
 
 
-def retrying(work: Callable[[], T], attempts: int = ATTEMPTS) -> T:
+def retrying(
+    work: Callable[[], T],
+    attempts: int = ATTEMPTS,
+    before_retry: Callable[[], None] | None = None,
+) -> T:
     """Run `work()`; on a retryable error roll the session back and run it again.
 
     Waits a short, growing, jittered time between attempts (so two losers do not collide
-    again in step). The last attempt's error propagates.
+    again in step), and calls `before_retry` (e.g. to rewind uploaded files). The last
+    attempt's error propagates.
     """
     for attempt in range(1, attempts + 1):
         try:
@@ -68,5 +73,7 @@ def retrying(work: Callable[[], T], attempts: int = ATTEMPTS) -> T:
             if attempt == attempts or not is_retryable(error):
                 raise
             db.session.rollback()
+            if before_retry is not None:
+                before_retry()
             time.sleep(random.uniform(0.5, 1.5) * BACKOFF_SECONDS * 2 ** (attempt - 1))  # noqa: S311
     raise AssertionError("unreachable")
