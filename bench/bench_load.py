@@ -11,9 +11,9 @@ postgresql://postgres@127.0.0.1:5432), for a fresh database created and dropped 
    happens when a household is on several organizers' lists;
 2. BENCH_LOAD_DIRECTORS directors (default 2), each over half the regions, signed in with
    their password and a TOTP code (production requires two-factor for directors);
-3. start gunicorn as production does (gunicorn.conf.py: BENCH_LOAD_WORKERS processes,
-   their default thread count) with the production config (CSRF on, argon2 at production
-   cost);
+3. start gunicorn as production does (gunicorn.conf.py and its defaults, unless
+   BENCH_LOAD_WORKERS / BENCH_LOAD_THREADS say otherwise) with the production config
+   (CSRF on, argon2 at production cost);
 4. for BENCH_LOAD_SECONDS (default 60): each organizer alternates logging a conversation
    (POST through the conversation form) and opening the dashboard (GET /home); each
    director alternates searching contacts by name (GET /contacts/?q=...), opening the
@@ -63,7 +63,7 @@ BIN = Path(sys.executable).parent
 SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "60"))
 USERS = int(os.environ.get("BENCH_LOAD_USERS", "50"))
 CONTACTS = int(os.environ.get("BENCH_LOAD_CONTACTS", "50000"))
-WORKERS = int(os.environ.get("BENCH_LOAD_WORKERS", "4"))
+WORKERS = os.environ.get("BENCH_LOAD_WORKERS")  # default: gunicorn.conf.py's
 THREADS = os.environ.get("BENCH_LOAD_THREADS")  # default: gunicorn.conf.py's
 DIRECTORS = int(os.environ.get("BENCH_LOAD_DIRECTORS", "2"))
 HOT_SHARE = float(os.environ.get("BENCH_LOAD_HOT_SHARE", "0.3"))
@@ -568,8 +568,9 @@ def run_load(name: str, database_url: str, workdir: Path) -> bool:
         "LOG_LEVEL": "WARNING",
         "GUNICORN_ACCESS_LOG": os.environ.get("BENCH_LOAD_ACCESS_LOG", ""),
         "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": str(WORKERS),
     }
+    if WORKERS:
+        env["WEB_CONCURRENCY"] = WORKERS
     if THREADS:
         env["GUNICORN_THREADS"] = THREADS
     env.pop("REDIS_URL", None)
