@@ -4,7 +4,8 @@ A voter file is personal data: it is kept only while an import may still need it
 
 * refused uploads: REFUSED_UPLOAD_KEEP_HOURS after the refusal (default 24, so a column
   mapping can still be picked that day; 0 deletes them at the next sweep);
-* finished imports (completed or failed) and uploads never started (uploaded, checked):
+* finished imports (completed or failed) and uploads never started (uploaded, checking,
+  checked):
   UPLOAD_KEEP_DAYS after they finished or were last touched (default 7);
 * queued, running and interrupted imports keep their file: they can still be resumed;
 * a folder in UPLOAD_DIR that no import refers to (an upload whose form was refused after
@@ -30,7 +31,8 @@ from fieldcrm.extensions import db
 from fieldcrm.imports.models import ImportBatch
 
 FINISHED = ("completed", "failed")
-NOT_STARTED = ("uploaded", "checked")
+# "checking": a file waiting for (or stuck in) its check job, where that job exists
+NOT_STARTED = ("uploaded", "checking", "checked")
 ORPHAN_GRACE = timedelta(hours=1)
 
 
