@@ -45,6 +45,16 @@ class Config:
 
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(_INSTANCE / "uploads"))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "512")) * 1024 * 1024
+    # Uploaded voter files are deleted this long after their import finished (or after
+    # they were last touched, never started); refused ones sooner (fieldcrm.imports.retention).
+    # A request body (an upload) must keep arriving: no wait over REQUEST_BODY_IDLE_SECONDS
+    # for the next bytes, and after REQUEST_BODY_GRACE_SECONDS at least
+    # REQUEST_BODY_MIN_KBPS kilobytes a second on average; else 408 (fieldcrm.lib.slowbody).
+    REQUEST_BODY_IDLE_SECONDS = float(os.environ.get("REQUEST_BODY_IDLE_SECONDS", "20"))
+    REQUEST_BODY_GRACE_SECONDS = float(os.environ.get("REQUEST_BODY_GRACE_SECONDS", "10"))
+    REQUEST_BODY_MIN_KBPS = float(os.environ.get("REQUEST_BODY_MIN_KBPS", "16"))
+    UPLOAD_KEEP_DAYS = float(os.environ.get("UPLOAD_KEEP_DAYS", "7"))
+    REFUSED_UPLOAD_KEEP_HOURS = float(os.environ.get("REFUSED_UPLOAD_KEEP_HOURS", "24"))
 
     # i18n: every user picks a UI language; these are the ones with catalogs.
     LANGUAGES = {"en": "English", "es": "Español"}

@@ -24,12 +24,31 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class FieldCRM(Flask):
+    """Flask, with every view run as a unit of work that is retried when it loses a lock
+    race (fieldcrm.transactions): a busy SQLite, a PostgreSQL deadlock or serialization
+    failure, a row changed under a guarded update. The view runs again from the start after
+    a rollback, so it sees what the other transaction wrote; nobody gets a 500 for it."""
+
+    def dispatch_request(self):  # type: ignore[no-untyped-def]
+        from fieldcrm.transactions import retrying
+
+        return retrying(lambda: Flask.dispatch_request(self), before_retry=_rewind_uploads)
+
+
+def _rewind_uploads() -> None:
+    """Uploaded files are read again from their first byte when a view runs again."""
+    for upload in request.files.values():
+        if upload.stream.seekable():
+            upload.stream.seek(0)
+
+
 def create_app(
     config_object: str | object = "config.DevelopmentConfig",
     overrides: dict[str, Any] | None = None,
 ) -> Flask:
     """Build the app: config, extensions, blueprints, error handlers, CLI."""
-    app = Flask(
+    app = FieldCRM(
         __name__,
         template_folder="../templates",
         static_folder="../static",
@@ -45,7 +64,20 @@ def create_app(
     register_template_helpers(app)
     register_security(app)
     register_cli(app)
+    register_body_deadline(app)
     return app
+
+
+def register_body_deadline(app: Flask) -> None:
+    """Slow or stalled request bodies get a 408 (fieldcrm.lib.slowbody)."""
+    from fieldcrm.lib.slowbody import RequestBodyDeadline
+
+    app.wsgi_app = RequestBodyDeadline(  # type: ignore[method-assign]
+        app.wsgi_app,
+        idle_seconds=float(app.config["REQUEST_BODY_IDLE_SECONDS"]),
+        grace_seconds=float(app.config["REQUEST_BODY_GRACE_SECONDS"]),
+        min_bytes_per_second=float(app.config["REQUEST_BODY_MIN_KBPS"]) * 1024,
+    )
 
 
 def configure(app: Flask, config_object: str | object, overrides: dict[str, Any] | None) -> None:
@@ -171,7 +203,7 @@ def register_errorhandlers(app: Flask) -> None:
 
         return handler
 
-    for code in (400, 403, 404, 405, 413, 429, 500):
+    for code in (400, 403, 404, 405, 408, 413, 429, 500):
         app.register_error_handler(code, render(code))
     app.register_error_handler(PermissionDenied, render(403))
     app.register_error_handler(NotFound, render(404))

@@ -11,6 +11,8 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,8 +39,10 @@ def _get(url: str):
         return error.code, dict(error.headers), error.read()
 
 
-@pytest.mark.slow
-def test_gunicorn__serves_health_and_generic_errors(tmp_path):
+@contextmanager
+def _gunicorn(tmp_path: Path, **settings: str) -> Iterator[int]:
+    """gunicorn with gunicorn.conf.py and the production config on SQLite; yields the port
+    once /healthz answers. The log is in tmp_path/gunicorn.log."""
     port = _free_port()
     env = {
         **os.environ,
@@ -50,6 +54,7 @@ def test_gunicorn__serves_health_and_generic_errors(tmp_path):
         "WEB_CONCURRENCY": "3",
         "SESSION_COOKIE_SECURE": "0",
         "GUNICORN_ACCESS_LOG": "",
+        **settings,
     }
     bin_dir = Path(sys.executable).parent
     subprocess.run(
@@ -67,12 +72,23 @@ def test_gunicorn__serves_health_and_generic_errors(tmp_path):
         deadline = time.monotonic() + 20
         while True:
             try:
-                status, headers, body = _get(f"http://127.0.0.1:{port}/healthz")
+                _get(f"http://127.0.0.1:{port}/healthz")
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise
                 time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
+
+
+@pytest.mark.slow
+def test_gunicorn__serves_health_and_generic_errors(tmp_path):
+    with _gunicorn(tmp_path) as port:
+        status, headers, body = _get(f"http://127.0.0.1:{port}/healthz")
         assert status == 200
         assert json.loads(body) == {"status": "ok", "checks": {"database": "ok"}}
         assert headers["X-Request-ID"]
@@ -80,14 +96,71 @@ def test_gunicorn__serves_health_and_generic_errors(tmp_path):
         status, _headers, body = _get(f"http://127.0.0.1:{port}/no/such/page")
         assert status == 404
         assert b"Traceback" not in body
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        log.close()
     lines = (tmp_path / "gunicorn.log").read_text().splitlines()
     access = [json.loads(line) for line in lines if '"fieldcrm.access"' in line]
     assert access, lines[-5:]
     assert {"request_id", "status", "path", "duration_ms"} <= set(access[0])
+
+
+def _start_post(port: int, path: str, length: int, first: bytes) -> socket.socket:
+    """A POST that announces `length` bytes of body and sends only `first`."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.sendall(
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {length}\r\n\r\n".encode()
+        + first
+    )
+    return sock
+
+
+def _status_line(sock: socket.socket) -> str:
+    data = b""
+    while b"\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\r\n", 1)[0].decode()
+
+
+@pytest.mark.slow
+def test_gunicorn__slow_bodies_get_408_and_never_starve_the_workers(tmp_path):
+    settings = {
+        "WEB_CONCURRENCY": "1",  # one worker: six stalled bodies would fill a sync worker
+        "REQUEST_BODY_IDLE_SECONDS": "3",
+        "REQUEST_BODY_GRACE_SECONDS": "1",
+        "REQUEST_BODY_MIN_KBPS": "4",
+    }
+    with _gunicorn(tmp_path, **settings) as port:
+        stalled = [_start_post(port, "/auth/login", 1_000_000, b"email=a") for _ in range(6)]
+        crawling = _start_post(port, "/auth/login", 1_000_000, b"email=b")
+        try:
+            # While six bodies never finish and one crawls, the site still answers.
+            for _ in range(3):
+                status, _headers, body = _get(f"http://127.0.0.1:{port}/healthz")
+                assert status == 200
+                crawling.sendall(b"x" * 200)  # ~400 bytes a second, under 4 KB/s
+                time.sleep(0.5)
+            # The crawling upload is cut with a clear timeout, not a 500 or a reset.
+            for _ in range(20):
+                try:
+                    crawling.sendall(b"x" * 200)
+                except OSError:
+                    break
+                time.sleep(0.5)
+            assert _status_line(crawling).startswith("HTTP/1.1 408")
+            # The stalled ones too, once they have sent nothing for the idle timeout.
+            for sock in stalled:
+                assert _status_line(sock).startswith("HTTP/1.1 408")
+        finally:
+            for sock in [*stalled, crawling]:
+                sock.close()
+        status, _headers, body = _get(f"http://127.0.0.1:{port}/healthz")
+        assert status == 200
+    log = (tmp_path / "gunicorn.log").read_text()
+    assert "Traceback" not in log
+    assert '"status": "500"' not in log
 
 
 def record_job(job_run_id: int) -> None:

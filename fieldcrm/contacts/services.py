@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -125,6 +126,40 @@ def _tags(names: tuple[str, ...]) -> list[Tag]:
             db.session.add(tag)
         out.append(tag)
     return out
+
+
+def touch_contact(
+    contact: Contact,
+    *,
+    attempt_at: datetime | None = None,
+    talked: bool = False,
+    support_level: int | None = None,
+) -> None:
+    """Record on the contact what logging an attempt or a conversation changes.
+
+    `last_attempt_at` (and `last_contacted_at` when they `talked`) only move forward, and
+    are computed in the database, so two people saving at once cannot step back each
+    other's time; `support_level` is set when given. One UPDATE without a version check:
+    recording an attempt never fails because someone else touched the same person. Only a
+    new support level bumps the version, because the edit form owns that field: a form
+    opened before the new ID is refused (StaleEdit) rather than overwriting it. Expires
+    the changed attributes of `contact` so they are read again.
+    """
+    table = Contact.__table__
+    values: dict[str, object] = {}
+    if attempt_at is not None:
+        names = ["last_attempt_at", "last_contacted_at"] if talked else ["last_attempt_at"]
+        for name in names:
+            column = table.c[name]
+            at = sa.literal(attempt_at, column.type)
+            values[name] = sa.case((sa.or_(column.is_(None), column < at), at), else_=column)
+    if support_level is not None:
+        values["support_level"] = support_level
+        values["version"] = table.c.version + 1
+    if not values:
+        return
+    db.session.execute(sa.update(table).where(table.c.id == contact.id).values(**values))
+    db.session.expire(contact, [*values, "updated_at"])
 
 
 def update_contact(actor: User, contact: Contact, data: ContactEdit) -> Contact:

@@ -14,6 +14,7 @@ from fieldcrm.auth.models import User
 from fieldcrm.commitments.models import Commitment
 from fieldcrm.commitments.services import CommitmentInput, record_commitment
 from fieldcrm.contacts.models import Contact
+from fieldcrm.contacts.services import touch_contact
 from fieldcrm.conversations.models import CHANNELS, RESPONSES, ChoiceOption, Conversation
 from fieldcrm.database import utcnow
 from fieldcrm.errors import NotFound, PermissionDenied, ValidationFailed
@@ -154,13 +155,12 @@ def log_conversation(actor: User, contact: Contact, data: ConversationInput) -> 
     )
     db.session.add(conversation)
     db.session.flush()
-    if contact.last_attempt_at is None or contact.last_attempt_at < when:
-        contact.last_attempt_at = when
-    if is_conversation:
-        if contact.last_contacted_at is None or contact.last_contacted_at < when:
-            contact.last_contacted_at = when
-        if data.support_level is not None:
-            contact.support_level = data.support_level
+    touch_contact(
+        contact,
+        attempt_at=when,
+        talked=is_conversation,
+        support_level=data.support_level if is_conversation else None,
+    )
     for item in data.commitments:
         record_commitment(actor, contact, item, conversation_id=conversation.id)
     db.session.flush()
@@ -247,9 +247,8 @@ def update_conversation(
     for name, (_, after) in changed.items():
         setattr(conversation, name, after)
     conversation.is_conversation = not conversation.result_code
-    contact = conversation.contact
     if "support_level" in changed and conversation.is_conversation and data.support_level:
-        contact.support_level = data.support_level
+        touch_contact(conversation.contact, support_level=data.support_level)
     db.session.flush()
     details: dict[str, object] = {"changed": ",".join(changed)}
     for name, (before, after) in changed.items():

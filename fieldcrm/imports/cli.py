@@ -209,6 +209,22 @@ def resume(batch_id: int) -> None:
         raise SystemExit(1)
 
 
+@group.command("purge-uploads")
+def purge_uploads() -> None:
+    """Delete stored uploads past their keep time (UPLOAD_KEEP_DAYS, REFUSED_UPLOAD_KEEP_HOURS).
+
+    Run it daily (cron, a systemd timer); the upload page also runs it after each upload.
+    """
+    from fieldcrm.imports import retention
+
+    done = retention.purge_configured(current_app.config)
+    db.session.commit()
+    click.echo(
+        f"Deleted the files of {done.batches} imports and {done.orphans} stray uploads "
+        f"({done.bytes / (1024 * 1024):.1f} MB)."
+    )
+
+
 @mappings_group.command("save")
 @click.argument("name")
 @click.option(

@@ -24,7 +24,7 @@ from fieldcrm.errors import NotFound, ValidationFailed
 from fieldcrm.exports import csv_response, record_export
 from fieldcrm.extensions import db
 from fieldcrm.forms import EmptyForm
-from fieldcrm.imports import jobs, services
+from fieldcrm.imports import jobs, retention, services
 from fieldcrm.imports.forms import (
     SourceForm,
     StartForm,
@@ -70,6 +70,7 @@ def new():
         except (ValidationFailed, NotFound) as exc:
             form.populate_errors(getattr(exc, "errors", [(None, str(exc))]))
         else:
+            retention.purge_configured(current_app.config)  # uploads past their keep time
             db.session.commit()
             jobs.enqueue_check(batch.id)
             return redirect(url_for("imports.check", batch_id=batch.id))

@@ -14,6 +14,7 @@ from fieldcrm.errors import NotFound, ValidationFailed
 from fieldcrm.extensions import db
 from fieldcrm.ladder.models import DEFAULT_LADDER, LadderMove, LadderStage
 from fieldcrm.scoping import can_see_contact
+from fieldcrm.transactions import ConcurrentChange
 
 
 def ensure_default_ladder() -> list[LadderStage]:
@@ -54,9 +55,24 @@ def move_contact(
         by_user_id=actor.id,
         reason=(reason or "").strip()[:500] or None,
     )
+    # Guarded on the stage this move starts from, without the contact's version: a move
+    # never fails because someone logged a conversation meanwhile, and a concurrent move
+    # makes the whole step run again from the stage it now finds.
+    table = Contact.__table__
+    moved = db.session.execute(
+        sa.update(table)
+        .where(
+            table.c.id == contact.id,
+            table.c.ladder_stage_id.is_not_distinct_from(move.from_stage_id),
+        )
+        .values(ladder_stage_id=move.to_stage_id, ladder_stage_since=when)
+    )
+    if moved.rowcount != 1:
+        raise ConcurrentChange("contact's ladder stage")
+    db.session.expire(
+        contact, ["ladder_stage_id", "ladder_stage", "ladder_stage_since", "updated_at"]
+    )
     db.session.add(move)
-    contact.ladder_stage_id = to_stage.id if to_stage else None
-    contact.ladder_stage_since = when
     db.session.flush()
     audit.record("ladder.move", actor=actor, entity=contact, to=to_stage.name if to_stage else None)
     return move

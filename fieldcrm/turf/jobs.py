@@ -176,6 +176,7 @@ def _geocode_chunk(
             )
         )
     }
+    placed: list[dict[str, object]] = []
     for contact in contacts:
         key = keys[contact.id]
         entry = cached.get(key)
@@ -204,8 +205,25 @@ def _geocode_chunk(
         if point is None:
             stats["unplaced"] += 1
             continue
-        contact.latitude, contact.longitude = point.lat, point.lon
-        contact.geo_source, contact.geo_precision = point.source[:40], point.precision
+        placed.append(
+            {
+                "cid": contact.id,
+                "latitude": point.lat,
+                "longitude": point.lon,
+                "geo_source": point.source[:40],
+                "geo_precision": point.precision,
+            }
+        )
         stats["placed"] += 1
         stats["approximate"] += int(point.approximate)
     db.session.flush()
+    if placed:
+        # Without the contact's version: placing someone on the map is not an edit of
+        # their record, and must not fail because an organizer saved on them meanwhile.
+        table = Contact.__table__
+        db.session.execute(
+            sa.update(table).where(table.c.id == sa.bindparam("cid")),
+            placed,
+        )
+        for contact in contacts:
+            db.session.expire(contact)
