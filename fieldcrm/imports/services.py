@@ -75,13 +75,16 @@ from fieldcrm.database import utcnow
 from fieldcrm.errors import NotFound, PermissionDenied, ValidationFailed
 from fieldcrm.extensions import db
 from fieldcrm.imports import parsing
+from fieldcrm.imports.changes import phone_keys
 from fieldcrm.imports.layouts import LAYOUTS, validate_mapping
 from fieldcrm.imports.models import ImportBatch, ImportMapping, ImportRowError
 from fieldcrm.imports.writers import (
     CONTENT_COLUMNS,
+    EVERYTHING,
     FRAME_TO_CONTACT,
     ChunkPlan,
     Writer,
+    compare_with_stored,
     create_secondary_indexes,
     drop_secondary_indexes,
 )
@@ -462,6 +465,22 @@ def plan_chunk(chunk: parsing.Chunk, known: KnownContacts) -> ChunkPlan:
     frame = chunk.frame
     rejects = list(chunk.rejects)
     warnings = Counter(chunk.warnings)
+    if len(frame) and frame["record_source"].notna().any():
+        # FieldCRM's own export lists each contact's source: a contact of another source
+        # (or one entered by hand) must not become a contact of this one
+        other = frame["record_source"].notna() & (frame["record_source"] != known.source)
+        other = other.to_numpy(dtype=bool)
+        if other.any():
+            for line, member, source in zip(
+                frame["line"][other], frame["member"][other], frame["record_source"][other],
+                strict=True,
+            ):  # fmt: skip
+                reason = (
+                    f"exported from source {source!r}, not {known.source!r}: "
+                    "import it under its own source"
+                )
+                rejects.append(parsing.RowError(int(line), str(member), reason, ""))
+            frame = frame[~other]
     if len(frame):
         missing_id = frame["voter_id"].isna()
         if missing_id.any():
@@ -501,13 +520,37 @@ def plan_chunk(chunk: parsing.Chunk, known: KnownContacts) -> ChunkPlan:
     changed_mask[old_mask] = changed_sub
     unchanged_mask = old_mask.copy()
     unchanged_mask[old_mask] = ~changed_sub
-    updates = frame[changed_mask].copy()
-    updates["contact_id"] = known.ids[pos[changed_mask]]
+    # A different hash is not yet a change: the file may have another shape (or an older
+    # hash was stored). Compare those rows' carried values with what is stored.
+    carried = chunk.carried or EVERYTHING
+    candidates = np.flatnonzero(changed_mask)
+    updates = frame.iloc[candidates].copy()
+    updates["contact_id"] = known.ids[pos[candidates]]
+    phones = chunk.phones
+    if len(candidates):
+        cand_lines = set(updates["line"].tolist())
+        cand_phones = phones[phones["line"].isin(cand_lines)] if len(phones) else phones
+        verdicts = compare_with_stored(
+            updates, cand_phones, updates["contact_id"].tolist(), carried
+        )
+        really = np.array([v.changed for v in verdicts], dtype=bool)
+        changed_mask[candidates[~really]] = False
+        unchanged_mask[candidates[~really]] = True
+        updates["phone_deletes"] = [v.phone_deletes for v in verdicts]
+        updates["email_deletes"] = [v.email_deletes for v in verdicts]
+        updates["insert_email"] = [v.insert_email for v in verdicts]
+        new_by_line = {
+            line: v.new_phones
+            for line, v in zip(updates["line"].tolist(), verdicts, strict=True)
+            if v.changed
+        }
+        updates = updates[really]
+        if len(phones):
+            phones = _phones_to_write(phones, cand_lines, new_by_line)
     unmark_sel = known.flagged[pos[unchanged_mask]]
     unmark_ids = known.ids[pos[unchanged_mask]][unmark_sel].tolist()
     unchanged_lines = frame["line"].to_numpy(dtype=np.int64)[unchanged_mask]
     written_lines = set(frame["line"][new_mask | changed_mask].tolist())
-    phones = chunk.phones
     if len(phones):
         phones = phones[phones["line"].isin(written_lines)]
     if duplicates:
@@ -526,7 +569,25 @@ def plan_chunk(chunk: parsing.Chunk, known: KnownContacts) -> ChunkPlan:
         unmark_lines=unchanged_lines[unmark_sel],
         start_row=chunk.start_row,
         chunk_start_row=chunk.start_row,
+        carried=carried,
     )
+
+
+def _phones_to_write(
+    phones: pd.DataFrame, candidate_lines: set[int], new_by_line: dict[int, set[str]]
+) -> pd.DataFrame:
+    """A chunk's phones minus, for existing contacts, every phone they already have (one
+    row per new phone identity; contacts left unchanged get none)."""
+    keys = phone_keys(phones["e164"].tolist(), phones["raw"].tolist(), phones["dialable"])
+    keep = np.zeros(len(phones), dtype=bool)
+    taken: set[tuple[int, str]] = set()
+    for i, (line, key) in enumerate(zip(phones["line"].tolist(), keys, strict=True)):
+        if line not in candidate_lines:
+            keep[i] = True
+        elif key in new_by_line.get(line, ()) and (line, key) not in taken:
+            keep[i] = True
+            taken.add((line, key))
+    return phones[keep]
 
 
 def split_plan(
@@ -581,6 +642,7 @@ def split_plan(
                 start_row=plan.chunk_start_row + a,
                 chunk_start_row=plan.chunk_start_row,
                 ends_chunk=b == total,
+                carried=plan.carried,
             )
         )
     return parts
