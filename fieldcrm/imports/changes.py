@@ -18,13 +18,16 @@ not carry are never written, so a re-import never blanks what an earlier file (o
 itself) stored there.
 
 ``row_hashes`` digests a row's normalised carried values (not its raw line), so line endings,
-quoting and extra unmapped columns never make a row look changed. The digest includes which
-columns were carried, so a file of another shape never matches; such rows are compared value
-by value against what is stored (``row_changes``) instead.
+quoting and extra unmapped columns never make a row look changed. The digest is keyed by which
+columns were carried and starts with a tag naming them. A row whose digest differs from the one
+stored by a file of the same shape (same tag) has changed; any other difference (a file of
+another shape, a digest stored by an older version) is settled by comparing the carried values
+with what is stored (``compare_rows``).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,7 +42,9 @@ from fieldcrm.imports.layouts import PHONE_KINDS, Layout
 #: Bump when the hashed values or their normalisation change: every row is then compared
 #: value by value once (and rewritten only where a value really differs).
 HASH_VERSION = "2"
-_HASH_KEY = f"fieldcrm-h{HASH_VERSION}".ljust(16, "0")[:16]
+#: a row hash is the carried set's tag (8 hex digits), then 16 hex digits; a stored hash of
+#: another length is of an older version
+HASH_LENGTH = 24
 _NULL = "\x00"
 
 #: mapping key -> contact columns the file then carries (compared)
@@ -111,8 +116,14 @@ class Carried:
         """Every contact column an update may write, compared first."""
         return (*self.compared, *self.derived, *self.fill)
 
-    def signature(self) -> str:
-        return repr(self)
+    def tag(self) -> str:
+        """Eight hex digits naming this set of columns; every row hash starts with it."""
+        return self.hash_key()[:8]
+
+    def hash_key(self) -> str:
+        """The SipHash key for this set of columns: 16 hex digits of a digest of it."""
+        text = f"{HASH_VERSION}|{self!r}".encode()
+        return hashlib.blake2b(text, digest_size=8).hexdigest()
 
 
 def carried_columns(mapping: Mapping[str, object], layout: Layout | None) -> Carried:
@@ -155,7 +166,8 @@ def phone_keys(e164: Sequence[Any], raw: Sequence[Any], dialable: Sequence[Any])
 
 
 def row_hashes(frame: pd.DataFrame, phones: pd.DataFrame, carried: Carried) -> np.ndarray:
-    """16-hex-digit digest per frame row of its normalised carried values (``S16`` array).
+    """Digest per frame row of its normalised carried values (``S24`` array): the carried
+    set's tag, then 16 hex digits.
 
     Phones (when carried) are summed per row as hashes of their identities, so their order
     in the file does not matter. pandas' SipHash with a fixed key keeps digests stable
@@ -163,8 +175,9 @@ def row_hashes(frame: pd.DataFrame, phones: pd.DataFrame, carried: Carried) -> n
     """
     n = len(frame)
     if not n:
-        return np.empty(0, dtype="S16")
-    parts: list[Any] = [pa.scalar(carried.signature())]
+        return np.empty(0, dtype="S24")
+    key = carried.hash_key()
+    parts: list[Any] = []
     for column in (*carried.compared, *carried.fill):
         if column == "geo_source":
             continue
@@ -176,83 +189,107 @@ def row_hashes(frame: pd.DataFrame, phones: pd.DataFrame, carried: Carried) -> n
         parts.append(pc.fill_null(arr, _NULL))
     if carried.email:
         parts.append(pc.fill_null(pa.array(frame["email"].array).cast(pa.string()), _NULL))
-    if len(parts) == 1:
+    if not parts:
         parts.append(pa.array([""] * n, pa.string()))
     joined = pc.binary_join_element_wise(*parts, "\x1f").to_numpy(zero_copy_only=False)
-    digest = pd.util.hash_array(joined.astype(object), hash_key=_HASH_KEY, categorize=False)
+    digest = pd.util.hash_array(joined.astype(object), hash_key=key, categorize=False)
     if carried.phones and len(phones):
         keys = phone_keys(phones["e164"].tolist(), phones["raw"].tolist(), phones["dialable"])
         phone_hash = pd.util.hash_array(
-            np.array(keys, dtype=object), hash_key=_HASH_KEY, categorize=False
+            np.array(keys, dtype=object), hash_key=key, categorize=False
         )
         # rows of one member, in line order: find each phone's row by its line
         rows = np.searchsorted(frame["line"].to_numpy(dtype=np.int64), phones["line"].to_numpy())
         sums = np.zeros(n, dtype=np.uint64)
         np.add.at(sums, rows, phone_hash)  # wraps around modulo 2**64, order-free
         digest = pd.util.hash_array(digest ^ (sums * np.uint64(0x9E3779B97F4A7C15)))
-    hex_digits = digest.astype(">u8").tobytes().hex().encode("ascii")
-    return np.frombuffer(hex_digits, dtype="S16")
+    hex_digits = np.frombuffer(digest.astype(">u8").tobytes().hex().encode("ascii"), "S16")
+    return np.char.add(np.full(n, carried.tag().encode("ascii"), dtype="S8"), hex_digits)
 
 
 @dataclass
-class StoredChildren:
-    """A contact's phones and emails as stored: (id, identity, source, do_not_call)."""
+class Verdicts:
+    """For rows of existing contacts: which change what is stored, and what their phones
+    and emails need (lists aligned with the rows; children only for changed rows)."""
 
-    phones: list[tuple[int, str, str, bool]]
-    emails: list[tuple[int, str, str]]
-
-
-@dataclass
-class RowChange:
-    """Whether one row changes what is stored, and what its children need."""
-
-    changed: bool
-    #: phone identities of this row to insert (not yet on the contact)
-    new_phones: set[str]
-    phone_deletes: list[int]
-    insert_email: bool
-    email_deletes: list[int]
+    changed: np.ndarray
+    #: phone identities to add (not yet on the contact), by row
+    new_phones: list[set[str]]
+    phone_deletes: list[list[int]]
+    insert_email: list[bool]
+    email_deletes: list[list[int]]
 
 
-def row_changes(
+def compare_rows(
     carried: Carried,
-    file_values: Sequence[Any],
-    stored_values: Sequence[Any],
-    file_phones: set[str],
-    file_email: str | None,
-    children: StoredChildren,
-) -> RowChange:
-    """Compare one row's carried values with the stored ones (both in ``carried.compared``
-    then ``carried.fill`` order, in the driver's value shapes)."""
+    assumed: np.ndarray,
+    file_columns: Sequence[Sequence[Any]],
+    stored_columns: Sequence[Sequence[Any]],
+    file_phones: Sequence[set[str]],
+    file_emails: Sequence[str | None],
+    stored_phones: Sequence[Sequence[tuple[int, str, str, bool]]],
+    stored_emails: Sequence[Sequence[tuple[int, str, str]]],
+) -> Verdicts:
+    """Compare rows' carried values with the stored ones, column by column.
+
+    Rows in ``assumed`` are changed without comparing columns (their hash differs from the
+    one a file of the same shape stored, so a carried value differs); the columns hold the
+    other rows only, in ``carried.compared`` then ``carried.fill`` order, in the driver's value
+    shapes. Stored phones are (id, identity, source, do_not_call), emails (id, email, source).
+    A fill column changes only where the file has a value.
+    """
+    n = len(file_phones)
+    changed = assumed.copy()
+    compared = np.zeros(int((~assumed).sum()), dtype=bool)
     k = len(carried.compared)
-    changed = any(a != b for a, b in zip(file_values[:k], stored_values[:k], strict=True))
-    if not changed:
-        for column, a, b in zip(carried.fill, file_values[k:], stored_values[k:], strict=True):
-            if column != "geo_source" and a is not None and a != b:
-                changed = True
-                break
-    new_phones: set[str] = set()
-    phone_deletes: list[int] = []
+    columns = [*carried.compared, *carried.fill]
+    for j, (column, new, old) in enumerate(zip(columns, file_columns, stored_columns, strict=True)):
+        if column == "geo_source":
+            continue
+        if j < k:
+            differs = (a != b for a, b in zip(new, old, strict=True))
+        else:
+            differs = (a is not None and a != b for a, b in zip(new, old, strict=True))
+        compared |= np.fromiter(differs, dtype=bool, count=len(compared))
+    changed[~assumed] = compared
+    new_phones: list[set[str]] = [set()] * n
+    phone_deletes: list[list[int]] = [[]] * n
     if carried.phones:
-        have = {key for _, key, _, _ in children.phones}
-        new_phones = file_phones - have
-        if not carried.additive:
-            phone_deletes = [
-                pid
-                for pid, key, source, dnc in children.phones
-                if source == "voterfile" and not dnc and key not in file_phones
-            ]
-    insert_email = False
-    email_deletes: list[int] = []
+        new_phones, phone_deletes = [], []
+        for wanted, have in zip(file_phones, stored_phones, strict=True):
+            new_phones.append(wanted - {key for _, key, _, _ in have})
+            phone_deletes.append(
+                []
+                if carried.additive
+                else [
+                    pid
+                    for pid, key, source, dnc in have
+                    if source == "voterfile" and not dnc and key not in wanted
+                ]
+            )
+    insert_email: list[bool] = [False] * n
+    email_deletes: list[list[int]] = [[]] * n
     if carried.email:
-        have_emails = {email.lower() for _, email, _ in children.emails}
-        wanted = file_email.lower() if file_email else None
-        insert_email = wanted is not None and wanted not in have_emails
-        if not carried.additive:
-            email_deletes = [
-                eid
-                for eid, email, source in children.emails
-                if source == "voterfile" and email.lower() != wanted
-            ]
-    changed = changed or bool(new_phones or phone_deletes or insert_email or email_deletes)
-    return RowChange(changed, new_phones, phone_deletes, insert_email, email_deletes)
+        insert_email, email_deletes = [], []
+        for email, have in zip(file_emails, stored_emails, strict=True):
+            wanted = email.lower() if email else None
+            insert_email.append(
+                wanted is not None and wanted not in {e.lower() for _, e, _ in have}
+            )
+            email_deletes.append(
+                []
+                if carried.additive
+                else [
+                    eid for eid, e, source in have if source == "voterfile" and e.lower() != wanted
+                ]
+            )
+    changed |= np.fromiter(
+        (
+            bool(a or b or c or d)
+            for a, b, c, d in zip(new_phones, phone_deletes, insert_email, email_deletes,
+                                  strict=True)
+        ),
+        dtype=bool,
+        count=n,
+    )  # fmt: skip
+    return Verdicts(changed, new_phones, phone_deletes, insert_email, email_deletes)

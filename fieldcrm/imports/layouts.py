@@ -126,7 +126,7 @@ FIELD_MAX_LENGTHS: dict[str, int] = {
     "phone_raw": 50,
     "phone_e164": 16,
     "member": 255,
-    "row_hash": 16,
+    "row_hash": 24,
 }
 
 _HEADER_JUNK = re.compile(r"[\s_\-.]+")

@@ -33,9 +33,9 @@ Decisions worth knowing:
   number (``"64"``, ``"6"``); anything else (``"15B"``) is kept upper-cased.
 * **Precinct codes** are trimmed (FL pads them: ``"  2"`` -> ``"2"``) and upper-cased, and a
   pandas ``.0`` tail on an all-digit code is removed; leading zeros are kept because codes are text.
-* **row_hash** is a 16-hex-digit digest of the row's normalised values for the columns the file
-  carries, phones included (``fieldcrm.imports.changes.row_hashes``), never of the raw line: line
-  endings, quoting and extra unmapped columns do not change it.
+* **row_hash** is a digest of the row's normalised values for the columns the file carries,
+  phones included, after a tag naming those columns (``fieldcrm.imports.changes.row_hashes``);
+  never of the raw line: line endings, quoting and extra unmapped columns do not change it.
 """
 
 from __future__ import annotations
@@ -1389,7 +1389,9 @@ def _normalise(
 
     phones = _phones_frame(phone_cells, out, keep, rejected, member, line_numbers)
     hashes = row_hashes(frame, phones, carried_columns(mapping, layout))
-    frame["row_hash"] = pd.array(hashes.astype(str), dtype=pd.ArrowDtype(pa.string()))
+    frame["row_hash"] = pd.arrays.ArrowExtensionArray(
+        pa.array(hashes, pa.binary(hashes.dtype.itemsize)).cast(pa.string())
+    )
     return frame, phones, reject_list
 
 

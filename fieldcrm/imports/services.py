@@ -75,7 +75,7 @@ from fieldcrm.database import utcnow
 from fieldcrm.errors import NotFound, PermissionDenied, ValidationFailed
 from fieldcrm.extensions import db
 from fieldcrm.imports import parsing
-from fieldcrm.imports.changes import phone_keys
+from fieldcrm.imports.changes import HASH_LENGTH, phone_keys
 from fieldcrm.imports.layouts import LAYOUTS, validate_mapping
 from fieldcrm.imports.models import ImportBatch, ImportMapping, ImportRowError
 from fieldcrm.imports.writers import (
@@ -520,29 +520,50 @@ def plan_chunk(chunk: parsing.Chunk, known: KnownContacts) -> ChunkPlan:
     changed_mask[old_mask] = changed_sub
     unchanged_mask = old_mask.copy()
     unchanged_mask[old_mask] = ~changed_sub
-    # A different hash is not yet a change: the file may have another shape (or an older
-    # hash was stored). Compare those rows' carried values with what is stored.
+    # A different hash from a file of another shape (or an older version) is not yet a
+    # change: those rows' carried values are compared with what is stored.
     carried = chunk.carried or EVERYTHING
     candidates = np.flatnonzero(changed_mask)
     updates = frame.iloc[candidates].copy()
     updates["contact_id"] = known.ids[pos[candidates]]
     phones = chunk.phones
+    rehash: list[tuple[int, str]] = []
+    rehash_lines = np.empty(0, np.int64)
     if len(candidates):
         cand_lines = set(updates["line"].tolist())
         cand_phones = phones[phones["line"].isin(cand_lines)] if len(phones) else phones
         verdicts = compare_with_stored(
-            updates, cand_phones, updates["contact_id"].tolist(), carried
+            updates,
+            cand_phones,
+            updates["contact_id"].tolist(),
+            carried,
+            known.hashes[pos[candidates]],
         )
-        really = np.array([v.changed for v in verdicts], dtype=bool)
+        really = verdicts.changed
+        # unchanged, but the stored hash is of an older version: store this file's hash
+        legacy = ~really & np.array(
+            [len(h) != HASH_LENGTH for h in known.hashes[pos[candidates]]], dtype=bool
+        )
+        if legacy.any():
+            rehash = list(
+                zip(
+                    updates["contact_id"][legacy].tolist(),
+                    updates["row_hash"][legacy].tolist(),
+                    strict=True,
+                )
+            )
+            rehash_lines = updates["line"].to_numpy(dtype=np.int64)[legacy]
         changed_mask[candidates[~really]] = False
         unchanged_mask[candidates[~really]] = True
-        updates["phone_deletes"] = [v.phone_deletes for v in verdicts]
-        updates["email_deletes"] = [v.email_deletes for v in verdicts]
-        updates["insert_email"] = [v.insert_email for v in verdicts]
+        updates["phone_deletes"] = verdicts.phone_deletes
+        updates["email_deletes"] = verdicts.email_deletes
+        updates["insert_email"] = verdicts.insert_email
         new_by_line = {
-            line: v.new_phones
-            for line, v in zip(updates["line"].tolist(), verdicts, strict=True)
-            if v.changed
+            line: new
+            for line, new, keep in zip(
+                updates["line"].tolist(), verdicts.new_phones, really, strict=True
+            )
+            if keep
         }
         updates = updates[really]
         if len(phones):
@@ -570,6 +591,8 @@ def plan_chunk(chunk: parsing.Chunk, known: KnownContacts) -> ChunkPlan:
         start_row=chunk.start_row,
         chunk_start_row=chunk.start_row,
         carried=carried,
+        rehash=rehash,
+        rehash_lines=rehash_lines,
     )
 
 
@@ -618,6 +641,7 @@ def split_plan(
     reject_at = where([r.line for r in plan.rejects])
     dup_at = where([d[0] for d in plan.duplicates])
     unchanged_at, unmark_at = where(plan.unchanged_lines), where(plan.unmark_lines)
+    rehash_at = where(plan.rehash_lines)
     parts = []
     for a, b in zip(cuts, cuts[1:], strict=False):
         if b <= a:
@@ -643,6 +667,8 @@ def split_plan(
                 chunk_start_row=plan.chunk_start_row,
                 ends_chunk=b == total,
                 carried=plan.carried,
+                rehash=[r for r, at in zip(plan.rehash, rehash_at, strict=True) if a <= at < b],
+                rehash_lines=plan.rehash_lines[(rehash_at >= a) & (rehash_at < b)],
             )
         )
     return parts

@@ -29,11 +29,10 @@ from fieldcrm.imports import parsing
 from fieldcrm.imports.changes import (
     MAPPED_KEYS,
     Carried,
-    RowChange,
-    StoredChildren,
+    Verdicts,
     carried_columns,
+    compare_rows,
     phone_keys,
-    row_changes,
 )
 from fieldcrm.imports.models import ImportBatch
 
@@ -79,6 +78,10 @@ class ChunkPlan:
     ends_chunk: bool = True
     #: what the file carries: the columns an update writes, how phones and emails change
     carried: Carried = field(default_factory=lambda: EVERYTHING)
+    #: unchanged rows whose stored hash is of an older version: (contact id, new hash), and
+    #: their lines; only the hash is written, so the next re-import needs no comparing
+    rehash: list[tuple[int, str]] = field(default_factory=list)
+    rehash_lines: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
 
 
 _DATE_COLUMNS = ("birth_date", "registration_date")
@@ -224,6 +227,11 @@ class Writer:
             # that keep report caches honest: bump the data version in this transaction.
             datacache.bump(db.session.connection())
         new_ids = self._insert_contacts(plan.inserts)
+        if plan.rehash:
+            self._executemany(
+                f"UPDATE contacts SET vf_hash = {self._param()} WHERE id = {self._param()}",
+                [(h, i) for i, h in plan.rehash],
+            )
         self._update_contacts(plan.updates, plan.carried)
         if plan.unmark_ids:
             self._executemany(
@@ -608,57 +616,74 @@ def _fetch_by_ids(raw: Any, dialect: str, select: str, key: str, ids: list[int])
     return rows
 
 
-def stored_children(raw: Any, dialect: str, ids: list[int]) -> dict[int, StoredChildren]:
-    """Phones (id, identity, source, do_not_call) and emails (id, email, source) by contact."""
-    out = {i: StoredChildren([], []) for i in ids}
-    phones = _fetch_by_ids(
-        raw, dialect,
-        "SELECT contact_id, id, e164, raw, source, do_not_call FROM contact_phones",
-        "contact_id", ids,
-    )  # fmt: skip
-    for contact_id, pid, e164, raw_text, source, dnc in phones:
-        key = phone_keys([e164], [raw_text], [bool(e164)])[0]
-        out[contact_id].phones.append((pid, key, source, bool(dnc)))
-    emails = _fetch_by_ids(
-        raw, dialect, "SELECT contact_id, id, email, source FROM contact_emails", "contact_id", ids
-    )
-    for contact_id, eid, email, source in emails:
-        out[contact_id].emails.append((eid, email, source))
-    return out
+def stored_children(
+    raw: Any, dialect: str, ids: list[int], phones: bool, emails: bool
+) -> tuple[list[list[tuple]], list[list[tuple]]]:
+    """Phones (id, identity, source, do_not_call) and emails (id, email, source) of these
+    contacts, as lists aligned with ``ids`` (empty when not asked for)."""
+    at = {contact_id: i for i, contact_id in enumerate(ids)}
+    phone_lists: list[list[tuple]] = [[] for _ in ids]
+    email_lists: list[list[tuple]] = [[] for _ in ids]
+    if phones:
+        rows = _fetch_by_ids(
+            raw, dialect,
+            "SELECT contact_id, id, e164, raw, source, do_not_call FROM contact_phones",
+            "contact_id", ids,
+        )  # fmt: skip
+        for contact_id, pid, e164, raw_text, source, dnc in rows:
+            key = e164 if e164 else str(raw_text)[:40]
+            phone_lists[at[contact_id]].append((pid, key, source, bool(dnc)))
+    if emails:
+        rows = _fetch_by_ids(
+            raw, dialect, "SELECT contact_id, id, email, source FROM contact_emails",
+            "contact_id", ids,
+        )  # fmt: skip
+        for contact_id, eid, email, source in rows:
+            email_lists[at[contact_id]].append((eid, email, source))
+    return phone_lists, email_lists
 
 
 def compare_with_stored(
-    frame: pd.DataFrame, phones: pd.DataFrame, ids: list[int], carried: Carried
-) -> list[RowChange]:
+    frame: pd.DataFrame,
+    phones: pd.DataFrame,
+    ids: list[int],
+    carried: Carried,
+    stored_hashes: np.ndarray,
+) -> Verdicts:
     """For rows of existing contacts whose hash differs: does a carried, normalised value
-    really differ from what is stored, and what do their phones and emails need?"""
+    really differ from what is stored, and what do their phones and emails need?
+
+    Rows whose stored hash carries this file's tag are changed without reading their values
+    (see fieldcrm.imports.changes).
+    """
+    tag = carried.tag()
+    assumed = np.fromiter((h.startswith(tag) for h in stored_hashes), bool, len(ids))
     connection = db.session.connection()
     dialect = connection.dialect.name
     raw = connection.connection.driver_connection
     columns = [*carried.compared, *carried.fill]
-    stored = stored_values(raw, dialect, ids, columns)
-    values = _contact_values(frame, dialect, columns)
-    needs_children = carried.phones or carried.email
-    children = stored_children(raw, dialect, ids) if needs_children else {}
+    compared_ids = [i for i, skip in zip(ids, assumed, strict=True) if not skip]
+    stored = stored_values(raw, dialect, compared_ids, columns)
+    rows = [stored[i] for i in compared_ids]
+    stored_columns = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    values = _contact_values(frame[~assumed], dialect, columns)
+    stored_phones, stored_emails = stored_children(raw, dialect, ids, carried.phones, carried.email)
     by_line: dict[int, set[str]] = {}
     if carried.phones and len(phones):
         keys = phone_keys(_pylist(phones["e164"]), _pylist(phones["raw"]), phones["dialable"])
         for line, key in zip(_pylist(phones["line"]), keys, strict=True):
             by_line.setdefault(line, set()).add(key)
-    lines = _pylist(frame["line"])
-    emails = _pylist(frame["email"]) if carried.email else [None] * len(frame)
-    empty = StoredChildren([], [])
-    return [
-        row_changes(
-            carried,
-            [values[c][i] for c in columns],
-            stored[contact_id],
-            by_line.get(lines[i], set()),
-            emails[i],
-            children.get(contact_id, empty),
-        )
-        for i, contact_id in enumerate(ids)
-    ]
+    empty: set[str] = set()
+    return compare_rows(
+        carried,
+        assumed,
+        [values[c] for c in columns],
+        stored_columns,
+        [by_line.get(line, empty) for line in _pylist(frame["line"])],
+        _pylist(frame["email"]) if carried.email else [None] * len(frame),
+        stored_phones,
+        stored_emails,
+    )
 
 
 _BULK_TABLES = (Contact.__table__, ContactPhone.__table__, ContactEmail.__table__)

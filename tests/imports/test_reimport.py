@@ -285,3 +285,22 @@ def test_reimport__real_file_with_converted_line_endings_changes_nothing(
     assert (batch.inserted, batch.updated) == (0, 0)
     assert batch.unchanged == first.inserted
     assert everything() == before
+
+
+def test_reimport__hashes_of_an_older_version_are_compared_then_refreshed(import_file, data_dir):
+    first = import_file(data_dir / "nc_current_excerpt.txt", source="NC")
+    # what the previous version stored: a digest of the raw line
+    db.session.execute(sa.update(Contact).values(vf_hash="0123456789abcdef"))
+    db.session.commit()
+    before = everything()
+    batch = import_file(data_dir / "nc_current_excerpt.txt", source="NC")
+    assert (batch.updated, batch.unchanged) == (0, first.inserted)
+    after = everything()
+    vf_hash = list(Contact.__table__.columns).index(Contact.__table__.c.vf_hash)
+    strip = [tuple(v for k, v in enumerate(row) if k != vf_hash) for row in before[0]]
+    assert [tuple(v for k, v in enumerate(row) if k != vf_hash) for row in after[0]] == strip
+    assert after[1:] == before[1:]
+    assert all(len(row[vf_hash]) == 24 for row in after[0])
+    again = import_file(data_dir / "nc_current_excerpt.txt", source="NC")
+    assert (again.updated, again.unchanged) == (0, first.inserted)
+    assert everything() == after
