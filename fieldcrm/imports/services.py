@@ -8,13 +8,18 @@ Decisions (README "Voter-file imports"):
 * **Key.** Contacts are keyed on (source, voter id). A row with no voter id (a hand-made
   spreadsheet keyed by names) gets a stable synthetic id: ``~`` plus a digest of its names,
   birth year and household key, so re-importing the same sheet updates the same people.
-* **Change detection.** ``Contact.vf_hash`` stores the parser's row hash (a digest of the raw
-  line and the normaliser version). Equal hash: the row is *unchanged* and is not written.
-  Different hash: the voter-file fields (Contact.VOTERFILE_FIELDS, lat/lon) and the voter-file
-  phones and emails are replaced; organizer data (manual phones, support level, ladder stage,
-  notes, tags, owner, do-not-contact) is never touched. Inserted and updated contacts get
-  ``last_import_batch_id``; unchanged ones are not written at all, which keeps a re-import of
-  an unchanged statewide file cheap.
+* **Change detection.** ``Contact.vf_hash`` stores the row hash of the file row that last
+  wrote the contact: a digest of its normalised carried values, tagged with the set of columns
+  the file carries (fieldcrm.imports.changes). Equal hash: *unchanged*, not written. A
+  different hash with the same tag: *updated*. Any other difference (a file of another shape,
+  a hash of an older version) is settled by comparing the carried values, phones and emails
+  with what is stored; rows found equal are unchanged (an older-version hash is replaced).
+  An update writes only the columns the file carries (fill columns such as coordinates only
+  where the file has a value) and syncs phones and emails the file carries; organizer data
+  (manual phones, do-not-call flags, support level, ladder stage, notes, tags, owner,
+  do-not-contact) is never touched. Inserted and updated contacts get
+  ``last_import_batch_id``; unchanged ones are not written, which keeps a re-import of an
+  unchanged statewide file cheap.
 * **Duplicates.** A voter id repeated inside one file: the first row wins, later ones are
   counted as duplicates and listed (kind "duplicate") with their line numbers.
 * **Missing from a full file.** After a full-file batch, contacts of that source whose voter id
