@@ -304,3 +304,39 @@ def test_reimport__hashes_of_an_older_version_are_compared_then_refreshed(import
     again = import_file(data_dir / "nc_current_excerpt.txt", source="NC")
     assert (again.updated, again.unchanged) == (0, first.inserted)
     assert everything() == after
+
+
+def test_export_import__into_an_empty_database_restores_the_voter_file_fields(
+    nc_loaded, import_file, tmp_path
+):
+    path = write_contract_export(tmp_path / "contacts.csv", CONTRACT_FULL)
+    fields = [
+        "voter_id", "first_name", "middle_name", "last_name", "name_suffix", "birth_date",
+        "birth_year", "sex", "race", "ethnicity", "party", "res_line1", "res_unit", "res_city",
+        "res_state", "res_zip5", "res_zip4", "mail_line1", "mail_city", "mail_state", "mail_zip",
+        "county", "precinct_code", "precinct_name", "cd", "sd", "hd", "registration_date",
+        "voter_status",
+    ]  # fmt: skip
+
+    def stored() -> list[tuple]:
+        rows = db.session.execute(
+            sa.select(*[getattr(Contact, f) for f in fields]).order_by(Contact.voter_id)
+        )
+        return [tuple(row) for row in rows]
+
+    def phones() -> list[tuple]:
+        return sorted(
+            (c.voter_id, p.e164 or p.raw)
+            for c in db.session.scalars(sa.select(Contact))
+            for p in c.phones
+            if not p.do_not_call
+        )
+
+    before, before_phones = stored(), phones()
+    for contact in db.session.scalars(sa.select(Contact)).all():
+        db.session.delete(contact)
+    db.session.commit()
+    batch = import_file(path, source="NC")
+    assert (batch.inserted, batch.rejected) == (len(before), 0)
+    assert stored() == before
+    assert phones() == before_phones
