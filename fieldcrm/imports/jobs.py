@@ -10,7 +10,7 @@ from flask import current_app
 
 from fieldcrm.database import utcnow
 from fieldcrm.extensions import db
-from fieldcrm.imports import parsing, services
+from fieldcrm.imports import parsing, retention, services
 from fieldcrm.imports.models import ImportBatch
 
 #: Called after each committed transaction (tests use it to simulate a kill between them).
@@ -103,6 +103,9 @@ def check_upload(batch_id: int, *, chunk_rows: int | None = None) -> ImportBatch
     try:
         services.check_batch(None, batch, chunk_rows=size, progress=progress)
         db.session.commit()
+        if batch.status == "refused":  # kept only as long as the retention policy says
+            retention.purge_configured(current_app.config)
+            db.session.commit()
     except BaseException as exc:
         db.session.rollback()
         failed = db.session.get(ImportBatch, batch_id)

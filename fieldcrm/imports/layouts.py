@@ -101,6 +101,7 @@ CANONICAL_FIELDS: tuple[str, ...] = (
     "longitude",
     "email",
     "exempt_flag",
+    "record_source",
 )
 #: Mapping keys that are options, not columns, and the values each accepts.
 MAPPING_OPTIONS: dict[str, tuple[str, ...]] = {"date_order": ("MDY", "DMY", "YMD")}
@@ -153,7 +154,7 @@ FIELD_MAX_LENGTHS: dict[str, int] = {
     "phone_raw": 50,
     "phone_e164": 16,
     "member": 255,
-    "row_hash": 16,
+    "row_hash": 24,
 }
 
 _HEADER_JUNK = re.compile(r"[\s_\-.]+")
@@ -222,6 +223,14 @@ class Layout:
     composite: MappingABC[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] = field(
         default_factory=dict
     )
+    #: normalised names the header must start with, in this order (instead of ``required``)
+    leading: tuple[str, ...] = ()
+    #: cells were written by FieldCRM's spreadsheet-safe CSV: undo its formula guard
+    formula_guard: bool = False
+    #: a phone cell may list several phones separated by this text
+    phone_separator: str | None = None
+    #: phones and emails are only added to a contact, never removed
+    additive_children: bool = False
 
 
 _NC_FIELDS: dict[str, tuple[str, ...]] = {
@@ -695,7 +704,59 @@ NC_CURRENT_COLUMNS: tuple[str, ...] = (
     "vtd_desc",
 )
 
+#: FieldCRM's own contacts export (fieldcrm.contacts.export): its default columns, then the
+#: "full" set's. Columns that are FieldCRM's own state (contact_id, turf, support_level,
+#: not_in_latest_file) and ``phone`` (one of ``phones``) are not imported.
+_EXPORT_FIELDS: dict[str, tuple[str, ...]] = {
+    "record_source": ("source",),
+    "voter_id": ("voter_id",),
+    "first_name": ("first_name",),
+    "middle_name": ("middle_name",),
+    "last_name": ("last_name",),
+    "name_suffix": ("suffix",),
+    "birth_year": ("birth_year",),
+    "party": ("party",),
+    "res_line1": ("address",),
+    "res_unit": ("unit",),
+    "res_city": ("city",),
+    "res_state": ("state",),
+    "res_zip": ("zip5",),
+    "res_zip4": ("zip4",),
+    "county": ("county",),
+    "precinct_code": ("precinct_code",),
+    "precinct_name": ("precinct_name",),
+    "phone": ("phones",),
+    "email": ("email",),
+    "birth_date": ("birth_date",),
+    "sex": ("sex",),
+    "race": ("race",),
+    "ethnicity": ("ethnicity",),
+    "registration_date": ("registration_date",),
+    "status": ("status",),
+    "cd": ("cd",),
+    "sd": ("sd",),
+    "hd": ("hd",),
+    "mail_line1": ("mail_address",),
+    "mail_city": ("mail_city",),
+    "mail_state": ("mail_state",),
+    "mail_zip": ("mail_zip",),
+}
+
 LAYOUTS: dict[str, Layout] = {
+    "fieldcrm_export": Layout(
+        name="fieldcrm_export",
+        description="FieldCRM contacts export (contact_id, source, voter_id, ...)",
+        state=None,
+        has_header=True,
+        fields=_EXPORT_FIELDS,
+        leading=("contactid", "source", "voterid"),
+        delimiter=",",
+        quoting="csv",
+        status_map={s.upper(): s for s in STATUS_CANONICAL},
+        formula_guard=True,
+        phone_separator="; ",
+        additive_children=True,
+    ),
     "nc_current": Layout(
         name="nc_current",
         description="North Carolina NCSBE ncvoter, 67 columns (from 02/2022)",
@@ -807,6 +868,11 @@ def recognise_header(header: list[str]) -> Layout | None:
     present = {normalize_header(h) for h in header}
     for layout in LAYOUTS.values():
         if not layout.has_header or layout.name == "generic":
+            continue
+        if layout.leading:
+            first = [normalize_header(h) for h in header[: len(layout.leading)]]
+            if first == list(layout.leading):
+                return layout
             continue
         if all(req in present for req in layout.required):
             return layout

@@ -35,9 +35,9 @@ Decisions worth knowing:
   number (``"64"``, ``"6"``); anything else (``"15B"``) is kept upper-cased.
 * **Precinct codes** are trimmed (FL pads them: ``"  2"`` -> ``"2"``) and upper-cased, and a
   pandas ``.0`` tail on an all-digit code is removed; leading zeros are kept because codes are text.
-* **row_hash** is a 16-hex-digit digest (pandas' SipHash of the row's normalised values joined
-  with a separator, phones included, plus ``NORMALISER_VERSION``), so a change of normalisation
-  rules also changes every hash.
+* **row_hash** is a digest of the row's normalised values for the columns the file carries,
+  phones included, after a tag naming those columns (``fieldcrm.imports.changes.row_hashes``);
+  never of the raw line: line endings, quoting and extra unmapped columns do not change it.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from fieldcrm.imports.changes import Carried, carried_columns, row_hashes
 from fieldcrm.imports.layouts import (
     AREA_CODE_FIELDS,
     EXPECTED_FIELDS,
@@ -82,6 +83,7 @@ from fieldcrm.imports.layouts import (
 )
 from fieldcrm.lib import uploads
 from fieldcrm.lib.addresses import collapse_whitespace, household_keys, split_street_addresses
+from fieldcrm.lib.csvsafe import unneutralise
 from fieldcrm.lib.names import split_full_name
 from fieldcrm.lib.phones import normalize_phones
 
@@ -96,7 +98,6 @@ __all__ = [
     "preview",
 ]
 
-NORMALISER_VERSION = "1"
 _SAMPLE_BYTES = 8 << 20
 _SAMPLE_LINES = 500
 _DELIMITERS = ("\t", "|", ",", ";")
@@ -165,13 +166,12 @@ FRAME_COLUMNS: tuple[str, ...] = (
     "longitude",
     "email",
     "household_key",
+    "record_source",
     "line",
     "member",
     "row_hash",
 )
 PHONE_COLUMNS: tuple[str, ...] = ("line", "member", "voter_id", "kind", "raw", "e164", "dialable")
-#: SipHash key for row_hash: 16 characters; bump NORMALISER_VERSION rather than the key.
-_HASH_KEY = f"fieldcrm-v{NORMALISER_VERSION}".ljust(16, "0")[:16]
 
 
 class FileRefused(Exception):  # noqa: N818 - public name fixed by the import API
@@ -224,6 +224,8 @@ class Chunk:
     #: the physical line number of every row read, in order (``rows_read`` of them, one
     #: member, increasing): row ``start_row + i`` of the file is line ``numbers[i]``
     numbers: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, np.int64))
+    #: the contact columns, phones and emails this file carries (what an update may write)
+    carried: Carried | None = None
 
     def records(self) -> list[dict[str, Any]]:
         """Frame rows as plain dicts (missing values are ``None``, dates ``datetime.date``)."""
@@ -1455,7 +1457,6 @@ def _build_chunk(
     warnings: collections.Counter = collections.Counter()
     rejects: list[RowError] = []
     buf, fallbacks = _to_utf8(lines, detection.encoding)  # also ends the last line with \n
-    hashes = _row_hashes(lines)
     needed = _needed_columns(detection)
     records = lines if multiline else None
     try:
@@ -1491,9 +1492,7 @@ def _build_chunk(
                 raw=_decode_line(lines[i], detection.encoding)[0].rstrip("\r\n"),
             )
         )
-    frame, phones, reasons = _normalise(
-        table, detection, member, numbers[good_idx], hashes[good_idx], warnings
-    )
+    frame, phones, reasons = _normalise(table, detection, member, numbers[good_idx], warnings)
     if reasons:
         for pos, reason in reasons:
             i = int(good_idx[pos])
@@ -1514,6 +1513,9 @@ def _build_chunk(
         warnings=warnings,
         rows_read=len(lines),
         numbers=np.asarray(numbers, dtype=np.int64),
+        carried=carried_columns(
+            detection.mapping, LAYOUTS.get(detection.layout or "", LAYOUTS["generic"])
+        ),
     )
 
 
@@ -1522,7 +1524,6 @@ def _normalise(
     detection: Detection,
     member: str,
     line_numbers: np.ndarray,
-    row_hashes: np.ndarray,
     warnings: collections.Counter,
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[int, str]]]:
     """Canonical frame, phones frame and (row position, reason) rejects for one parsed table.
@@ -1545,6 +1546,8 @@ def _normalise(
     def trimmed(name: str) -> pa.Array:
         if name not in trimmed_cache:
             column = table.column(f"f{position[name]}").combine_chunks()
+            if layout.formula_guard:
+                column = _unneutralise(column)
             trimmed_cache[name] = _trim(column)
         return trimmed_cache[name]
 
@@ -1563,6 +1566,7 @@ def _normalise(
     if "full_name" in mapping:
         _fill_from_full_name(out, src("full_name"))
     date_order = (detection.date_order or layout.eight_digit_dates).lower()
+    out["record_source"] = src("record_source")
     out["display_name"] = _display_name(out["first_name"], out["last_name"], out["name_suffix"])
 
     birth_date, birth_years = _dates(
@@ -1675,7 +1679,10 @@ def _normalise(
                 needs = pa.array(_matches(cell, r"^[0-9]{7}$") & _matches(area, r"^[0-9]{3}$"))
                 joined = pc.binary_join_element_wise(area, cell, " ")
                 cell = pc.if_else(needs, joined, cell)
-            phone_cells.append((kind, cell))
+            if layout.phone_separator:
+                phone_cells += [(kind, c) for c in _split_cells(cell, layout.phone_separator)]
+            else:
+                phone_cells.append((kind, cell))
 
     # --- rejects: exempt, no identity, over-long -------------------------------------------
     reasons = np.full(rows, None, dtype=object)
@@ -1709,7 +1716,7 @@ def _normalise(
     reject_list = [(int(i), str(reasons[i])) for i in np.flatnonzero(rejected)]
     keep = pa.array(~rejected)
 
-    out["row_hash"] = pa.array(row_hashes, pa.binary(16)).cast(pa.string())
+    out["row_hash"] = pa.nulls(rows, pa.string())  # set below, from the normalised values
     out["line"] = pa.array(line_numbers, pa.int64())
     out["member"] = pa.array(np.full(rows, member, dtype=object), pa.string())
 
@@ -1723,20 +1730,34 @@ def _normalise(
     frame["line"] = frame["line"].astype("int64")
 
     phones = _phones_frame(phone_cells, out, keep, rejected, member, line_numbers)
+    hashes = row_hashes(frame, phones, carried_columns(mapping, layout))
+    frame["row_hash"] = pd.arrays.ArrowExtensionArray(
+        pa.array(hashes, pa.binary(hashes.dtype.itemsize)).cast(pa.string())
+    )
     return frame, phones, reject_list
 
 
-def _row_hashes(lines: list[bytes]) -> np.ndarray:
-    """16-hex-digit digest per raw line, keyed with NORMALISER_VERSION.
+def _unneutralise(column: pa.Array) -> pa.Array:
+    """Undo the formula guard of FieldCRM's CSV export (a leading ``'`` it added)."""
+    quoted = pc.fill_null(pc.starts_with(column, "'"), False)
+    if not pc.any(quoted).as_py():
+        return column
+    fixed = [unneutralise(v) for v in column.filter(quoted).to_pylist()]
+    return pc.replace_with_mask(column, quoted, pa.array(fixed, column.type))
 
-    The raw line holds every field as delivered, phones included, so equal hashes mean the
-    normalised row is equal too; pandas' SipHash (fixed key) keeps it stable across runs and
-    machines. The line ending is part of the line (stripping it costs more than the rest of the
-    hash): converting a file between CRLF and LF makes every row look changed once.
-    """
-    digest = pd.util.hash_array(np.array(lines, dtype=object), hash_key=_HASH_KEY, categorize=False)
-    hex_digits = digest.astype(">u8").tobytes().hex().encode("ascii")
-    return np.frombuffer(hex_digits, dtype="S16")
+
+def _split_cells(cell: pa.Array, separator: str) -> list[pa.Array]:
+    """A column of cells listing several values as one column per position (null past the
+    end of a cell's list), blanks dropped."""
+    lists = [
+        [p.strip() for p in v.split(separator) if p.strip()] if v is not None else []
+        for v in cell.to_pylist()
+    ]
+    width = max((len(values) for values in lists), default=0)
+    return [
+        pa.array([values[i] if i < len(values) else None for values in lists], pa.string())
+        for i in range(width)
+    ]
 
 
 def _pandas_type(arrow_type: pa.DataType) -> Any:

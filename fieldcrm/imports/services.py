@@ -8,13 +8,18 @@ Decisions (README "Voter-file imports"):
 * **Key.** Contacts are keyed on (source, voter id). A row with no voter id (a hand-made
   spreadsheet keyed by names) gets a stable synthetic id: ``~`` plus a digest of its names,
   birth year and household key, so re-importing the same sheet updates the same people.
-* **Change detection.** ``Contact.vf_hash`` stores the parser's row hash (a digest of the raw
-  line and the normaliser version). Equal hash: the row is *unchanged* and is not written.
-  Different hash: the voter-file fields (Contact.VOTERFILE_FIELDS, lat/lon) and the voter-file
-  phones and emails are replaced; organizer data (manual phones, support level, ladder stage,
-  notes, tags, owner, do-not-contact) is never touched. Inserted and updated contacts get
-  ``last_import_batch_id``; unchanged ones are not written at all, which keeps a re-import of
-  an unchanged statewide file cheap.
+* **Change detection.** ``Contact.vf_hash`` stores the row hash of the file row that last
+  wrote the contact: a digest of its normalised carried values, tagged with the set of columns
+  the file carries (fieldcrm.imports.changes). Equal hash: *unchanged*, not written. A
+  different hash with the same tag: *updated*. Any other difference (a file of another shape,
+  a hash of an older version) is settled by comparing the carried values, phones and emails
+  with what is stored; rows found equal are unchanged (an older-version hash is replaced).
+  An update writes only the columns the file carries (fill columns such as coordinates only
+  where the file has a value) and syncs phones and emails the file carries; organizer data
+  (manual phones, do-not-call flags, support level, ladder stage, notes, tags, owner,
+  do-not-contact) is never touched. Inserted and updated contacts get
+  ``last_import_batch_id``; unchanged ones are not written, which keeps a re-import of an
+  unchanged statewide file cheap.
 * **Duplicates.** A voter id repeated inside one file: the first row wins, later ones are
   counted as duplicates and listed (kind "duplicate") with their line numbers.
 * **Missing from a full file.** After a full-file batch, contacts of that source whose voter id
@@ -75,13 +80,16 @@ from fieldcrm.database import utcnow
 from fieldcrm.errors import NotFound, PermissionDenied, ValidationFailed
 from fieldcrm.extensions import db
 from fieldcrm.imports import parsing
+from fieldcrm.imports.changes import HASH_LENGTH, phone_keys
 from fieldcrm.imports.layouts import LAYOUTS, validate_mapping
 from fieldcrm.imports.models import ImportBatch, ImportMapping, ImportRowError
 from fieldcrm.imports.writers import (
     CONTENT_COLUMNS,
+    EVERYTHING,
     FRAME_TO_CONTACT,
     ChunkPlan,
     Writer,
+    compare_with_stored,
     create_secondary_indexes,
     drop_secondary_indexes,
 )
@@ -627,6 +635,22 @@ def plan_chunk(chunk: parsing.Chunk, known: KnownContacts) -> ChunkPlan:
     frame = chunk.frame
     rejects = list(chunk.rejects)
     warnings = Counter(chunk.warnings)
+    if len(frame) and frame["record_source"].notna().any():
+        # FieldCRM's own export lists each contact's source: a contact of another source
+        # (or one entered by hand) must not become a contact of this one
+        other = frame["record_source"].notna() & (frame["record_source"] != known.source)
+        other = other.to_numpy(dtype=bool)
+        if other.any():
+            for line, member, source in zip(
+                frame["line"][other], frame["member"][other], frame["record_source"][other],
+                strict=True,
+            ):  # fmt: skip
+                reason = (
+                    f"exported from source {source!r}, not {known.source!r}: "
+                    "import it under its own source"
+                )
+                rejects.append(parsing.RowError(int(line), str(member), reason, ""))
+            frame = frame[~other]
     if len(frame):
         missing_id = frame["voter_id"].isna()
         if missing_id.any():
@@ -666,13 +690,58 @@ def plan_chunk(chunk: parsing.Chunk, known: KnownContacts) -> ChunkPlan:
     changed_mask[old_mask] = changed_sub
     unchanged_mask = old_mask.copy()
     unchanged_mask[old_mask] = ~changed_sub
-    updates = frame[changed_mask].copy()
-    updates["contact_id"] = known.ids[pos[changed_mask]]
+    # A different hash from a file of another shape (or an older version) is not yet a
+    # change: those rows' carried values are compared with what is stored.
+    carried = chunk.carried or EVERYTHING
+    candidates = np.flatnonzero(changed_mask)
+    updates = frame.iloc[candidates].copy()
+    updates["contact_id"] = known.ids[pos[candidates]]
+    phones = chunk.phones
+    rehash: list[tuple[int, str]] = []
+    rehash_lines = np.empty(0, np.int64)
+    if len(candidates):
+        cand_lines = set(updates["line"].tolist())
+        cand_phones = phones[phones["line"].isin(cand_lines)] if len(phones) else phones
+        verdicts = compare_with_stored(
+            updates,
+            cand_phones,
+            updates["contact_id"].tolist(),
+            carried,
+            known.hashes[pos[candidates]],
+        )
+        really = verdicts.changed
+        # unchanged, but the stored hash is of an older version: store this file's hash
+        legacy = ~really & np.array(
+            [len(h) != HASH_LENGTH for h in known.hashes[pos[candidates]]], dtype=bool
+        )
+        if legacy.any():
+            rehash = list(
+                zip(
+                    updates["contact_id"][legacy].tolist(),
+                    updates["row_hash"][legacy].tolist(),
+                    strict=True,
+                )
+            )
+            rehash_lines = updates["line"].to_numpy(dtype=np.int64)[legacy]
+        changed_mask[candidates[~really]] = False
+        unchanged_mask[candidates[~really]] = True
+        updates["phone_deletes"] = verdicts.phone_deletes
+        updates["email_deletes"] = verdicts.email_deletes
+        updates["insert_email"] = verdicts.insert_email
+        new_by_line = {
+            line: new
+            for line, new, keep in zip(
+                updates["line"].tolist(), verdicts.new_phones, really, strict=True
+            )
+            if keep
+        }
+        updates = updates[really]
+        if len(phones):
+            phones = _phones_to_write(phones, cand_lines, new_by_line)
     unmark_sel = known.flagged[pos[unchanged_mask]]
     unmark_ids = known.ids[pos[unchanged_mask]][unmark_sel].tolist()
     unchanged_lines = frame["line"].to_numpy(dtype=np.int64)[unchanged_mask]
     written_lines = set(frame["line"][new_mask | changed_mask].tolist())
-    phones = chunk.phones
     if len(phones):
         phones = phones[phones["line"].isin(written_lines)]
     if duplicates:
@@ -691,7 +760,27 @@ def plan_chunk(chunk: parsing.Chunk, known: KnownContacts) -> ChunkPlan:
         unmark_lines=unchanged_lines[unmark_sel],
         start_row=chunk.start_row,
         chunk_start_row=chunk.start_row,
+        carried=carried,
+        rehash=rehash,
+        rehash_lines=rehash_lines,
     )
+
+
+def _phones_to_write(
+    phones: pd.DataFrame, candidate_lines: set[int], new_by_line: dict[int, set[str]]
+) -> pd.DataFrame:
+    """A chunk's phones minus, for existing contacts, every phone they already have (one
+    row per new phone identity; contacts left unchanged get none)."""
+    keys = phone_keys(phones["e164"].tolist(), phones["raw"].tolist(), phones["dialable"])
+    keep = np.zeros(len(phones), dtype=bool)
+    taken: set[tuple[int, str]] = set()
+    for i, (line, key) in enumerate(zip(phones["line"].tolist(), keys, strict=True)):
+        if line not in candidate_lines:
+            keep[i] = True
+        elif key in new_by_line.get(line, ()) and (line, key) not in taken:
+            keep[i] = True
+            taken.add((line, key))
+    return phones[keep]
 
 
 def split_plan(
@@ -722,6 +811,7 @@ def split_plan(
     reject_at = where([r.line for r in plan.rejects])
     dup_at = where([d[0] for d in plan.duplicates])
     unchanged_at, unmark_at = where(plan.unchanged_lines), where(plan.unmark_lines)
+    rehash_at = where(plan.rehash_lines)
     parts = []
     for a, b in zip(cuts, cuts[1:], strict=False):
         if b <= a:
@@ -746,6 +836,9 @@ def split_plan(
                 start_row=plan.chunk_start_row + a,
                 chunk_start_row=plan.chunk_start_row,
                 ends_chunk=b == total,
+                carried=plan.carried,
+                rehash=[r for r, at in zip(plan.rehash, rehash_at, strict=True) if a <= at < b],
+                rehash_lines=plan.rehash_lines[(rehash_at >= a) & (rehash_at < b)],
             )
         )
     return parts

@@ -26,6 +26,14 @@ from fieldcrm.contacts.models import VOTERFILE_FIELDS, Contact, ContactEmail, Co
 from fieldcrm.database import utcnow
 from fieldcrm.extensions import db
 from fieldcrm.imports import parsing
+from fieldcrm.imports.changes import (
+    MAPPED_KEYS,
+    Carried,
+    Verdicts,
+    carried_columns,
+    compare_rows,
+    phone_keys,
+)
 from fieldcrm.imports.models import ImportBatch
 
 # Contact columns an import writes, in the order used by the fast paths.
@@ -37,6 +45,10 @@ _INSERT_COLUMNS = (
     "last_import_batch_id", "not_in_latest_file", "do_not_contact", "version", "created_at",
     "updated_at",
 )  # fmt: skip
+#: what a plan made without a file's mapping writes: every column, phone and email
+EVERYTHING = carried_columns(
+    dict.fromkeys([*MAPPED_KEYS, "latitude", "longitude", "email", "phone"]), None
+)
 SQLITE_CACHE_KB = 64 * 1024
 WRITE_SLICE = 10_000
 
@@ -64,55 +76,65 @@ class ChunkPlan:
     start_row: int = 0
     chunk_start_row: int = 0
     ends_chunk: bool = True
+    #: what the file carries: the columns an update writes, how phones and emails change
+    carried: Carried = field(default_factory=lambda: EVERYTHING)
+    #: unchanged rows whose stored hash is of an older version: (contact id, new hash), and
+    #: their lines; only the hash is written, so the next re-import needs no comparing
+    rehash: list[tuple[int, str]] = field(default_factory=list)
+    rehash_lines: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
 
 
 _DATE_COLUMNS = ("birth_date", "registration_date")
 _TIMESTAMP_TEXT = re.compile(r"[0-9][0-9 :.\-]*")
 
 
-def _contact_values(frame: pd.DataFrame, dialect: str) -> dict[str, list[Any]]:
-    """Column -> python values for the content columns (None for missing), vectorised.
+def _has_geo(frame: pd.DataFrame) -> np.ndarray:
+    """Rows whose file gives both coordinates (one without the other is written as neither)."""
+    return (frame["latitude"].notna() & frame["longitude"].notna()).to_numpy()
+
+
+def _column_arrays(frame: pd.DataFrame, columns: Iterable[str]) -> dict[str, pa.Array]:
+    """Contact column -> Arrow array of the frame's values for it."""
+    has_geo: np.ndarray | None = None
+    out: dict[str, pa.Array] = {}
+    for column in columns:
+        if column in ("latitude", "longitude", "geo_source"):
+            has_geo = _has_geo(frame) if has_geo is None else has_geo
+            if column == "geo_source":
+                out[column] = pa.array(np.where(has_geo, "voterfile", None), pa.string())
+            else:
+                values = frame[column].to_numpy(dtype=np.float64)
+                out[column] = pa.array(values, pa.float64(), mask=~has_geo)
+            continue
+        arr = pa.array(frame[FRAME_TO_CONTACT.get(column, column)])
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        if column == "display_name":
+            arr = pc.fill_null(arr, "")
+        out[column] = arr
+    return out
+
+
+def _contact_values(
+    frame: pd.DataFrame, dialect: str, columns: Iterable[str] = CONTENT_COLUMNS
+) -> dict[str, list[Any]]:
+    """Column -> python values for these contact columns (None for missing), vectorised.
 
     SQLite gets dates as ISO text (what SQLAlchemy stores there); PostgreSQL date objects.
     """
     out: dict[str, list[Any]] = {}
-    table = pa.Table.from_pandas(
-        frame[[FRAME_TO_CONTACT.get(c, c) for c in CONTENT_COLUMNS if c != "geo_source"]],
-        preserve_index=False,
-    )
-    for column in CONTENT_COLUMNS:
-        if column == "geo_source":
-            has_geo = frame["latitude"].notna() & frame["longitude"].notna()
-            out[column] = np.where(has_geo.to_numpy(), "voterfile", None).tolist()
-            continue
-        arr = table.column(FRAME_TO_CONTACT.get(column, column))
-        if column == "display_name":
-            arr = pc.fill_null(arr, "")
-        elif column in ("latitude", "longitude"):
-            arr = pc.if_else(pc.is_nan(arr), pa.scalar(None, pa.float64()), arr)
-        elif column in _DATE_COLUMNS and dialect == "sqlite":
+    for column, arr in _column_arrays(frame, columns).items():
+        if column in _DATE_COLUMNS and dialect == "sqlite":
             arr = pc.strftime(arr, format="%Y-%m-%d")
         out[column] = arr.to_pylist()
     return out
 
 
-def _content_arrays(frame: pd.DataFrame) -> list[pa.Array]:
-    """The content columns as Arrow arrays in CONTENT_COLUMNS order (for COPY)."""
-    table = pa.Table.from_pandas(
-        frame[[FRAME_TO_CONTACT.get(c, c) for c in CONTENT_COLUMNS if c != "geo_source"]],
-        preserve_index=False,
-    )
-    out = []
-    for column in CONTENT_COLUMNS:
-        if column == "geo_source":
-            has_geo = frame["latitude"].notna() & frame["longitude"].notna()
-            out.append(pa.array(np.where(has_geo.to_numpy(), "voterfile", None), pa.string()))
-            continue
-        arr = table.column(FRAME_TO_CONTACT.get(column, column)).combine_chunks()
-        if column == "display_name":
-            arr = pc.fill_null(arr, "")
-        out.append(arr)
-    return out
+def _content_arrays(
+    frame: pd.DataFrame, columns: Iterable[str] = CONTENT_COLUMNS
+) -> list[pa.Array]:
+    """The given contact columns as Arrow arrays, in that order (for COPY)."""
+    return list(_column_arrays(frame, columns).values())
 
 
 _COPY_SPECIAL = (b"\\", b"\t", b"\n", b"\r")
@@ -205,7 +227,12 @@ class Writer:
             # that keep report caches honest: bump the data version in this transaction.
             datacache.bump(db.session.connection())
         new_ids = self._insert_contacts(plan.inserts)
-        self._update_contacts(plan.updates)
+        if plan.rehash:
+            self._executemany(
+                f"UPDATE contacts SET vf_hash = {self._param()} WHERE id = {self._param()}",
+                [(h, i) for i, h in plan.rehash],
+            )
+        self._update_contacts(plan.updates, plan.carried)
         if plan.unmark_ids:
             self._executemany(
                 f"UPDATE contacts SET not_in_latest_file = {self._false()} "
@@ -379,41 +406,52 @@ class Writer:
         finally:
             cursor.close()
 
-    def _update_contacts(self, frame: pd.DataFrame) -> None:
+    def _update_contacts(self, frame: pd.DataFrame, carried: Carried) -> None:
         for start in range(0, len(frame), WRITE_SLICE):
-            self._update_slice(frame.iloc[start : start + WRITE_SLICE])
+            self._update_slice(frame.iloc[start : start + WRITE_SLICE], carried)
 
-    def _update_slice(self, frame: pd.DataFrame) -> None:
+    def _update_slice(self, frame: pd.DataFrame, carried: Carried) -> None:
+        """Write the columns the file carries; fill columns only where the file has a value."""
         if not len(frame):
             return
         ids = frame["contact_id"].tolist()
+        written = list(carried.written)
         if self.dialect == "postgresql":
             n = len(frame)
-            assigned = [*CONTENT_COLUMNS, "vf_hash", "last_seen_at", "last_import_batch_id",
-                        "updated_at"]  # fmt: skip
+            assigned = [*written, "vf_hash", "last_seen_at", "last_import_batch_id", "updated_at"]
             now_text = self.now.isoformat()
             arrays = [
                 pa.array(ids, pa.int64()),
-                *_content_arrays(frame),
+                *_content_arrays(frame, written),
                 pa.array(frame["row_hash"].array),
                 _constant(now_text, n),
                 _constant(self.batch.id, n, pa.int64()),
                 _constant(now_text, n),
             ]
-            self._update_postgres(assigned, arrays)
+            self._update_postgres(assigned, arrays, carried)
             return
-        values = _contact_values(frame, self.dialect)
-        content = [values[c] for c in CONTENT_COLUMNS]
+        values = _contact_values(frame, self.dialect, written)
+        content = [values[c] for c in written]
+        fill = [c in carried.fill for c in written]
         now = self._ts(self.now)
         hashes = _pylist(frame["row_hash"])
         # SQLite: write only the columns whose value changed, so untouched indexes stay
         # untouched (an UPDATE rewrites every index on a column it names).
-        old = self._current_values(ids)
+        old = self._current_values(ids, written)
         groups: dict[tuple[str, ...], list[tuple]] = {}
+        sources = [set(carried.sources(c)) for c in written]
+        derived = [c in carried.derived for c in written]
         for i, contact_id in enumerate(ids):
             before = old[contact_id]
+            differs = {
+                name
+                for k, name in enumerate(written)
+                if content[k][i] != before[k] and not (fill[k] and content[k][i] is None)
+            }
             changed = tuple(
-                name for k, name in enumerate(CONTENT_COLUMNS) if content[k][i] != before[k]
+                name
+                for k, name in enumerate(written)
+                if name in differs and (not derived[k] or sources[k] & differs)
             )
             row = (*(values[name][i] for name in changed), hashes[i], now, self.batch.id, now,
                    contact_id)  # fmt: skip
@@ -427,35 +465,25 @@ class Writer:
                 rows,
             )
 
-    def _current_values(self, ids: list[int]) -> dict[int, tuple]:
-        """Stored content columns of these contacts, in CONTENT_COLUMNS order, by id."""
-        out: dict[int, tuple] = {}
-        cursor = self.raw.cursor()
-        try:
-            for start in range(0, len(ids), 900):
-                part = ids[start : start + 900]
-                cursor.execute(
-                    f"SELECT id, {', '.join(CONTENT_COLUMNS)} FROM contacts "  # noqa: S608
-                    f"WHERE id IN ({', '.join('?' for _ in part)})",
-                    part,
-                )
-                for row in cursor.fetchall():
-                    out[row[0]] = row[1:]
-        finally:
-            cursor.close()
-        return out
+    def _current_values(self, ids: list[int], columns: list[str]) -> dict[int, tuple]:
+        """Stored values of these contacts' columns, in that order, by id."""
+        return stored_values(self.raw, self.dialect, ids, columns)
 
-    def _update_postgres(self, assigned: list[str], arrays: list[pa.Array]) -> None:
+    def _update_postgres(
+        self, assigned: list[str], arrays: list[pa.Array], carried: Carried
+    ) -> None:
         cursor = self.raw.cursor()
         try:
+            # one batch writes one set of columns; a table left by an earlier batch in the
+            # same transaction may have had another
+            cursor.execute("DROP TABLE IF EXISTS import_stage")
             cursor.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS import_stage ON COMMIT DROP AS "
+                "CREATE TEMP TABLE import_stage ON COMMIT DROP AS "
                 f"SELECT id, {', '.join(assigned)} FROM contacts WITH NO DATA"  # noqa: S608
             )
-            cursor.execute("TRUNCATE import_stage")
             with cursor.copy(f"COPY import_stage (id, {', '.join(assigned)}) FROM STDIN") as copy:
                 copy.write(memoryview(_copy_text(arrays)))
-            sets = ", ".join(f"{c} = s.{c}" for c in assigned)
+            sets = ", ".join(f"{col} = {_assignment(col, carried)}" for col in assigned)
             cursor.execute(
                 f"UPDATE contacts AS c SET {sets}, not_in_latest_file = false, "  # noqa: S608
                 "version = c.version + 1 FROM import_stage AS s WHERE c.id = s.id"
@@ -466,13 +494,14 @@ class Writer:
     def _replace_children(
         self, plan: ChunkPlan, line_to_id: dict[tuple[str, int], int], updated_ids: list[int]
     ) -> None:
+        """Insert the new contacts' phones and emails; on updated ones add what the file
+        brings and remove the voter-file ones it no longer lists (as planned)."""
         p = self._param()
-        if updated_ids:
-            for table in ("contact_phones", "contact_emails"):
-                self._executemany(
-                    f"DELETE FROM {table} WHERE contact_id = {p} AND source = 'voterfile'",  # noqa: S608
-                    [(i,) for i in updated_ids],
-                )
+        for table, column in (("contact_phones", "phone_deletes"),
+                              ("contact_emails", "email_deletes")):  # fmt: skip
+            if len(plan.updates) and column in plan.updates:
+                ids = [(i,) for listed in plan.updates[column] for i in listed]
+                self._executemany(f"DELETE FROM {table} WHERE id = {p}", ids)  # noqa: S608
         now = self._ts(self.now)
         true, false = (True, False) if self.dialect == "postgresql" else (1, 0)
         phones = plan.phones
@@ -523,7 +552,9 @@ class Writer:
         for frame in (plan.inserts, plan.updates):
             if not len(frame):
                 continue
-            has = frame["email"].notna().to_numpy()
+            has = frame["email"].notna().to_numpy().copy()
+            if "insert_email" in frame:
+                has &= frame["insert_email"].to_numpy(dtype=bool)
             for m, ln, email in zip(
                 frame["member"][has], frame["line"][has], frame["email"][has], strict=True
             ):
@@ -542,6 +573,117 @@ class Writer:
             f"UPDATE contacts SET not_in_latest_file = {value} WHERE id = {p}",  # noqa: S608
             [(i,) for i in ids],
         )
+
+
+def _assignment(column: str, carried: Carried) -> str:
+    """The SQL value an UPDATE … FROM import_stage AS s gives contacts AS c's column."""
+    if column in carried.fill:
+        return f"COALESCE(s.{column}, c.{column})"
+    if column in carried.derived:
+        sources = carried.sources(column)
+        if not sources:
+            return f"c.{column}"
+        moved = " OR ".join(f"s.{c} IS DISTINCT FROM c.{c}" for c in sources)
+        return f"CASE WHEN {moved} THEN s.{column} ELSE c.{column} END"
+    return f"s.{column}"
+
+
+def stored_values(raw: Any, dialect: str, ids: list[int], columns: list[str]) -> dict[int, tuple]:
+    """Stored values of these contacts' columns (in that order) by id, as the driver returns
+    them (plain DB-API rows: no ORM objects)."""
+    out: dict[int, tuple] = {}
+    if not ids:
+        return out
+    select = f"SELECT id, {', '.join(columns)} FROM contacts"  # noqa: S608 - our columns
+    for row in _fetch_by_ids(raw, dialect, select, "id", ids):
+        out[row[0]] = row[1:]
+    return out
+
+
+def _fetch_by_ids(raw: Any, dialect: str, select: str, key: str, ids: list[int]) -> list[tuple]:
+    rows: list[tuple] = []
+    cursor = raw.cursor()
+    try:
+        if dialect == "postgresql":
+            cursor.execute(f"{select} WHERE {key} = ANY(%s)", (ids,))
+            return list(cursor.fetchall())
+        for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit
+            part = ids[start : start + 900]
+            cursor.execute(f"{select} WHERE {key} IN ({', '.join('?' for _ in part)})", part)
+            rows.extend(cursor.fetchall())
+    finally:
+        cursor.close()
+    return rows
+
+
+def stored_children(
+    raw: Any, dialect: str, ids: list[int], phones: bool, emails: bool
+) -> tuple[list[list[tuple]], list[list[tuple]]]:
+    """Phones (id, identity, source, do_not_call) and emails (id, email, source) of these
+    contacts, as lists aligned with ``ids`` (empty when not asked for)."""
+    at = {contact_id: i for i, contact_id in enumerate(ids)}
+    phone_lists: list[list[tuple]] = [[] for _ in ids]
+    email_lists: list[list[tuple]] = [[] for _ in ids]
+    if phones:
+        rows = _fetch_by_ids(
+            raw, dialect,
+            "SELECT contact_id, id, e164, raw, source, do_not_call FROM contact_phones",
+            "contact_id", ids,
+        )  # fmt: skip
+        for contact_id, pid, e164, raw_text, source, dnc in rows:
+            key = e164 if e164 else str(raw_text)[:40]
+            phone_lists[at[contact_id]].append((pid, key, source, bool(dnc)))
+    if emails:
+        rows = _fetch_by_ids(
+            raw, dialect, "SELECT contact_id, id, email, source FROM contact_emails",
+            "contact_id", ids,
+        )  # fmt: skip
+        for contact_id, eid, email, source in rows:
+            email_lists[at[contact_id]].append((eid, email, source))
+    return phone_lists, email_lists
+
+
+def compare_with_stored(
+    frame: pd.DataFrame,
+    phones: pd.DataFrame,
+    ids: list[int],
+    carried: Carried,
+    stored_hashes: np.ndarray,
+) -> Verdicts:
+    """For rows of existing contacts whose hash differs: does a carried, normalised value
+    really differ from what is stored, and what do their phones and emails need?
+
+    Rows whose stored hash carries this file's tag are changed without reading their values
+    (see fieldcrm.imports.changes).
+    """
+    tag = carried.tag()
+    assumed = np.fromiter((h.startswith(tag) for h in stored_hashes), bool, len(ids))
+    connection = db.session.connection()
+    dialect = connection.dialect.name
+    raw = connection.connection.driver_connection
+    columns = [*carried.compared, *carried.fill]
+    compared_ids = [i for i, skip in zip(ids, assumed, strict=True) if not skip]
+    stored = stored_values(raw, dialect, compared_ids, columns)
+    rows = [stored[i] for i in compared_ids]
+    stored_columns = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    values = _contact_values(frame[~assumed], dialect, columns)
+    stored_phones, stored_emails = stored_children(raw, dialect, ids, carried.phones, carried.email)
+    by_line: dict[int, set[str]] = {}
+    if carried.phones and len(phones):
+        keys = phone_keys(_pylist(phones["e164"]), _pylist(phones["raw"]), phones["dialable"])
+        for line, key in zip(_pylist(phones["line"]), keys, strict=True):
+            by_line.setdefault(line, set()).add(key)
+    empty: set[str] = set()
+    return compare_rows(
+        carried,
+        assumed,
+        [values[c] for c in columns],
+        stored_columns,
+        [by_line.get(line, empty) for line in _pylist(frame["line"])],
+        _pylist(frame["email"]) if carried.email else [None] * len(frame),
+        stored_phones,
+        stored_emails,
+    )
 
 
 _BULK_TABLES = (Contact.__table__, ContactPhone.__table__, ContactEmail.__table__)

@@ -403,7 +403,8 @@ def test_row_hash__stable_and_sensitive(tmp_path: Path) -> None:
     assert first == again
     assert first[1] == other[1]
     assert first[0] != other[0]
-    assert all(len(h) == 16 and int(h, 16) >= 0 for h in first)
+    assert all(len(h) == 24 and int(h, 16) >= 0 for h in first)
+    assert {h[:8] for h in first + other} == {first[0][:8]}  # one file shape, one tag
 
 
 def test_frame__columns_and_types(data_dir: Path) -> None:

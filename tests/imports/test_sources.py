@@ -124,22 +124,31 @@ def test_check__own_contacts_export_as_a_new_source_is_caught(
     client, login_as, world, import_file, data_dir, write_file
 ):
     """FieldCRM's own contacts export (contact_id,source,voter_id,...) loaded back in as a
-    new source would duplicate everyone: the check says so."""
+    new source would duplicate everyone: the check refuses each row, naming its source."""
     loaded = import_file(data_dir / "nc_current_excerpt.txt", source="NC")
     # a hand-made sheet without voter ids: its people are keyed by name ("~..." ids)
     import_file(write_file("sheet.csv", "First Name,Last Name\nAnn,Sheet\nBo,Sheet\n"), "sheet")
     out = io.StringIO()
     export_contacts(None, out)
     text = out.getvalue()
-    assert text.lstrip("\ufeff").startswith('"contact_id","source","voter_id"')
+    assert text.lstrip("\ufeff").replace('"', "").startswith("contact_id,source,voter_id")
     login_as(world.admin_dev)
     upload(client, text, name="contacts.csv", source="crm export")
     batch = latest()
     assert batch.status == "checked"
-    assert batch.preview["other_sources"]["NC"] == loaded.inserted
-    assert batch.preview["other_sources"]["sheet"] == 2
+    assert batch.preview["impact"]["insert"] == 0
+    assert batch.preview["impact"]["update"] == 0
+    problems = batch.preview["problems"]
+    refused = {reason: entry["count"] for reason, entry in problems.items()}
+    assert refused[
+        "exported from source 'NC', not 'crm export': import it under its own source"
+    ] == (loaded.inserted)
+    assert (
+        refused["exported from source 'sheet', not 'crm export': import it under its own source"]
+        == 2
+    )
     page = client.get(f"/imports/{batch.id}/check").get_data(as_text=True)
-    assert f"{loaded.inserted} of these voter ids already exist under source NC." in page
+    assert "import it under its own source" in page
 
 
 def test_cli_dry_run__says_when_voter_ids_exist_under_another_source(

@@ -1,0 +1,54 @@
+"""What a file carries and its row hashes (no database)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fieldcrm.imports import parsing
+from fieldcrm.imports.changes import carried_columns
+from fieldcrm.imports.layouts import LAYOUTS
+
+
+def _hashes(path: Path) -> list[str]:
+    detection = parsing.detect(path)
+    return [h for c in parsing.iter_chunks(path, detection) for h in c.frame["row_hash"]]
+
+
+def test_carried__a_voter_file_carries_its_mapped_columns_only():
+    nc = LAYOUTS["nc_current"]
+    carried = carried_columns({"voter_id": "ncid", "res_line1": "a", "res_zip": "z"}, nc)
+    assert set(carried.compared) == {"res_line1", "res_zip5"}
+    assert {"res_unit", "household_key"} <= set(carried.derived)
+    assert carried.fill == ("res_zip4",)
+    assert (carried.phones, carried.email, carried.additive) == (False, False, False)
+    geo = carried_columns({"voter_id": "v", "latitude": "la", "longitude": "lo"}, None)
+    assert geo.fill == ("latitude", "longitude", "geo_source")
+    assert "birth_date" not in geo.written
+
+
+def test_carried__the_export_layout_only_adds_phones_and_emails():
+    export = LAYOUTS["fieldcrm_export"]
+    carried = carried_columns({"voter_id": "voter_id", "phone": "phones", "email": "e"}, export)
+    assert (carried.phones, carried.email, carried.additive) == (True, True, True)
+
+
+def test_row_hash__same_values_same_hash_whatever_the_line_looks_like(tmp_path):
+    plain = tmp_path / "a.csv"
+    plain.write_text("Voter ID,First Name,Last Name,Cell Phone,Home Phone\n1,Ann,Lee,3365550101,\n")
+    other = tmp_path / "b.csv"
+    other.write_bytes(
+        b'"Voter ID","First Name","Last Name","Cell Phone","Home Phone","E1"\r\n'
+        b'"1","  Ann ","Lee","(336) 555-0101","","Y"\r\n'
+    )
+    assert _hashes(plain) == _hashes(other)
+    moved = tmp_path / "c.csv"
+    moved.write_text("Voter ID,First Name,Last Name,Cell Phone,Home Phone\n1,Ann,Lee,,3365550101\n")
+    assert _hashes(moved) == _hashes(plain)  # the same phone, in another column
+    changed = tmp_path / "d.csv"
+    changed.write_text(
+        "Voter ID,First Name,Last Name,Cell Phone,Home Phone\n1,Ann,Lee,3365550102,\n"
+    )
+    assert _hashes(changed) != _hashes(plain)
+    narrower = tmp_path / "e.csv"
+    narrower.write_text("Voter ID,First Name,Last Name\n1,Ann,Lee\n")
+    assert _hashes(narrower)[0][:8] != _hashes(plain)[0][:8]  # another shape, another tag
