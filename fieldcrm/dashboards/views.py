@@ -31,7 +31,13 @@ from fieldcrm.ladder.models import LadderStage
 from fieldcrm.scoping import get_turf, visible_users
 from fieldcrm.turf import services as turf_services
 from fieldcrm.turf.models import Turf
-from fieldcrm.web import local_today, program_tz
+from fieldcrm.web import (
+    authenticated_at,
+    excel_requested,
+    export_rate_limit,
+    local_today,
+    program_tz,
+)
 
 bp = Blueprint("dashboards", __name__)
 DIRECTORS = (Role.ADMIN, Role.DIRECTOR)
@@ -163,10 +169,11 @@ CSV_HEADER = [
 
 @bp.route("/coverage.csv")
 @roles_required(*DIRECTORS)
+@export_rate_limit
 def coverage_csv():
     form = _filter_form()
     turf, rows, _regions = _coverage_rows(form)
-    check_export(current_user, len(rows), "coverage")
+    check_export(current_user, len(rows), "coverage", authenticated_at=authenticated_at())
     record_export(
         current_user,
         "coverage",
@@ -198,7 +205,7 @@ def coverage_csv():
         ]  # fmt: skip
         for r in rows
     ]
-    return csv_response("coverage.csv", CSV_HEADER, data)
+    return csv_response("coverage.csv", CSV_HEADER, data, excel=excel_requested())
 
 
 @bp.route("/coverage/map.json")

@@ -13,6 +13,7 @@ from fieldcrm.extensions import db
 from fieldcrm.forms import EmptyForm
 from fieldcrm.imports import jobs, services
 from fieldcrm.imports.forms import UploadForm, mapping_fields, mapping_form, mapping_from_form
+from fieldcrm.web import excel_requested, export_rate_limit
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 importers = roles_required("admin", "director")
@@ -132,6 +133,7 @@ def progress(batch_id: int):
 
 @bp.route("/<int:batch_id>/errors.csv")
 @importers
+@export_rate_limit
 def errors_csv(batch_id: int):
     batch = services.get_batch(current_user, batch_id)
     count = batch.rejected + batch.duplicates
@@ -141,4 +143,5 @@ def errors_csv(batch_id: int):
         f"import-{batch.id}-rejected-rows.csv",
         services.ROW_ERROR_COLUMNS,
         services.row_error_rows(batch),
+        excel=excel_requested(),
     )
