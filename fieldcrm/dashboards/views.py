@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from fieldcrm import audit
 from fieldcrm.auth.decorators import roles_required
 from fieldcrm.auth.models import Role, User
 from fieldcrm.conversations.services import choices
@@ -98,6 +99,10 @@ def home():
         )
     return render_template(
         "dashboards/home.html",
+        # unusual export volume (fieldcrm.exports) in the last week, for admins to look into
+        unusual_exports=audit.count_since("export.unusual", _utc(today - timedelta(days=7)))
+        if role == Role.ADMIN
+        else 0,
         counts=queries.scope_counts(current_user, since),
         conversations=queries.recent_conversations(current_user),
         **context,

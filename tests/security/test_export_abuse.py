@@ -123,6 +123,11 @@ def test_unusual_volume__flagged_once_for_admins(app, login_as, world, fieldwork
     assert flags[0].details["exports"] == 3
     audit_page = login_as(world.admin_dev).get("/admin/audit?action=export.unusual")
     assert "export.unusual" in audit_page.get_data(as_text=True)
+    home = login_as(world.admin_dev).get("/home").get_data(as_text=True)
+    assert "1 unusual export volume alert in the last 7 days" in home
+    assert "/admin/audit?action=export.unusual" in home
+    director_home = login_as(world.director_dana).get("/home").get_data(as_text=True)
+    assert "unusual export" not in director_home
 
 
 def test_unusual_volume__by_rows(app, login_as, world, monkeypatch):
