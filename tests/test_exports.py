@@ -10,6 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shutil
+import subprocess
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -137,6 +140,46 @@ def test_export_pages__link_every_export_with_its_excel_variant(login_as, export
     assert 'value="full"' in contacts
     follow_ups = client.get("/commitments/").get_data(True)
     assert "/commitments/export.csv?for=excel" in follow_ups
+
+
+SOFFICE = shutil.which("soffice")
+# LibreOffice's CSV import: comma, double quote, UTF-8 (76), from line 1, and token 13
+# "evaluate formulas" switched ON, the least safe way a person could open the file.
+LO_CSV_FILTER = "CSV:44,34,76,1,,,false,false,true,false,false,,true"
+
+
+def _libreoffice_sheet(csv_path: Path, tmp_path: Path) -> tuple[str, str]:
+    """Open `csv_path` in LibreOffice Calc headless, save as xlsx; (sheet XML, strings XML)."""
+    out = tmp_path / "lo"
+    subprocess.run(
+        [SOFFICE, f"-env:UserInstallation=file://{tmp_path}/profile", "--headless",
+         f"--infilter={LO_CSV_FILTER}", "--convert-to", "xlsx", "--outdir", str(out),
+         str(csv_path)],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    with zipfile.ZipFile(out / (csv_path.stem + ".xlsx")) as book:
+        return (
+            book.read("xl/worksheets/sheet1.xml").decode(),
+            book.read("xl/sharedStrings.xml").decode(),
+        )
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+@pytest.mark.slow
+def test_export__libreoffice_opens_both_files_with_accents_and_no_formula(
+    login_as, planted, tmp_path
+):
+    planted.east_1.first_name = "Peña"
+    db.session.commit()
+    client = login_as(planted.organizer_ana)
+    control = _save(tmp_path, "control.csv", b"a,b\r\n=1+1,x\r\n")
+    assert "<f" in _libreoffice_sheet(control, tmp_path)[0]  # the check sees a live formula
+    for query in ("?columns=full", "?columns=full&for=excel"):
+        path = _save(tmp_path, "contacts.csv", client.get("/contacts/export.csv" + query).data)
+        sheet, strings = _libreoffice_sheet(path, tmp_path)
+        assert "<f" not in sheet
+        assert "Peña" in strings
+        assert re.search(r"<t[^>]*>contact_id</t>", strings)  # no stray BOM in the header
 
 
 # -- C: the formula guard in every export ---------------------------------------------------
