@@ -104,12 +104,15 @@ def local_date(value: date | datetime | None, fmt: str = "medium") -> str:
 REAUTH_AT = "_reauth_at"
 
 
-def authenticated_at() -> float | None:
-    """Epoch time of the last password check in this session: sign-in or a re-confirmation."""
+def authenticated_at() -> float:
+    """Epoch time of the last password check in this session: sign-in or a re-confirmation.
+
+    0 when the session carries neither (so a large export asks rather than trusts).
+    """
     from fieldcrm.security import SESSION_STARTED
 
     times = [t for t in (session.get(SESSION_STARTED), session.get(REAUTH_AT)) if t]
-    return float(max(times)) if times else None
+    return float(max(times)) if times else 0.0
 
 
 def excel_requested() -> bool:
