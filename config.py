@@ -102,6 +102,18 @@ class Config:
     )
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
 
+    # Exports (README "Exports"): requests per user, shared by every export download; an
+    # export of more than EXPORT_REAUTH_ROWS rows asks for the password (or a two-step code)
+    # again when the last one was given over EXPORT_REAUTH_MINUTES ago; more than
+    # EXPORT_ALERT_COUNT exports or EXPORT_ALERT_ROWS rows by one user within
+    # EXPORT_ALERT_HOURS writes an `export.unusual` audit row for admins.
+    EXPORT_RATE_LIMIT = os.environ.get("EXPORT_RATE_LIMIT", "6 per minute;60 per day")
+    EXPORT_REAUTH_ROWS = int(os.environ.get("EXPORT_REAUTH_ROWS", "1000"))
+    EXPORT_REAUTH_MINUTES = int(os.environ.get("EXPORT_REAUTH_MINUTES", "15"))
+    EXPORT_ALERT_HOURS = int(os.environ.get("EXPORT_ALERT_HOURS", "24"))
+    EXPORT_ALERT_COUNT = int(os.environ.get("EXPORT_ALERT_COUNT", "20"))
+    EXPORT_ALERT_ROWS = int(os.environ.get("EXPORT_ALERT_ROWS", "50000"))
+
     # Argon2id parameters (argon2-cffi defaults: RFC 9106 low-memory profile).
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
@@ -162,6 +174,8 @@ class TestConfig(Config):
     JOB_RUNNER = "inline"
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
+    # Users are recreated with the same ids in every test: tests of the export limit set it.
+    EXPORT_RATE_LIMIT = "10000 per minute"
     # Cheap hashing keeps the suite fast; production keeps the defaults above.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8

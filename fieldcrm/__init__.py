@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
@@ -207,6 +207,13 @@ def register_errorhandlers(app: Flask) -> None:
         app.register_error_handler(code, render(code))
     app.register_error_handler(PermissionDenied, render(403))
     app.register_error_handler(NotFound, render(404))
+
+    from fieldcrm.exports import ReauthRequired
+
+    @app.errorhandler(ReauthRequired)
+    def reauth_required(error: ReauthRequired):
+        db.session.commit()  # keep the audit row of the request
+        return redirect(url_for("auth.confirm", next=request.full_path.rstrip("?")))
 
     from werkzeug.exceptions import SecurityError
 

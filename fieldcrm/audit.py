@@ -60,6 +60,14 @@ def record(
     return event
 
 
+def count_since(action: str, since: datetime) -> int:
+    """How many `action` events were recorded at or after `since` (UTC)."""
+    stmt = sa.select(sa.func.count(AuditEvent.id)).where(
+        AuditEvent.action == action, AuditEvent.at >= since
+    )
+    return db.session.scalar(stmt) or 0
+
+
 @dataclass(frozen=True)
 class AuditFilters:
     """What the admin audit page searches by; every field optional."""

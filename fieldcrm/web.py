@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, request, session, url_for
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -125,9 +125,55 @@ def local_date(value: date | datetime | None, fmt: str = "medium") -> str:
     return format_date(value, fmt)
 
 
+# -- exports ---------------------------------------------------------------------------
+
+# When this session last proved its password (or two-step code) for a large export.
+REAUTH_AT = "_reauth_at"
+
+
+def authenticated_at() -> float:
+    """Epoch time of the last password check in this session: sign-in or a re-confirmation.
+
+    0 when the session carries neither (so a large export asks rather than trusts).
+    """
+    from fieldcrm.security import SESSION_STARTED
+
+    times = [t for t in (session.get(SESSION_STARTED), session.get(REAUTH_AT)) if t]
+    return float(max(times)) if times else 0.0
+
+
+def excel_requested() -> bool:
+    """True for the "for Excel" variant of a download (``?for=excel``)."""
+    return request.args.get("for") == "excel"
+
+
+def _export_key() -> str:
+    who = current_user.get_id() if current_user.is_authenticated else request.remote_addr
+    return f"export:{who}"
+
+
+def export_rate_limit(view):  # noqa: ANN001, ANN201 - a view decorator
+    """Count a view against the user's export budget (EXPORT_RATE_LIMIT, every export shared)."""
+    from fieldcrm.extensions import limiter
+
+    return limiter.shared_limit(
+        lambda: current_app.config["EXPORT_RATE_LIMIT"], scope="export", key_func=_export_key
+    )(view)
+
+
+def can_see(field: str) -> bool:
+    """Template helper: may the signed-in user see this Contact field (contacts.visibility)."""
+    from fieldcrm.contacts.visibility import can_see as _can_see
+
+    if not current_user.is_authenticated:
+        return False
+    return _can_see(current_user, field)
+
+
 def init_app(app: Flask) -> None:
     """Register template globals and filters."""
     app.jinja_env.globals.update(
+        can_see=can_see,
         static_url=static_url,
         nav_items=nav_items,
         page_args=page_args,

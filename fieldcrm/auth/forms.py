@@ -27,6 +27,15 @@ class LoginForm(FieldCRMForm):
     submit = SubmitField(_l("Sign in"))
 
 
+class ConfirmIdentityForm(FieldCRMForm):
+    secret = PasswordField(
+        _l("Your password, or a code from your authenticator app"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "current-password", "autofocus": True},
+    )
+    submit = SubmitField(_l("Confirm"))
+
+
 class PasswordForm(FieldCRMForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     new_password = PasswordField(

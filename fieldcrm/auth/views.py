@@ -26,6 +26,7 @@ from fieldcrm.auth import services, twofactor
 from fieldcrm.auth.decorators import roles_required
 from fieldcrm.auth.forms import (
     AuditSearchForm,
+    ConfirmIdentityForm,
     LoginForm,
     PasswordForm,
     PreferencesForm,
@@ -40,7 +41,7 @@ from fieldcrm.extensions import db, limiter
 from fieldcrm.forms import EmptyForm
 from fieldcrm.security import begin_session
 from fieldcrm.turf.models import Region, Turf
-from fieldcrm.web import program_tz
+from fieldcrm.web import REAUTH_AT, program_tz
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -92,6 +93,30 @@ def login():
         login_user(user)
         return redirect(next_url or url_for("dashboards.home"))
     return render_template("auth/login.html", form=form, demo=current_app.config.get("DEMO_LOGINS"))
+
+
+def _confirm_key() -> str:
+    return f"confirm:{current_user.get_id()}"
+
+
+@bp.route("/confirm", methods=["GET", "POST"])
+@login_required
+@limiter.limit(
+    lambda: current_app.config["TWO_FACTOR_RATE_LIMIT"], methods=["POST"], key_func=_confirm_key
+)
+def confirm():
+    """Ask for the password (or a two-step code) again, then go back to `next` (large exports)."""
+    next_url = safe_next(request.values.get("next")) or url_for("dashboards.home")
+    form = ConfirmIdentityForm()
+    if form.validate_on_submit():
+        ok = services.confirm_identity(current_user, form.secret.data, ip=request.remote_addr)
+        db.session.commit()  # keep the audit row either way
+        if ok:
+            session[REAUTH_AT] = int(time.time())
+            return redirect(next_url)
+        form.form_errors.append(_("That is not your password or a current code."))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/confirm.html", form=form, next_url=next_url), status
 
 
 # -- two-step sign-in -------------------------------------------------------------------

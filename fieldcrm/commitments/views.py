@@ -23,7 +23,14 @@ from fieldcrm.errors import NotFound, ValidationFailed
 from fieldcrm.exports import check_export, csv_response, record_export
 from fieldcrm.extensions import db
 from fieldcrm.scoping import visible_commitments
-from fieldcrm.web import date_arg, local_date, local_today
+from fieldcrm.web import (
+    authenticated_at,
+    date_arg,
+    excel_requested,
+    export_rate_limit,
+    local_date,
+    local_today,
+)
 
 bp = Blueprint("commitments", __name__, url_prefix="/commitments")
 
@@ -223,16 +230,17 @@ def _iso(value) -> str:
 
 @bp.route("/export.csv")
 @roles_required("admin", "director", "organizer")
+@export_rate_limit
 def export():
     since, until = date_arg("since"), date_arg("until")
     stmt = queries.export_commitments(current_user, since, until)
     count = db.session.scalar(
         sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
     )
-    check_export(current_user, count or 0, "commitments")
+    check_export(current_user, count or 0, "commitments", authenticated_at=authenticated_at())
     rows = [
         [*r[:8], _iso(r[8]), _iso(r[9]), _iso(r[10]), r[11] or ""] for r in db.session.execute(stmt)
     ]
     record_export(current_user, "commitments", len(rows), since=since, until=until)
     db.session.commit()
-    return csv_response("commitments.csv", EXPORT_COLUMNS, rows)
+    return csv_response("commitments.csv", EXPORT_COLUMNS, rows, excel=excel_requested())

@@ -70,24 +70,20 @@ def search_clause(q: str) -> sa.ColumnElement[bool] | None:
     return sa.and_(*clauses)
 
 
-def contacts_list(actor: User, filters: ContactFilters) -> sa.Select[tuple[Contact]]:
-    """Scoped, filtered, sorted SELECT for the contacts list."""
-    stmt = visible_contacts(actor).options(
-        so.selectinload(Contact.phones),
-        so.joinedload(Contact.turf),
-        so.joinedload(Contact.ladder_stage),
-    )
+def filter_clauses(filters: ContactFilters) -> list[sa.ColumnElement[bool]]:
+    """WHERE clauses on Contact for the list's filters (the export narrows by the same ones)."""
+    clauses: list[sa.ColumnElement[bool]] = []
     clause = search_clause(filters.q)
     if clause is not None:
-        stmt = stmt.where(clause)
+        clauses.append(clause)
     if filters.turf_id:
-        stmt = stmt.where(Contact.turf_id == filters.turf_id)
+        clauses.append(Contact.turf_id == filters.turf_id)
     if filters.support_level:
-        stmt = stmt.where(Contact.support_level == filters.support_level)
+        clauses.append(Contact.support_level == filters.support_level)
     if filters.ladder_stage_id:
-        stmt = stmt.where(Contact.ladder_stage_id == filters.ladder_stage_id)
+        clauses.append(Contact.ladder_stage_id == filters.ladder_stage_id)
     if filters.tag:
-        stmt = stmt.where(
+        clauses.append(
             Contact.id.in_(
                 sa.select(contact_tags.c.contact_id)
                 .join(Tag, Tag.id == contact_tags.c.tag_id)
@@ -95,7 +91,7 @@ def contacts_list(actor: User, filters: ContactFilters) -> sa.Select[tuple[Conta
             )
         )
     if filters.organization_id:
-        stmt = stmt.where(
+        clauses.append(
             Contact.id.in_(
                 sa.select(Affiliation.contact_id).where(
                     Affiliation.organization_id == filters.organization_id
@@ -103,12 +99,22 @@ def contacts_list(actor: User, filters: ContactFilters) -> sa.Select[tuple[Conta
             )
         )
     if filters.language:
-        stmt = stmt.where(
+        clauses.append(
             sa.func.lower(Contact.preferred_languages).like(_like(filters.language.lower()))
         )
     if filters.not_contacted:
-        stmt = stmt.where(Contact.last_contacted_at.is_(None))
-    return stmt.order_by(*SORTS.get(filters.sort, SORTS["name"]))
+        clauses.append(Contact.last_contacted_at.is_(None))
+    return clauses
+
+
+def contacts_list(actor: User, filters: ContactFilters) -> sa.Select[tuple[Contact]]:
+    """Scoped, filtered, sorted SELECT for the contacts list."""
+    stmt = visible_contacts(actor).options(
+        so.selectinload(Contact.phones),
+        so.joinedload(Contact.turf),
+        so.joinedload(Contact.ladder_stage),
+    )
+    return stmt.where(*filter_clauses(filters)).order_by(*SORTS.get(filters.sort, SORTS["name"]))
 
 
 def household_members(actor: User, contact: Contact) -> list[Contact]:

@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from fieldcrm.contacts import export as contacts_export
 from fieldcrm.contacts import queries, services
 from fieldcrm.contacts.forms import ContactEditForm, ContactForm, ContactSearchForm, PhoneForm
 from fieldcrm.contacts.models import Organization
 from fieldcrm.contacts.timeline import contact_timeline, kept_rate
 from fieldcrm.conversations import views as conversations_views
 from fieldcrm.errors import ValidationFailed
+from fieldcrm.exports import csv_response, record_export
 from fieldcrm.extensions import db
 from fieldcrm.ladder.models import LadderStage
 from fieldcrm.organizations import views as organizations_views
 from fieldcrm.scoping import get_contact, visible_turfs
+from fieldcrm.web import authenticated_at, excel_requested, export_rate_limit
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 
@@ -26,9 +39,8 @@ def _turf_choices():
     return [(t.id, t.name) for t in turfs]
 
 
-@bp.route("/")
-@login_required
-def index():
+def _search() -> tuple[ContactSearchForm, queries.ContactFilters]:
+    """The list's filter form from the query string, and the filters it gives."""
     form = ContactSearchForm(request.args)
     form.turf.choices = [("", _("All turfs")), *_turf_choices()]
     stages = db.session.scalars(sa.select(LadderStage).order_by(LadderStage.position)).all()
@@ -46,13 +58,63 @@ def index():
         not_contacted=bool(form.not_contacted.data),
         sort=form.sort.data or "name",
     )
+    return form, filters
+
+
+@bp.route("/")
+@login_required
+def index():
+    form, filters = _search()
     page = db.paginate(
         queries.contacts_list(current_user, filters),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
         max_per_page=200,
     )
-    return render_template("contacts/index.html", form=form, page=page)
+    return render_template(
+        "contacts/index.html",
+        form=form,
+        page=page,
+        export_args={k: v for k, v in request.args.items() if k not in ("page", "per_page")},
+    )
+
+
+@bp.route("/export.csv")
+@login_required
+@export_rate_limit
+def export():
+    """The contacts list as CSV: same filters, columns (`?columns=full`), limits and audit as
+    `fieldcrm contacts export`; `?for=excel` for the Excel variant."""
+    _form, filters = _search()
+    column_set = request.args.get("columns") or "default"
+    if column_set not in contacts_export.COLUMN_SETS:
+        abort(400)
+    columns, total = contacts_export.prepare_export(
+        current_user, column_set, filters, authenticated_at=authenticated_at()
+    )
+    record_export(
+        current_user,
+        "contacts",
+        total,
+        columns=column_set,
+        q=filters.q,
+        turf=filters.turf_id,
+        support=filters.support_level,
+        stage=filters.ladder_stage_id,
+        organization=filters.organization_id,
+        language=filters.language,
+        not_contacted=filters.not_contacted or None,
+    )
+    db.session.commit()
+    # Streamed in chunks of contacts_export.CHUNK rows: a large file never sits in memory.
+    rows = stream_with_context(contacts_export.export_rows(current_user, columns, filters))
+    return csv_response(
+        "contacts.csv",
+        columns,
+        rows,
+        phone_columns=contacts_export.PHONE_COLUMNS,
+        excel=excel_requested(),
+    )
 
 
 @bp.route("/<int:contact_id>")

@@ -30,7 +30,13 @@ from fieldcrm.exports import check_export, csv_response, record_export
 from fieldcrm.extensions import db
 from fieldcrm.scoping import contact_scope, get_contact, visible_users
 from fieldcrm.turf.models import Turf
-from fieldcrm.web import date_arg, program_tz
+from fieldcrm.web import (
+    authenticated_at,
+    date_arg,
+    excel_requested,
+    export_rate_limit,
+    program_tz,
+)
 
 bp = Blueprint("conversations", __name__)
 
@@ -221,6 +227,7 @@ EXPORT_COLUMNS = (
 
 @bp.route("/conversations/export.csv")
 @roles_required("admin", "director", "organizer")
+@export_rate_limit
 def export():
     since, until = date_arg("since"), date_arg("until")
     stmt = (
@@ -239,11 +246,11 @@ def export():
     count = db.session.scalar(
         sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
     )
-    check_export(current_user, count or 0, "conversations")
+    check_export(current_user, count or 0, "conversations", authenticated_at=authenticated_at())
     rows = [
         services.export_row(c, voter_id, source, turf, email, tz)
         for c, voter_id, source, turf, email in db.session.execute(stmt)
     ]
     record_export(current_user, "conversations", len(rows), since=since, until=until)
     db.session.commit()
-    return csv_response("conversations.csv", EXPORT_COLUMNS, rows)
+    return csv_response("conversations.csv", EXPORT_COLUMNS, rows, excel=excel_requested())

@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from fieldcrm import audit
 from fieldcrm.auth.decorators import roles_required
 from fieldcrm.auth.models import Role, User
 from fieldcrm.conversations.services import choices
@@ -32,7 +33,13 @@ from fieldcrm.lib.dates import parse_iso_date
 from fieldcrm.scoping import get_turf, visible_users
 from fieldcrm.turf import services as turf_services
 from fieldcrm.turf.models import Turf
-from fieldcrm.web import local_today, program_tz
+from fieldcrm.web import (
+    authenticated_at,
+    excel_requested,
+    export_rate_limit,
+    local_today,
+    program_tz,
+)
 
 bp = Blueprint("dashboards", __name__)
 DIRECTORS = (Role.ADMIN, Role.DIRECTOR)
@@ -93,6 +100,10 @@ def home():
         )
     return render_template(
         "dashboards/home.html",
+        # unusual export volume (fieldcrm.exports) in the last week, for admins to look into
+        unusual_exports=audit.count_since("export.unusual", _utc(today - timedelta(days=7)))
+        if role == Role.ADMIN
+        else 0,
         counts=queries.scope_counts(current_user, since),
         conversations=queries.recent_conversations(current_user),
         **context,
@@ -164,10 +175,11 @@ CSV_HEADER = [
 
 @bp.route("/coverage.csv")
 @roles_required(*DIRECTORS)
+@export_rate_limit
 def coverage_csv():
     form = _filter_form()
     turf, rows, _regions = _coverage_rows(form)
-    check_export(current_user, len(rows), "coverage")
+    check_export(current_user, len(rows), "coverage", authenticated_at=authenticated_at())
     record_export(
         current_user,
         "coverage",
@@ -199,7 +211,7 @@ def coverage_csv():
         ]  # fmt: skip
         for r in rows
     ]
-    return csv_response("coverage.csv", CSV_HEADER, data)
+    return csv_response("coverage.csv", CSV_HEADER, data, excel=excel_requested())
 
 
 @bp.route("/coverage/map.json")

@@ -33,6 +33,7 @@ from fieldcrm.imports.forms import (
     mapping_form,
     mapping_from_form,
 )
+from fieldcrm.web import excel_requested, export_rate_limit
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 importers = roles_required("admin", "director")
@@ -196,6 +197,7 @@ def progress(batch_id: int):
 
 @bp.route("/<int:batch_id>/errors.csv")
 @importers
+@export_rate_limit
 def errors_csv(batch_id: int):
     batch = services.get_batch(current_user, batch_id)
     count = batch.rejected + batch.duplicates
@@ -207,4 +209,5 @@ def errors_csv(batch_id: int):
         f"import-{batch.id}-rejected-rows.csv",
         services.ROW_ERROR_COLUMNS,
         stream_with_context(services.row_error_rows(batch)),
+        excel=excel_requested(),
     )

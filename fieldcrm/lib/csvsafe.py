@@ -28,11 +28,14 @@ phone column that is not E.164 (a note, a half-typed number) gets the text polic
 Caveat: Excel shows numbers of 12 or more digits (non-US phones) in scientific notation; import
 the column as Text rather than re-saving the file from Excel.
 
-**Encoding.** :func:`iter_csv` (for streaming responses) yields UTF-8 that starts with a byte
-order mark by default, because Excel reads BOM-less CSV in the local ANSI code page and turns
-``Peña`` into ``PeÃ±a``; Google Sheets, LibreOffice and ``pandas.read_csv(encoding="utf-8-sig")``
-accept the BOM. Pass ``bom=False`` for machine-to-machine exports. Every field is quoted
-(``csv.QUOTE_ALL``) and lines end with CRLF (RFC 4180).
+**Encoding and quoting.** By default a file is plain UTF-8 without a byte order mark, quoted
+only where a field needs it (``csv.QUOTE_MINIMAL``: a delimiter, quote or line break inside),
+lines ending with CRLF (RFC 4180). That is what data tools read by column name as they are:
+``parsons.Table.from_csv``, ``petl.fromcsv``, ``pandas.read_csv`` and Python's ``csv`` (a
+BOM would make the first column ``\ufeffcontact_id``). LibreOffice and Google Sheets read
+UTF-8 as it is. Excel alone reads a BOM-less CSV in the local ANSI code page (``Peña``
+becomes ``PeÃ±a``), so ``excel=True`` writes the same content after a byte order mark: the
+"for Excel" download offered beside every export. The formula guard is the same in both.
 """
 
 from __future__ import annotations
@@ -141,17 +144,22 @@ def write_csv(
     header: Sequence[str],
     rows: Iterable[Row],
     phone_columns: Iterable[str] = (),
+    *,
+    excel: bool = False,
 ) -> int:
     """Write a header and rows as spreadsheet-safe CSV to a text file; return the row count.
 
     Rows are sequences aligned with ``header`` or mappings keyed by column name (missing keys
-    are empty cells). Open the file with ``newline=""``, and with ``encoding="utf-8-sig"`` when
-    the file is meant for Excel. Writes as it iterates, so rows may be a lazy query result.
+    are empty cells). Open the file with ``encoding="utf-8"`` and ``newline=""``; with
+    ``excel=True`` a byte order mark is written first (the "for Excel" variant). Writes as it
+    iterates, so rows may be a lazy query result.
     Raises ValueError for duplicate header names, phone columns missing from the header, or a
     row of the wrong length or with unknown keys (rows before it have already been written).
     """
     renderer = _RowRenderer(header, phone_columns)
-    writer = csv.writer(fileobj, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    if excel:
+        fileobj.write(UTF8_BOM)
+    writer = _writer(fileobj)
     writer.writerow(renderer.header_cells())
     count = 0
     for count, row in enumerate(rows, start=1):
@@ -164,22 +172,27 @@ def iter_csv(
     rows: Iterable[Row],
     phone_columns: Iterable[str] = (),
     *,
-    bom: bool = True,
+    excel: bool = False,
 ) -> Iterator[bytes]:
     """Return an iterator of spreadsheet-safe CSV lines as UTF-8 bytes, for streaming responses.
 
-    The first item is the header, preceded by a byte order mark unless ``bom=False``. Rows are
+    The first item is the header, preceded by a byte order mark when ``excel=True``. Rows are
     read lazily, so a large export never sits in memory. Raises ValueError at once for
     duplicate header names or unknown phone columns (before any response starts), and while
     iterating for a row of the wrong length or with unknown keys.
     """
     renderer = _RowRenderer(header, phone_columns)
-    return _iter_lines(renderer, rows, bom)
+    return _iter_lines(renderer, rows, excel)
 
 
-def _iter_lines(renderer: _RowRenderer, rows: Iterable[Row], bom: bool) -> Iterator[bytes]:
+def _writer(fileobj: IO[str]) -> Any:
+    """The one CSV dialect of every export: minimal quoting, CRLF line ends."""
+    return csv.writer(fileobj, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+
+
+def _iter_lines(renderer: _RowRenderer, rows: Iterable[Row], excel: bool) -> Iterator[bytes]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer = _writer(buffer)
 
     def line(cells: list[str]) -> bytes:
         writer.writerow(cells)
@@ -189,6 +202,6 @@ def _iter_lines(renderer: _RowRenderer, rows: Iterable[Row], bom: bool) -> Itera
         return text.encode("utf-8")
 
     first = line(renderer.header_cells())
-    yield (UTF8_BOM.encode("utf-8") + first) if bom else first
+    yield (UTF8_BOM.encode("utf-8") + first) if excel else first
     for index, row in enumerate(rows, start=1):
         yield line(renderer.cells(row, index))

@@ -82,7 +82,7 @@ def _read(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
 
 
-def test_write_csv__quotes_all_and_neutralises():
+def test_write_csv__quotes_only_where_needed_and_neutralises():
     out = io.StringIO(newline="")
     count = write_csv(
         out,
@@ -92,7 +92,7 @@ def test_write_csv__quotes_all_and_neutralises():
     )
     assert count == 2
     text = out.getvalue()
-    assert text.splitlines()[0] == '"name","phone","note"'
+    assert text.splitlines() == ["name,phone,note", "Ana,15551234567,'=2+2", 'Ben,,"says ""hi"""']
     assert text.endswith("\r\n")
     assert _read(text) == [
         ["name", "phone", "note"],
@@ -128,18 +128,23 @@ def test_write_csv__rejects_bad_shapes(header, rows, phones, message):
         write_csv(io.StringIO(newline=""), header, rows, phones)
 
 
-def test_iter_csv__bom_then_one_line_per_row():
-    lines = list(iter_csv(["name", "city"], [["Ana Peña", "Doña Ana"], ["-x", "y"]]))
+def test_iter_csv__plain_utf8_minimal_quoting_one_line_per_row():
+    lines = list(iter_csv(["name", "city"], [["Ana Peña", "Doña, Ana"], ["-x", "y"]]))
     assert len(lines) == 3
-    assert lines[0].startswith(b"\xef\xbb\xbf")
-    assert lines[0] == b'\xef\xbb\xbf"name","city"\r\n'
-    text = b"".join(lines).decode("utf-8-sig")
-    assert _read(text) == [["name", "city"], ["Ana Peña", "Doña Ana"], ["'-x", "y"]]
+    assert lines[0] == b"name,city\r\n"
+    text = b"".join(lines).decode("utf-8")
+    assert _read(text) == [["name", "city"], ["Ana Peña", "Doña, Ana"], ["'-x", "y"]]
 
 
-def test_iter_csv__without_bom():
-    lines = list(iter_csv(["a"], [[1]], bom=False))
-    assert lines == [b'"a"\r\n', b'"1"\r\n']
+def test_iter_csv__excel_variant_starts_with_a_bom():
+    lines = list(iter_csv(["a"], [["Peña"]], excel=True))
+    assert lines == [b"\xef\xbb\xbfa\r\n", "Peña\r\n".encode()]
+
+
+def test_write_csv__excel_variant_starts_with_a_bom():
+    out = io.StringIO(newline="")
+    write_csv(out, ["a"], [["Peña"]], excel=True)
+    assert out.getvalue() == "\ufeffa\r\nPeña\r\n"
 
 
 def test_iter_csv__matches_write_csv():
@@ -147,7 +152,7 @@ def test_iter_csv__matches_write_csv():
     rows = [["Ana", "+15551234567", "multi\nline"], ["Ben", None, "@here"]]
     out = io.StringIO(newline="")
     write_csv(out, header, rows, ["phone"])
-    streamed = b"".join(iter_csv(header, rows, ["phone"], bom=False)).decode("utf-8")
+    streamed = b"".join(iter_csv(header, rows, ["phone"])).decode("utf-8")
     assert streamed == out.getvalue()
 
 

@@ -33,6 +33,7 @@ FORM_PAGES = {
     "auth.login",
     "auth.two_factor",
     "auth.two_factor_setup",
+    "auth.confirm",
     "auth.account",
     "admin.new_user",
     "admin.edit_user",
