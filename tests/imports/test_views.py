@@ -159,5 +159,5 @@ def test_errors_csv__download_reads_to_the_end_past_one_chunk(client, login_as, 
     assert response.status_code == 200
     lines = _read_outside_any_context(response).decode("utf-8-sig").splitlines()
     assert len(lines) == rows + 1
-    assert lines[0] == '"file","line","kind","reason","raw"'
+    assert lines[0] == "file,line,kind,reason,raw"
     assert lines[-1].endswith(f'"{rows - 1},Too,Few"')
