@@ -17,6 +17,7 @@ from fieldcrm.extensions import db
 from fieldcrm.ladder.models import LadderStage
 from fieldcrm.organizations import views as organizations_views
 from fieldcrm.scoping import get_contact, visible_turfs
+from fieldcrm.votes.queries import can_see_vote_history, contact_votes
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 
@@ -65,6 +66,8 @@ def detail(contact_id: int):
         contact=contact,
         household=queries.household_members(current_user, contact),
         timeline=contact_timeline(contact),
+        show_votes=can_see_vote_history(current_user),
+        votes=contact_votes(current_user, contact),
         kept=kept,
         flaked=flaked,
         rate=rate,

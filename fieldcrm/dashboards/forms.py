@@ -7,6 +7,12 @@ from wtforms import DateField, HiddenField, IntegerField, SelectField, SubmitFie
 from wtforms.validators import NumberRange, Optional
 
 from fieldcrm.forms import FieldCRMForm
+from fieldcrm.votes.forms import (
+    vote_election_field,
+    vote_filter_field,
+    vote_of_last_field,
+    vote_voted_field,
+)
 
 
 class CoverageFilterForm(FieldCRMForm):
@@ -19,6 +25,10 @@ class CoverageFilterForm(FieldCRMForm):
     stale_days = IntegerField(
         _l("Days without a conversation"), default=30, validators=[Optional(), NumberRange(1, 3650)]
     )
+    vote_filter = vote_filter_field()
+    vote_voted = vote_voted_field()
+    vote_of_last = vote_of_last_field()
+    vote_election = vote_election_field()
     sort = SelectField(
         _l("Sort by"),
         default="gap",

@@ -51,6 +51,7 @@ from fieldcrm.ladder.models import LadderStage
 from fieldcrm.scoping import contact_scope, visible_turfs
 from fieldcrm.turf.models import Region, Turf
 from fieldcrm.turf.services import universe_clause
+from fieldcrm.votes.queries import VoteFilter
 
 TREND_WEEKS = 8
 SUPPORT_LEVELS = (1, 2, 3, 4, 5)
@@ -69,6 +70,8 @@ class CoverageFilter:
     week_starts: tuple[datetime, ...]
     universe: str = "all"
     stale_days: int = 30
+    #: narrows the universe by vote history (fieldcrm.votes.queries)
+    votes: VoteFilter | None = None
 
 
 @dataclass
@@ -179,7 +182,8 @@ def coverage(
     Turfs the actor can see appear even when empty. Seven queries, whatever the row count.
     """
     g = _group_column(group)
-    where = [contact_scope(actor), universe_clause(flt.universe, flt.until, flt.stale_days)]
+    in_universe = universe_clause(flt.universe, flt.until, flt.stale_days, flt.votes)
+    where = [contact_scope(actor), in_universe]
     if turf_id is not None:
         where.append(Contact.turf_id == turf_id)
     else:
@@ -209,7 +213,6 @@ def coverage(
     stage_ids = [sid for sid, _pos in stages]
     # 1. one pass over the group's people: universe, IDs, stages, centroid, local leaders
     # (who count whatever the universe filter, hence FILTER clauses instead of WHERE).
-    in_universe = universe_clause(flt.universe, flt.until, flt.stale_days)
     position = leader_stage_position()
     leader_contacts = list(
         db.session.scalars(

@@ -31,6 +31,7 @@ from fieldcrm.ladder.models import LadderStage
 from fieldcrm.scoping import get_turf, visible_users
 from fieldcrm.turf import services as turf_services
 from fieldcrm.turf.models import Turf
+from fieldcrm.votes.forms import checked_vote_filter, set_vote_choices
 from fieldcrm.web import local_today, program_tz
 
 bp = Blueprint("dashboards", __name__)
@@ -111,6 +112,7 @@ def _coverage_filter(form: CoverageFilterForm) -> metrics.CoverageFilter:
         week_starts=_week_starts(end),
         universe=universe,
         stale_days=form.stale_days.data or 30,
+        votes=checked_vote_filter(form),
     )
 
 
@@ -132,6 +134,7 @@ def _coverage_rows(form: CoverageFilterForm):
 def _filter_form() -> CoverageFilterForm:
     form = CoverageFilterForm(request.args)
     form.universe.choices = [(k, _(v)) for k, v in turf_services.UNIVERSES.items()]
+    set_vote_choices(form)
     form.validate()
     return form
 
@@ -173,6 +176,7 @@ def coverage_csv():
         len(rows),
         turf=turf.id if turf else None,
         universe=form.universe.data,
+        vote_filter=form.vote_filter.data or None,
     )
     db.session.commit()
     data = [

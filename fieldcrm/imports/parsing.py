@@ -201,6 +201,8 @@ class Detection:
     field_count: int
     #: state implied by the layout (``"NC"``, ``"FL"``, ...), ``None`` for generic files
     state: str | None = None
+    #: vote-history members and how to read them (fieldcrm.imports.votehistory)
+    history: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 @dataclass
@@ -435,7 +437,9 @@ def detect(
     ``layout`` forces a built-in layout by name; ``mapping`` replaces the layout's mapping (for
     a headerless file name its columns ``col1``..``colN``). Raises ``FileRefused`` for a missing,
     empty or binary file, an unknown layout, a mapping naming absent columns, a file whose columns
-    cannot identify voters, or a ZIP whose members do not share one shape.
+    cannot identify voters, or a ZIP whose members do not share one shape (the refusal names
+    the member). Vote-history members (NC ncvhis, FL ``*_H_*``) are set aside in
+    ``Detection.history``; an upload of history files only has no ``members``.
     """
     path = Path(path)
     if not path.is_file():
@@ -453,7 +457,28 @@ def detect(
         except ValueError as exc:
             raise FileRefused(f"invalid mapping: {exc}") from exc
 
-    members = _members(path)
+    from fieldcrm.imports import votehistory  # it reads with this module's helpers
+
+    members, history = votehistory.split_members(_members(path))
+    if not members:
+        return votehistory.history_only_detection(history)
+    try:
+        detection = _detect_voter_file(path, members, forced, user_mapping)
+    except FileRefused as exc:
+        named = exc.reason.startswith(("member ", members[0][0]))
+        if len(members) + len(history) > 1 and not named:
+            raise FileRefused(f"member {members[0][0]}: {exc.reason}") from exc
+        raise
+    detection.history = history
+    return detection
+
+
+def _detect_voter_file(
+    path: Path,
+    members: list[tuple[str, Callable[[], IO[bytes]]]],
+    forced: Layout | None,
+    user_mapping: dict[str, str | list[str]] | None,
+) -> Detection:
     first_name, first_open = members[0]
     sample, complete = _read_sample(first_open, _SAMPLE_BYTES)
     if not sample.strip():
@@ -546,7 +571,13 @@ def detect(
         state=chosen.state if chosen is not None else None,
     )
     for name, opener in members[1:]:
-        _check_member(name, opener, detection)
+        try:
+            _check_member(name, opener, detection)
+        except FileRefused as exc:
+            raise FileRefused(
+                f"{exc.reason} (it is neither another part of {first_name} nor a known "
+                "vote-history file)"
+            ) from exc
     return detection
 
 

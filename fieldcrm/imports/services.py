@@ -217,6 +217,8 @@ def detect_batch(batch: ImportBatch) -> parsing.Detection | None:
     batch.detection = _detection_json(detection)
     batch.encoding = detection.encoding
     batch.layout = detection.layout or batch.layout
+    if not detection.members:
+        batch.full_file = False  # vote history only: no voter rows, nobody is missing
     batch.status = "uploaded"
     batch.error_message = None
     return detection
@@ -234,6 +236,7 @@ def _detection_json(detection: parsing.Detection) -> dict:
         "mapping": detection.mapping,
         "field_count": detection.field_count,
         "state": detection.state,
+        "history": detection.history,
     }
 
 
