@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from fieldcrm.errors import NotFound, ValidationFailed
 from fieldcrm.extensions import db
-from fieldcrm.imports import jobs, services
+from fieldcrm.imports import jobs, services, votehistory
 from fieldcrm.imports.layouts import LAYOUTS
 from fieldcrm.imports.models import ImportBatch
 
@@ -35,6 +35,13 @@ def _print_summary(batch: ImportBatch) -> None:
         f"duplicates {counts['duplicates']}, marked not in latest file "
         f"{counts['marked_missing']}."
     )
+    if (batch.detection or {}).get("history"):
+        votes = votehistory.summary(batch.detection.get("votes"))
+        click.echo(
+            f"  vote history: read {votes['read']}, votes added {votes['inserted']}, "
+            f"already on file {votes['existing']}, rejected {votes['rejected']}, "
+            f"not votes {votes['not_votes']}."
+        )
     for kind, count in sorted((batch.warnings or {}).items()):
         click.echo(f"  warning {kind}: {count}")
     if batch.error_message:
@@ -115,8 +122,10 @@ def _print_preview(preview: dict, *, rows: bool = True) -> None:
     click.echo(
         f"Layout {preview['layout'] or 'custom mapping'}, encoding {preview['encoding']}, "
         f"{preview['delimiter']}-separated, header {'yes' if preview['has_header'] else 'no'}, "
-        f"files: {', '.join(preview['members'])}"
+        f"files: {', '.join(preview['members']) or '-'}"
     )
+    for history in preview.get("history") or []:
+        click.echo(f"Vote history: {history['member']} ({history['layout']})")
     impact = preview["impact"]
     click.echo(
         f"Impact: {impact.get('rows', 0)} rows: would insert {impact.get('insert', 0)}, "

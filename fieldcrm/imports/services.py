@@ -971,6 +971,7 @@ def preview_batch(
         ),
         "has_header": detection.has_header,
         "members": detection.members,
+        "history": [{"member": h["member"], "layout": h["layout"]} for h in detection.history],
         "mapping": detection.mapping,
         "rows": first_rows,
         "problems": problems,

@@ -201,3 +201,18 @@ def test_election_kind__names_seen_in_nc_and_fl():
     )
     assert votehistory.election_kind("09/10/2019 SPECIAL") == "special"
     assert votehistory.election_kind("05/01/2019 OTHER") == "other"
+
+
+def test_cli__voter_file_with_history_prints_vote_counts(runner, data_dir):
+    result = runner.invoke(
+        args=[
+            "imports",
+            "voter-file",
+            str(data_dir / "nc_voters_with_history.zip"),
+            "--source",
+            "NC",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Vote history: ncvhis_Statewide.txt (nc_vhis)" in result.output
+    assert "vote history: read 108, votes added 106, already on file 1, rejected 1" in result.output

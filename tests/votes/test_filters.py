@@ -193,3 +193,16 @@ def test_contact_page__shows_recent_votes_to_staff_not_leaders(voters, login_as,
     assert "11/05/2024 GENERAL" not in lena.get_data(as_text=True)
     # and out of scope is still out of scope
     assert login_as(w.organizer_omar).get(f"/contacts/{person.id}").status_code == 404
+
+
+def test_cli__universe_counts_by_vote_history(runner, voters, elections):
+    result = runner.invoke(args=["votes", "universe", "--voted", "2-of-4"])
+    assert result.exit_code == 0, result.output
+    assert "East: 4" in result.output
+    result = runner.invoke(args=["votes", "universe", "--voted-in", str(elections["primary"].id)])
+    assert "East: 1" in result.output
+    listing = runner.invoke(args=["votes", "elections"])
+    assert "11/05/2024 GENERAL  [general]  5 votes" in listing.output
+    bad = runner.invoke(args=["votes", "universe", "--voted", "5-of-4"])
+    assert bad.exit_code != 0
+    assert "N must be between 0 and M" in bad.output
