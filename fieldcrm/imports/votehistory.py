@@ -309,15 +309,21 @@ def _normalise(
     layout = HISTORY_LAYOUTS[info["layout"]]
     rows = table.num_rows
 
-    def col(key: str) -> pa.Array:
+    def raw(key: str) -> pa.Array:
         if key not in needed:
             return pa.nulls(rows, pa.string())
-        return _clean(table.column(f"f{needed[key]}").combine_chunks())
+        return table.column(f"f{needed[key]}").combine_chunks()
 
-    voter_id = col("voter_id")
+    def col(key: str) -> pa.Array:
+        return _per_value(raw(key), _clean)
+
+    voter_id = parsing._nullify(parsing._trim(raw("voter_id")))
     warnings: collections.Counter = collections.Counter()
     today = (dt.datetime.now(tz=dt.UTC).date() - dt.date(1970, 1, 1)).days
-    dates, _years = parsing._dates(col("election_date"), "mdy", "election", 1850, warnings, today)
+    dates = _per_value(
+        raw("election_date"),
+        lambda values: parsing._dates(_clean(values), "mdy", "election", 1850, warnings, today)[0],
+    )
     date_text = pc.strftime(dates, format="%m/%d/%Y")
     if layout.name == "fl_history":
         kind_code = pc.utf8_upper(col("election_type"))
@@ -356,6 +362,13 @@ def _normalise(
         }
     )
     return votes, keep, not_vote, reasons
+
+
+def _per_value(arr: pa.Array, func: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """``func`` computed once per distinct value: history columns other than the voter id
+    repeat a handful of values (elections, methods, parties) over millions of rows."""
+    encoded = pc.dictionary_encode(arr)
+    return func(encoded.dictionary).take(encoded.indices)
 
 
 def _lookup(arr: pa.Array, table: dict[str, str]) -> pa.Array:
@@ -575,6 +588,9 @@ class HistoryImport:
             ]
             cursor = raw.cursor()
             try:
+                # as the voter-file writer: the part's votes and its resume point commit
+                # together, so a crash loses both and the resumed run redoes the part
+                cursor.execute("SET LOCAL synchronous_commit = off")
                 cursor.execute(
                     "CREATE TEMP TABLE IF NOT EXISTS vote_stage (source text, voter_id text, "
                     "election_id integer, method text, party text) ON COMMIT DROP"
