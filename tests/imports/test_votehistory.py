@@ -6,6 +6,7 @@ import io
 import zipfile
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 
 from fieldcrm.contacts.models import Contact
@@ -216,3 +217,46 @@ def test_cli__voter_file_with_history_prints_vote_counts(runner, data_dir):
     assert result.exit_code == 0, result.output
     assert "Vote history: ncvhis_Statewide.txt (nc_vhis)" in result.output
     assert "vote history: read 108, votes added 106, already on file 1, rejected 1" in result.output
+
+
+@pytest.mark.usefixtures("db")
+def test_history_killed_mid_way__resume_adds_nothing_twice(data_dir):
+    from fieldcrm.imports import jobs, services
+    from fieldcrm.imports.models import ImportBatch
+
+    path = data_dir / "nc_voters_with_history.zip"
+    batch = services.create_batch(None, path, path.name, "NC")
+    db.session.commit()
+    commits: list[int] = []
+
+    def die(current):
+        commits.append(current.id)
+        if len(commits) == 4:  # two voter chunks, then the second history chunk
+            raise KeyboardInterrupt("killed")
+
+    with pytest.raises(KeyboardInterrupt):
+        jobs.import_batch(batch.id, on_chunk=die, chunk_rows=30)
+    db.session.expire_all()
+    stopped = db.session.get(ImportBatch, batch.id)
+    assert stopped.status == "interrupted"
+    assert stopped.detection["votes"]["rows_done"] == 59  # 30 lines a chunk, header first
+    services.queue_batch(None, stopped)
+    db.session.commit()
+    jobs.import_batch(batch.id, chunk_rows=30)
+    db.session.expire_all()
+    done = db.session.get(ImportBatch, batch.id)
+    assert done.status == "completed", done.error_message
+    counts = votehistory.summary(done.detection["votes"])
+    assert counts == {"read": 108, "inserted": 106, "existing": 1, "rejected": 1, "not_votes": 0}
+    assert vote_count() == 106
+    rejects = db.session.scalar(
+        sa.select(sa.func.count(ImportRowError.id)).where(ImportRowError.batch_id == batch.id)
+    )
+    assert rejects == 1
+
+
+def test_import_page__shows_vote_history_counts(import_file, data_dir, login_as, world):
+    batch = import_file(data_dir / "nc_voters_with_history.zip")
+    page = login_as(world.admin_dev).get(f"/imports/{batch.id}").get_data(as_text=True)
+    assert "Votes added" in page
+    assert "<dd>106</dd>" in page
