@@ -16,18 +16,19 @@ from wtforms.validators import NumberRange, Optional
 from fieldcrm.errors import ValidationFailed
 from fieldcrm.votes.queries import (
     MAX_GENERALS,
+    VOTE_FILTER_KINDS,
     VoteFilter,
     check_vote_filter,
     election_choices,
 )
 
-VOTE_FILTER_CHOICES = [
-    ("", _l("Any vote history")),
-    ("n_of_m_general", _l("Voted in N of the last M general elections")),
-    ("voted_in", _l("Voted in an election")),
-    ("not_voted_in", _l("Did not vote in an election")),
-    ("never", _l("Never voted (no vote on file)")),
-]
+_LABELS = {
+    "n_of_m_general": _l("Voted in N of the last M general elections"),
+    "voted_in": _l("Voted in an election"),
+    "not_voted_in": _l("Did not vote in an election"),
+    "never": _l("Never voted (no vote on file)"),
+}
+VOTE_FILTER_CHOICES = [("", _l("Any vote history"))] + [(k, _LABELS[k]) for k in VOTE_FILTER_KINDS]
 
 
 def _int_or_none(value: Any) -> int | None:

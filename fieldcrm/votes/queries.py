@@ -25,20 +25,14 @@ from fieldcrm.votes.models import Election, Vote
 VOTE_HISTORY_ROLES = (Role.ADMIN, Role.DIRECTOR, Role.ORGANIZER)
 RECENT_VOTES = 12
 
-#: Vote-history filter kinds (with "" meaning no filter), for forms and the CLI.
-VOTE_FILTERS: dict[str, str] = {
-    "": "Any vote history",
-    "n_of_m_general": "Voted in N of the last M general elections",
-    "voted_in": "Voted in an election",
-    "not_voted_in": "Did not vote in an election",
-    "never": "Never voted (no vote on file)",
-}
+#: Vote-history filter kinds (labels for people: fieldcrm.votes.forms.VOTE_FILTER_CHOICES).
+VOTE_FILTER_KINDS = ("n_of_m_general", "voted_in", "not_voted_in", "never")
 MAX_GENERALS = 20
 
 
 @dataclass(frozen=True)
 class VoteFilter:
-    """A vote-history filter: its kind (VOTE_FILTERS), N and M, or the election."""
+    """A vote-history filter: its kind (VOTE_FILTER_KINDS), N and M, or the election."""
 
     kind: str = ""
     voted: int = 1  # N
@@ -115,7 +109,7 @@ def check_vote_filter(flt: VoteFilter | None) -> VoteFilter | None:
     """The filter when it is well formed (None for no filter). Raises ValidationFailed."""
     if flt is None or not flt.kind:
         return None
-    if flt.kind not in VOTE_FILTERS:
+    if flt.kind not in VOTE_FILTER_KINDS:
         raise ValidationFailed([("vote_filter", "Unknown vote-history filter.")])
     if flt.kind == "n_of_m_general":
         if not 1 <= flt.of_last <= MAX_GENERALS:

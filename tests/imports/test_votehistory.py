@@ -260,3 +260,26 @@ def test_import_page__shows_vote_history_counts(import_file, data_dir, login_as,
     page = login_as(world.admin_dev).get(f"/imports/{batch.id}").get_data(as_text=True)
     assert "Votes added" in page
     assert "<dd>106</dd>" in page
+
+
+def test_web_flow__history_only_upload(client, login_as, world):
+    login_as(world.admin_dev)
+    data = {
+        "source": "FL",
+        "full_file": "y",
+        "file": (io.BytesIO(FL_HISTORY.encode()), "LAF_H_20161201.txt"),
+    }
+    response = client.post("/imports/new", data=data, content_type="multipart/form-data")
+    assert response.status_code == 302
+    check = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "LAF_H_20161201.txt (fl_history)" in check
+    batch_id = int(response.headers["Location"].split("/")[-2])
+    started = client.post(f"/imports/{batch_id}/start")
+    assert started.status_code == 302
+    shown = client.get(f"/imports/{batch_id}").get_data(as_text=True)
+    assert "completed" in shown
+    assert "<dd>4</dd>" in shown
+    assert vote_count("FL") == 4
+    assert (
+        db.session.scalar(sa.select(sa.func.count(Contact.id)).where(Contact.source == "FL")) == 0
+    )
