@@ -255,11 +255,6 @@ def history_only_detection(history: list[dict[str, Any]]) -> parsing.Detection:
     )
 
 
-def history_layout_names(history: list[dict[str, Any]]) -> str:
-    """The history layouts of a detection, for messages (e.g. "nc_vhis")."""
-    return ", ".join(dict.fromkeys(h["layout"] for h in history))
-
-
 # --- reading -----------------------------------------------------------------------------------
 
 
