@@ -11,9 +11,10 @@ from flask.cli import AppGroup
 
 from fieldcrm.errors import NotFound, ValidationFailed
 from fieldcrm.extensions import db
-from fieldcrm.imports import jobs, services, votehistory
+from fieldcrm.imports import jobs, services
 from fieldcrm.imports.layouts import LAYOUTS
 from fieldcrm.imports.models import ImportBatch
+from fieldcrm.imports.votehistory import summary as vote_summary
 
 group = AppGroup("imports", help="Import voter files (preview, run, resume, saved mappings).")
 mappings_group = AppGroup("mappings", help="Saved column mappings for files no layout matches.")
@@ -36,7 +37,7 @@ def _print_summary(batch: ImportBatch) -> None:
         f"{counts['marked_missing']}."
     )
     if (batch.detection or {}).get("history"):
-        votes = votehistory.summary(batch.detection.get("votes"))
+        votes = vote_summary(batch.detection.get("votes"))
         click.echo(
             f"  vote history: read {votes['read']}, votes added {votes['inserted']}, "
             f"already on file {votes['existing']}, rejected {votes['rejected']}, "
@@ -119,13 +120,13 @@ def voter_file(
 
 
 def _print_preview(preview: dict, *, rows: bool = True) -> None:
+    for history in preview.get("history") or []:
+        click.echo(f"Vote history: {history['member']} ({history['layout']})")
     click.echo(
         f"Layout {preview['layout'] or 'custom mapping'}, encoding {preview['encoding']}, "
         f"{preview['delimiter']}-separated, header {'yes' if preview['has_header'] else 'no'}, "
-        f"files: {', '.join(preview['members']) or '-'}"
+        f"files: {', '.join(preview['members'])}"
     )
-    for history in preview.get("history") or []:
-        click.echo(f"Vote history: {history['member']} ({history['layout']})")
     impact = preview["impact"]
     click.echo(
         f"Impact: {impact.get('rows', 0)} rows: would insert {impact.get('insert', 0)}, "

@@ -227,6 +227,7 @@ def detect_batch(batch: ImportBatch) -> parsing.Detection | None:
 def _detection_json(detection: parsing.Detection) -> dict:
     return {
         "members": detection.members,
+        "history": detection.history,
         "encoding": detection.encoding,
         "delimiter": detection.delimiter,
         "quoting": detection.quoting,
@@ -236,7 +237,6 @@ def _detection_json(detection: parsing.Detection) -> dict:
         "mapping": detection.mapping,
         "field_count": detection.field_count,
         "state": detection.state,
-        "history": detection.history,
     }
 
 
