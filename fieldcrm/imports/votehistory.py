@@ -453,7 +453,10 @@ class HistoryImport:
             first_row = start_row if index == start_member else 0
             detection = _member_detection(info)
             batches = parsing._iter_batches(path, detection, self.run.chunk_rows, first_row)
-            for lines, numbers, member, _det, row_index in batches:
+            for batch in batches:
+                # (lines, line numbers, member, detection, first row, …): the reader may
+                # add fields after these five
+                lines, numbers, member, _detection, row_index = batch[:5]
                 votes, at, not_at, rejects = _read_chunk(lines, numbers, info)
                 yield from self._split(
                     index, member, row_index, len(lines), votes, at, not_at, rejects, numbers
