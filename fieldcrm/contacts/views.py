@@ -10,14 +10,13 @@ from flask_login import current_user, login_required
 from fieldcrm.contacts import queries, services
 from fieldcrm.contacts.forms import ContactEditForm, ContactForm, ContactSearchForm, PhoneForm
 from fieldcrm.contacts.models import Organization
-from fieldcrm.contacts.timeline import contact_timeline, kept_rate
+from fieldcrm.contacts.timeline import contact_timeline, kept_rate, vote_history
 from fieldcrm.conversations import views as conversations_views
 from fieldcrm.errors import ValidationFailed
 from fieldcrm.extensions import db
 from fieldcrm.ladder.models import LadderStage
 from fieldcrm.organizations import views as organizations_views
 from fieldcrm.scoping import get_contact, visible_turfs
-from fieldcrm.votes.queries import can_see_vote_history, contact_votes
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 
@@ -66,8 +65,7 @@ def detail(contact_id: int):
         contact=contact,
         household=queries.household_members(current_user, contact),
         timeline=contact_timeline(contact),
-        show_votes=can_see_vote_history(current_user),
-        votes=contact_votes(current_user, contact),
+        votes=vote_history(current_user, contact),
         kept=kept,
         flaked=flaked,
         rate=rate,

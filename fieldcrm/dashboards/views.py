@@ -31,7 +31,6 @@ from fieldcrm.ladder.models import LadderStage
 from fieldcrm.scoping import get_turf, visible_users
 from fieldcrm.turf import services as turf_services
 from fieldcrm.turf.models import Turf
-from fieldcrm.votes.forms import checked_vote_filter, set_vote_choices
 from fieldcrm.web import local_today, program_tz
 
 bp = Blueprint("dashboards", __name__)
@@ -112,7 +111,7 @@ def _coverage_filter(form: CoverageFilterForm) -> metrics.CoverageFilter:
         week_starts=_week_starts(end),
         universe=universe,
         stale_days=form.stale_days.data or 30,
-        votes=checked_vote_filter(form),
+        votes=form.vote_history(),
     )
 
 
@@ -134,7 +133,7 @@ def _coverage_rows(form: CoverageFilterForm):
 def _filter_form() -> CoverageFilterForm:
     form = CoverageFilterForm(request.args)
     form.universe.choices = [(k, _(v)) for k, v in turf_services.UNIVERSES.items()]
-    set_vote_choices(form)
+    form.load_elections()
     form.validate()
     return form
 

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from flask import current_app
 
 from fieldcrm.extensions import db
-from fieldcrm.imports import parsing, services, votehistory
+from fieldcrm.imports import parsing, services
 from fieldcrm.imports.models import ImportBatch
+from fieldcrm.imports.votehistory import HistoryImport
 
 #: Called after each committed transaction (tests use it to simulate a kill between them).
 ChunkHook = Callable[[ImportBatch], None]
@@ -55,7 +56,7 @@ def import_batch(
                     on_chunk(batch)
                 if run.pacer is not None:
                     time.sleep(run.pacer.pause_after(time.monotonic() - started))
-        history = votehistory.HistoryImport(run)
+        history = HistoryImport(run)
         for part in history.parts():
             started = time.monotonic()
             history.apply(part)
