@@ -30,6 +30,7 @@ def register(app: Flask) -> None:
     from fieldcrm.jobs_cli import group as jobs_group
     from fieldcrm.seed import seed_command
     from fieldcrm.turf.cli import group as turf_group
+    from fieldcrm.votes.cli import group as votes_group
 
     app.cli.add_command(users_group)
     app.cli.add_command(commitments_group)
@@ -38,5 +39,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(contacts_group)
     app.cli.add_command(jobs_group)
     app.cli.add_command(turf_group)
+    app.cli.add_command(votes_group)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

@@ -45,6 +45,8 @@ TRACKED = frozenset(
         "user_regions",
         "leader_assignments",
         "weekly_goals",
+        "elections",
+        "votes",
     }
 )
 _WRITE = re.compile(

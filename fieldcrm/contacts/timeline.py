@@ -14,6 +14,7 @@ from fieldcrm.contacts.models import Contact
 from fieldcrm.conversations.models import Conversation
 from fieldcrm.extensions import db
 from fieldcrm.ladder.models import LadderMove
+from fieldcrm.votes.queries import can_see_vote_history, contact_votes
 
 
 @dataclass(frozen=True)
@@ -74,3 +75,11 @@ def kept_rate(contact_id: int) -> tuple[int, int, float | None]:
     counts = dict(rows)
     kept, flaked = counts.get("kept", 0), counts.get("flaked", 0)
     return kept, flaked, (kept / (kept + flaked) if kept + flaked else None)
+
+
+def vote_history(actor: Any, contact: Contact) -> list | None:
+    """The contact's recent votes for their page, or None when the actor does not see vote
+    history (leaders; fieldcrm.votes.queries)."""
+    if not can_see_vote_history(actor):
+        return None
+    return contact_votes(actor, contact)

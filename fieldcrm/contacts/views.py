@@ -21,7 +21,7 @@ from fieldcrm.contacts import export as contacts_export
 from fieldcrm.contacts import queries, services
 from fieldcrm.contacts.forms import ContactEditForm, ContactForm, ContactSearchForm, PhoneForm
 from fieldcrm.contacts.models import Organization
-from fieldcrm.contacts.timeline import contact_timeline, kept_rate
+from fieldcrm.contacts.timeline import contact_timeline, kept_rate, vote_history
 from fieldcrm.conversations import views as conversations_views
 from fieldcrm.errors import ValidationFailed
 from fieldcrm.exports import csv_response, record_export
@@ -127,6 +127,7 @@ def detail(contact_id: int):
         contact=contact,
         household=queries.household_members(current_user, contact),
         timeline=contact_timeline(contact),
+        votes=vote_history(current_user, contact),
         kept=kept,
         flaked=flaked,
         rate=rate,

@@ -7,11 +7,28 @@ from wtforms import DateField, HiddenField, IntegerField, SelectField, SubmitFie
 from wtforms.validators import NumberRange, Optional
 
 from fieldcrm.forms import FieldCRMForm, HiddenIdField
+from fieldcrm.votes.forms import (
+    checked_vote_filter,
+    set_vote_choices,
+    vote_election_field,
+    vote_filter_field,
+    vote_of_last_field,
+    vote_voted_field,
+)
+from fieldcrm.votes.queries import VoteFilter
 
 
 class CoverageFilterForm(FieldCRMForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
+
+    def load_elections(self) -> None:
+        """Fill the vote-history election choices from the elections on file."""
+        set_vote_choices(self)
+
+    def vote_history(self) -> VoteFilter | None:
+        """The vote-history filter when well formed (else None, the problem on its field)."""
+        return checked_vote_filter(self)
 
     start = DateField(_l("From"), validators=[Optional()])
     end = DateField(_l("To"), validators=[Optional()])
@@ -19,6 +36,10 @@ class CoverageFilterForm(FieldCRMForm):
     stale_days = IntegerField(
         _l("Days without a conversation"), default=30, validators=[Optional(), NumberRange(1, 3650)]
     )
+    vote_filter = vote_filter_field()
+    vote_voted = vote_voted_field()
+    vote_of_last = vote_of_last_field()
+    vote_election = vote_election_field()
     sort = SelectField(
         _l("Sort by"),
         default="gap",

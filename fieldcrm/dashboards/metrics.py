@@ -51,6 +51,7 @@ from fieldcrm.ladder.models import LadderStage
 from fieldcrm.scoping import contact_scope, visible_turfs
 from fieldcrm.turf.models import Region, Turf
 from fieldcrm.turf.services import universe_clause
+from fieldcrm.votes.queries import VoteFilter
 
 TREND_WEEKS = 8
 SUPPORT_LEVELS = (1, 2, 3, 4, 5)
@@ -69,6 +70,8 @@ class CoverageFilter:
     week_starts: tuple[datetime, ...]
     universe: str = "all"
     stale_days: int = 30
+    #: narrows the universe by vote history (fieldcrm.votes.queries)
+    votes: VoteFilter | None = None
 
 
 @dataclass
@@ -179,7 +182,8 @@ def coverage(
     Turfs the actor can see appear even when empty. Seven queries, whatever the row count.
     """
     g = _group_column(group)
-    where = [contact_scope(actor), universe_clause(flt.universe, flt.until, flt.stale_days)]
+    in_universe = universe_clause(flt.universe, flt.until, flt.stale_days, flt.votes)
+    where = [contact_scope(actor), in_universe]
     if turf_id is not None:
         where.append(Contact.turf_id == turf_id)
     else:
@@ -209,7 +213,6 @@ def coverage(
     stage_ids = [sid for sid, _pos in stages]
     # 1. one pass over the group's people: universe, IDs, stages, centroid, local leaders
     # (who count whatever the universe filter, hence FILTER clauses instead of WHERE).
-    in_universe = universe_clause(flt.universe, flt.until, flt.stale_days)
     position = leader_stage_position()
     leader_contacts = list(
         db.session.scalars(
@@ -225,23 +228,39 @@ def coverage(
         Contact.ladder_stage_id.in_(leading_stages or [-1]),
         Contact.id.in_(leader_contacts or [-1]),
     )
+    # Each person's universe membership is computed once in a subquery (OFFSET 0 keeps
+    # both databases from inlining it into every FILTER below, which would evaluate a
+    # vote-history rule a dozen times a row).
+    people_where = [contact_scope(actor), where[-1]]
+    people = (
+        sa.select(
+            g.label("g"),
+            Contact.id.label("id"),
+            Contact.latitude.label("lat"),
+            Contact.longitude.label("lon"),
+            Contact.support_level.label("support"),
+            Contact.ladder_stage_id.label("stage"),
+            sa.case((is_leader, 1), else_=0).label("leader"),
+            sa.case((in_universe, 1), else_=0).label("u"),
+        )
+        .where(*people_where)
+        .offset(0)
+        .subquery("people")
+    )
+    in_u = people.c.u == 1
     contact_cols = [
-        g,
-        sa.func.count(Contact.id).filter(in_universe),
-        sa.func.avg(Contact.latitude),
-        sa.func.avg(Contact.longitude),
-        sa.func.count(Contact.id).filter(is_leader),
+        people.c.g,
+        sa.func.count(people.c.id).filter(in_u),
+        sa.func.avg(people.c.lat),
+        sa.func.avg(people.c.lon),
+        sa.func.count(people.c.id).filter(people.c.leader == 1),
         *[
-            sa.func.count(Contact.id).filter(in_universe, Contact.support_level == lvl)
+            sa.func.count(people.c.id).filter(in_u, people.c.support == lvl)
             for lvl in SUPPORT_LEVELS
         ],
-        *[
-            sa.func.count(Contact.id).filter(in_universe, Contact.ladder_stage_id == sid)
-            for sid in stage_ids
-        ],
+        *[sa.func.count(people.c.id).filter(in_u, people.c.stage == sid) for sid in stage_ids],
     ]
-    people_where = [contact_scope(actor), where[-1]]
-    people_stmt = sa.select(*contact_cols).where(*people_where).group_by(g)
+    people_stmt = sa.select(*contact_cols).group_by(people.c.g)
     # 2. attempts, conversations, reach, last activity, weekly trend.
     in_period = sa.and_(Conversation.occurred_at >= flt.since, Conversation.occurred_at < flt.until)
     talked = Conversation.is_conversation.is_(True)

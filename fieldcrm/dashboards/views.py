@@ -123,6 +123,7 @@ def _coverage_filter(form: CoverageFilterForm) -> metrics.CoverageFilter:
         week_starts=_week_starts(end),
         universe=universe,
         stale_days=form.stale_days.data or 30,
+        votes=form.vote_history(),
     )
 
 
@@ -144,6 +145,7 @@ def _coverage_rows(form: CoverageFilterForm):
 def _filter_form() -> CoverageFilterForm:
     form = CoverageFilterForm(request.args)
     form.universe.choices = [(k, _(v)) for k, v in turf_services.UNIVERSES.items()]
+    form.load_elections()
     form.validate()
     return form
 
@@ -186,6 +188,7 @@ def coverage_csv():
         len(rows),
         turf=turf.id if turf else None,
         universe=form.universe.data,
+        vote_filter=form.vote_filter.data or None,
     )
     db.session.commit()
     data = [

@@ -14,6 +14,7 @@ from fieldcrm.extensions import db
 from fieldcrm.imports import jobs, parsing, services
 from fieldcrm.imports.layouts import LAYOUTS, MAPPING_KEYS, MAPPING_OPTIONS
 from fieldcrm.imports.models import ImportBatch
+from fieldcrm.imports.votehistory import summary as vote_summary
 
 group = AppGroup("imports", help="Import voter files (preview, run, resume, saved mappings).")
 mappings_group = AppGroup("mappings", help="Saved column mappings for files no layout matches.")
@@ -35,6 +36,13 @@ def _print_summary(batch: ImportBatch) -> None:
         f"duplicates {counts['duplicates']}, marked not in latest file "
         f"{counts['marked_missing']}."
     )
+    if (batch.detection or {}).get("history"):
+        votes = vote_summary(batch.detection.get("votes"))
+        click.echo(
+            f"  vote history: read {votes['read']}, votes added {votes['inserted']}, "
+            f"already on file {votes['existing']}, rejected {votes['rejected']}, "
+            f"not votes {votes['not_votes']}."
+        )
     for kind, count in sorted((batch.warnings or {}).items()):
         click.echo(f"  warning {kind}: {count}")
     if batch.error_message:
@@ -152,6 +160,8 @@ def voter_file(
 
 
 def _print_preview(preview: dict, *, rows: bool = True) -> None:
+    for history in preview.get("history") or []:
+        click.echo(f"Vote history: {history['member']} ({history['layout']})")
     click.echo(
         f"Layout {preview['layout'] or 'custom mapping'}, encoding {preview['encoding']}, "
         f"{preview['delimiter']}-separated, header {'yes' if preview['has_header'] else 'no'}, "

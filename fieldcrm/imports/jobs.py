@@ -12,6 +12,7 @@ from fieldcrm.database import utcnow
 from fieldcrm.extensions import db
 from fieldcrm.imports import parsing, retention, services
 from fieldcrm.imports.models import ImportBatch
+from fieldcrm.imports.votehistory import HistoryImport
 
 #: Called after each committed transaction (tests use it to simulate a kill between them).
 ChunkHook = Callable[[ImportBatch], None]
@@ -29,7 +30,8 @@ def import_batch(
     chunk_rows: int | None = None,
 ) -> ImportBatch | None:
     """Run (or resume) a batch: committed transactions of a chunk or part of one (see
-    services.start_run), then the finish step.
+    services.start_run), then its vote-history members' chunks (votehistory), then the
+    finish step.
 
     Returns the batch, or None when it is gone. A refused file marks the batch failed; any
     other error rolls back the current chunk and leaves the batch interrupted (resumable),
@@ -56,6 +58,15 @@ def import_batch(
                     on_chunk(batch)
                 if run.pacer is not None:
                     time.sleep(run.pacer.pause_after(time.monotonic() - started))
+        history = HistoryImport(run)
+        for part in history.parts():
+            started = time.monotonic()
+            history.apply(part)
+            db.session.commit()
+            if on_chunk is not None:
+                on_chunk(batch)
+            if run.pacer is not None:
+                time.sleep(run.pacer.pause_after(time.monotonic() - started))
         services.finish_run(run)
         db.session.commit()
     except parsing.FileRefused as exc:

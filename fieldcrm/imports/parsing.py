@@ -205,6 +205,8 @@ class Detection:
     header: list[str] | None
     mapping: dict[str, str | list[str]]
     field_count: int
+    #: vote-history members and how to read them (fieldcrm.imports.votehistory)
+    history: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     #: state implied by the layout (``"NC"``, ``"FL"``, ...), ``None`` for generic files
     state: str | None = None
     #: the mapping's ``date_order`` ("MDY", "DMY", "YMD"); ``None``: the layout's rule
@@ -453,7 +455,44 @@ def _headerless_names(count: int, layout: Layout | None) -> list[str]:
     return [f"col{i + 1}" for i in range(count)]
 
 
-def detect(
+def detect(path: str | Path, **options: Any) -> Detection:
+    """``_detect_file``, with vote-history members (NC ncvhis, FL ``*_H_*``) set aside in
+    ``Detection.history`` (an upload of history files only has no ``members``), and a refusal
+    about one member of a zip naming that member. Raises ``FileRefused``."""
+    try:
+        return _detect_file(path, **options)
+    except FileRefused as exc:
+        named = _naming_member(Path(path), exc)
+        if named is exc:
+            raise
+        raise named from exc
+
+
+def _voter_and_history_members(
+    path: Path,
+) -> tuple[list[tuple[str, Callable[[], IO[bytes]]]], list[dict[str, Any]]]:
+    from fieldcrm.imports import votehistory  # it reads with this module's helpers
+
+    return votehistory.split_members(_members(path))
+
+
+def _naming_member(path: Path, exc: FileRefused) -> FileRefused:
+    """The refusal, prefixed with the member it is about when the zip holds several files
+    and the reason names none of them (the first voter-file member is the one examined)."""
+    if path.suffix.lower() != ".zip":
+        return exc
+    try:
+        voters, history = _voter_and_history_members(path)
+    except FileRefused:
+        return exc
+    if not voters or len(voters) + len(history) < 2:
+        return exc
+    if any(name in exc.reason for name, _ in voters):
+        return exc
+    return FileRefused(f"member {voters[0][0]}: {exc.reason}")
+
+
+def _detect_file(
     path: str | Path,
     *,
     layout: str | None = None,
@@ -485,7 +524,11 @@ def detect(
         except ValueError as exc:
             raise FileRefused(f"invalid mapping: {exc}") from exc
 
-    members = _members(path)
+    members, history = _voter_and_history_members(path)
+    if not members:
+        from fieldcrm.imports import votehistory
+
+        return votehistory.history_only_detection(history)
     first_name, first_open = members[0]
     sample, complete = _read_sample(first_open, _SAMPLE_BYTES)
     if not sample.strip():
@@ -594,6 +637,7 @@ def detect(
     )
     for name, opener in members[1:]:
         _check_member(name, opener, detection)
+    detection.history = history
     return detection
 
 

@@ -261,6 +261,8 @@ def _detect(batch: ImportBatch, unpacked: int) -> parsing.Detection | None:
         batch.source = detected_source(detection) or ""
     batch.encoding = detection.encoding
     batch.layout = detection.layout or batch.layout
+    if not detection.members:
+        batch.full_file = False  # vote history only: no voter rows, nobody is missing
     batch.status = "uploaded"
     batch.error_message = None
     return detection
@@ -269,6 +271,7 @@ def _detect(batch: ImportBatch, unpacked: int) -> parsing.Detection | None:
 def _detection_json(detection: parsing.Detection) -> dict:
     return {
         "members": detection.members,
+        "history": detection.history,
         "encoding": detection.encoding,
         "delimiter": detection.delimiter,
         "quoting": detection.quoting,
@@ -1259,6 +1262,7 @@ def preview_batch(
         ),
         "has_header": detection.has_header,
         "members": detection.members,
+        "history": [{"member": h["member"], "layout": h["layout"]} for h in detection.history],
         "mapping": detection.mapping,
         "date_order": detection.date_order,
         "mapping_warnings": parsing.mapping_warnings(detection, filled),

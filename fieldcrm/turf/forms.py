@@ -17,6 +17,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from fieldcrm.forms import FieldCRMForm, HiddenIdField
+from fieldcrm.votes.forms import (
+    vote_election_field,
+    vote_filter_field,
+    vote_of_last_field,
+    vote_voted_field,
+)
 
 
 def _int_or_none(value):
@@ -73,6 +79,10 @@ class CutForm(FieldCRMForm):
         validators=[Optional(), NumberRange(min=1, max=3650)],
         description=_l("Only for “No conversation in the last N days”."),
     )
+    vote_filter = vote_filter_field()
+    vote_voted = vote_voted_field()
+    vote_of_last = vote_of_last_field()
+    vote_election = vote_election_field()
     target_size = IntegerField(
         _l("Doors per packet"), default=50, validators=[DataRequired(), NumberRange(5, 500)]
     )

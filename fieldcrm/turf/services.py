@@ -36,6 +36,7 @@ from fieldcrm.turf.models import (
     WalkPacket,
     WeeklyGoal,
 )
+from fieldcrm.votes.queries import VoteFilter, vote_history_clause
 
 # Contacts are re-assigned to area turfs in chunks of this many coordinates.
 AREA_CHUNK = 20_000
@@ -333,14 +334,20 @@ DEFAULT_STALE_DAYS = 30
 
 
 def universe_clause(
-    name: str | None, now: datetime, days: int = DEFAULT_STALE_DAYS
+    name: str | None,
+    now: datetime,
+    days: int = DEFAULT_STALE_DAYS,
+    votes: VoteFilter | None = None,
 ) -> sa.ColumnElement[bool]:
-    """WHERE clause on Contact for a named universe (see UNIVERSES).
+    """WHERE clause on Contact for a named universe (see UNIVERSES), narrowed by an optional
+    vote-history filter (fieldcrm.votes.queries.vote_history_clause).
 
     Every universe leaves out people marked do-not-contact. "stale" means no conversation
     (a real talk, not a failed attempt) since `now - days`. Raises ValidationFailed for an
-    unknown name.
+    unknown name or a malformed vote-history filter.
     """
+    if votes is not None and votes.kind:
+        return sa.and_(universe_clause(name, now, days), vote_history_clause(votes, now.date()))
     base = Contact.do_not_contact.is_(False)
     key = name or "all"
     if key == "all":
@@ -388,7 +395,14 @@ def _house_number_raw(contact_row: sa.Row) -> str:
     return line.split(" ", 1)[0] if line else ""
 
 
-def turf_doors(actor: User, turf: Turf, universe: str, now: datetime, days: int) -> list[Door]:
+def turf_doors(
+    actor: User,
+    turf: Turf,
+    universe: str,
+    now: datetime,
+    days: int,
+    votes: VoteFilter | None = None,
+) -> list[Door]:
     """The doors (households) of the actor-visible people in the turf's universe."""
     rows = db.session.execute(
         sa.select(
@@ -404,7 +418,7 @@ def turf_doors(actor: User, turf: Turf, universe: str, now: datetime, days: int)
         ).where(
             Contact.turf_id == turf.id,
             contact_scope(actor),
-            universe_clause(universe, now, days),
+            universe_clause(universe, now, days, votes),
         )
     ).all()
     by_key: dict[str, dict] = {}
@@ -438,6 +452,8 @@ class CutInput:
     stale_days: int = DEFAULT_STALE_DAYS
     name_prefix: str | None = None
     assigned_user_id: int | None = None
+    #: narrows the universe by vote history (fieldcrm.votes.queries)
+    votes: VoteFilter | None = None
 
 
 def cut_turf(actor: User, turf: Turf, data: CutInput, now: datetime) -> list[WalkPacket]:
@@ -457,7 +473,7 @@ def cut_turf(actor: User, turf: Turf, data: CutInput, now: datetime) -> list[Wal
     if data.universe not in UNIVERSES:
         raise ValidationFailed([("universe", "Unknown universe.")])
     assignee = _check_assignee(actor, turf, data.assigned_user_id)
-    doors = turf_doors(actor, turf, data.universe, now, data.stale_days)
+    doors = turf_doors(actor, turf, data.universe, now, data.stale_days, data.votes)
     if not doors:
         raise ValidationFailed([(None, "Nobody in this turf matches that universe.")])
     cuts = cut_packets(doors, target_size=data.target_size)
@@ -466,6 +482,8 @@ def cut_turf(actor: User, turf: Turf, data: CutInput, now: datetime) -> list[Wal
     )
     prefix = (data.name_prefix or "").strip()[:100] or turf.name
     universe = {"name": data.universe, "stale_days": data.stale_days}
+    if data.votes is not None and data.votes.kind:
+        universe["votes"] = data.votes.describe()
     packets = [
         WalkPacket(
             turf_id=turf.id,

@@ -48,6 +48,7 @@ from fieldcrm.turf.forms import (
     split_codes,
 )
 from fieldcrm.turf.models import Region, Turf, WalkPacket
+from fieldcrm.votes.forms import set_vote_choices, vote_filter_from
 
 bp = Blueprint("turf", __name__, url_prefix="/turf")
 MANAGERS = (Role.ADMIN, Role.DIRECTOR)
@@ -197,6 +198,7 @@ def _assignee_choices(turf: Turf) -> list[tuple[int | str, str]]:
 def _cut_form(turf: Turf) -> CutForm:
     form = CutForm()
     form.universe.choices = [(k, _(v)) for k, v in services.UNIVERSES.items()]
+    set_vote_choices(form)
     form.assigned_user_id.choices = _assignee_choices(turf)
     return form
 
@@ -243,6 +245,7 @@ def cut(turf_id: int):
             stale_days=form.stale_days.data or services.DEFAULT_STALE_DAYS,
             name_prefix=form.name_prefix.data,
             assigned_user_id=form.assigned_user_id.data,
+            votes=vote_filter_from(form),
         )
         try:
             packets = services.cut_turf(current_user, turf, data, utcnow())

@@ -178,6 +178,41 @@ def build_nc() -> None:
     (HERE / "nc_pre2022_excerpt.txt").write_bytes(b"".join(old[:60]))
 
 
+def _vhis_row(
+    ncid: str, day: str, desc: str, method: str = "IN-PERSON", party: str = "DEM"
+) -> bytes:
+    parties = {"DEM": "DEMOCRATIC", "REP": "REPUBLICAN", "UNA": "UNAFFILIATED", "": ""}
+    fields = ["1", "ALAMANCE", "9205561", day, f"{day} {desc}", method, party, parties[party],
+              "103", "103", ncid, "1", "ALAMANCE", "103", "103"]  # fmt: skip
+    return ("\t".join(fields) + "\n").encode("ascii")
+
+
+def build_nc_history() -> None:
+    """A NC voter file and its ncvhis history in one zip, as the state's downloads pair them.
+
+    The history member is the real 100-row ncvhis sample (voters not in the voter member,
+    kept by voter id) plus votes of two voters of the excerpt, one row with a field missing,
+    and one vote repeated (stored once).
+    """
+    current = _nc_lines("ncvoter_Statewide.txt")
+    history = _nc_lines("ncvhis.txt")
+    ours = [
+        _vhis_row("AA216996", "11/08/2016", "GENERAL", "ABSENTEE ONESTOP"),
+        _vhis_row("AA216996", "11/06/2018", "GENERAL"),
+        _vhis_row("AA216996", "11/03/2020", "GENERAL", "ABSENTEE BY MAIL"),
+        _vhis_row("AA216996", "03/03/2020", "PRIMARY", party="REP"),
+        _vhis_row("AA216996", "11/05/2019", "MUNICIPAL GENERAL", party="UNA"),
+        _vhis_row("AA98377", "11/03/2020", "GENERAL", party="UNA"),
+        _vhis_row("AA98377", "11/03/2020", "GENERAL", party="UNA"),
+        b"1\tALAMANCE\t9048723\t11/08/2022\t11/08/2022 GENERAL\tIN-PERSON\n",
+    ]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("ncvoter_Statewide.txt", b"".join(current[:41]))
+        zf.writestr("ncvhis_Statewide.txt", b"".join([*history, *ours]))
+    (HERE / "nc_voters_with_history.zip").write_bytes(buffer.getvalue())
+
+
 def build_bad() -> None:
     (HERE / "empty.txt").write_bytes(b"")
     (HERE / "binary.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
@@ -195,4 +230,5 @@ if __name__ == "__main__":
     build_van()
     build_pipe()
     build_nc()
+    build_nc_history()
     build_bad()

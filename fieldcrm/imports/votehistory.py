@@ -1,0 +1,634 @@
+"""Vote-history files: recognise them by their first lines, read them in chunks, store votes.
+
+State downloads pair the voter file with a vote-history file: North Carolina's ``ncvhis``
+(15 tab-separated columns with a header) and Florida's ``CCC_H_YYYYMMDD.txt`` (5 tab-separated
+columns, no header). They may come alone or in the same zip as the voter file.
+``split_members`` (called by ``parsing.detect``) sets such members aside; the import job runs
+the voter rows first, then ``HistoryImport`` reads every history member in chunks and writes
+its votes (README "Vote history").
+
+Decisions:
+
+* **Key.** A vote is (source, voter id, election); an election is (date, name), e.g.
+  ``11/08/2016 GENERAL``. Florida's type codes are written as the names North Carolina uses
+  (GEN -> GENERAL, PRI -> PRIMARY, RUN -> RUNOFF, PPP -> PRESIDENTIAL PREFERENCE PRIMARY,
+  OTH -> OTHER). Votes are inserted with ON CONFLICT DO NOTHING: re-importing a file (or a
+  newer file repeating old elections) adds only the votes not stored yet and never changes
+  a stored one.
+* **Voters not (yet) contacts.** Votes carry the voter id, not a contact id, so a history file
+  may be imported before, after or without its voter file; a contact shows the votes of its
+  (source, voter id). Import both files under the same source label.
+* **Not a vote.** Florida's history code N ("did not vote") and any method reading
+  "DID NOT VOTE" are counted as ``not_votes`` and not stored. Ballots cast but not counted
+  (Florida B and P) are stored with that method: the voter turned out.
+* **Accounting.** read = inserted + existing + rejected + not_votes, kept with the resume
+  point (history member, rows done in it) under ``ImportBatch.detection["votes"]``; rejected
+  rows are ImportRowError rows like the voter file's.
+* **Speed.** Columns are parsed and normalised with Arrow; SQLite writes with ``executemany``,
+  PostgreSQL with ``COPY`` into a staging table and one ``INSERT … SELECT … ON CONFLICT DO
+  NOTHING`` per chunk.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlalchemy as sa
+
+from fieldcrm import datacache
+from fieldcrm.extensions import db
+from fieldcrm.imports import parsing
+from fieldcrm.imports.layouts import normalize_header
+from fieldcrm.imports.models import ImportRowError
+from fieldcrm.votes.models import Election
+
+__all__ = [
+    "HISTORY_LAYOUTS",
+    "HistoryImport",
+    "HistoryLayout",
+    "election_kind",
+    "sniff_history",
+    "split_members",
+]
+
+MAX_VOTER_ID = 64
+MAX_NAME = 120
+MAX_METHOD = 40
+MAX_PARTY = 10
+
+
+@dataclass(frozen=True)
+class HistoryLayout:
+    """How to recognise one state's vote-history file and where each vote field comes from."""
+
+    name: str
+    description: str
+    state: str
+    has_header: bool
+    #: vote field -> source column (header name, or the column's name in ``columns``)
+    fields: dict[str, str]
+    #: normalised header names that must all be present (headered layouts)
+    required: tuple[str, ...] = ()
+    #: column names in order (headerless layouts)
+    columns: tuple[str, ...] = ()
+
+
+HISTORY_LAYOUTS: dict[str, HistoryLayout] = {
+    "nc_vhis": HistoryLayout(
+        name="nc_vhis",
+        description="North Carolina NCSBE ncvhis vote history, 15 columns with a header",
+        state="NC",
+        has_header=True,
+        fields={
+            "voter_id": "ncid",
+            "election_date": "election_lbl",
+            "election_name": "election_desc",
+            "method": "voting_method",
+            "party": "voted_party_cd",
+        },
+        required=("ncid", "electionlbl", "electiondesc", "votingmethod"),
+    ),
+    "fl_history": HistoryLayout(
+        name="fl_history",
+        description="Florida voter history extract (CCC_H_YYYYMMDD.txt), 5 columns, no header",
+        state="FL",
+        has_header=False,
+        fields={
+            "voter_id": "voter_id",
+            "election_date": "election_date",
+            "election_type": "election_type",
+            "history_code": "history_code",
+        },
+        columns=("county_code", "voter_id", "election_date", "election_type", "history_code"),
+    ),
+}
+
+#: Florida election type codes, written as the election names North Carolina uses.
+FL_ELECTION_TYPES = {
+    "GEN": "GENERAL",
+    "PRI": "PRIMARY",
+    "RUN": "RUNOFF",
+    "PPP": "PRESIDENTIAL PREFERENCE PRIMARY",
+    "OTH": "OTHER",
+}
+#: Florida history codes; N (did not vote) is not a vote.
+FL_HISTORY_CODES = {
+    "A": "MAIL",
+    "B": "MAIL (NOT COUNTED)",
+    "E": "EARLY",
+    "Y": "AT POLLS",
+    "P": "PROVISIONAL (NOT COUNTED)",
+    "Z": "PROVISIONAL",
+    "F": "PROVISIONAL",
+}
+FL_NOT_VOTED = "N"
+
+_FL_ROW = re.compile(r"^[A-Z]{3}\t[0-9]{1,10}\t[0-9]{2}/[0-9]{2}/[0-9]{4}\t[A-Z]{3}\t[A-Z]?\s*$")
+
+
+def election_kind(name: str) -> str:
+    """The kind of an election from its name (first match wins, in this order).
+
+    municipal (NC's odd-year town elections, even "MUNICIPAL GENERAL"), presidential_primary,
+    runoff (also NC's "SECOND PRIMARY"), primary, special, general, other. Only "general"
+    elections count for "voted in N of the last M general elections".
+    """
+    upper = " ".join(name.upper().split())
+    if "MUNICIPAL" in upper:
+        return "municipal"
+    if "PRESIDENTIAL PREFERENCE" in upper or "PRESIDENTIAL PRIMARY" in upper:
+        return "presidential_primary"
+    if "RUNOFF" in upper or "RUN-OFF" in upper or "SECOND PRIMARY" in upper:
+        return "runoff"
+    if "PRIMARY" in upper:
+        return "primary"
+    if "SPECIAL" in upper:
+        return "special"
+    if "GENERAL" in upper:
+        return "general"
+    return "other"
+
+
+# --- recognising history members ---------------------------------------------------------------
+
+
+def sniff_history(name: str, opener: Callable[[], IO[bytes]]) -> dict[str, Any] | None:
+    """How to read member ``name`` when it is a vote-history file, else None.
+
+    The returned dict is JSON (it is stored with the batch's detection): member, layout,
+    encoding, delimiter, quoting, has_header, header, field_count.
+    """
+    try:
+        sample, complete = parsing._read_sample(opener, 1 << 16)
+    except parsing.FileRefused:
+        return None
+    if not sample.strip() or b"\x00" in sample[:65536]:
+        return None
+    encoding = parsing._detect_encoding(sample)
+    lines = parsing._sample_lines(sample, complete, encoding)
+    if not lines:
+        return None
+    first = lines[0].rstrip("\r\n")
+    if "\t" in first:
+        delimiter = "\t"
+    else:
+        try:
+            delimiter = parsing._choose_delimiter(first)
+        except parsing.FileRefused:
+            return None
+    quoting = parsing._choose_quoting(lines, delimiter, None)
+    fields = parsing._split_fields(first, delimiter, quoting)
+    present = {normalize_header(f) for f in fields}
+    nc = HISTORY_LAYOUTS["nc_vhis"]
+    if all(req in present for req in nc.required):
+        header = [f.strip() for f in fields]
+        return _info(name, nc, encoding, delimiter, quoting, header, len(header))
+    fl = HISTORY_LAYOUTS["fl_history"]
+    if delimiter == "\t":
+        rows = lines[:50]
+        good = sum(bool(_FL_ROW.match(r.rstrip("\r\n"))) for r in rows)
+        if good >= max(1, len(rows) * 0.6):
+            return _info(name, fl, encoding, "\t", "none", None, len(fl.columns))
+    return None
+
+
+def _info(
+    member: str,
+    layout: HistoryLayout,
+    encoding: str,
+    delimiter: str,
+    quoting: str,
+    header: list[str] | None,
+    field_count: int,
+) -> dict[str, Any]:
+    return {
+        "member": member,
+        "layout": layout.name,
+        "encoding": encoding,
+        "delimiter": delimiter,
+        "quoting": quoting,
+        "has_header": header is not None,
+        "header": header,
+        "field_count": field_count,
+    }
+
+
+def split_members(
+    members: list[tuple[str, Callable[[], IO[bytes]]]],
+) -> tuple[list[tuple[str, Callable[[], IO[bytes]]]], list[dict[str, Any]]]:
+    """(voter-file members, vote-history members' read settings), in archive order."""
+    voters: list[tuple[str, Callable[[], IO[bytes]]]] = []
+    history: list[dict[str, Any]] = []
+    for name, opener in members:
+        info = sniff_history(name, opener)
+        if info is None:
+            voters.append((name, opener))
+        else:
+            history.append(info)
+    return voters, history
+
+
+def history_only_detection(history: list[dict[str, Any]]) -> parsing.Detection:
+    """The detection of an upload holding vote-history files only (no voter rows)."""
+    first = history[0]
+    return parsing.Detection(
+        members=[],
+        encoding=first["encoding"],
+        delimiter=first["delimiter"],
+        quoting=first["quoting"],
+        has_header=first["has_header"],
+        layout=None,
+        header=first["header"],
+        mapping={},
+        field_count=first["field_count"],
+        state=HISTORY_LAYOUTS[first["layout"]].state,
+        history=history,
+    )
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+@dataclass
+class HistoryPart:
+    """Votes read from part of one history member, and where the member stands after it."""
+
+    member_index: int
+    member: str
+    end_row: int  # data rows of the member done after this part
+    rows_read: int
+    votes: pa.Table  # voter_id, election_date (date32), election_name, method, party
+    rejects: list[parsing.RowError] = field(default_factory=list)
+    not_votes: int = 0
+
+
+def _member_detection(info: dict[str, Any]) -> parsing.Detection:
+    return parsing.Detection(
+        members=[info["member"]],
+        encoding=info["encoding"],
+        delimiter=info["delimiter"],
+        quoting=info["quoting"],
+        has_header=info["has_header"],
+        layout=None,
+        header=info["header"],
+        mapping={},
+        field_count=info["field_count"],
+    )
+
+
+def _column_names(info: dict[str, Any]) -> list[str]:
+    layout = HISTORY_LAYOUTS[info["layout"]]
+    return list(info["header"]) if info["header"] is not None else list(layout.columns)
+
+
+def _clean(arr: pa.Array) -> pa.Array:
+    """Trimmed, whitespace collapsed, blank -> null."""
+    text = pc.utf8_trim_whitespace(arr)
+    text = pc.replace_substring_regex(text, r"\s+", " ")
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+
+
+def _normalise(
+    table: pa.Table, info: dict[str, Any], needed: dict[str, int]
+) -> tuple[pa.Table, np.ndarray, np.ndarray, dict[int, str]]:
+    """(votes table, kept mask, not-a-vote mask, {row: reject reason}) for a parsed table."""
+    layout = HISTORY_LAYOUTS[info["layout"]]
+    rows = table.num_rows
+
+    def raw(key: str) -> pa.Array:
+        if key not in needed:
+            return pa.nulls(rows, pa.string())
+        return table.column(f"f{needed[key]}").combine_chunks()
+
+    def col(key: str) -> pa.Array:
+        return _per_value(raw(key), _clean)
+
+    voter_id = parsing._nullify(parsing._trim(raw("voter_id")))
+    warnings: collections.Counter = collections.Counter()
+    today = (dt.datetime.now(tz=dt.UTC).date() - dt.date(1970, 1, 1)).days
+    dates = _per_value(
+        raw("election_date"),
+        lambda values: parsing._dates(_clean(values), "mdy", "election", 1850, warnings, today)[0],
+    )
+    date_text = pc.strftime(dates, format="%m/%d/%Y")
+    if layout.name == "fl_history":
+        kind_code = pc.utf8_upper(col("election_type"))
+        label = pc.coalesce(_lookup(kind_code, FL_ELECTION_TYPES), kind_code, pa.scalar("ELECTION"))
+        name = pc.binary_join_element_wise(date_text, label, " ")
+        code = pc.utf8_upper(col("history_code"))
+        method = pc.coalesce(_lookup(code, FL_HISTORY_CODES), code)
+        party = pa.nulls(rows, pa.string())
+        not_vote = _mask(pc.equal(code, FL_NOT_VOTED))
+    else:
+        given = pc.utf8_upper(col("election_name"))
+        name = pc.coalesce(given, pc.binary_join_element_wise(date_text, "ELECTION", " "))
+        method = pc.utf8_upper(col("method"))
+        party = pc.utf8_upper(col("party"))
+        not_vote = _mask(pc.match_substring(method, "DID NOT VOTE"))
+    no_id = _mask(pc.is_null(voter_id))
+    long_id = _mask(pc.greater(pc.utf8_length(voter_id), MAX_VOTER_ID))
+    no_date = _mask(pc.is_null(dates))
+    rejected = no_id | long_id | no_date
+    reasons: dict[int, str] = {}
+    for mask, reason in (
+        (no_date, "no valid election date"),
+        (long_id, f"voter id is longer than {MAX_VOTER_ID} characters"),
+        (no_id, "no voter id"),
+    ):
+        reasons.update((int(i), reason) for i in np.flatnonzero(mask))
+    not_vote &= ~rejected
+    keep = ~rejected & ~not_vote
+    votes = pa.table(
+        {
+            "voter_id": voter_id,
+            "election_date": dates,
+            "election_name": pc.utf8_slice_codeunits(name, 0, MAX_NAME),
+            "method": pc.utf8_slice_codeunits(method, 0, MAX_METHOD),
+            "party": pc.utf8_slice_codeunits(party, 0, MAX_PARTY),
+        }
+    )
+    return votes, keep, not_vote, reasons
+
+
+def _per_value(arr: pa.Array, func: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """``func`` computed once per distinct value: history columns other than the voter id
+    repeat a handful of values (elections, methods, parties) over millions of rows."""
+    encoded = pc.dictionary_encode(arr)
+    return func(encoded.dictionary).take(encoded.indices)
+
+
+def _lookup(arr: pa.Array, table: dict[str, str]) -> pa.Array:
+    keys = pa.array(list(table), pa.string())
+    values = pa.array(list(table.values()), pa.string())
+    return values.take(pc.index_in(arr, value_set=keys))
+
+
+def _mask(arr: pa.Array) -> np.ndarray:
+    return pc.fill_null(arr, False).to_numpy(zero_copy_only=False).copy()
+
+
+def _read_chunk(
+    lines: list[bytes], numbers: np.ndarray, info: dict[str, Any]
+) -> tuple[pa.Table, np.ndarray, np.ndarray, list[parsing.RowError]]:
+    """(votes, line position of each vote, positions of not-votes, rejects) for raw lines."""
+    detection = _member_detection(info)
+    names = [normalize_header(n) for n in _column_names(info)]
+    layout = HISTORY_LAYOUTS[info["layout"]]
+    needed: dict[str, int] = {}
+    for key, source in layout.fields.items():
+        wanted = normalize_header(source)
+        if wanted in names:
+            needed[key] = names.index(wanted)
+    indexes = sorted(set(needed.values()))
+    buf, _ = parsing._to_utf8(lines, detection.encoding)
+    try:
+        table, bad = parsing._parse_table(buf, len(lines), detection, indexes)
+    except parsing._InvalidUtf8Error:
+        buf, _ = parsing._repair_utf8(lines, detection.encoding)
+        table, bad = parsing._parse_table(buf, len(lines), detection, indexes)
+    good_idx = np.setdiff1d(np.arange(len(lines)), np.fromiter(bad, dtype=np.int64, count=len(bad)))
+    rejects = [
+        parsing.RowError(
+            line=int(numbers[i]),
+            member=info["member"],
+            reason=f"wrong number of fields: expected {detection.field_count}, found {n}",
+            raw=parsing._decode_line(lines[i], detection.encoding)[0].rstrip("\r\n"),
+        )
+        for i, n in sorted(bad.items())
+    ]
+    votes, keep, not_vote, reasons = _normalise(table, info, needed)
+    for pos, reason in sorted(reasons.items()):
+        i = int(good_idx[pos])
+        rejects.append(
+            parsing.RowError(
+                line=int(numbers[i]),
+                member=info["member"],
+                reason=reason,
+                raw=parsing._decode_line(lines[i], detection.encoding)[0].rstrip("\r\n"),
+            )
+        )
+    rejects.sort(key=lambda r: r.line)
+    return votes.filter(pa.array(keep)), good_idx[keep], good_idx[not_vote], rejects
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+class HistoryImport:
+    """The vote-history phase of an import run: ``parts()`` to read, ``apply(part)`` to write.
+
+    ``run`` is the services.ImportRun (batch, detection, chunk_rows, pacer). The caller
+    commits after each ``apply``; the progress stored with each part lets a stopped run
+    resume where it stopped.
+    """
+
+    def __init__(self, run: Any) -> None:
+        self.run = run
+        self.batch = run.batch
+        self.history: list[dict[str, Any]] = list(getattr(run.detection, "history", []) or [])
+        self._elections: dict[tuple[dt.date, str], int] = {}
+
+    @property
+    def progress(self) -> dict[str, int]:
+        return dict((self.batch.detection or {}).get("votes") or {})
+
+    def parts(self) -> Iterator[HistoryPart]:
+        """The parts still to write, in member order, from the stored resume point."""
+        progress = self.progress
+        start_member = int(progress.get("member", 0))
+        start_row = int(progress.get("rows_done", 0))
+        path = Path(self.batch.stored_path)
+        for index, info in enumerate(self.history):
+            if index < start_member:
+                continue
+            first_row = start_row if index == start_member else 0
+            detection = _member_detection(info)
+            batches = parsing._iter_batches(path, detection, self.run.chunk_rows, first_row)
+            for batch in batches:
+                # (lines, line numbers, member, detection, first row, …): the reader may
+                # add fields after these five
+                lines, numbers, member, _detection, row_index = batch[:5]
+                votes, at, not_at, rejects = _read_chunk(lines, numbers, info)
+                yield from self._split(
+                    index, member, row_index, len(lines), votes, at, not_at, rejects, numbers
+                )
+
+    def _split(  # noqa: PLR0913 - one chunk's pieces
+        self,
+        index: int,
+        member: str,
+        row_index: int,
+        count: int,
+        votes: pa.Table,
+        at: np.ndarray,
+        not_at: np.ndarray,
+        rejects: list[parsing.RowError],
+        numbers: np.ndarray,
+    ) -> Iterator[HistoryPart]:
+        pacer = self.run.pacer
+        size = (pacer.max_writes() if pacer is not None else None) or count
+        reject_at = np.searchsorted(numbers, np.array([r.line for r in rejects], dtype=np.int64))
+        for a in range(0, count, size):
+            b = min(a + size, count)
+            sel = np.flatnonzero((at >= a) & (at < b))
+            yield HistoryPart(
+                member_index=index,
+                member=member,
+                end_row=row_index + b,
+                rows_read=b - a,
+                votes=votes.take(pa.array(sel, pa.int64())) if len(sel) < len(at) else votes,
+                rejects=[r for r, p in zip(rejects, reject_at, strict=True) if a <= p < b],
+                not_votes=int(((not_at >= a) & (not_at < b)).sum()),
+            )
+
+    def apply(self, part: HistoryPart) -> dict[str, int]:
+        """Write a part's votes and row errors and move the progress (one transaction).
+
+        Returns the part's counts. Raises AssertionError if the accounting would break.
+        Flushes; does not commit.
+        """
+        votes = part.votes
+        inserted = 0
+        if votes.num_rows:
+            ids = self._election_ids(votes)
+            inserted = self._insert_votes(votes, ids)
+        for error in part.rejects:
+            db.session.add(
+                ImportRowError(
+                    batch_id=self.batch.id,
+                    member=error.member[:255],
+                    line=error.line,
+                    kind="rejected",
+                    reason=error.reason[:500],
+                    raw=error.raw,
+                )
+            )
+        counts = {
+            "read": part.rows_read,
+            "inserted": inserted,
+            "existing": votes.num_rows - inserted,
+            "rejected": len(part.rejects),
+            "not_votes": part.not_votes,
+        }
+        if (
+            counts["inserted"] + counts["existing"] + counts["rejected"] + counts["not_votes"]
+            != counts["read"]
+        ):
+            raise AssertionError(f"vote history accounting: {counts}")
+        progress = self.progress
+        for key, value in counts.items():
+            progress[key] = int(progress.get(key, 0)) + value
+        progress["member"] = part.member_index
+        progress["rows_done"] = part.end_row
+        self.batch.detection = {**(self.batch.detection or {}), "votes": progress}
+        db.session.flush()
+        return counts
+
+    def _election_ids(self, votes: pa.Table) -> pa.Array:
+        """The election id of every vote; elections not stored yet are added."""
+        dates = votes.column("election_date").combine_chunks()
+        names = votes.column("election_name").combine_chunks()
+        keys = pc.binary_join_element_wise(pc.cast(dates, pa.string()), names, "|")
+        unique = pc.unique(keys)
+        wanted: list[tuple[dt.date, str]] = []
+        for key in unique.to_pylist():
+            day, name = key.split("|", 1)
+            wanted.append((dt.date.fromisoformat(day), name))
+        missing = [k for k in wanted if k not in self._elections]
+        if missing:
+            self._load_elections(missing)
+        ids = pa.array([self._elections[k] for k in wanted], pa.int64())
+        return ids.take(pc.index_in(keys, value_set=unique))
+
+    def _load_elections(self, keys: list[tuple[dt.date, str]]) -> None:
+        table = Election.__table__
+        rows = [{"election_date": d, "name": n, "kind": election_kind(n)} for d, n in keys]
+        dialect = db.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        db.session.execute(insert(table).on_conflict_do_nothing(), rows)
+        for day in {d for d, _ in keys}:
+            names = [n for d, n in keys if d == day]
+            found = db.session.execute(
+                sa.select(table.c.id, table.c.name).where(
+                    table.c.election_date == day, table.c.name.in_(names)
+                )
+            )
+            for election_id, name in found:
+                self._elections[(day, name)] = election_id
+
+    def _insert_votes(self, votes: pa.Table, election_ids: pa.Array) -> int:
+        connection = db.session.connection()
+        datacache.bump(connection)
+        raw = connection.connection.driver_connection
+        n = votes.num_rows
+        source = self.batch.source
+        if connection.dialect.name == "postgresql":
+            from fieldcrm.imports.writers import _copy_text
+
+            arrays = [
+                pa.array([source] * n, pa.string()),
+                votes.column("voter_id").combine_chunks(),
+                election_ids,
+                votes.column("method").combine_chunks(),
+                votes.column("party").combine_chunks(),
+            ]
+            cursor = raw.cursor()
+            try:
+                # as the voter-file writer: the part's votes and its resume point commit
+                # together, so a crash loses both and the resumed run redoes the part
+                cursor.execute("SET LOCAL synchronous_commit = off")
+                cursor.execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS vote_stage (source text, voter_id text, "
+                    "election_id integer, method text, party text) ON COMMIT DROP"
+                )
+                cursor.execute("TRUNCATE vote_stage")
+                with cursor.copy(
+                    "COPY vote_stage (source, voter_id, election_id, method, party) FROM STDIN"
+                ) as copy:
+                    copy.write(memoryview(_copy_text(arrays)))
+                cursor.execute(
+                    "INSERT INTO votes (source, voter_id, election_id, method, party) "
+                    "SELECT source, voter_id, election_id, method, party FROM vote_stage "
+                    "ON CONFLICT DO NOTHING"
+                )
+                return int(cursor.rowcount)
+            finally:
+                cursor.close()
+        rows = zip(
+            [source] * n,
+            votes.column("voter_id").to_pylist(),
+            election_ids.to_pylist(),
+            votes.column("method").to_pylist(),
+            votes.column("party").to_pylist(),
+            strict=True,
+        )
+        before = raw.total_changes
+        cursor = raw.cursor()
+        try:
+            cursor.executemany(
+                "INSERT INTO votes (source, voter_id, election_id, method, party) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                rows,
+            )
+        finally:
+            cursor.close()
+        return raw.total_changes - before
+
+
+def summary(progress: dict[str, int] | None) -> dict[str, int]:
+    """A batch's vote-history counts (zeros when it had none)."""
+    progress = progress or {}
+    return {k: int(progress.get(k, 0)) for k in ("read", "inserted", "existing", "rejected",
+                                                 "not_votes")}  # fmt: skip

@@ -1,0 +1,1 @@
+"""Vote history: elections and the votes imported from state vote-history files."""
