@@ -40,6 +40,9 @@ limit_request_line = 8190
 limit_request_fields = 100
 
 errorlog = "-"
+# gunicorn's own error log (what escapes the app) with the app's log rule: tracebacks
+# without exception messages, request targets without query strings.
+logger_class = "fieldcrm.gunicorn_logging.GunicornLogger"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # One JSON object per request, with the request id the app set; no query strings
 # (they can hold names and phone numbers).

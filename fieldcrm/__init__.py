@@ -196,7 +196,13 @@ def register_errorhandlers(app: Flask) -> None:
                 db.session.rollback()
                 app.logger.error("unhandled error on %s", request.path, exc_info=error)
             elif code in (403, 404):
-                _audit_denial(code)
+                # an export refused over the role's row limit is audited as such (the
+                # rollback here would drop the row check_export added)
+                refused = getattr(error, "audit_details", None)
+                if refused is not None:
+                    _audit_denial(code, "export.refused", **refused)
+                else:
+                    _audit_denial(code)
             # Only our own refusals explain themselves; others keep the generic text.
             detail = error.description if isinstance(error, InvalidInput) else None
             return render_template(f"errors/{code}.html", detail=detail), code

@@ -46,6 +46,15 @@ class ReauthRequired(DomainError):
         super().__init__(f"confirm your password to export {rows} rows")
 
 
+class ExportRefused(PermissionDenied):
+    """An export over the actor's role limit (403). The web's 403 handler rolls the request
+    back, so it audits `export.refused` from `audit_details` itself."""
+
+    def __init__(self, message: str, **details: Any) -> None:
+        self.audit_details = details
+        super().__init__(message)
+
+
 def export_limit(actor: Any) -> int | None:
     """Most rows `actor` may export at once (None = no limit, 0 = no exports)."""
     limits = {**DEFAULT_EXPORT_LIMITS, **current_app.config.get("EXPORT_LIMITS", {})}
@@ -72,15 +81,19 @@ def check_export(
 ) -> None:
     """Refuse an export of `row_count` rows of `what` before anything is written.
 
-    Raises PermissionDenied over the actor's role limit (audited as `export.refused`) and
+    Raises ExportRefused (a PermissionDenied) over the actor's role limit (audited as
+    `export.refused`) and
     ReauthRequired when the export is large and the sign-in is older than allowed (see
     needs_reauth; audited as `export.reauth_required`).
     """
     limit = export_limit(actor)
     if limit is not None and (row_count > limit or limit == 0):
         audit.record("export.refused", actor=actor, what=what, rows=row_count, limit=limit)
-        raise PermissionDenied(
-            f"Exports of {what} are limited to {limit} rows for your role; narrow the filter."
+        raise ExportRefused(
+            f"Exports of {what} are limited to {limit} rows for your role; narrow the filter.",
+            what=what,
+            rows=row_count,
+            limit=limit,
         )
     if needs_reauth(row_count, authenticated_at):
         audit.record("export.reauth_required", actor=actor, what=what, rows=row_count)

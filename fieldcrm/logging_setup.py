@@ -10,12 +10,19 @@ for database errors, the SQL text with its placeholders and the SQLSTATE code), 
 exception's message. Messages carry values: SQLAlchemy's `[parameters: …]`, PostgreSQL's
 `DETAIL: Key (email)=(…)`, `int()` and `fromisoformat()` quoting their input. The engine
 also runs with `hide_parameters` (see `create_app`), so parameters never reach a message.
+
+The same rule serves every process that writes logs: the web app (this module's handler),
+the RQ worker (`fieldcrm.worker` logs job failures with `scrubbed_traceback`) and gunicorn's
+own error log (`fieldcrm.gunicorn_logging`, which also drops query strings and client
+request details); and `error_summary` is what a page may show of an unexpected error.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import os
 import time
 import traceback
 from datetime import UTC, datetime
@@ -74,6 +81,24 @@ def _describe(exc: BaseException) -> str:
     if isinstance(code, str):
         text += f"\n[SQLSTATE: {code}]"
     return text
+
+
+def error_summary(exc: BaseException) -> str:
+    """A one-line name for what went wrong, with no value in it: the exception's type, plus
+    the SQLSTATE of a database error or the error name of an operating-system error."""
+    text = type(exc).__name__
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if isinstance(code, str):
+        text += f" (SQLSTATE {code})"
+    elif isinstance(exc, OSError) and exc.errno in errno.errorcode:
+        text += f" ({errno.errorcode[exc.errno]}: {os.strerror(exc.errno)})"
+    return text
+
+
+def without_query(value: str) -> str:
+    """A request target without its query string (which may hold names or phone numbers)."""
+    return value.partition("?")[0]
 
 
 def scrubbed_traceback(exc: BaseException) -> str:

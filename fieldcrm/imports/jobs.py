@@ -13,6 +13,7 @@ from fieldcrm.extensions import db
 from fieldcrm.imports import parsing, retention, services
 from fieldcrm.imports.models import ImportBatch
 from fieldcrm.imports.votehistory import HistoryImport
+from fieldcrm.logging_setup import error_summary
 
 #: Called after each committed transaction (tests use it to simulate a kill between them).
 ChunkHook = Callable[[ImportBatch], None]
@@ -79,7 +80,9 @@ def import_batch(
         db.session.commit()
     except BaseException as exc:
         db.session.rollback()
-        services.fail_run(batch_id, f"stopped: {exc!r}", resumable=True)
+        # The page names the error's type only: its message may quote values from the file
+        # or the database (the scrubbed traceback is in the log, see fieldcrm.logging_setup).
+        services.fail_run(batch_id, f"stopped: {error_summary(exc)}", resumable=True)
         db.session.commit()
         raise
     return db.session.get(ImportBatch, batch_id)
@@ -123,7 +126,7 @@ def check_upload(batch_id: int, *, chunk_rows: int | None = None) -> ImportBatch
         if failed is not None:
             failed.status = "refused"
             failed.preview = {"columns": []}
-            failed.error_message = f"The check stopped: {exc!r}"[:2000]
+            failed.error_message = f"The check stopped: {error_summary(exc)}"[:2000]
             db.session.commit()
         raise
     return batch

@@ -27,6 +27,7 @@ ignored), never by position when the file has a header.
 
 from __future__ import annotations
 
+import collections
 import json
 import re
 from collections.abc import Mapping as MappingABC
@@ -231,6 +232,9 @@ class Layout:
     phone_separator: str | None = None
     #: phones and emails are only added to a contact, never removed
     additive_children: bool = False
+    #: names the layout's documented header repeats, read by position: normalised name ->
+    #: the names its 2nd, 3rd, ... occurrences are read as (see ``distinct_header``)
+    repeated: MappingABC[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 _NC_FIELDS: dict[str, tuple[str, ...]] = {
@@ -374,9 +378,9 @@ _OH_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 # Vendor exports (VAN, L2, TargetSmart), hand-made sheets, and the state files whose headers
-# are known but that have no layout of their own (CO, WA, MI, WV, GA; Iowa's names too, though
-# its repeated CITY / STATE / ZIP_CODE headers are refused as duplicates until renamed): their
-# names are aliases here, so those files map their names, street, city and ZIP.
+# are known but that have no layout of their own (CO, WA, MI, WV, GA; Iowa's names too, read
+# through the ``ia_statewide`` layout, which names its repeated headers): their names are
+# aliases here, so those files map their names, street, city and ZIP.
 _GENERIC_FIELDS: dict[str, tuple[str, ...]] = {
     "voter_id": (
         "Voter File VANID",
@@ -742,6 +746,33 @@ _EXPORT_FIELDS: dict[str, tuple[str, ...]] = {
     "mail_zip": ("mail_zip",),
 }
 
+
+def _numbered(name: str, count: int) -> tuple[str, ...]:
+    return tuple(f"{name}_{n}" for n in range(2, count + 1))
+
+
+# Iowa's statewide list (Secretary of State; columns as in Voteshield/reggie's iowa.yaml):
+# the residence CITY, STATE, ZIP_CODE, ZIP_PLUS come first, then MAILING_ADDRESS and the
+# mailing CITY, STATE, ZIP_CODE, ZIP_PLUS under the same names; a third CITY is the city
+# district; the vote history comes as five groups of GENERAL_ / PRIMARY_ (with
+# POLITICAL_PARTY and POLITICAL_ORGANIZATION) / SCHOOL_ / CITY_ / SPECIAL_ / CITY/SCHOOL_
+# columns, each group repeating the same names.
+_IA_HISTORY = tuple(
+    f"{kind}_{part}"
+    for kind in ("GENERAL", "PRIMARY", "SCHOOL", "CITY", "SPECIAL", "CITY/SCHOOL")
+    for part in ("ELECTION_DATE", "VOTERVOTEMETHOD")
+) + ("POLITICAL_PARTY",)
+_IA_REPEATED: dict[str, tuple[str, ...]] = {
+    "CITY": ("MAILING_CITY", "CITY_DISTRICT"),
+    "STATE": ("MAILING_STATE",),
+    "ZIP_CODE": ("MAILING_ZIP_CODE",),
+    "ZIP_PLUS": ("MAILING_ZIP_PLUS",),
+    **{name: _numbered(name, 5) for name in _IA_HISTORY},
+    # named once among the main columns, then once in each of the five primary groups
+    "POLITICAL_ORGANIZATION": _numbered("POLITICAL_ORGANIZATION", 6),
+}
+
+
 LAYOUTS: dict[str, Layout] = {
     "fieldcrm_export": Layout(
         name="fieldcrm_export",
@@ -804,6 +835,19 @@ LAYOUTS: dict[str, Layout] = {
         status_map={"ACTIVE": "active", "CONFIRMATION": "inactive"},
         joined=("mail_line1",),
     ),
+    "ia_statewide": Layout(
+        name="ia_statewide",
+        description="Iowa statewide voter list (REGN_NUM; repeated CITY/STATE/ZIP_CODE read "
+        "by position: the second ones are the mailing address)",
+        state="IA",
+        has_header=True,
+        fields=_GENERIC_FIELDS,
+        leading=("regnnum", "firstname", "middlename", "lastname", "namesuffix"),
+        delimiter=",",
+        joined=("mail_line1",),
+        composite=_GENERIC_COMPOSITE,
+        repeated=_IA_REPEATED,
+    ),
     "generic": Layout(
         name="generic",
         description="Any headered file whose columns match common vendor names (VAN, L2, ...)",
@@ -814,6 +858,36 @@ LAYOUTS: dict[str, Layout] = {
         composite=_GENERIC_COMPOSITE,
     ),
 }
+
+
+def distinct_header(layout: Layout | None, header: list[str]) -> list[str]:
+    """``header`` with the later occurrences of the names ``layout.repeated`` lists renamed,
+    in order (a name repeated more often than documented keeps its spelling, so the file is
+    refused as naming one column twice)."""
+    if layout is None or not layout.repeated:
+        return list(header)
+    rules = {normalize_header(k): v for k, v in layout.repeated.items()}
+    seen: collections.Counter[str] = collections.Counter()
+    out: list[str] = []
+    for name in header:
+        key = normalize_header(name)
+        later = rules.get(key, ())
+        n = seen[key]
+        seen[key] += 1
+        out.append(later[n - 1] if 0 < n <= len(later) else name)
+    return out
+
+
+def file_header(layout: Layout | None, names: list[str]) -> list[str]:
+    """The header as the file spells it, from ``distinct_header``'s names (its inverse)."""
+    if layout is None or not layout.repeated:
+        return list(names)
+    spelled = {
+        normalize_header(new): original
+        for original, renamed in layout.repeated.items()
+        for new in renamed
+    }
+    return [spelled.get(normalize_header(name), name) for name in names]
 
 
 def _first_index(header: list[str]) -> dict[str, str]:

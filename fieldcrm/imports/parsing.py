@@ -18,7 +18,10 @@ Decisions worth knowing:
   by its first physical line, so the lines reported for every row, before and after it, are
   the file's own. A quote left open for ``MAX_RECORD_LINES`` lines is taken as a stray: its
   line is rejected alone and reading goes on with the next line.
-* **Headers** naming one column twice (as ``normalize_header`` compares them) are refused.
+* **Headers** naming one column twice (as ``normalize_header`` compares them) are refused,
+  except the repeats a layout documents (Iowa's second ``CITY`` / ``STATE`` / ``ZIP_CODE`` are
+  the mailing address): those are read by position under the names the layout gives them
+  (``layouts.distinct_header``; ``Detection.header`` holds those names).
 * **Encoding**: a UTF-8 BOM means UTF-8. Otherwise the first 8 MiB are probed: valid UTF-8 (or
   pure ASCII) means UTF-8, else cp1252 when every byte is defined there, else Latin-1. When a
   UTF-8 file later holds a line that is not UTF-8, that line alone is decoded as cp1252 and counted
@@ -72,6 +75,8 @@ from fieldcrm.imports.layouts import (
     LAYOUTS,
     PHONE_KINDS,
     Layout,
+    distinct_header,
+    file_header,
     has_identity,
     looks_like_fl_row,
     merge_mapping,
@@ -546,6 +551,11 @@ def _detect_file(
     quoting = quoting or _choose_quoting(lines, delimiter, expected)
     first_fields = _split_fields(lines[0], delimiter, quoting)
     first_norm = {normalize_header(f) for f in first_fields}
+    # a mapping may name the columns a layout reads by position (Iowa's MAILING_CITY)
+    first_norm |= {
+        normalize_header(f)
+        for f in distinct_header(forced or recognise_header(first_fields), first_fields)
+    }
 
     chosen: Layout | None = forced
     header: list[str] | None
@@ -563,6 +573,7 @@ def _detect_file(
             # the layout still supplies the value rules (status codes, date order, ...) and
             # every field the user mapping does not name
             chosen = chosen or recognise_header(first_fields)
+            header = distinct_header(chosen, header)
             if chosen is not None and chosen.has_header:
                 detected = resolve_mapping(chosen, header)
         else:
@@ -592,7 +603,7 @@ def _detect_file(
                 + ". Pass a column mapping to import it."
             )
         if chosen.has_header:
-            header = [f.strip() for f in first_fields]
+            header = distinct_header(chosen, [f.strip() for f in first_fields])
             missing = [r for r in chosen.required if r not in first_norm]
             if missing:
                 raise FileRefused(
@@ -728,7 +739,7 @@ def _header_norm(detection: Detection) -> list[str] | None:
     names = detection.header
     if names and names[-1] == TRAILING_COLUMN:
         names = names[:-1]
-    return [normalize_header(h) for h in names]
+    return [normalize_header(h) for h in file_header(LAYOUTS.get(detection.layout or ""), names)]
 
 
 # --- streaming --------------------------------------------------------------------------------

@@ -1340,6 +1340,12 @@ def row_errors(batch: ImportBatch) -> sa.Select[tuple[ImportRowError]]:
 ROW_ERROR_COLUMNS = ("file", "line", "kind", "reason", "raw")
 
 
+def row_error_count(batch: ImportBatch) -> int:
+    """How many rows the batch's rejected-rows download holds (see ``row_error_rows``)."""
+    stmt = sa.select(sa.func.count()).where(ImportRowError.batch_id == batch.id)
+    return db.session.scalar(stmt) or 0
+
+
 def row_error_rows(batch: ImportBatch) -> Iterator[tuple]:
     """The batch's row errors as CSV rows (file, line, kind, reason, raw), streamed."""
     stmt = sa.select(

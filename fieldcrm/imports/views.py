@@ -21,7 +21,7 @@ from flask_login import current_user
 
 from fieldcrm.auth.decorators import roles_required
 from fieldcrm.errors import NotFound, ValidationFailed
-from fieldcrm.exports import csv_response, record_export
+from fieldcrm.exports import check_export, csv_response, record_export
 from fieldcrm.extensions import db
 from fieldcrm.forms import EmptyForm
 from fieldcrm.imports import jobs, retention, services
@@ -33,7 +33,7 @@ from fieldcrm.imports.forms import (
     mapping_form,
     mapping_from_form,
 )
-from fieldcrm.web import excel_requested, export_rate_limit
+from fieldcrm.web import authenticated_at, excel_requested, export_rate_limit
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 importers = roles_required("admin", "director")
@@ -199,8 +199,11 @@ def progress(batch_id: int):
 @importers
 @export_rate_limit
 def errors_csv(batch_id: int):
+    """The batch's rejected rows with each row's raw line (personal data): the export policy
+    of every other export applies (role row limit, password again for a large one, audit)."""
     batch = services.get_batch(current_user, batch_id)
-    count = batch.rejected + batch.duplicates
+    count = services.row_error_count(batch)
+    check_export(current_user, count, "import_errors", authenticated_at=authenticated_at())
     record_export(current_user, "import_errors", count, batch=batch.id)
     db.session.commit()
     # The rows are fetched while the response streams, after the view has returned: keep

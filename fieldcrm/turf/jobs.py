@@ -24,6 +24,7 @@ from fieldcrm.lib.geocode import (
     normalize_address_key,
     one_line_address,
 )
+from fieldcrm.logging_setup import error_summary
 from fieldcrm.turf.models import GeocodeCacheEntry
 from fieldcrm.turf.services import assign_contacts_to_turfs
 
@@ -59,7 +60,9 @@ def _fail(run: JobRun, exc: Exception) -> None:
     run = db.session.get(JobRun, run.id)
     if run is not None:
         run.status = "failed"
-        run.message = f"{type(exc).__name__}: {exc}"[:500]
+        # the job's page names the error's type only: a message may quote an address
+        # (a geocoder's) or a value (the database's DETAIL); the log has the scrubbed traceback
+        run.message = error_summary(exc)[:500]
         run.finished_at = utcnow()
         db.session.commit()
 

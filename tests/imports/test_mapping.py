@@ -6,7 +6,9 @@ from __future__ import annotations
 import collections
 import csv
 import datetime as dt
+import io
 import re
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -575,10 +577,192 @@ def test_readme__lists_every_valid_field_name() -> None:
     assert [*listed, "date_order"] == list(MAPPING_KEYS)
 
 
-def test_generic_aliases__iowa_repeated_headers_are_refused(tmp_path: Path) -> None:
+def test_generic_aliases__a_made_up_sheet_repeating_iowa_names_is_refused(tmp_path: Path) -> None:
+    # Iowa's names, but not Iowa's layout (no MIDDLE_NAME, NAME_SUFFIX after the names): the
+    # repeats are not the documented ones, so which CITY is which is unknown
     header = "REGN_NUM,FIRST_NAME,LAST_NAME,HOUSE_NUM,STREET_NAME,CITY,STATE,ZIP_CODE,"
     header += "MAILING_ADDRESS,CITY,STATE,ZIP_CODE"
     path = tmp_path / "ia.csv"
     path.write_text(header + "\n1,A,B,1,MAIN ST,AMES,IA,50010,PO BOX 1,AMES,IA,50010\n")
     with pytest.raises(FileRefused, match='"CITY" \\(column 6\\) and "CITY" \\(column 10\\)'):
         detect(path)
+
+
+# Iowa's statewide list as the Secretary of State writes it (the shared voter-file notes;
+# column order as in Voteshield/reggie's iowa.yaml): CITY three times, STATE, ZIP_CODE and
+# ZIP_PLUS twice, POLITICAL_ORGANIZATION six times, and five groups of history columns.
+IA_MAIN = [
+    "REGN_NUM",
+    "FIRST_NAME",
+    "MIDDLE_NAME",
+    "LAST_NAME",
+    "NAME_SUFFIX",
+    "EFF_REGN_DATE",
+    "LAST_UPDATED_DATE",
+    "OLD_ID",
+    "PHONENO",
+    "HOUSE_NUM",
+    "HOUSE_SUFFIX",
+    "PRE_DIR",
+    "STREET_NAME",
+    "STREET_TYPE",
+    "POST_DIR",
+    "UNIT_TYPE",
+    "UNIT_NUM",
+    "ADDRESS_NON_STD",
+    "CITY",
+    "STATE",
+    "ZIP_CODE",
+    "ZIP_PLUS",
+    "MAILING_ADDRESS",
+    "CITY",
+    "STATE",
+    "ZIP_CODE",
+    "ZIP_PLUS",
+    "VOTERSTATUS",
+    "PARTY",
+    "POLITICAL_ORGANIZATION",
+    "GENDER",
+    "BIRTHDATE",
+    "COUNTY",
+    "FEDERAL",
+    "CONGRESSIONAL",
+    "STATEWIDE",
+    "STATE_SENATE",
+    "STATE_HOUSE",
+    "JUDICIAL",
+    "PRECINCT",
+    "COUNTY_SUPERVISOR",
+    "COUNTYWIDE",
+    "TOWNSHIP",
+    "CITY_COUNCIL_WARD",
+    "CITY",
+    "COMMUNITY_COLLEGE_DIRECTOR",
+    "COMMUNITY_COLLEGE",
+    "SCHOOL_DIRECTOR",
+    "SCHOOL",
+    "SANITARY",
+    "AGRICULTURAL_EXTENSION",
+    "SOIL_AND_WATER",
+    "WATER",
+    "FIRE",
+    "LAND",
+    "LAKE",
+    "LOSST_CONTIGUOUS_CITIES",
+    "RECREATIONAL",
+    "RURAL_IMPROVEMENT_ZONE",
+    "SEWER",
+    "LIGHT",
+    "MISCELLANEOUS",
+]
+IA_HISTORY = [
+    *["GENERAL_ELECTION_DATE", "GENERAL_VOTERVOTEMETHOD"] * 5,
+    *[
+        "PRIMARY_ELECTION_DATE",
+        "PRIMARY_VOTERVOTEMETHOD",
+        "POLITICAL_PARTY",
+        "POLITICAL_ORGANIZATION",
+    ]
+    * 5,
+    *[
+        f"{kind}_{part}"
+        for kind in ("SCHOOL", "CITY", "SPECIAL", "CITY/SCHOOL")
+        for _ in range(5)
+        for part in ("ELECTION_DATE", "VOTERVOTEMETHOD")
+    ],
+]
+
+
+def _ia_row(n: int, mailing_city: str) -> list[str]:
+    values = dict.fromkeys(range(len(IA_MAIN) + len(IA_HISTORY)), "")
+    main = {
+        "REGN_NUM": f"{n}",
+        "FIRST_NAME": "ANN",
+        "LAST_NAME": f"LEE{n}",
+        "EFF_REGN_DATE": "03/15/2012",
+        "HOUSE_NUM": "12",
+        "STREET_NAME": "OAK",
+        "STREET_TYPE": "ST",
+        "VOTERSTATUS": "Active",
+        "PARTY": "DEM",
+        "BIRTHDATE": "07/04/1980",
+        "COUNTY": "Story",
+        "PRECINCT": "AM1",
+    }
+    for i, name in enumerate(IA_MAIN):
+        values[i] = main.get(name, "")
+    # residence, mailing and the city-district column, by position
+    city = [i for i, name in enumerate(IA_MAIN) if name == "CITY"]
+    state = [i for i, name in enumerate(IA_MAIN) if name == "STATE"]
+    zips = [i for i, name in enumerate(IA_MAIN) if name == "ZIP_CODE"]
+    values[city[0]], values[state[0]], values[zips[0]] = "AMES", "IA", "50010"
+    values[city[1]], values[state[1]], values[zips[1]] = mailing_city, "MN", "55401"
+    values[city[2]] = "AMES CITY DISTRICT"
+    values[IA_MAIN.index("MAILING_ADDRESS")] = "PO BOX 9"
+    values[len(IA_MAIN)] = "11/08/2022"
+    return list(values.values())
+
+
+def test_iowa_statewide__real_header_imports_reading_repeats_by_position(tmp_path: Path) -> None:
+    path = tmp_path / "IA_Part1.csv"
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(IA_MAIN + IA_HISTORY)
+        writer.writerow(_ia_row(1, "MINNEAPOLIS"))
+        writer.writerow(_ia_row(2, "ST PAUL"))
+    detection = detect(path)
+    assert detection.layout == "ia_statewide"
+    assert detection.state == "IA"
+    assert detection.mapping["res_city"] == "CITY"
+    assert detection.mapping["mail_city"] == "MAILING_CITY"
+    frame, rejects, _warnings = _frame(path)
+    assert rejects == []
+    assert frame["voter_id"].tolist() == ["1", "2"]
+    assert frame["res_city"].tolist() == ["AMES", "AMES"]
+    assert frame["res_zip5"].tolist() == ["50010", "50010"]
+    assert frame["mail_city"].tolist() == ["MINNEAPOLIS", "ST PAUL"]
+    assert frame["mail_state"].tolist() == ["MN", "MN"]
+    assert frame["mail_zip"].tolist() == ["55401", "55401"]
+    assert frame["mail_line1"].tolist() == ["PO BOX 9", "PO BOX 9"]
+    assert frame["registration_date"].tolist() == [dt.date(2012, 3, 15)] * 2
+    assert frame["status"].tolist() == ["active", "active"]
+    assert frame["res_line1"].tolist() == ["12 OAK ST", "12 OAK ST"]
+
+
+def test_iowa_statewide__a_mapping_names_the_mailing_columns(tmp_path: Path) -> None:
+    path = tmp_path / "IA_Part1.csv"
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(IA_MAIN + IA_HISTORY)
+        writer.writerow(_ia_row(1, "MINNEAPOLIS"))
+    # the mailing city as the residence city (a campaign mailing to where voters get mail)
+    frame, _rejects, _warnings = _frame(path, mapping={"res_city": "MAILING_CITY"})
+    assert frame["res_city"].tolist() == ["MINNEAPOLIS"]
+    assert frame["mail_city"].tolist() == ["MINNEAPOLIS"]
+
+
+def test_iowa_statewide__a_later_part_repeating_the_header_skips_it(tmp_path: Path) -> None:
+    path = tmp_path / "IA.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for part, n in (("Part1", 1), ("Part2", 2)):
+            text = io.StringIO()
+            writer = csv.writer(text)
+            writer.writerow(IA_MAIN + IA_HISTORY)
+            writer.writerow(_ia_row(n, "AMES"))
+            archive.writestr(f"IA_{part}.csv", text.getvalue())
+    frame, rejects, _warnings = _frame(path)
+    assert rejects == []
+    assert frame["voter_id"].tolist() == ["1", "2"]
+
+
+def test_iowa_statewide__a_repeat_the_layout_does_not_document_is_refused(
+    tmp_path: Path,
+) -> None:
+    header = [*IA_MAIN, "FIRST_NAME", *IA_HISTORY]
+    path = tmp_path / "IA_Part1.csv"
+    row = _ia_row(1, "AMES")
+    path.write_text(",".join(header) + "\n" + ",".join([*row[:62], "X", *row[62:]]) + "\n")
+    with pytest.raises(FileRefused, match="more than once") as info:
+        detect(path)
+    assert '"FIRST_NAME" (column 2) and "FIRST_NAME" (column 63)' in info.value.reason
+    assert "CITY" not in info.value.reason

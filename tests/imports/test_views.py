@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 import sqlalchemy as sa
 
+from fieldcrm.audit import AuditEvent
 from fieldcrm.contacts.models import Contact
 from fieldcrm.extensions import db
 from fieldcrm.imports.models import ImportBatch, ImportMapping, ImportRowError
+from fieldcrm.security import SESSION_SEEN, SESSION_STARTED
+from tests.fixtures.factories import PASSWORD
 
 VAN = "Voter File VANID,FirstName,LastName,Address,City,Zip5,Cell Phone,Precinct\n"
 GOOD = VAN + "1,Ann,Lee,1 Main St,Mebane,27302,3365550101,E1\n2,Bo,Day,2 Main St,Mebane,27302,,W1\n"
@@ -161,3 +165,66 @@ def test_errors_csv__download_reads_to_the_end_past_one_chunk(client, login_as, 
     assert len(lines) == rows + 1
     assert lines[0] == "file,line,kind,reason,raw"
     assert lines[-1].endswith(f'"{rows - 1},Too,Few"')
+
+
+def _batch_with_rejected_rows(client, rows: int) -> ImportBatch:
+    upload(client, GOOD)
+    batch = db.session.scalar(sa.select(ImportBatch).order_by(ImportBatch.id.desc()))
+    db.session.execute(
+        sa.insert(ImportRowError),
+        [
+            {"batch_id": batch.id, "member": "v.csv", "line": n + 2, "kind": "rejected",
+             "reason": "wrong number of fields", "raw": f"{n},Rosa,Alvarez"}
+            for n in range(rows)
+        ],
+    )  # fmt: skip
+    db.session.commit()
+    return batch
+
+
+def _audit(action: str) -> list[AuditEvent]:
+    stmt = sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+    return db.session.scalars(stmt).all()
+
+
+def test_errors_csv__over_the_role_row_limit_is_refused_and_audited(
+    app, client, login_as, world, monkeypatch
+):
+    login_as(world.director_dana)
+    batch = _batch_with_rejected_rows(client, 3)
+    monkeypatch.setitem(app.config, "EXPORT_LIMITS", {"director": 2})
+    response = client.get(f"/imports/{batch.id}/errors.csv")
+    assert response.status_code == 403
+    assert "Rosa" not in response.get_data(as_text=True)
+    refused = _audit("export.refused")
+    assert [(e.details["what"], e.details["rows"]) for e in refused] == [("import_errors", 3)]
+    assert _audit("export.import_errors") == []
+    # within the limit it is served, and audited with the rows it holds
+    monkeypatch.setitem(app.config, "EXPORT_LIMITS", {"director": 3})
+    assert client.get(f"/imports/{batch.id}/errors.csv").status_code == 200
+    assert [e.details["rows"] for e in _audit("export.import_errors")] == [3]
+
+
+def test_errors_csv__a_large_download_from_an_old_sign_in_asks_for_the_password(
+    app, client, login_as, world, monkeypatch
+):
+    monkeypatch.setitem(app.config, "EXPORT_REAUTH_ROWS", 2)
+    monkeypatch.setitem(app.config, "EXPORT_REAUTH_MINUTES", 10)
+    login_as(world.admin_dev)
+    batch = _batch_with_rejected_rows(client, 3)
+    now = int(time.time())
+    with client.session_transaction() as sess:
+        sess[SESSION_STARTED] = now - 3600
+        sess[SESSION_SEEN] = now
+    url = f"/imports/{batch.id}/errors.csv"
+    refused = client.get(url)
+    assert refused.status_code == 302
+    assert refused.headers["Location"].startswith("/auth/confirm?next=")
+    assert [e.details["rows"] for e in _audit("export.reauth_required")] == [3]
+    assert _audit("export.import_errors") == []
+    confirmed = client.post(refused.headers["Location"], data={"secret": PASSWORD})
+    assert confirmed.headers["Location"] == url
+    served = client.get(url)
+    assert served.status_code == 200
+    assert "2,Rosa,Alvarez" in served.get_data(as_text=True)
+    assert len(_audit("export.import_errors")) == 1

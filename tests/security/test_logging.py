@@ -12,7 +12,14 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -23,6 +30,8 @@ from fieldcrm.extensions import db, limiter
 from fieldcrm.logging_setup import make_handler, scrubbed_traceback
 
 MARK = re.compile(r"plnt\d{4}q")
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 
 @pytest.fixture(autouse=True)
@@ -146,3 +155,115 @@ def test_scrubbed_traceback__keeps_frames_and_types_drops_messages():
 def test_engine__hides_sql_parameters(app):
     with app.app_context():
         assert db.engine.hide_parameters is True
+
+
+def fail_with_planted_email(user_id: int) -> None:
+    """A job (run by the RQ worker) that breaks a unique key with a user's email, then
+    raises an error whose message quotes it, as code handling such an error might."""
+    user = db.session.get(User, user_id)
+    email = user.email
+    try:
+        db.session.add(User(email=email, name="Copy", password_hash="x", role=user.role))
+        db.session.flush()
+    except sa.exc.IntegrityError as exc:
+        db.session.rollback()
+        raise ValueError(f"cannot add a second account for {email}") from exc
+
+
+@pytest.mark.redis
+def test_worker_log__a_failing_job_logs_no_message_or_value(
+    app, db, make_user, production_log, monkeypatch
+):
+    if not REDIS_URL:
+        if os.environ.get("FIELDCRM_REQUIRE_REDIS") == "1":
+            pytest.fail("TEST_REDIS_URL is required (FIELDCRM_REQUIRE_REDIS=1)")
+        pytest.skip("TEST_REDIS_URL not set")
+    from fieldcrm.jobs import enqueue, queue
+    from fieldcrm.worker import build_worker
+
+    monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)
+    monkeypatch.setitem(app.config, "RQ_QUEUE", f"test-log-{uuid.uuid4().hex[:8]}")
+    user = make_user(email="plnt7001q@example.test")
+    db.session.commit()
+    job_id = enqueue(fail_with_planted_email, user.id)
+    try:
+        build_worker(app).work(burst=True, with_scheduler=False)
+        stored = queue().fetch_job(job_id).latest_result().exc_string
+    finally:
+        q = queue()
+        q.empty()
+        q.delete(delete_jobs=True)
+
+    text = production_log.getvalue()
+    errors = [json.loads(line) for line in text.splitlines() if '"ERROR"' in line]
+    assert any(
+        "builtins.ValueError" in e["message"] and "IntegrityError" in e["message"] for e in errors
+    ), text
+    assert MARK.findall(text) == []
+    # RQ's failed-job record (shown by `rq info` and dashboards) is scrubbed the same way.
+    assert "builtins.ValueError" in stored
+    assert MARK.findall(stored) == []
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _send(port: int, raw: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(raw)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    return received
+
+
+@pytest.mark.slow
+def test_gunicorn_log__an_escaping_error_logs_no_message_or_query(tmp_path):
+    """gunicorn (gunicorn.conf.py) logs an error escaping the app, and a request it refuses,
+    without the exception messages, the query string or the refused request's text."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_ACCESS_LOG": "",
+        "FAILING_WSGI_MARKS": "plnt7101q,plnt7102q",
+    }
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                *("-c", "gunicorn.conf.py", "tests.security.failing_wsgi:app"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while "Booting worker" not in log.read_text():
+                assert server.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+            request = b"GET /export.csv?name=plnt7103q HTTP/1.1\r\nHost: x\r\n\r\n"
+            assert _send(port, request).startswith(b"HTTP/1.1 200")  # the body breaks off
+            _send(port, b"GET /?name=plnt7104q HTTP/1.1 extra\r\nHost: x\r\n\r\n")
+            deadline = time.monotonic() + 20
+            while "Invalid request" not in log.read_text():
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    text = log.read_text()
+    assert "Error handling request" in text
+    assert "builtins.RuntimeError" in text
+    assert "builtins.ValueError" in text
+    assert "direct cause" in text
+    assert "Invalid request from ip=127.0.0.1" in text
+    assert MARK.findall(text) == []

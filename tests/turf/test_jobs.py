@@ -110,3 +110,27 @@ def test_cli__geocode_and_reassign(runner, world):
     assert "completed" in result.output
     result = runner.invoke(args=["turf", "reassign"])
     assert "completed" in result.output
+
+
+class FailingGeocoder:
+    """A geocoding service that breaks, quoting the address it was asked about."""
+
+    name = "failing"
+
+    def geocode(self, address: str) -> GeocodeResult | None:
+        raise RuntimeError(f"service refused {address!r}")
+
+
+def test_geocode_contacts__a_failure_shows_the_error_type_never_its_message(
+    world, make_contact, monkeypatch
+):
+    make_contact(world.east, res_line1="77 Secret Ln", res_zip5="27215")
+    monkeypatch.setattr(jobs, "geocoder_factory", FailingGeocoder)
+    run = jobs.create_job_run("geocode", {})
+    db.session.commit()
+    with pytest.raises(RuntimeError):
+        jobs.geocode_contacts(run.id)
+    db.session.expire_all()
+    failed = db.session.get(JobRun, run.id)
+    assert failed.status == "failed"
+    assert failed.message == "RuntimeError"
