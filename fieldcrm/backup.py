@@ -52,23 +52,31 @@ def _check(conn: sqlite3.Connection, what: str) -> None:
 
 
 def table_checksums(conn: sqlite3.Connection) -> dict[str, tuple[int, str]]:
-    """{table: (row count, sha256 of its rows in rowid order)} for a SQLite database."""
-    tables = [
-        row[0]
-        for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "ORDER BY name"
-        )
-    ]
+    """{table: (row count, sha256 of its rows in rowid or primary-key order)} for a SQLite
+    database."""
+    tables = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "ORDER BY name"
+    ).fetchall()
     out = {}
-    for table in tables:
+    for table, sql in tables:
         digest = hashlib.sha256()
         count = 0
-        for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid'):
+        for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY {_row_order(conn, table, sql)}'):
             digest.update(repr(row).encode())
             count += 1
         out[table] = (count, digest.hexdigest())
     return out
+
+
+def _row_order(conn: sqlite3.Connection, table: str, sql: str | None) -> str:
+    """rowid, or the primary key's columns for a WITHOUT ROWID table (which has no rowid)."""
+    if "WITHOUT ROWID" not in (sql or "").upper():
+        return "rowid"
+    keys = sorted(
+        (row[5], row[1]) for row in conn.execute(f'PRAGMA table_info("{table}")') if row[5]
+    )
+    return ", ".join(f'"{name}"' for _, name in keys)
 
 
 def backup_sqlite(source: Path, dest: Path) -> dict[str, tuple[int, str]]:

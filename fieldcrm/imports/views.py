@@ -6,6 +6,9 @@ No page reads an uploaded file: the upload is stored and checked by a background
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import (
     Blueprint,
     current_app,
@@ -16,6 +19,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -33,6 +37,7 @@ from fieldcrm.imports.forms import (
     mapping_form,
     mapping_from_form,
 )
+from fieldcrm.imports.models import ImportBatch
 from fieldcrm.web import authenticated_at, excel_requested, export_rate_limit
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -116,14 +121,7 @@ def set_source(batch_id: int):
             for error in errors:
                 flash(str(error), "error")
         return redirect(url_for("imports.check", batch_id=batch.id))
-    try:
-        services.set_source(current_user, batch, form.source.data)
-    except ValidationFailed as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("imports.check", batch_id=batch.id))
-    db.session.commit()
-    jobs.enqueue_check(batch.id)
-    return redirect(url_for("imports.check", batch_id=batch.id))
+    return _check_again(batch, lambda: services.set_source(current_user, batch, form.source.data))
 
 
 @bp.route("/<int:batch_id>/recheck", methods=["POST"])
@@ -133,8 +131,14 @@ def recheck(batch_id: int):
     batch = services.get_batch(current_user, batch_id)
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("imports.check", batch_id=batch.id))
+    return _check_again(batch, lambda: services.queue_check(current_user, batch))
+
+
+def _check_again(batch: ImportBatch, queue: Callable[[], Any]) -> ResponseReturnValue:
+    """Run a service that queues the batch's check, then start the check job; back to the
+    check page either way (a refusal is flashed)."""
     try:
-        services.queue_check(current_user, batch)
+        queue()
     except ValidationFailed as exc:
         flash(str(exc), "error")
         return redirect(url_for("imports.check", batch_id=batch.id))

@@ -11,7 +11,7 @@ def test_login_then_search_contacts(page, live_server, sign_in):
     sign_in(page, live_server.emails["organizer"])
     if page.viewport_size["width"] < 760:
         page.get_by_role("button", name="Menu").click()
-    page.get_by_role("link", name="Contacts").click()
+    page.get_by_role("link", name="Contacts", exact=True).click()
     page.get_by_label("Search").fill("rosa")
     page.get_by_role("button", name="Search").click()
     rows = page.locator(".contact-row")
