@@ -358,7 +358,11 @@ def cached_coverage(
     The returned rows are shared: sort or fold them into new objects, never mutate them.
     """
     key = (actor.id, actor.role, group, turf_id, flt)
-    return datacache.cached("coverage", key, lambda: coverage(actor, flt, group, turf_id))
+    # Every figure is per turf (contacts without a turf are left out), so adding people
+    # with no turf, as an import does before placing them, keeps the cached rows.
+    return datacache.cached(
+        "coverage", key, lambda: coverage(actor, flt, group, turf_id), reads_unplaced=False
+    )
 
 
 def _aware(value: datetime | None) -> datetime | None:
