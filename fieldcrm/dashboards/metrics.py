@@ -149,14 +149,22 @@ def gap_score(universe: int, reached: int, local_leaders: int) -> float:
     return round(universe * (1 - reach) / (1 + local_leaders), 1)
 
 
-def leader_stage_position() -> int | None:
-    """The ladder position from which a contact counts as a local leader (see module doc)."""
+def leader_stage_position(stages: list[tuple[str, int]] | None = None) -> int | None:
+    """The ladder position from which a contact counts as a local leader (see module doc).
+
+    `stages`: the active stages as (name, position) in position order, when the caller has
+    them already (else they are read).
+    """
     name = current_app.config.get("LOCAL_LEADER_STAGE", "Team leader / captain")
-    stages = db.session.execute(
-        sa.select(LadderStage.name, LadderStage.position)
-        .where(LadderStage.active.is_(True))
-        .order_by(LadderStage.position)
-    ).all()
+    if stages is None:
+        stages = [
+            (stage_name, position)
+            for stage_name, position in db.session.execute(
+                sa.select(LadderStage.name, LadderStage.position)
+                .where(LadderStage.active.is_(True))
+                .order_by(LadderStage.position)
+            )
+        ]
     for stage_name, position in stages:
         if stage_name == name:
             return position
@@ -176,7 +184,7 @@ def coverage(
 ) -> list[CoverageRow]:
     """Coverage rows per turf (or per precinct of `turf_id`) in the actor's scope.
 
-    Turfs the actor can see appear even when empty. Seven queries, whatever the row count.
+    Turfs the actor can see appear even when empty. Six queries, whatever the row count.
     """
     g = _group_column(group)
     where = [contact_scope(actor), universe_clause(flt.universe, flt.until, flt.stale_days)]
@@ -204,26 +212,29 @@ def coverage(
         return rows[key]
 
     stages = db.session.execute(
-        sa.select(LadderStage.id, LadderStage.position).order_by(LadderStage.position)
+        sa.select(
+            LadderStage.id, LadderStage.position, LadderStage.name, LadderStage.active
+        ).order_by(LadderStage.position)
     ).all()
-    stage_ids = [sid for sid, _pos in stages]
+    stage_ids = [sid for sid, _pos, _name, _active in stages]
     # 1. one pass over the group's people: universe, IDs, stages, centroid, local leaders
     # (who count whatever the universe filter, hence FILTER clauses instead of WHERE).
     in_universe = universe_clause(flt.universe, flt.until, flt.stale_days)
-    position = leader_stage_position()
-    leader_contacts = list(
-        db.session.scalars(
+    position = leader_stage_position([(name, pos) for _sid, pos, name, active in stages if active])
+    leading_stages = [
+        sid for sid, pos, _n, _a in stages if position is not None and pos >= position
+    ]
+    is_leader = sa.or_(
+        Contact.ladder_stage_id.in_(leading_stages or [-1]),
+        # people linked to a volunteer leader's or organizer's account (a subquery: one
+        # round trip fewer per report, which counts when the database is busy)
+        Contact.id.in_(
             sa.select(User.contact_id).where(
                 User.contact_id.is_not(None),
                 User.role.in_((Role.LEADER, Role.ORGANIZER)),
                 User.active.is_(True),
             )
-        )
-    )
-    leading_stages = [sid for sid, pos in stages if position is not None and pos >= position]
-    is_leader = sa.or_(
-        Contact.ladder_stage_id.in_(leading_stages or [-1]),
-        Contact.id.in_(leader_contacts or [-1]),
+        ),
     )
     contact_cols = [
         g,

@@ -180,7 +180,7 @@ def test_coverage__query_count_is_fixed(east, period, count_queries, make_turf):
     assert east.admin_dev.turfs == []
     with count_queries() as n:
         metrics.coverage(east.admin_dev, period)
-    assert n() == first == 8
+    assert n() == first == 6
 
 
 def test_leader_homes__scoped(east, period):
