@@ -6,6 +6,15 @@ transaction*, so the bump commits or rolls back with the write and other process
 exactly when they see the data. A report is cached under the sum of the counters: after any
 committed write the sum changes and the next request recomputes.
 
+* A statement that changed no rows (an UPDATE or DELETE that matched nothing, an INSERT
+  that a conflict skipped) bumps nothing: the data is what it was. So does an import
+  re-placing contacts on turfs when none moved.
+* Writes that only *added contacts with no turf* (a voter-file import's new people, before
+  any turf takes them) bump a second set of counters. Reports that leave contacts without
+  a turf out (coverage: every figure is per turf) pass `reads_unplaced=False` and are not
+  recomputed for them; every other report is. Placing those contacts on a turf afterwards
+  is an ordinary write and bumps the main counters.
+
 * The bump is hooked on SQLAlchemy's cursor events, so ORM flushes, bulk `update()`s, Core
   inserts and `exec_driver_sql` all count. Writes through a raw DB-API cursor (outside
   SQLAlchemy) do not: such a writer must call `bump(connection)` itself.
@@ -53,6 +62,7 @@ _WRITE = re.compile(
     r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|COPY|TRUNCATE(?:\s+TABLE)?)\s+"?(\w+)"?',
     re.IGNORECASE,
 )
+_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 T = TypeVar("T")
 
 
@@ -65,17 +75,26 @@ class DataVersion(db.Model):
     version: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
 
 
-def _bump_sql() -> str:
-    shard = os.getpid() % SHARDS
+#: First id of the counters for writes that only added contacts with no turf.
+UNPLACED = SHARDS
+
+
+def _bump_sql(first: int = 0) -> str:
+    shard = first + os.getpid() % SHARDS
     return (
         f"INSERT INTO data_versions (id, version) VALUES ({shard}, 1) "  # noqa: S608 - ints only
         "ON CONFLICT (id) DO UPDATE SET version = data_versions.version + 1"
     )
 
 
-def bump(connection: sa.Connection) -> None:
-    """Bump the data version on `connection` (in its current transaction)."""
-    connection.exec_driver_sql(_bump_sql())
+def bump(connection: sa.Connection, *, unplaced_only: bool = False) -> None:
+    """Bump the data version on `connection` (in its current transaction).
+
+    `unplaced_only`: the writes being counted only inserted contacts without a turf (and
+    rows of their own, such as their phones); reports that leave such contacts out are not
+    recomputed for them.
+    """
+    connection.exec_driver_sql(_bump_sql(UNPLACED if unplaced_only else 0))
 
 
 def _before(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: PLR0913
@@ -108,6 +127,10 @@ def _table_exists(conn: sa.Connection, raw: Any) -> bool:
 def _after(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: PLR0913
     if not conn.info.pop("fieldcrm_pending", False):
         return
+    # Nothing changed: no bump. (With RETURNING, SQLite counts rows only as they are read,
+    # so such a statement always bumps.)
+    if cursor.rowcount == 0 and not _RETURNING.search(statement):
+        return
     conn.info["fieldcrm_bumped"] = True
     raw = conn.connection.dbapi_connection.cursor()
     try:
@@ -135,9 +158,16 @@ for _name in (
     sa.event.listen(sa.Engine, _name, _reset)
 
 
-def data_version() -> int:
-    """The current data version (sum of the shards; 0 on a fresh database)."""
-    return int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(DataVersion.version), 0))))
+def data_version(*, reads_unplaced: bool = True) -> int:
+    """The current data version (sum of the shards; 0 on a fresh database).
+
+    `reads_unplaced=False` leaves out the counters of writes that only added contacts with
+    no turf (see module docstring).
+    """
+    stmt = sa.select(sa.func.coalesce(sa.func.sum(DataVersion.version), 0))
+    if not reads_unplaced:
+        stmt = stmt.where(DataVersion.id < UNPLACED)
+    return int(db.session.scalar(stmt))
 
 
 class _LRU:
@@ -168,11 +198,13 @@ class _LRU:
 _cache = _LRU(MAX_ENTRIES)
 
 
-def cached(name: str, key: Hashable, compute: Callable[[], T]) -> T:
+def cached(name: str, key: Hashable, compute: Callable[[], T], *, reads_unplaced: bool = True) -> T:
     """`compute()`'s result, reused until any tracked table changes.
 
     `key` must capture everything the result depends on besides the data (the actor's id,
-    the filter). Callers get a shared object: treat it as read-only.
+    the filter). Callers get a shared object: treat it as read-only. Pass
+    `reads_unplaced=False` only when the result leaves out every contact without a turf
+    (and everything attached to one): adding such contacts then keeps the cached result.
     """
     engine = db.engine
     url = str(engine.url if isinstance(engine, sa.Engine) else engine.engine.url)
@@ -180,7 +212,7 @@ def cached(name: str, key: Hashable, compute: Callable[[], T]) -> T:
         _has_table[url] = sa.inspect(engine).has_table("data_versions")
     if not _has_table[url]:
         return compute()
-    full = (name, url, key, data_version())
+    full = (name, url, key, reads_unplaced, data_version(reads_unplaced=reads_unplaced))
     hit, value = _cache.get(full)
     if hit:
         return value

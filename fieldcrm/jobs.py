@@ -75,13 +75,15 @@ def run_in_app(dotted: str, *args: Any) -> Any:
     return resolve(dotted)(*args)
 
 
-def lower_cpu_priority() -> None:
+def lower_cpu_priority(*, database: bool = True) -> None:
     """Let this process's background work yield the CPU to web requests.
 
     Raises the nice value to JOB_NICE (default 10; 0 leaves it alone); never lowers it.
     Called by RQ jobs (each runs in its own forked process) and by the import CLI, never
     inline in a web worker, whose requests must keep their priority. Threads started
-    afterwards (the import's parser) inherit it.
+    afterwards (the import's parser) inherit it. With `database` (a whole process doing
+    background work, not one thread of a web worker), PostgreSQL backends serving this
+    process get the same nice value where the OS allows it (see `_nice_backend`).
     """
     wanted = int(current_app.config.get("JOB_NICE", 10))
     if wanted <= 0 or not hasattr(os, "nice"):
@@ -91,6 +93,58 @@ def lower_cpu_priority() -> None:
         if current < wanted:
             os.nice(wanted - current)
     except OSError:  # pragma: no cover - a platform that refuses; run at normal priority
+        return
+    if database:
+        _lower_database_priority(wanted)
+
+
+#: Hosts on which a PostgreSQL backend is a process of this machine (empty: a Unix socket).
+_LOCAL_HOSTS = frozenset({"", "localhost", "127.0.0.1", "::1"})
+
+
+def _lower_database_priority(nice: int) -> None:
+    """Renice the PostgreSQL backends this process connects with from now on.
+
+    A PostgreSQL connection's work (parsing, COPY, index updates, commit) runs in a server
+    process of its own, which this process's nice value does not reach: an import's writes
+    would compete with web requests at full priority. When the server runs on this machine
+    and the OS lets this user change the backend's priority (the same user as the server,
+    or a privileged one), each new connection's backend gets `nice`; otherwise nothing
+    changes. Pooled connections are dropped so every later one is covered.
+    """
+    engine = db.engine
+    if not isinstance(engine, sa.Engine) or engine.dialect.name != "postgresql":
+        return
+    host = engine.url.host or ""
+    if not (host in _LOCAL_HOSTS or host.startswith("/")) or not hasattr(os, "setpriority"):
+        return
+    if not sa.event.contains(engine, "connect", _nice_backend):
+        engine.dispose()
+        sa.event.listen(engine, "connect", _nice_backend)
+    _backend_nice[id(engine)] = nice
+
+
+_backend_nice: dict[int, int] = {}
+
+
+def _nice_backend(dbapi_connection: Any, _record: Any) -> None:
+    """`connect` listener: give the new connection's backend process the job's nice value
+    (only a PostgreSQL process of this machine, and only ever lower its priority)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = int(cursor.fetchone()[0])
+    finally:
+        cursor.close()
+        dbapi_connection.rollback()
+    nice = max(_backend_nice.values(), default=0)
+    try:
+        with open(f"/proc/{pid}/comm", encoding="ascii") as comm:  # noqa: PTH123
+            if not comm.read().startswith("postgres"):
+                return  # another machine's process id (a container, a forwarded port)
+        if os.getpriority(os.PRIO_PROCESS, pid) < nice:
+            os.setpriority(os.PRIO_PROCESS, pid, nice)
+    except OSError:  # not permitted here (another user's server), or no /proc: leave it
         return
 
 
@@ -118,7 +172,7 @@ def _run_on_thread(app: Flask, func: Callable[..., Any], args: tuple) -> None:
             if sys.platform.startswith("linux"):
                 # Linux keeps a nice value per thread: this lowers the job's thread only,
                 # never the requests this process serves.
-                lower_cpu_priority()
+                lower_cpu_priority(database=False)
             func(*args)
         except Exception:
             app.logger.exception("background job %s failed", _dotted(func))

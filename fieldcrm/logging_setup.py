@@ -28,6 +28,7 @@ import traceback
 from datetime import UTC, datetime
 from types import TracebackType
 
+import sqlalchemy as sa
 from flask import Flask, g, has_request_context, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -191,6 +192,16 @@ def configure(app: Flask) -> None:
     logging.getLogger("flask_wtf.csrf").setLevel(logging.WARNING)
     access = logging.getLogger("fieldcrm.access")
 
+    def _user_id() -> int | None:
+        """The signed-in user's id, read from the session's identity map: after a commit
+        the user is expired, and `get_id()` would load it again (three queries)."""
+        if not current_user.is_authenticated:
+            return None
+        state = sa.inspect(current_user._get_current_object(), raiseerr=False)
+        if state is not None and state.identity:
+            return state.identity[0]
+        return int(current_user.get_id().partition(":")[0])
+
     @app.after_request
     def log_request(response: Response) -> Response:
         started = getattr(g, "request_started", None)
@@ -205,9 +216,7 @@ def configure(app: Flask) -> None:
                 "path": request.path,
                 "status": response.status_code,
                 "duration_ms": duration,
-                "user_id": current_user.get_id().partition(":")[0]
-                if current_user.is_authenticated
-                else None,
+                "user_id": _user_id(),
                 "remote_addr": request.remote_addr,
             },
         )

@@ -77,3 +77,36 @@ def test_cached__database_without_the_table_is_never_cached(world):
     datacache.DataVersion.__table__.create(db.session.connection())
     db.session.commit()
     datacache.clear()
+
+
+def test_cached__a_write_that_changed_no_row_keeps_the_cache(world):
+    calls, compute = _counting()
+    datacache.cached("t", 1, compute)
+    db.session.execute(sa.update(Contact).where(Contact.id == -1).values(do_not_contact=True))
+    db.session.execute(sa.text("DELETE FROM turfs WHERE id = -1"))
+    db.session.commit()
+    datacache.cached("t", 1, compute)
+    assert len(calls) == 1
+    db.session.execute(sa.update(Contact).values(do_not_contact=False))  # matches rows
+    db.session.commit()
+    datacache.cached("t", 1, compute)
+    assert len(calls) == 2
+
+
+def test_cached__unplaced_contacts_only_recompute_reports_that_read_them(world):
+    per_turf, _ = _counting()
+    everything, _ = _counting()
+
+    def both():
+        datacache.cached("per-turf", 1, lambda: per_turf.append(1), reads_unplaced=False)
+        datacache.cached("everything", 1, lambda: everything.append(1))
+
+    both()
+    datacache.bump(db.session.connection(), unplaced_only=True)
+    db.session.commit()
+    both()
+    assert (len(per_turf), len(everything)) == (1, 2)
+    datacache.bump(db.session.connection())
+    db.session.commit()
+    both()
+    assert (len(per_turf), len(everything)) == (2, 3)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from fieldcrm import audit
 from fieldcrm.auth.models import ROLE_VALUES, Role, User, new_session_token
@@ -190,7 +191,11 @@ def load_user(user_id: str) -> User | None:
     ident, _, token = (user_id or "").partition(":")
     if not ident.isdigit() or not token:
         return None
-    user = db.session.get(User, int(ident))
+    # Every request loads its user: leave the turfs and regions to the few pages that use
+    # them (a query each) instead of two more queries on every request.
+    user = db.session.get(
+        User, int(ident), options=[so.lazyload(User.regions), so.lazyload(User.turfs)]
+    )
     if user is None or not user.active or user.session_token != token:
         return None
     return user

@@ -110,6 +110,7 @@ def create(contact_id: int):
         data = form.to_input(form.commitment_inputs(), form.idempotency_key.data or None)
         try:
             conversation = services.log_conversation(current_user, contact, data)
+            code = conversation.result_code  # read before the commit expires it
             db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()
@@ -121,7 +122,6 @@ def create(contact_id: int):
                 or url_for("contacts.detail", contact_id=contact_id)
             )
         else:
-            code = conversation.result_code
             label = dict(services.choices("result_code")).get(code) if code else None
             flash(
                 _("Logged: %(what)s.", what=label) if label else _("Conversation saved."), "success"

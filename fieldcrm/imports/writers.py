@@ -222,10 +222,15 @@ class Writer:
             # Safe to skip the WAL flush wait: a chunk's rows and the batch checkpoint commit
             # together, so a crash loses both and resume redoes that chunk.
             self.raw.execute("SET LOCAL synchronous_commit = off")
-        if len(plan.inserts) or len(plan.updates) or plan.unmark_ids:
+        if len(plan.inserts) or len(plan.updates) or plan.unmark_ids or plan.rehash:
             # These writes go through the raw driver connection, past the SQLAlchemy hooks
             # that keep report caches honest: bump the data version in this transaction.
-            datacache.bump(db.session.connection())
+            # New people have no turf yet (placing them is a write of its own), so a part
+            # that only adds people leaves per-turf reports such as coverage valid.
+            datacache.bump(
+                db.session.connection(),
+                unplaced_only=not (len(plan.updates) or plan.unmark_ids or plan.rehash),
+            )
         new_ids = self._insert_contacts(plan.inserts)
         if plan.rehash:
             self._executemany(

@@ -111,3 +111,17 @@ def test_set_user_active__deactivation_rotates_token(world):
     assert not world.organizer_ana.active
     assert world.organizer_ana.session_token != token
     assert db.session.get(User, world.organizer_ana.id).active is False
+
+
+def test_load_user__one_query_turfs_and_regions_when_used(world, count_queries):
+    """Every request loads its user: their turfs and regions only where a page uses them."""
+    from fieldcrm.auth.services import load_user
+    from fieldcrm.extensions import db
+
+    ident, turf_ids = world.organizer_ana.get_id(), {t.id for t in world.organizer_ana.turfs}
+    db.session.expunge_all()  # as at the start of a request
+    with count_queries() as n:
+        user = load_user(ident)
+    assert user is not None
+    assert n() == 1
+    assert {t.id for t in user.turfs} == turf_ids  # still there when asked for

@@ -221,3 +221,31 @@ def test_log__shows_who_else_lives_at_the_door(login_as, world, fieldwork, make_
     assert "1 other person at this door" in body
     assert "Hal Housemate" in body
     assert "Other Turf" not in body
+
+
+def test_create__user_and_record_are_not_read_again_after_the_commit(login_as, world, fieldwork):
+    """A save is the busiest request: after its commit, the redirect and the access log must
+    not load the signed-in user (and their turfs and regions) or the conversation again."""
+    client = login_as(world.organizer_ana)
+    statements: list[str] = []
+    engine = db.engine
+
+    def before(conn, cursor, statement, parameters, context, executemany):  # noqa: PLR0913
+        statements.append(statement.lstrip().upper())
+
+    sa.event.listen(engine, "before_cursor_execute", before)
+    try:
+        response = client.post(
+            f"/contacts/{world.east_1.id}/conversations",
+            data={"channel": "door", "result_code": "not_home", "idempotency_key": "tap-9"},
+        )
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before)
+    assert response.status_code == 302
+    audit = max(i for i, s in enumerate(statements) if s.startswith("INSERT INTO AUDIT_EVENTS"))
+    read_again = [
+        s
+        for s in statements[audit + 1 :]
+        if re.search(r"\bFROM (USERS|USER_REGIONS|USER_TURFS|REGIONS|TURFS|CONVERSATIONS)\b", s)
+    ]
+    assert read_again == []

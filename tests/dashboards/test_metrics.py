@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from fieldcrm.dashboards import metrics
 from fieldcrm.database import utcnow
@@ -180,7 +181,7 @@ def test_coverage__query_count_is_fixed(east, period, count_queries, make_turf):
     assert east.admin_dev.turfs == []
     with count_queries() as n:
         metrics.coverage(east.admin_dev, period)
-    assert n() == first == 8
+    assert n() == first == 6
 
 
 def test_leader_homes__scoped(east, period):
@@ -188,3 +189,25 @@ def test_leader_homes__scoped(east, period):
     db.session.commit()
     assert len(metrics.leader_homes(east.director_dana)) == 1
     assert metrics.leader_homes(east.organizer_tri) == []
+
+
+def test_coverage__names_the_turfs_instead_of_a_subquery(east, period):
+    """The grouped queries name the actor's turfs: with a subquery PostgreSQL scanned every
+    contact for an organizer's dashboard (28 ms for 2,000 of 50,000 contacts, 1.4 ms by the
+    turf index)."""
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):  # noqa: PLR0913
+        statements.append(statement.lower())
+
+    sa.event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        rows = metrics.coverage(east.organizer_ana, period)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", before)
+    assert {r.turf_id for r in rows} == {east.east.id}
+    grouped = [
+        s for s in statements if "group by contacts.turf_id" in s or "group by people.g" in s
+    ]
+    assert len(grouped) == 3
+    assert not [s for s in grouped if "user_turfs" in s]
