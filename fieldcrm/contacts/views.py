@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from fieldcrm.auth.models import User
 from fieldcrm.contacts import export as contacts_export
 from fieldcrm.contacts import queries, services
 from fieldcrm.contacts.forms import ContactEditForm, ContactForm, ContactSearchForm, PhoneForm
@@ -107,7 +108,15 @@ def export():
     )
     db.session.commit()
     # Streamed in chunks of contacts_export.CHUNK rows: a large file never sits in memory.
-    rows = stream_with_context(contacts_export.export_rows(current_user, columns, filters))
+    # The generator looks its user up again: after the commit above the signed-in user is
+    # expired, and by the time the rows are read it may belong to a session already closed.
+    actor_id = current_user.id
+
+    def export_rows():
+        actor = db.session.get(User, actor_id)
+        yield from contacts_export.export_rows(actor, columns, filters)
+
+    rows = stream_with_context(export_rows())
     return csv_response(
         "contacts.csv",
         columns,

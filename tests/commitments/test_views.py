@@ -89,7 +89,7 @@ def test_mine__query_count_does_not_grow_with_rows(
         )
     with count_queries() as many:
         assert client.get("/commitments/").status_code == 200
-    assert few() == many() == 11
+    assert few() == many() == 9
 
 
 def test_set_status__one_tap_kept(app, login_as, world, fieldwork, make_commitment):

@@ -72,7 +72,7 @@ def test_board__query_count_does_not_grow(login_as, world, fieldwork, make_conta
     db.session.commit()
     with count_queries() as many:
         assert client.get("/ladder/").status_code == 200
-    assert few() == many() == 12
+    assert few() == many() == 10
 
 
 def test_stages__admin_adds_and_edits(login_as, world, fieldwork):

@@ -93,7 +93,7 @@ def test_detail__query_count_does_not_grow(
     db.session.commit()
     with count_queries() as many:
         client.get(f"/organizations/{org.id}")
-    assert few() == many() == 10
+    assert few() == many() == 8
 
 
 def test_services__leaders_cannot_edit(world, make_org):
