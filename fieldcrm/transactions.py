@@ -29,8 +29,11 @@ RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 SQLITE_LOCK_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 # Attempts and the longest total time spent retrying (each attempt may also wait for a
 # lock itself: SQLite's busy timeout, PostgreSQL's row locks).
-ATTEMPTS = 8
+# 16 attempts: under CPU contention a PostgreSQL deadlock can recur several times for one
+# request (each detection waits deadlock_timeout), and 8 were seen to run out.
+ATTEMPTS = 16
 BACKOFF_SECONDS = 0.02
+MAX_BACKOFF_SECONDS = 0.5
 
 
 class ConcurrentChange(Exception):
@@ -75,5 +78,6 @@ def retrying(
             db.session.rollback()
             if before_retry is not None:
                 before_retry()
-            time.sleep(random.uniform(0.5, 1.5) * BACKOFF_SECONDS * 2 ** (attempt - 1))  # noqa: S311
+            backoff = min(BACKOFF_SECONDS * 2 ** (attempt - 1), MAX_BACKOFF_SECONDS)
+            time.sleep(random.uniform(0.5, 1.5) * backoff)  # noqa: S311
     raise AssertionError("unreachable")
