@@ -22,6 +22,7 @@ from tests.fixtures.security import (
     leaks,
     only_int_args,
     out_of_scope_ids,
+    route_ids,
     route_rules,
 )
 
@@ -98,14 +99,7 @@ def test_state_changing_routes__refuse_get(app):
 def test_get__never_writes(app, client, login_as, secure_world):
     """No GET route writes to the database (apart from auditing a denial)."""
     w = secure_world
-    ids = {
-        "contact_id": w.east_1.id,
-        "conversation_id": w.conversations["east_1"].id,
-        "commitment_id": w.commitments["east_1"].id,
-        "turf_id": w.east.id,
-        "region_id": w.piedmont.id,
-        "user_id": w.organizer_ana.id,
-    }
+    ids = route_ids(w)
     writes: list[str] = []
 
     def watch(conn, cursor, statement, parameters, context, executemany):  # noqa: PLR0913
@@ -223,14 +217,7 @@ def test_xss__free_text_is_escaped_everywhere(app, client, login_as, secure_worl
     ):
         _fill_strings(obj, XSS)
     db.session.commit()
-    ids = {
-        "contact_id": w.east_1.id,
-        "conversation_id": w.conversations["east_1"].id,
-        "commitment_id": w.commitments["east_1"].id,
-        "turf_id": w.east.id,
-        "region_id": w.piedmont.id,
-        "user_id": w.organizer_ana.id,
-    }
+    ids = route_ids(w)
     pages = 0
     for persona in ("admin_dev", "director_dana", "organizer_ana"):
         login_as(getattr(w, persona))
@@ -285,14 +272,7 @@ def test_mass_assignment__extra_fields_ignored_on_every_post_route(
         "user_id": str(w.organizer_tri.id),
         "created_by_id": str(w.organizer_tri.id),
     }
-    ids = {
-        "contact_id": w.east_1.id,
-        "conversation_id": w.conversations["east_1"].id,
-        "commitment_id": w.commitments["east_1"].id,
-        "turf_id": w.east.id,
-        "region_id": w.piedmont.id,
-        "user_id": ana.id,
-    }
+    ids = route_ids(w)
     before_turf, before_owner = w.east_1.turf_id, w.east_1.owner_id
     for rule in route_rules(app, "POST"):
         if not only_int_args(rule) or rule.endpoint in ("auth.logout", "auth.login"):
