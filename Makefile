@@ -1,48 +1,69 @@
 # FieldCRM: `make run` serves the demo on SQLite, `make test` runs the whole suite.
+#   make run PORT=8080 HOST=0.0.0.0   (default 127.0.0.1:5000; macOS keeps 5000 for AirPlay)
 SHELL := /bin/bash
 PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 5000
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+# Two install levels, each stamped with pyproject.toml's hash: `make run` installs what
+# running needs; `make test`, `lint` and `bench` add the developer tools on top. A changed
+# pyproject.toml makes both stale (and its old stamps are removed).
+HASH := $(shell sha1sum pyproject.toml | cut -c1-12)
+RUNTIME_STAMP := $(VENV)/.installed-runtime-$(HASH)
+DEV_STAMP := $(VENV)/.installed-dev-$(HASH)
 
-.PHONY: setup run test lint bench serve worker translations messages clean
+.PHONY: setup setup-dev run test lint bench serve worker translations messages clean
 
-setup: $(STAMP)
+setup: $(RUNTIME_STAMP)
+setup-dev: $(DEV_STAMP)
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
-	@rm -f $(VENV)/.installed-*
+$(RUNTIME_STAMP): pyproject.toml
+	@if [ ! -x $(BIN)/python ]; then \
+	  echo "== Creating the virtual environment in $(VENV)"; \
+	  $(PYTHON) -m venv $(VENV) && $(PIP) install -q --upgrade pip; \
+	fi
+	@find $(VENV) -maxdepth 1 -name '.installed-*' ! -name '*-$(HASH)' -delete
+	@echo "== Installing FieldCRM and what it needs to run (the first time takes a few minutes)"
+	$(PIP) install --progress-bar on -e .
 	@touch $@
 	@$(MAKE) --no-print-directory translations
+
+$(DEV_STAMP): $(RUNTIME_STAMP)
+	@echo "== Installing the developer tools (pytest, ruff, Playwright, Parsons)"
+	$(PIP) install --progress-bar on -e '.[dev]'
+	@touch $@
 
 translations:
 	@$(BIN)/pybabel compile -d fieldcrm/translations 2>/dev/null || true
 
 # Re-extract every marked string and merge it into the catalogs (then translate the new ones).
-messages: setup
+messages: setup-dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 \
 	  -o fieldcrm/translations/messages.pot .
 	$(BIN)/pybabel update -i fieldcrm/translations/messages.pot -d fieldcrm/translations
+
+# The address to print: a server on every interface is reached on this machine at 127.0.0.1.
+URL_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
 
 run: setup translations
 	$(BIN)/fieldcrm db upgrade
 	$(BIN)/fieldcrm seed
 	@echo
-	@echo "FieldCRM demo: http://127.0.0.1:5000"
+	@echo "FieldCRM demo: http://$(URL_HOST):$(PORT)"
 	@echo "Demo logins (password fieldcrm-demo):"
 	@echo "  admin@example.org  director@example.org  organizer@example.org"
 	@echo "  organizer2@example.org  leader@example.org"
 	@echo
-	$(BIN)/fieldcrm run --host 127.0.0.1 --port 5000
+	$(BIN)/fieldcrm run --host $(HOST) --port $(PORT)
 
-lint: setup
+lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 # The whole suite on SQLite; again on PostgreSQL when TEST_DATABASE_URL is set.
-test: setup translations lint
+test: setup-dev translations lint
 	@scripts/ensure-chromium
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
@@ -50,7 +71,7 @@ test: setup translations lint
 	  $(BIN)/python -m pytest -m "not browser"; \
 	fi
 
-bench: setup
+bench: setup-dev
 	@for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:

@@ -59,8 +59,8 @@ class Config:
     # i18n: every user picks a UI language; these are the ones with catalogs.
     LANGUAGES = {"en": "English", "es": "Español"}
     BABEL_DEFAULT_LOCALE = "en"
-    BABEL_DEFAULT_TIMEZONE = "UTC"
-    # The program's local time zone: "today", "this week" and due dates are local dates.
+    # The program's local time zone: "today", "this week", due dates and every time shown on
+    # a page are program time (fieldcrm.programtime, the only module that reads it).
     PROGRAM_TIMEZONE = os.environ.get("PROGRAM_TIMEZONE", "America/New_York")
 
     # Sessions and cookies.

@@ -11,6 +11,7 @@ from flask import Flask, current_app, redirect, render_template, request, url_fo
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
+from fieldcrm import programtime
 from fieldcrm.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -94,6 +95,7 @@ def configure(app: Flask, config_object: str | object, overrides: dict[str, Any]
         check = getattr(getattr(importlib.import_module(module), name), "check", None)
     if check:
         check(app.config)
+    programtime.check_config(app.config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
@@ -143,6 +145,8 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(
         app,
         locale_selector=_select_locale,
+        # Every time on a page is shown in the viewer's program time zone.
+        timezone_selector=programtime.viewer_zone,
         default_translation_directories=str(PACKAGE_DIR / "translations"),
     )
 

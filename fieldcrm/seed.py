@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 import sqlalchemy as sa
-from flask import current_app
 from flask.cli import with_appcontext
 
+from fieldcrm import programtime
 from fieldcrm.auth import services as auth_services
 from fieldcrm.auth.models import LeaderAssignment, User
 from fieldcrm.commitments import services as commitment_services
@@ -96,6 +95,7 @@ def seed_field_work(users: dict[str, User], program: dict, rng: random.Random) -
     issues = [c for c, _ in conversation_services.choices("issue")]
     kinds = [c for c, _ in conversation_services.choices("commitment_kind")]
     now = utcnow()
+    today = programtime.today()
     for user_def in program["users"]:
         if user_def["role"] != "organizer":
             continue
@@ -109,7 +109,7 @@ def seed_field_work(users: dict[str, User], program: dict, rng: random.Random) -
         ).all()
         sample = rng.sample(list(contacts), min(len(contacts), 260))
         for i, contact in enumerate(sample):
-            when = now - timedelta(days=rng.randrange(0, 56), hours=rng.randrange(0, 10))
+            when = _past_daytime(rng, today - timedelta(days=rng.randrange(0, 56)), now)
             if rng.random() < 0.55:
                 data = ConversationInput(
                     channel=rng.choice(("door", "door", "phone")),
@@ -121,7 +121,7 @@ def seed_field_work(users: dict[str, User], program: dict, rng: random.Random) -
             commitments = ()
             if rng.random() < 0.45:
                 owner = leaders[i % len(leaders)] if leaders and rng.random() < 0.5 else organizer
-                due = (when + timedelta(days=rng.randrange(-3, 21))).date()
+                due = programtime.local_date(when) + timedelta(days=rng.randrange(-3, 21))
                 commitments = (
                     CommitmentInput(kind=rng.choice(kinds), due_date=due, owner_id=owner.id),
                 )
@@ -147,24 +147,34 @@ def seed_field_work(users: dict[str, User], program: dict, rng: random.Random) -
                     organizer, contact, stages[0], reason="Said yes at the door", at=when
                 )
                 if rng.random() < 0.4:
+                    # A few days later, but never later than now: nothing seeded is in the future.
+                    later = when + timedelta(days=rng.randrange(1, 10))
                     ladder_services.move_contact(
                         organizer,
                         contact,
                         stages[1],
                         reason="Did a first shift",
-                        at=when + timedelta(days=rng.randrange(1, 10)),
+                        at=later if later < now else when + (now - when) / 2,
                     )
         db.session.flush()
         for commitment in commitment_services_open(organizer, leaders):
-            if commitment.due_date and commitment.due_date < now.date() and rng.random() < 0.6:
+            if commitment.due_date and commitment.due_date < today and rng.random() < 0.6:
                 actor = db.session.get(User, commitment.owner_id)
                 status = "kept" if rng.random() < 0.65 else "flaked"
                 commitment_services.set_status(actor, commitment, status)
 
 
+def _past_daytime(rng: random.Random, day: date, now: datetime) -> datetime:
+    """A time between 10 AM and 8 PM program time on `day`, before `now` (the day before
+    when `day` is today and that hour has not come yet)."""
+    when = programtime.day_time(day, time(10) if rng.random() < 0.5 else time(14))
+    when += timedelta(minutes=rng.randrange(0, 360))
+    return when if when < now else when - timedelta(days=1)
+
+
 def seed_due_follow_ups(users: dict[str, User], program: dict, rng: random.Random) -> None:
     """Leaders get follow-ups due today, overdue and upcoming: the demo shows every state."""
-    today = datetime.now(ZoneInfo(current_app.config["PROGRAM_TIMEZONE"])).date()
+    today = programtime.today()
     kinds = [c for c, _ in conversation_services.choices("commitment_kind")]
     for leader_def in program["users"]:
         if leader_def["role"] != "leader" or not leader_def.get("organizer"):

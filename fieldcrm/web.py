@@ -1,31 +1,21 @@
-"""Web glue shared by every blueprint: template globals, filters, local dates, paging."""
+"""Web glue shared by every blueprint: template globals, filters, paging."""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request, session, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 
+from fieldcrm import programtime
 from fieldcrm.lib.dates import DATE_MAX, DATE_MIN, parse_iso_date
-
-
-def program_tz() -> ZoneInfo:
-    """The program's local time zone (config PROGRAM_TIMEZONE)."""
-    return ZoneInfo(current_app.config["PROGRAM_TIMEZONE"])
-
-
-def local_today() -> date:
-    """Today's date where the program works."""
-    return datetime.now(program_tz()).date()
 
 
 class InvalidInput(BadRequest):
@@ -110,21 +100,6 @@ def page_args(**changes: Any) -> dict[str, Any]:
     return args
 
 
-def local_dt(value: datetime | None, fmt: str = "medium") -> str:
-    """A UTC timestamp shown in the program's time zone."""
-    if value is None:
-        return ""
-    return format_datetime(value.astimezone(program_tz()), fmt)
-
-
-def local_date(value: date | datetime | None, fmt: str = "medium") -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = value.astimezone(program_tz()).date()
-    return format_date(value, fmt)
-
-
 # -- exports ---------------------------------------------------------------------------
 
 # When this session last proved its password (or two-step code) for a large export.
@@ -177,8 +152,9 @@ def init_app(app: Flask) -> None:
         static_url=static_url,
         nav_items=nav_items,
         page_args=page_args,
-        local_today=local_today,
+        local_today=programtime.today,
         get_locale=get_locale,
     )
-    app.jinja_env.filters["local_dt"] = local_dt
-    app.jinja_env.filters["local_date"] = local_date
+    # Times and dates on pages: the viewer's program time (fieldcrm.programtime).
+    app.jinja_env.filters["local_dt"] = programtime.format_datetime
+    app.jinja_env.filters["local_date"] = programtime.format_date

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -20,6 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from fieldcrm import programtime
 from fieldcrm.audit import AuditFilters
 from fieldcrm.audit import search as audit_search
 from fieldcrm.auth import services, twofactor
@@ -41,7 +41,7 @@ from fieldcrm.extensions import db, limiter
 from fieldcrm.forms import EmptyForm
 from fieldcrm.security import begin_session
 from fieldcrm.turf.models import Region, Turf
-from fieldcrm.web import REAUTH_AT, program_tz
+from fieldcrm.web import REAUTH_AT
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -396,18 +396,14 @@ def audit():
     form = AuditSearchForm(request.args)
     valid = form.validate()  # a refused filter is shown on its field, and not applied
 
-    def utc_midnight(day, days_after=0):
-        local = datetime.combine(day + timedelta(days=days_after), datetime.min.time())
-        return local.replace(tzinfo=program_tz()).astimezone(UTC)
-
     filters = AuditFilters(
         action=form.action.data or "",
         actor=form.actor.data or "",
         entity_type=form.entity_type.data or "",
         entity_id=form.entity_id.data if not form.entity_id.errors else None,
         ip=form.ip.data or "",
-        since=utc_midnight(form.date_from.data) if form.date_from.data else None,
-        until=utc_midnight(form.date_to.data, 1) if form.date_to.data else None,
+        since=programtime.day_start(form.date_from.data) if form.date_from.data else None,
+        until=programtime.day_start(form.date_to.data, days=1) if form.date_to.data else None,
     )
     page = db.paginate(audit_search(filters), per_page=100, error_out=False)
     ids = {e.actor_id for e in page.items if e.actor_id}

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import smtplib
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from fieldcrm import programtime
 from fieldcrm.commitments import digest as digests
 from fieldcrm.conversations.services import choices
 from fieldcrm.extensions import db
@@ -22,9 +22,7 @@ group = AppGroup("commitments", help="Follow-ups and their daily digest.")
 @click.option("--dry-run", is_flag=True, help="Print what would be sent; send and record nothing.")
 def digest_command(day: datetime | None, dry_run: bool) -> None:
     """Send each owner their due-today and overdue follow-ups (once per day)."""
-    the_day: date = (
-        day.date() if day else datetime.now(ZoneInfo(current_app.config["PROGRAM_TIMEZONE"])).date()
-    )
+    the_day: date = day.date() if day else programtime.today()
     labels = dict(choices("commitment_kind"))
     pending = digests.pending_digests(the_day)
     if dry_run:

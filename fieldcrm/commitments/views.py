@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from fieldcrm import programtime
 from fieldcrm.auth.decorators import roles_required
 from fieldcrm.auth.views import safe_next
 from fieldcrm.commitments import queries, services
@@ -28,8 +29,6 @@ from fieldcrm.web import (
     date_arg,
     excel_requested,
     export_rate_limit,
-    local_date,
-    local_today,
 )
 
 bp = Blueprint("commitments", __name__, url_prefix="/commitments")
@@ -103,7 +102,7 @@ def mine():
     form.organization.choices = [("", _("Any organization")), *[(o.id, o.name) for o in orgs]]
     form.validate()
     filters = queries.FollowUpFilters(form.organization.data, form.language.data or None)
-    today = local_today()
+    today = programtime.today()
     limit = 200 if request.args.get("all") else current_app.config["FOLLOW_UPS_PER_SECTION"]
     sections, totals = queries.followup_sections(current_user, today, filters, limit)
     labels = dict(choices("commitment_kind"))
@@ -122,7 +121,7 @@ def mine():
         t=_row_labels(),
         sms_form=SmsTemplateForm(formdata=None, sms_template=current_user.sms_template),
         sms_default=current_app.config["FOLLOW_UP_SMS_TEMPLATE"],
-        dates={d: local_date(d) for d in {c.due_date for c in items if c.due_date}},
+        dates={d: programtime.format_date(d) for d in {c.due_date for c in items if c.due_date}},
         outcome_form=OutcomeForm(formdata=None),
         team=[u for u in team if u.id != current_user.id],
         here=request.full_path.rstrip("?"),
@@ -200,7 +199,7 @@ def reassign(commitment_id: int):
 @bp.route("/team")
 @roles_required("admin", "director", "organizer")
 def team():
-    today = local_today()
+    today = programtime.today()
     rows = queries.team_rows(current_user, today)
     watch = current_app.config["KEPT_RATE_WATCH"]
     minimum = current_app.config["KEPT_RATE_MIN_OUTCOMES"]

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from fieldcrm import audit
+from fieldcrm import audit, programtime
 from fieldcrm.auth.models import User
 from fieldcrm.commitments.models import Commitment
 from fieldcrm.commitments.services import CommitmentInput, record_commitment
@@ -324,18 +323,12 @@ def update_choice(
     return option
 
 
-def local_day_start(day: date, tz: ZoneInfo, days: int = 0) -> datetime:
-    """The UTC instant a local calendar day starts (plus `days`)."""
-    return datetime.combine(day + timedelta(days=days), time.min, tzinfo=tz).astimezone(UTC)
-
-
 def export_row(
     c: Conversation,
     voter_id: str | None,
     source: str,
     turf: str | None,
     email: str | None,
-    tz: ZoneInfo,
 ) -> list[object]:
     """One row of the conversations export, in EXPORT_COLUMNS order (README "Exports")."""
     return [
@@ -343,7 +336,7 @@ def export_row(
         source,
         c.contact_id,
         c.id,
-        c.occurred_at.astimezone(tz).date().isoformat(),
+        programtime.local_date(c.occurred_at).isoformat(),
         c.occurred_at.astimezone(UTC).isoformat(timespec="seconds"),
         c.channel,
         c.result_code or "",

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
+from fieldcrm import programtime
 from fieldcrm.auth.decorators import roles_required
 from fieldcrm.auth.models import User
 from fieldcrm.auth.views import safe_next
@@ -35,7 +36,6 @@ from fieldcrm.web import (
     date_arg,
     excel_requested,
     export_rate_limit,
-    program_tz,
 )
 
 bp = Blueprint("conversations", __name__)
@@ -238,17 +238,16 @@ def export():
         .where(contact_scope(current_user))
         .order_by(Conversation.occurred_at, Conversation.id)
     )
-    tz = program_tz()
     if since:
-        stmt = stmt.where(Conversation.occurred_at >= services.local_day_start(since, tz))
+        stmt = stmt.where(Conversation.occurred_at >= programtime.day_start(since))
     if until:
-        stmt = stmt.where(Conversation.occurred_at < services.local_day_start(until, tz, days=1))
+        stmt = stmt.where(Conversation.occurred_at < programtime.day_start(until, days=1))
     count = db.session.scalar(
         sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
     )
     check_export(current_user, count or 0, "conversations", authenticated_at=authenticated_at())
     rows = [
-        services.export_row(c, voter_id, source, turf, email, tz)
+        services.export_row(c, voter_id, source, turf, email)
         for c, voter_id, source, turf, email in db.session.execute(stmt)
     ]
     record_export(current_user, "conversations", len(rows), since=since, until=until)

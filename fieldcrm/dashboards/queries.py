@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -58,12 +58,6 @@ def recent_conversations(actor: User, limit: int = 10) -> list[Conversation]:
         .limit(limit)
     )
     return list(db.session.scalars(stmt))
-
-
-def week_start(now: datetime) -> datetime:
-    """Monday 00:00 of `now`'s week (same tz as `now`)."""
-    start = now - timedelta(days=now.weekday())
-    return start.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 @dataclass

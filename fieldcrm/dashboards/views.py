@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import (
@@ -19,7 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from fieldcrm import audit
+from fieldcrm import audit, programtime
 from fieldcrm.auth.decorators import roles_required
 from fieldcrm.auth.models import Role, User
 from fieldcrm.conversations.services import choices
@@ -37,26 +37,10 @@ from fieldcrm.web import (
     authenticated_at,
     excel_requested,
     export_rate_limit,
-    local_today,
-    program_tz,
 )
 
 bp = Blueprint("dashboards", __name__)
 DIRECTORS = (Role.ADMIN, Role.DIRECTOR)
-
-
-def _utc(day: date) -> datetime:
-    """Local midnight of `day` as a UTC instant."""
-    return datetime.combine(day, time.min, tzinfo=program_tz()).astimezone(UTC)
-
-
-def _monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-def _week_starts(last_day: date) -> tuple[datetime, ...]:
-    first = _monday(last_day) - timedelta(weeks=metrics.TREND_WEEKS - 1)
-    return tuple(_utc(first + timedelta(weeks=i)) for i in range(metrics.TREND_WEEKS))
 
 
 @bp.route("/")
@@ -69,12 +53,12 @@ def root():
 @bp.route("/home")
 @login_required
 def home():
-    today = local_today()
-    monday = _monday(today)
-    since, until = _utc(monday), _utc(monday + timedelta(days=7))
+    today = programtime.today()
+    week = programtime.week_of(today)
+    since, until = week.start, week.end
     context = {
         "today": today,
-        "week": monday,
+        "week": week.first_day,
         "follow": queries.follow_ups(current_user, today),
         "kinds": dict(choices("commitment_kind")),
         "followups_url": url_for("commitments.mine")
@@ -86,11 +70,11 @@ def home():
         return render_template("dashboards/home_leader.html", **context)
     if role == Role.ORGANIZER:
         flt = metrics.CoverageFilter(
-            since=_utc(today - timedelta(days=28)),
-            until=_utc(today + timedelta(days=1)),
-            week_starts=_week_starts(today),
+            since=programtime.day_start(today, days=-28),
+            until=programtime.day_start(today, days=1),
+            week_starts=programtime.week_starts(today, metrics.TREND_WEEKS),
         )
-        stats = queries.week_stats([current_user], since, until, monday)[current_user.id]
+        stats = queries.week_stats([current_user], since, until, week.first_day)[current_user.id]
         return render_template(
             "dashboards/home_organizer.html",
             stats=stats,
@@ -101,7 +85,7 @@ def home():
     return render_template(
         "dashboards/home.html",
         # unusual export volume (fieldcrm.exports) in the last week, for admins to look into
-        unusual_exports=audit.count_since("export.unusual", _utc(today - timedelta(days=7)))
+        unusual_exports=audit.count_since("export.unusual", programtime.day_start(today, days=-7))
         if role == Role.ADMIN
         else 0,
         counts=queries.scope_counts(current_user, since),
@@ -111,16 +95,16 @@ def home():
 
 
 def _coverage_filter(form: CoverageFilterForm) -> metrics.CoverageFilter:
-    today = local_today()
+    today = programtime.today()
     end = form.end.data or today
     start = form.start.data or (end - timedelta(days=55))
     if start > end:
         start, end = end, start
     universe = form.universe.data if form.universe.data in turf_services.UNIVERSES else "all"
     return metrics.CoverageFilter(
-        since=_utc(start),
-        until=_utc(end + timedelta(days=1)),
-        week_starts=_week_starts(end),
+        since=programtime.day_start(start),
+        until=programtime.day_start(end, days=1),
+        week_starts=programtime.week_starts(end, metrics.TREND_WEEKS),
         universe=universe,
         stale_days=form.stale_days.data or 30,
         votes=form.vote_history(),
@@ -254,12 +238,12 @@ def coverage_map():
 @bp.route("/team")
 @roles_required(Role.ADMIN, Role.DIRECTOR, Role.ORGANIZER)
 def team():
-    today = local_today()
-    monday = _monday(today)
+    week = programtime.week_of(programtime.today())
+    monday = week.first_day
     members = (
         queries.team_members(current_user) if current_user.role in DIRECTORS else [current_user]
     )
-    stats = queries.week_stats(members, _utc(monday), _utc(monday + timedelta(days=7)), monday)
+    stats = queries.week_stats(members, week.start, week.end, monday)
     rows = sorted(
         stats.values(),
         key=lambda s: (s.goal_progress is None, -(s.goal_progress or 0), s.user.name),
@@ -282,7 +266,7 @@ def team():
 @roles_required(*DIRECTORS)
 def set_goal():
     form = GoalForm()
-    form.week.choices = [("", ""), (_monday(local_today()).isoformat(), "")]
+    form.week.choices = [("", ""), (programtime.monday(programtime.today()).isoformat(), "")]
     if not form.validate_on_submit():
         flash(_("Goals are whole numbers from 0."), "error")
         return redirect(url_for("dashboards.team"))

@@ -13,6 +13,7 @@ from fieldcrm.auth.models import User, user_turfs
 from fieldcrm.contacts.models import Contact
 from fieldcrm.extensions import db
 from fieldcrm.ladder.models import LadderMove, LadderStage
+from fieldcrm.programtime import Span
 from fieldcrm.scoping import contact_scope
 from fieldcrm.turf.models import Turf
 
@@ -37,6 +38,8 @@ class StageRow:
 class Board:
     stages: list[StageRow]
     on_ladder: int
+    week: Span
+    month: Span
     moved_up_week: int
     moved_up_month: int
     recent_moves_up: list[LadderMove]
@@ -75,16 +78,21 @@ def ladder_board(
     filters: BoardFilters,
     *,
     now: datetime,
-    week_start: datetime,
-    month_start: datetime,
+    week: Span,
+    month: Span,
     stalled_after_days: int,
     stalled_limit: int = 50,
 ) -> Board:
     """Everything the ladder board shows, in six queries whatever the size of the scope.
 
-    `now`, `week_start` and `month_start` are UTC instants (the caller turns local dates
-    into them). Moved up: moves to a higher stage (or onto the ladder) of people still on
-    it. Stalled: on the ladder, no move and no conversation in `stalled_after_days`.
+    `now` is a UTC instant; `week` and `month` are the program-time week and calendar month
+    (fieldcrm.programtime.week_of / month_of) containing it. Moved up this week / this
+    month: moves to a higher stage (or onto the ladder), of people still on it, inside that
+    span and not after `now` (a mistyped future date counts nowhere). The month starts on
+    the 1st, so while a week that began in the previous month runs, its days before the 1st
+    count in the week and not in the month; otherwise the week lies inside the month and
+    never counts more. Stalled: on the ladder, no move and no conversation in
+    `stalled_after_days`.
     """
     where = board_clause(actor, filters)
     stages = list(db.session.scalars(sa.select(LadderStage).order_by(LadderStage.position)))
@@ -118,12 +126,20 @@ def ladder_board(
         sa.select(LadderMove)
         .join(to_stage, to_stage.id == LadderMove.to_stage_id)
         .outerjoin(from_stage, from_stage.id == LadderMove.from_stage_id)
-        .where(LadderMove.moved_at >= min(week_start, month_start), up, in_scope)
+        .where(
+            LadderMove.moved_at >= min(week.start, month.start),
+            LadderMove.moved_at <= now,
+            up,
+            in_scope,
+        )
     )
-    week, month = db.session.execute(
+
+    def inside(span: Span) -> sa.ColumnElement[bool]:
+        return sa.and_(LadderMove.moved_at >= span.start, LadderMove.moved_at < span.end)
+
+    in_week, in_month = db.session.execute(
         moved_base.with_only_columns(
-            sa.func.count().filter(LadderMove.moved_at >= week_start),
-            sa.func.count().filter(LadderMove.moved_at >= month_start),
+            sa.func.count().filter(inside(week)), sa.func.count().filter(inside(month))
         )
     ).one()
     recent = list(
@@ -157,8 +173,10 @@ def ladder_board(
     return Board(
         stages=stage_rows,
         on_ladder=sum(r.people for r in stage_rows),
-        moved_up_week=week or 0,
-        moved_up_month=month or 0,
+        week=week,
+        month=month,
+        moved_up_week=in_week or 0,
+        moved_up_month=in_month or 0,
         recent_moves_up=recent,
         stalled_count=stalled_count or 0,
         stalled=stalled,

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
-
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from fieldcrm import programtime
 from fieldcrm.auth.decorators import roles_required
 from fieldcrm.auth.models import Role, User
-from fieldcrm.dashboards.queries import week_start
+from fieldcrm.database import utcnow
 from fieldcrm.errors import ValidationFailed
 from fieldcrm.extensions import db
 from fieldcrm.ladder import queries, services
@@ -19,7 +18,6 @@ from fieldcrm.ladder.forms import BoardFilterForm, MoveForm, StageForm
 from fieldcrm.ladder.models import LadderStage
 from fieldcrm.scoping import get_contact, get_turf, visible_regions, visible_turfs, visible_users
 from fieldcrm.turf.models import Region, Turf
-from fieldcrm.web import program_tz
 
 bp = Blueprint("ladder", __name__, url_prefix="/ladder")
 
@@ -77,14 +75,14 @@ def board():
     form = _filter_form()
     if form.turf.data:
         get_turf(current_user, form.turf.data)  # 404 outside scope
-    now = datetime.now(program_tz())
-    month = datetime.combine(now.date().replace(day=1), time.min, tzinfo=now.tzinfo)
+    now = utcnow()
+    today = programtime.local_date(now)
     data = queries.ladder_board(
         current_user,
         queries.BoardFilters(form.organizer.data, form.turf.data, form.region.data),
-        now=now.astimezone(UTC),
-        week_start=week_start(now).astimezone(UTC),
-        month_start=month.astimezone(UTC),
+        now=now,
+        week=programtime.week_of(today),
+        month=programtime.month_of(today),
         stalled_after_days=current_app.config["STALLED_AFTER_DAYS"],
     )
     return render_template(

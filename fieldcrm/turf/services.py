@@ -11,7 +11,7 @@ import numpy as np
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from fieldcrm import audit
+from fieldcrm import audit, programtime
 from fieldcrm.auth.models import Role, User, new_session_token, user_regions, user_turfs
 from fieldcrm.contacts.models import Contact, ContactPhone
 from fieldcrm.conversations.models import Conversation
@@ -347,7 +347,8 @@ def universe_clause(
     unknown name or a malformed vote-history filter.
     """
     if votes is not None and votes.kind:
-        return sa.and_(universe_clause(name, now, days), vote_history_clause(votes, now.date()))
+        today = programtime.local_date(now)
+        return sa.and_(universe_clause(name, now, days), vote_history_clause(votes, today))
     base = Contact.do_not_contact.is_(False)
     key = name or "all"
     if key == "all":
@@ -872,7 +873,7 @@ def set_weekly_goal(actor: User, organizer: User, data: GoalInput) -> WeeklyGoal
     numbers = (data.attempts, data.conversations, data.one_on_ones, data.commitments)
     if any(n is None or n < 0 or n > 100_000 for n in numbers):
         raise ValidationFailed([(None, "Goals are whole numbers from 0.")])
-    if data.week_start is not None and data.week_start.weekday() != 0:
+    if data.week_start is not None and programtime.monday(data.week_start) != data.week_start:
         raise ValidationFailed([("week_start", "A week starts on a Monday.")])
     goal = db.session.scalar(
         sa.select(WeeklyGoal).where(

@@ -8,14 +8,14 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from fieldcrm import programtime
 from fieldcrm.commitments.models import Commitment, CommitmentEvent
 from fieldcrm.extensions import db
-from fieldcrm.web import local_today
 
 
 def _today(app):
     with app.test_request_context():
-        return local_today()
+        return programtime.today()
 
 
 def _section(body: str, name: str) -> str:

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from fieldcrm import programtime
 from fieldcrm.audit import AuditEvent
 from fieldcrm.database import utcnow
 from fieldcrm.errors import NotFound, ValidationFailed
@@ -71,14 +72,19 @@ def test_stages__create_update_audited_and_names_unique(world, fieldwork):
         services.update_stage(world.admin_dev, stage, "", 6, None, True)
 
 
+def _span(now, days_back):
+    first = (now - timedelta(days=days_back)).date()
+    return programtime.Span(first, now.date(), now - timedelta(days=days_back), now)
+
+
 def _board(actor, **filters):
     now = utcnow()
     return queries.ladder_board(
         actor,
         queries.BoardFilters(**filters),
         now=now,
-        week_start=now - timedelta(days=3),
-        month_start=now - timedelta(days=20),
+        week=_span(now, 3),
+        month=_span(now, 20),
         stalled_after_days=30,
     )
 
