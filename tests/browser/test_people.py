@@ -4,9 +4,12 @@ mis-tapped follow-up outcome on a phone."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
+from fieldcrm.auth.models import LeaderAssignment
 from fieldcrm.turf.models import WeeklyGoal
 from tests.browser.conftest import PASSWORD, PHONE
 from tests.browser.server import serve_world
@@ -55,9 +58,63 @@ def test_director_sets_a_weekly_goal_from_the_team_page(page, people_server):
     row.get_by_text("Set goal").first.click()
     row.get_by_label("Attempts").fill("120")
     row.get_by_label("Conversations").fill("30")
-    row.get_by_role("button", name="Set goal").click()
-    page.wait_for_url("**/team")
+    with page.expect_navigation():
+        row.get_by_role("button", name="Set goal").click()
     assert "Goal set for Ana." in page.locator(".flashes").inner_text()
     ana = people_server.user_ids["organizer"]
     goal = _scalar(people_server, sa.select(WeeklyGoal.attempts).where(WeeklyGoal.user_id == ana))
     assert goal == 120
+
+
+def test_leader_adds_a_voter_on_file_then_a_new_person_on_her_phone(phone, people_server):
+    server = people_server
+    rosa = server.contact_ids["álvarez"]
+    _sign_in(phone, server, "leader")
+    phone.goto(server.url + "/contacts/new")
+    phone.get_by_label("First name").fill("Rosa")
+    phone.get_by_label("Last name").fill("Alvarez")
+    phone.get_by_label("Street address").fill("12 Oak Street #4")
+    phone.get_by_label("ZIP").fill("27215")
+    phone.get_by_role("button", name="Add contact").tap()
+    matches = phone.locator("#matches")
+    assert "ROSA ÁLVAREZ" in matches.inner_text()
+    matches.get_by_role("button", name="ROSA ÁLVAREZ is the person").tap()
+    phone.wait_for_url(f"**/contacts/{rosa}")
+    assert "nothing was added twice" in phone.locator(".flashes").inner_text()
+    assert phone.get_by_role("heading", level=1).inner_text() == "ROSA ÁLVAREZ"
+
+    phone.goto(server.url + "/contacts/new")
+    phone.get_by_label("First name").fill("Sam")
+    phone.get_by_label("Last name").fill("Newby")
+    phone.get_by_role("button", name="Add contact").tap()
+    phone.wait_for_url(re.compile(r".*/contacts/\d+$"))
+    assert "Contact added." in phone.locator(".flashes").inner_text()
+    assert phone.get_by_role("heading", level=1).inner_text() == "Sam Newby"
+    overflow = phone.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
+    assert overflow is False
+
+
+def test_organizer_puts_ticked_people_on_a_leaders_list(page, people_server):
+    server = people_server
+    _sign_in(page, server, "organizer")
+    page.goto(server.url + "/contacts/")
+    page.get_by_label("Tick MARCUS BELL").check()
+    page.get_by_label("Tick NIA BROOKS").check()
+    bulk = page.locator("#bulk-leader")
+    bulk.get_by_label("Volunteer leader").select_option(label="Lena")
+    with page.expect_navigation():
+        bulk.get_by_role("button", name="Put on the list").click()
+    assert "on Lena’s list." in page.locator(".flashes").inner_text()
+    lena = server.user_ids["leader"]
+    on_list = _scalar(
+        server,
+        sa.select(sa.func.count())
+        .select_from(LeaderAssignment)
+        .where(
+            LeaderAssignment.leader_id == lena,
+            LeaderAssignment.contact_id.in_(
+                [server.contact_ids["bell"], server.contact_ids["brooks"]]
+            ),
+        ),
+    )
+    assert on_list == 2
