@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from fieldcrm.auth.models import LeaderAssignment
+from fieldcrm.commitments.models import Commitment
 from fieldcrm.turf.models import WeeklyGoal
 from tests.browser.conftest import PASSWORD, PHONE
 from tests.browser.server import serve_world
@@ -118,3 +119,27 @@ def test_organizer_puts_ticked_people_on_a_leaders_list(page, people_server):
         ),
     )
     assert on_list == 2
+
+
+def test_leader_undoes_a_mis_tapped_kept_on_her_phone(phone, people_server):
+    server = people_server
+    _sign_in(phone, server, "leader")
+    phone.goto(server.url + "/commitments/")
+    row = phone.locator(".followup-row", has_text="NIA BROOKS")
+    with phone.expect_navigation():
+        row.get_by_role("button", name="Kept").tap()
+    flash = phone.locator(".flashes")
+    assert "NIA BROOKS: marked kept." in flash.inner_text()
+    assert phone.locator(".followup-row", has_text="NIA BROOKS").count() == 0
+    undo = flash.get_by_role("button", name="Undo")
+    box = undo.bounding_box()
+    assert box is not None
+    assert box["height"] >= 44
+    with phone.expect_navigation():
+        undo.tap()
+    assert "Undone: NIA BROOKS’s follow-up is as it was." in flash.inner_text()
+    assert phone.locator(".followup-row", has_text="NIA BROOKS").count() == 1
+    status = _scalar(
+        server, sa.select(Commitment.status).where(Commitment.id == server.commitment_id)
+    )
+    assert status == "open"
