@@ -132,6 +132,9 @@ class Config:
     FOLLOW_UPS_PER_SECTION = 15  # rows per follow-up section before "show all"
     KEPT_RATE_WATCH = 0.5
     KEPT_RATE_MIN_OUTCOMES = 3
+    # A tapped outcome (kept / flaked / cancelled) can be undone by whoever tapped it for
+    # this long; after that it is corrected from the person's page (kept in the history).
+    COMMITMENT_UNDO_MINUTES = int(os.environ.get("COMMITMENT_UNDO_MINUTES", "10"))
 
     # Geocoding: None/"offline" places contacts at their ZIP centroid (no network).
     GEOCODER = os.environ.get("GEOCODER") or None

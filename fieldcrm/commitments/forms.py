@@ -1,4 +1,5 @@
-"""Follow-up forms: one-tap outcomes, handing a follow-up to someone else, list filters."""
+"""Follow-up forms: one-tap outcomes (undone or corrected later), handing a follow-up to
+someone else, list filters."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from fieldcrm.contacts.forms import _int_or_none
-from fieldcrm.forms import FieldCRMForm, blank_to_none
+from fieldcrm.forms import FieldCRMForm, HiddenIdField, blank_to_none
 
 OUTCOMES = ("kept", "flaked", "rescheduled", "cancelled")
 
@@ -23,6 +24,29 @@ class OutcomeForm(FieldCRMForm):
         _l("Note (optional)"), validators=[Optional(), Length(max=500)], filters=[blank_to_none]
     )
     new_due_date = DateField(_l("New date"), validators=[Optional()])
+
+
+class UndoForm(FieldCRMForm):
+    """The Undo button under a tapped outcome: which history event it takes back."""
+
+    event_id = HiddenIdField()
+
+
+class CorrectForm(FieldCRMForm):
+    """Correct a kept / flaked / cancelled outcome later, with a reason."""
+
+    status = SelectField(
+        _l("It should be"),
+        choices=[
+            ("kept", _l("Kept")),
+            ("flaked", _l("Flaked")),
+            ("cancelled", _l("Cancelled")),
+            ("open", _l("Open again (follow up)")),
+        ],
+    )
+    note = StringField(
+        _l("Why (optional)"), validators=[Optional(), Length(max=500)], filters=[blank_to_none]
+    )
 
 
 class ReassignForm(FieldCRMForm):

@@ -54,7 +54,9 @@ class Commitment(TimestampMixin, db.Model):
     owner: so.Mapped[User | None] = so.relationship(foreign_keys=[owner_id])
     conversation: so.Mapped[Conversation | None] = so.relationship()
     events: so.Mapped[list[CommitmentEvent]] = so.relationship(
-        back_populates="commitment", order_by="CommitmentEvent.at", cascade="all, delete-orphan"
+        back_populates="commitment",
+        order_by="[CommitmentEvent.at, CommitmentEvent.id]",
+        cascade="all, delete-orphan",
     )
 
 
@@ -78,6 +80,9 @@ class CommitmentEvent(db.Model):
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
     note: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    # How an outcome was taken back: "undo" (a tap undone within minutes) or "correction"
+    # (changed later); None for an ordinary step.
+    change: so.Mapped[str | None] = so.mapped_column(sa.String(20))
 
     commitment: so.Mapped[Commitment] = so.relationship(back_populates="events")
     by_user: so.Mapped[User | None] = so.relationship(foreign_keys=[by_user_id])

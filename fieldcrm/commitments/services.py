@@ -1,20 +1,21 @@
-"""Commitment services: record, change status (with history), reassign owners."""
+"""Commitment services: record, change status (with history), undo or correct an outcome,
+reassign owners."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from urllib.parse import quote
 
 import sqlalchemy as sa
 
 from fieldcrm import audit
-from fieldcrm.auth.models import User
+from fieldcrm.auth.models import Role, User
 from fieldcrm.commitments.models import STATUSES, Commitment, CommitmentEvent
 from fieldcrm.contacts.models import Contact
 from fieldcrm.database import utcnow
-from fieldcrm.errors import NotFound, ValidationFailed
+from fieldcrm.errors import NotFound, PermissionDenied, ValidationFailed
 from fieldcrm.extensions import db
 from fieldcrm.scoping import can_see_contact, visible_users
 
@@ -55,6 +56,7 @@ def record_commitment(
     owner = db.session.get(User, owner_id)
     if owner is None or not owner.active or not _may_own(actor, owner):
         raise ValidationFailed([("owner_id", "Pick an active person to follow up.")])
+    now = utcnow()  # the status time and its history event agree (undo restores it)
     commitment = Commitment(
         contact_id=contact.id,
         conversation_id=conversation_id,
@@ -64,13 +66,14 @@ def record_commitment(
         owner_id=owner.id,
         created_by_id=actor.id,
         status="open",
-        status_changed_at=utcnow(),
+        status_changed_at=now,
     )
     db.session.add(commitment)
     db.session.flush()
     db.session.add(
         CommitmentEvent(
             commitment_id=commitment.id,
+            at=now,
             by_user_id=actor.id,
             from_status=None,
             to_status="open",
@@ -106,8 +109,10 @@ def set_status(
         if new_due_date is None:
             raise ValidationFailed([("new_due_date", "Pick the new date.")])
         commitment.due_date = new_due_date
+    now = utcnow()
     event = CommitmentEvent(
         commitment_id=commitment.id,
+        at=now,
         by_user_id=actor.id,
         from_status=commitment.status,
         to_status=status,
@@ -116,13 +121,145 @@ def set_status(
     )
     db.session.add(event)
     commitment.status = status
-    commitment.status_changed_at = utcnow()
+    commitment.status_changed_at = now
     db.session.flush()
     audit.record("commitment.status", actor=actor, entity=commitment, status=status)
     return commitment
 
 
 ACTIVE_STATUSES = ("open", "rescheduled")
+# The one-tap outcomes: undone within minutes by whoever tapped, corrected later.
+OUTCOMES = ("kept", "flaked", "cancelled")
+CORRECTIONS = (*OUTCOMES, "open")
+
+
+def latest_event(commitment_id: int) -> CommitmentEvent | None:
+    """The commitment's most recent history event."""
+    return db.session.scalar(
+        sa.select(CommitmentEvent)
+        .where(CommitmentEvent.commitment_id == commitment_id)
+        .order_by(CommitmentEvent.id.desc())
+        .limit(1)
+    )
+
+
+def can_undo(
+    actor: User, event: CommitmentEvent | None, now: datetime, window_minutes: int
+) -> bool:
+    """True when `event` is an outcome `actor` tapped less than `window_minutes` ago."""
+    return (
+        event is not None
+        and event.by_user_id == actor.id
+        and event.change is None
+        and event.from_status is not None
+        and event.to_status in OUTCOMES
+        and event.at + timedelta(minutes=window_minutes) > now
+    )
+
+
+def _status_time_before(commitment: Commitment, event_id: int) -> datetime:
+    """What `status_changed_at` was just before event `event_id`, replayed from history:
+    an ordinary status change sets it, an undo takes the undone change back, and a
+    correction sets it only when it reopens the follow-up."""
+    events = db.session.scalars(
+        sa.select(CommitmentEvent)
+        .where(CommitmentEvent.commitment_id == commitment.id, CommitmentEvent.id < event_id)
+        .order_by(CommitmentEvent.id)
+    )
+    times = [commitment.created_at]
+    for event in events:
+        if event.change == "undo":
+            if len(times) > 1:
+                times.pop()
+        elif event.change == "correction":
+            if event.to_status == "open":
+                times.append(event.at)
+        elif event.from_status is None or event.from_status != event.to_status:
+            times.append(event.at)
+    return times[-1]
+
+
+def undo_status(
+    actor: User, commitment: Commitment, event_id: int, *, now: datetime, window_minutes: int
+) -> Commitment:
+    """Take back the outcome (kept, flaked, cancelled) the actor just tapped.
+
+    Only the latest event, tapped by the actor less than `window_minutes` before `now`, is
+    undone: the commitment gets its earlier status and status time back, and the undo is
+    a history event of its own (change "undo"). Later, ``correct_outcome`` applies.
+    Raises NotFound (out of scope), ValidationFailed (not undoable). Flushes; audits.
+    """
+    if not can_see_contact(actor, commitment.contact_id):
+        raise NotFound("commitment")
+    event = latest_event(commitment.id)
+    if (
+        event is None
+        or event.id != event_id
+        or event.to_status != commitment.status
+        or not can_undo(actor, event, now, window_minutes)
+    ):
+        raise ValidationFailed(
+            [("status", "Too late to undo: correct the outcome on the person’s page.")]
+        )
+    restored, undone = event.from_status, commitment.status
+    db.session.add(
+        CommitmentEvent(
+            commitment_id=commitment.id,
+            by_user_id=actor.id,
+            from_status=undone,
+            to_status=restored,
+            change="undo",
+        )
+    )
+    commitment.status = restored
+    commitment.status_changed_at = _status_time_before(commitment, event.id)
+    db.session.flush()
+    audit.record("commitment.undo", actor=actor, entity=commitment, undone=undone, status=restored)
+    return commitment
+
+
+def correct_outcome(
+    actor: User, commitment: Commitment, status: str, note: str | None = None
+) -> Commitment:
+    """Correct a kept, flaked or cancelled outcome after the fact (a mis-tap, news later).
+
+    The new status is another outcome, or "open" to follow the person up again. Between
+    outcomes the status time stays when the outcome happened, so kept rates per week count
+    the corrected outcome in its own week; reopening sets it to now. The correction is a
+    history event (change "correction", with the note). A volunteer leader corrects only
+    follow-ups they own. Raises NotFound (out of scope), PermissionDenied (a leader, not
+    the owner), ValidationFailed (not an outcome, same status). Flushes; audits.
+    """
+    if not can_see_contact(actor, commitment.contact_id):
+        raise NotFound("commitment")
+    if actor.role == Role.LEADER and commitment.owner_id != actor.id:
+        raise PermissionDenied("a leader corrects only their own follow-ups")
+    if commitment.status not in OUTCOMES:
+        raise ValidationFailed(
+            [("status", "Only a kept, flaked or cancelled outcome is corrected.")]
+        )
+    if status not in CORRECTIONS or status == commitment.status:
+        raise ValidationFailed([("status", "Pick the outcome it should have been.")])
+    previous, now = commitment.status, utcnow()
+    db.session.add(
+        CommitmentEvent(
+            commitment_id=commitment.id,
+            at=now,
+            by_user_id=actor.id,
+            from_status=previous,
+            to_status=status,
+            note=(note or "").strip()[:500] or None,
+            change="correction",
+        )
+    )
+    commitment.status = status
+    if status == "open":
+        commitment.status_changed_at = now
+    db.session.flush()
+    audit.record(
+        "commitment.correct", actor=actor, entity=commitment, previous=previous, status=status
+    )
+    return commitment
 
 
 def _may_own(actor: User | None, owner: User) -> bool:

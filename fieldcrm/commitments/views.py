@@ -1,4 +1,5 @@
-"""Follow-ups: my list by due date with one-tap outcomes, handing over, the team view, export."""
+"""Follow-ups: my list by due date with one-tap outcomes (undo for a few minutes, correct
+later), handing over, the team view, export."""
 
 from __future__ import annotations
 
@@ -12,14 +13,17 @@ from fieldcrm.auth.decorators import roles_required
 from fieldcrm.auth.views import safe_next
 from fieldcrm.commitments import queries, services
 from fieldcrm.commitments.forms import (
+    CorrectForm,
     FollowUpFilterForm,
     OutcomeForm,
     ReassignForm,
     SmsTemplateForm,
+    UndoForm,
 )
 from fieldcrm.commitments.models import Commitment
 from fieldcrm.contacts.models import Organization
 from fieldcrm.conversations.services import choices
+from fieldcrm.database import utcnow
 from fieldcrm.errors import NotFound, ValidationFailed
 from fieldcrm.exports import check_export, csv_response, record_export
 from fieldcrm.extensions import db
@@ -146,17 +150,82 @@ def set_status(commitment_id: int):
             flash(exc.errors[0][1], "error")
         else:
             db.session.commit()
+            text = _(
+                "%(name)s: marked %(status)s.",
+                name=commitment.contact.display_name,
+                status=_(form.status.data),
+            )
+            event = services.latest_event(commitment.id)
+            if form.status.data in services.OUTCOMES and event is not None:
+                # Shown with an Undo button (templates/commitments/_undo_flash.html).
+                flash({"text": text, "commitment_id": commitment.id, "event_id": event.id}, "undo")
+            else:
+                flash(text, "success")
+    else:
+        flash(_("Pick an outcome (and a date to reschedule)."), "error")
+    return redirect(safe_next(request.form.get("next")) or url_for("commitments.mine"))
+
+
+def _on_contact_page(commitment: Commitment) -> str:
+    return (
+        url_for("contacts.detail", contact_id=commitment.contact_id)
+        + f"#commitment-{commitment.id}"
+    )
+
+
+@bp.route("/<int:commitment_id>/undo", methods=["POST"])
+@login_required
+def undo(commitment_id: int):
+    """Take back an outcome tapped minutes ago (the Undo button under the confirmation)."""
+    commitment = _get(commitment_id)
+    form = UndoForm()
+    back = safe_next(request.form.get("next")) or url_for("commitments.mine")
+    if not form.validate_on_submit() or not form.event_id.data:
+        flash(_("Nothing to undo."), "error")
+        return redirect(back)
+    try:
+        services.undo_status(
+            current_user,
+            commitment,
+            form.event_id.data,
+            now=utcnow(),
+            window_minutes=current_app.config["COMMITMENT_UNDO_MINUTES"],
+        )
+    except ValidationFailed:
+        flash(_("Too late to undo: correct the outcome here instead."), "error")
+        return redirect(_on_contact_page(commitment))
+    db.session.commit()
+    flash(
+        _("Undone: %(name)s’s follow-up is as it was.", name=commitment.contact.display_name),
+        "success",
+    )
+    return redirect(back)
+
+
+@bp.route("/<int:commitment_id>/correct", methods=["POST"])
+@login_required
+def correct(commitment_id: int):
+    """Correct a kept / flaked / cancelled outcome later; the change stays in the history."""
+    commitment = _get(commitment_id)
+    form = CorrectForm()
+    if form.validate_on_submit():
+        try:
+            services.correct_outcome(current_user, commitment, form.status.data, form.note.data)
+        except ValidationFailed:
+            flash(_("Pick the outcome it should have been."), "error")
+        else:
+            db.session.commit()
             flash(
                 _(
-                    "%(name)s: marked %(status)s.",
+                    "Corrected: %(name)s’s follow-up is now %(status)s.",
                     name=commitment.contact.display_name,
-                    status=_(form.status.data),
+                    status=dict(form.status.choices)[form.status.data],
                 ),
                 "success",
             )
     else:
-        flash(_("Pick an outcome (and a date to reschedule)."), "error")
-    return redirect(safe_next(request.form.get("next")) or url_for("commitments.mine"))
+        flash(_("Pick the outcome it should have been."), "error")
+    return redirect(_on_contact_page(commitment))
 
 
 @bp.route("/sms-template", methods=["POST"])

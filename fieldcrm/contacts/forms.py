@@ -8,6 +8,7 @@ from wtforms import (
     BooleanField,
     SearchField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TelField,
@@ -81,7 +82,16 @@ class ContactForm(FieldCRMForm):
         _l("Preferred languages"), validators=[Optional(), Length(max=100)]
     )
     turf_id = SelectField(_l("Turf"), coerce=_int_or_none, validate_choice=False)
+    # Sent by the buttons under the people on file offered as matches (not shown as fields).
+    link_contact_id = HiddenIdField()
+    confirm_new = BooleanField()
     submit = SubmitField(_l("Add contact"))
+
+    # The fields a person fills in (the template renders these; the rest are buttons).
+    ENTRY_FIELDS = (
+        "first_name", "middle_name", "last_name", "phone", "email", "res_line1", "res_city",
+        "res_state", "res_zip5", "preferred_languages", "turf_id",
+    )  # fmt: skip
 
     def to_input(self) -> ContactInput:
         return ContactInput(
@@ -136,3 +146,13 @@ class PhoneForm(FieldCRMForm):
         ],
     )
     submit = SubmitField(_l("Add phone"))
+
+
+class LeaderListForm(FieldCRMForm):
+    """Put people on a volunteer leader's list (or take them off): the people are checked
+    contact ids, or every resident of a walk packet."""
+
+    leader_id = SelectField(_l("Volunteer leader"), coerce=_int_or_none, validate_choice=False)
+    contact_ids = SelectMultipleField(coerce=_int_or_none, validate_choice=False)
+    packet_id = HiddenIdField()
+    action = SelectField(choices=[("add", "add"), ("remove", "remove")], default="add")

@@ -49,6 +49,8 @@ class Contact(TimestampMixin, db.Model):
         sa.Index("ix_contacts_name", "last_name", "first_name"),
         sa.Index("ix_contacts_lat_lon", "latitude", "longitude"),
         sa.Index("ix_contacts_turf_household", "turf_id", "household_key"),
+        # Matching a person typed by hand to the people at that door (contacts.matching).
+        sa.Index("ix_contacts_zip_house", "res_zip5", "res_house_number"),
         # The ladder board: people on the ladder in a set of turfs, time in stage, stalled.
         # Partial: only the few on the ladder, so the planner picks it over the turf index.
         sa.Index(

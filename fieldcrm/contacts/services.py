@@ -1,4 +1,5 @@
-"""Contact services: create by hand, edit organizer-owned fields, phones, tags."""
+"""Contact services: create by hand (or link to the match on file), edit organizer-owned
+fields, phones, tags."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from fieldcrm import audit
-from fieldcrm.auth.models import User
+from fieldcrm.auth.models import Role, User
+from fieldcrm.contacts import leaders, matching
 from fieldcrm.contacts.models import Contact, ContactEmail, ContactPhone, Tag
-from fieldcrm.errors import ValidationFailed
+from fieldcrm.errors import NotFound, ValidationFailed
 from fieldcrm.extensions import db
+from fieldcrm.lib.addresses import household_key, split_street_address
 from fieldcrm.lib.phones import parse_phone
 from fieldcrm.scoping import get_turf
 
@@ -48,6 +51,16 @@ class ContactInput:
     preferred_languages: str | None = None
     turf_id: int | None = None
 
+    def probe(self) -> matching.PersonProbe:
+        """What matching compares with the people on file."""
+        return matching.PersonProbe(
+            first_name=self.first_name,
+            last_name=self.last_name,
+            res_line1=self.res_line1,
+            res_city=self.res_city,
+            res_zip5=self.res_zip5,
+        )
+
 
 @dataclass(frozen=True)
 class ContactEdit:
@@ -79,6 +92,9 @@ def add_phone(
 def create_contact(actor: User, data: ContactInput) -> Contact:
     """Create a contact by hand in a turf the actor works in.
 
+    The address is split into house number, street and unit, with a household (door) key,
+    as an import would. A volunteer leader's new contact goes on their own list, so they
+    see the person they added. Callers offer ``matching.find_matches`` first.
     Raises ValidationFailed (no name, turf outside scope). Flushes and audits.
     """
     if not (data.first_name or data.last_name):
@@ -89,6 +105,7 @@ def create_contact(actor: User, data: ContactInput) -> Contact:
             turf = get_turf(actor, data.turf_id)
         except Exception as exc:
             raise ValidationFailed([("turf_id", "Pick one of your turfs.")]) from exc
+    parts = split_street_address(data.res_line1)
     contact = Contact(
         source="manual",
         first_name=data.first_name or None,
@@ -96,9 +113,13 @@ def create_contact(actor: User, data: ContactInput) -> Contact:
         last_name=data.last_name or None,
         display_name=display_name(data.first_name, data.middle_name, data.last_name, None),
         res_line1=data.res_line1,
+        res_house_number=parts.house_number,
+        res_street_name=parts.street_name,
+        res_unit=(parts.unit or "")[:60] or None,  # a "#…" run may outgrow the column
         res_city=data.res_city,
         res_state=data.res_state,
         res_zip5=data.res_zip5,
+        household_key=household_key(data.res_line1, None, data.res_zip5),
         preferred_languages=data.preferred_languages,
         turf=turf,
         owner_id=actor.id,
@@ -110,6 +131,38 @@ def create_contact(actor: User, data: ContactInput) -> Contact:
         contact.emails.append(ContactEmail(email=data.email.strip().lower(), source="manual"))
     db.session.flush()
     audit.record("contact.create", actor=actor, entity=contact)
+    if actor is not None and actor.role == Role.LEADER:
+        leaders.put_on_own_list(actor, contact)
+    return contact
+
+
+def link_existing(actor: User, contact_id: int, data: ContactInput) -> Contact:
+    """Use the person on file the actor chose instead of adding a second copy.
+
+    `contact_id` must be one of ``matching.find_matches`` for what was typed (so nobody
+    reaches a record by naming its id). A phone or email typed that the person does not
+    have yet is added; a volunteer leader gets the person on their own list.
+    Raises NotFound (not a match for the actor). Flushes and audits.
+    """
+    found = {m.contact.id: m.contact for m in matching.find_matches(actor, data.probe())}
+    contact = found.get(contact_id)
+    if contact is None:
+        raise NotFound("contact")
+    added = []
+    if data.phone:
+        parsed = parse_phone(data.phone)
+        known = {p.e164 for p in contact.phones if p.e164} | {p.raw for p in contact.phones}
+        if parsed.e164 not in known and data.phone.strip() not in known:
+            add_phone(contact, data.phone)
+            added.append("phone")
+    email = (data.email or "").strip().lower()
+    if email and email not in {e.email.lower() for e in contact.emails}:
+        contact.emails.append(ContactEmail(email=email, source="manual"))
+        added.append("email")
+    db.session.flush()
+    audit.record("contact.link", actor=actor, entity=contact, added=",".join(added) or None)
+    if actor.role == Role.LEADER:
+        leaders.put_on_own_list(actor, contact)
     return contact
 
 

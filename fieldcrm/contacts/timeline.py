@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from fieldcrm.commitments.models import Commitment
+from fieldcrm.commitments.models import Commitment, CommitmentEvent
 from fieldcrm.contacts.models import Contact
 from fieldcrm.conversations.models import Conversation
 from fieldcrm.extensions import db
@@ -41,7 +41,10 @@ def contact_timeline(contact: Contact, limit: int = 200) -> list[TimelineEntry]:
     commitments = db.session.scalars(
         sa.select(Commitment)
         .where(Commitment.contact_id == contact.id)
-        .options(so.joinedload(Commitment.owner), so.selectinload(Commitment.events))
+        .options(
+            so.joinedload(Commitment.owner),
+            so.selectinload(Commitment.events).joinedload(CommitmentEvent.by_user),
+        )
         .order_by(Commitment.created_at.desc())
         .limit(limit)
     ).all()

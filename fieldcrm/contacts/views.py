@@ -1,4 +1,5 @@
-"""Contact pages: scoped list with search and filters, detail, create, edit, phones."""
+"""Contact pages: scoped list with search and filters, detail, create (offering the people
+already on file), edit, phones, and putting people on a volunteer leader's list."""
 
 from __future__ import annotations
 
@@ -15,21 +16,31 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from fieldcrm.auth.decorators import roles_required
 from fieldcrm.auth.models import User
+from fieldcrm.auth.views import safe_next
 from fieldcrm.contacts import export as contacts_export
-from fieldcrm.contacts import queries, services
-from fieldcrm.contacts.forms import ContactEditForm, ContactForm, ContactSearchForm, PhoneForm
+from fieldcrm.contacts import leaders, matching, queries, services
+from fieldcrm.contacts.forms import (
+    ContactEditForm,
+    ContactForm,
+    ContactSearchForm,
+    LeaderListForm,
+    PhoneForm,
+)
 from fieldcrm.contacts.models import Organization
 from fieldcrm.contacts.timeline import contact_timeline, kept_rate, vote_history
 from fieldcrm.conversations import views as conversations_views
-from fieldcrm.errors import ValidationFailed
+from fieldcrm.errors import NotFound, ValidationFailed
 from fieldcrm.exports import csv_response, record_export
 from fieldcrm.extensions import db
 from fieldcrm.ladder.models import LadderStage
 from fieldcrm.organizations import views as organizations_views
 from fieldcrm.scoping import get_contact, visible_turfs
+from fieldcrm.turf.services import get_packet
 from fieldcrm.web import authenticated_at, excel_requested, export_rate_limit
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
@@ -38,6 +49,11 @@ bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 def _turf_choices():
     turfs = db.session.scalars(visible_turfs(current_user).order_by("name")).all()
     return [(t.id, t.name) for t in turfs]
+
+
+def _leaders() -> list[User]:
+    """The volunteer leaders the signed-in user may put people on the list of."""
+    return list(db.session.scalars(leaders.assignable_leaders(current_user)))
 
 
 def _search() -> tuple[ContactSearchForm, queries.ContactFilters]:
@@ -76,6 +92,7 @@ def index():
         "contacts/index.html",
         form=form,
         page=page,
+        leaders=_leaders(),
         export_args={k: v for k, v in request.args.items() if k not in ("page", "per_page")},
     )
 
@@ -141,6 +158,8 @@ def detail(contact_id: int):
         flaked=flaked,
         rate=rate,
         phone_form=PhoneForm(),
+        leaders=_leaders(),
+        on_lists=leaders.leaders_of(current_user, contact),
         **organizations_views.contact_panel(current_user, contact),
         edit_since=conversations_views.edit_cutoff(),
     )
@@ -149,18 +168,36 @@ def detail(contact_id: int):
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
+    """Add a person: first offer the people on file who may be them (open one, or for a
+    leader put them on their list); add a new contact only when none is the person."""
     form = ContactForm()
     form.turf_id.choices = [("", _("No turf")), *_turf_choices()]
+    matches: list[matching.Match] = []
     if form.validate_on_submit():
+        data = form.to_input()
         try:
-            contact = services.create_contact(current_user, form.to_input())
+            if form.link_contact_id.data:
+                contact = services.link_existing(current_user, form.link_contact_id.data, data)
+                message = _(
+                    "%(name)s was already on file: nothing was added twice.",
+                    name=contact.display_name,
+                )
+            else:
+                if not form.confirm_new.data:
+                    matches = matching.find_matches(current_user, data.probe())
+                contact = None if matches else services.create_contact(current_user, data)
+                message = _("Contact added.")
         except ValidationFailed as exc:
             form.populate_errors(exc.errors)
+        except NotFound:
+            form.form_errors.append(_("That person is not a match any more: check the form."))
         else:
-            db.session.commit()
-            flash(_("Contact added."), "success")
-            return redirect(url_for("contacts.detail", contact_id=contact.id))
-    return render_template("contacts/new.html", form=form), (422 if form.is_submitted() else 200)
+            if contact is not None:
+                db.session.commit()
+                flash(message, "success")
+                return redirect(url_for("contacts.detail", contact_id=contact.id))
+    status = 422 if form.is_submitted() and not matches else 200
+    return render_template("contacts/new.html", form=form, matches=matches), status
 
 
 @bp.route("/<int:contact_id>/edit", methods=["GET", "POST"])
@@ -207,3 +244,42 @@ def add_phone(contact_id: int):
     else:
         flash(_("Enter a phone number."), "error")
     return redirect(url_for("contacts.detail", contact_id=contact.id))
+
+
+@bp.route("/leader-list", methods=["POST"])
+@roles_required("admin", "director", "organizer")
+def leader_list():
+    """Put people on a volunteer leader's list, or take them off: the checked people, or
+    everyone in a walk packet. Back to the page the form was on."""
+    form = LeaderListForm()
+    back = safe_next(request.form.get("next")) or url_for("contacts.index")
+    if not form.validate_on_submit():
+        flash(_("Pick a volunteer leader and the people."), "error")
+        return redirect(back)
+    ids = [i for i in form.contact_ids.data or [] if i is not None]
+    if form.packet_id.data:
+        ids += leaders.packet_people(current_user, get_packet(current_user, form.packet_id.data))
+    try:
+        leader = leaders.get_assignable_leader(current_user, form.leader_id.data)
+        if form.action.data == "remove":
+            n = leaders.unassign_from_leader(current_user, leader, ids)
+            message = ngettext(
+                "%(num)d person taken off %(name)s’s list.",
+                "%(num)d people taken off %(name)s’s list.",
+                n,
+                name=leader.name,
+            )
+        else:
+            n = leaders.assign_to_leader(current_user, leader, ids)
+            message = ngettext(
+                "%(num)d person put on %(name)s’s list.",
+                "%(num)d people put on %(name)s’s list.",
+                n,
+                name=leader.name,
+            )
+    except ValidationFailed as exc:
+        flash(exc.errors[0][1], "error")
+        return redirect(back)
+    db.session.commit()
+    flash(message, "success" if n else "info")
+    return redirect(back)

@@ -22,6 +22,7 @@ from flask_login import current_user, login_required
 
 from fieldcrm.auth.decorators import roles_required
 from fieldcrm.auth.models import Role, User
+from fieldcrm.contacts.leaders import assignable_leaders
 from fieldcrm.contacts.models import Contact
 from fieldcrm.conversations.services import ConversationInput, choices, log_conversation
 from fieldcrm.database import utcnow
@@ -295,6 +296,7 @@ def packet(packet_id: int):
         assign_form=assign_form,
         delete_form=EmptyForm(),
         can_cut=current_user.role in STAFF,
+        leaders=db.session.scalars(assignable_leaders(current_user)).all(),
     )
 
 

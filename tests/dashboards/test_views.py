@@ -152,3 +152,16 @@ def test_coverage__column_headers_sort(login_as, world):
     body = login_as(world.admin_dev).get("/coverage?sort=reach").get_data(as_text=True)
     assert 'href="/coverage?sort=universe"' in body
     assert 'aria-sort="ascending" class="sorted">Reach</a>' in body
+
+
+def test_team__each_goal_form_sends_one_organizer_id(login_as, world):
+    """The browser posts every input of the form: one organizer id, the row's own."""
+    import re
+
+    body = login_as(world.director_dana).get("/team").get_data(as_text=True)
+    forms = re.findall(r'<form method="post" action="/team/goal".*?</form>', body, re.S)
+    assert len(forms) == 2  # Ana and Omar
+    for form in forms:
+        ids = re.findall(r'name="organizer_id"[^>]*value="(\d*)"', form)
+        assert len(ids) == 1
+        assert ids[0] in {str(world.organizer_ana.id), str(world.organizer_omar.id)}
