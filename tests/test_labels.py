@@ -4,10 +4,11 @@ phones as people write them (fieldcrm.labels)."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from types import SimpleNamespace
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -20,7 +21,6 @@ from fieldcrm.database import utcnow
 from fieldcrm.extensions import db
 from fieldcrm.labels import VOCABULARIES
 from fieldcrm.ladder import services as ladder_services
-from fieldcrm.web import local_today
 
 VISIBLE_ATTRIBUTES = ("data-label", "aria-label", "title", "placeholder", "alt")
 _LIST_CODES = {code for entries in DEFAULT_CHOICES.values() for code, _ in entries}
@@ -35,6 +35,11 @@ BARE = {c for c in _LIST_CODES if "_" not in c} | {
     for code in VOCABULARIES[vocabulary]
 }
 _SEPARATORS = re.compile(r"[·→:,;()\n]")
+
+
+def _today(app):
+    """Today where the program works (due dates are local dates)."""
+    return datetime.now(ZoneInfo(app.config["PROGRAM_TIMEZONE"])).date()
 
 
 class _VisibleText(HTMLParser):
@@ -103,8 +108,7 @@ def history(app, world, fieldwork, make_org):
     )
     db.session.add(talk)
     db.session.flush()
-    with app.test_request_context():
-        today = local_today()
+    today = _today(app)
     outcomes = ["kept", "flaked", "cancelled", "rescheduled"]
     for i, (kind, _) in enumerate(DEFAULT_CHOICES["commitment_kind"]):
         owner = world.leader_lena if i % 2 else ana
@@ -272,8 +276,7 @@ def _sms_bodies(html: str) -> list[str]:
 
 
 def test_follow_up_text__every_kind_reads_right(app, login_as, world, fieldwork, make_commitment):
-    with app.test_request_context():
-        today = local_today()
+    today = _today(app)
     for kind, _ in DEFAULT_CHOICES["commitment_kind"]:
         make_commitment(world.east_1, world.organizer_ana, kind=kind, due_date=today)
     body = login_as(world.organizer_ana).get("/commitments/?all=1").get_data(True)
@@ -303,8 +306,7 @@ def test_follow_up_text__in_spanish_and_for_a_kind_without_a_phrase(
     )
     world.organizer_ana.locale = "es"
     db.session.commit()
-    with app.test_request_context():
-        today = local_today()
+    today = _today(app)
     make_commitment(world.east_1, world.organizer_ana, kind="event", due_date=today)
     make_commitment(world.east_1, world.organizer_ana, kind="parade", due_date=today)
     texts = _sms_bodies(login_as(world.organizer_ana).get("/commitments/").get_data(True))
