@@ -184,6 +184,25 @@ def sms_phrases() -> dict[str, str]:
     }
 
 
+def language_names(value: str | None) -> str:
+    """Language codes as typed ("es, en") by their names in the viewer's language
+    ("español, inglés"); anything that is not a language code stays as typed."""
+    from babel import Locale, UnknownLocaleError
+
+    names = []
+    viewer = current_locale()
+    for part in (value or "").split(","):
+        code = part.strip()
+        if not code:
+            continue
+        try:
+            name = Locale.parse(code.replace("-", "_")).get_display_name(viewer)
+        except (ValueError, TypeError, UnknownLocaleError):
+            name = None
+        names.append(name or code)
+    return ", ".join(names)
+
+
 def phone(value: str | None) -> str:
     """A stored number as people write it: national format in the program's country
     (config PHONE_REGION), international otherwise; anything else unchanged."""
@@ -191,7 +210,8 @@ def phone(value: str | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Register the `label` and `phone` filters and the `labels_of` global."""
+    """Register the `label`, `phone` and `language_names` filters and `labels_of`."""
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["phone"] = phone
+    app.jinja_env.filters["language_names"] = language_names
     app.jinja_env.globals["labels_of"] = labels_of

@@ -402,3 +402,13 @@ def test_roles__in_words_in_the_footer_and_lists(login_as, world):
     page = login_as(world.admin_dev).get("/admin/users").get_data(True)
     assert "Líder voluntario" in page
     assert "(Administrador)" in page
+
+
+def test_languages__by_name_in_the_viewers_language(login_as, world):
+    world.east_1.preferred_languages = "es, en"
+    db.session.commit()
+    client = login_as(world.organizer_ana)
+    assert "Spanish, English" in client.get(f"/contacts/{world.east_1.id}").get_data(True)
+    world.organizer_ana.locale = "es"
+    db.session.commit()
+    assert "español, inglés" in client.get(f"/contacts/{world.east_1.id}").get_data(True)
