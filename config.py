@@ -123,18 +123,22 @@ class Config:
     CONVERSATION_EDIT_WINDOW_MINUTES = 60
     STALLED_AFTER_DAYS = 30
     # Follow-ups: the prefilled text for one-tap "Text" links ({first_name}, {commitment},
-    # {sender}); each user may set their own. A kept rate under KEPT_RATE_WATCH (after
-    # KEPT_RATE_MIN_OUTCOMES kept or flaked) marks a leader's follow-ups as slipping.
-    FOLLOW_UP_SMS_TEMPLATE = os.environ.get(
-        "FOLLOW_UP_SMS_TEMPLATE",
-        "Hi {first_name}, it's {sender}. Just checking in about the {commitment}. Still good?",
-    )
+    # {sender}); each user may set their own. Empty: the built-in text in the sender's
+    # language. {commitment} is the kind's phrase with its own article ("your volunteer
+    # shift"), so write "about {commitment}", not "about the {commitment}". A kept rate
+    # under KEPT_RATE_WATCH (after KEPT_RATE_MIN_OUTCOMES kept or flaked) marks a leader's
+    # follow-ups as slipping.
+    FOLLOW_UP_SMS_TEMPLATE = os.environ.get("FOLLOW_UP_SMS_TEMPLATE", "")
     FOLLOW_UPS_PER_SECTION = 15  # rows per follow-up section before "show all"
     KEPT_RATE_WATCH = 0.5
     KEPT_RATE_MIN_OUTCOMES = 3
     # A tapped outcome (kept / flaked / cancelled) can be undone by whoever tapped it for
     # this long; after that it is corrected from the person's page (kept in the history).
     COMMITMENT_UNDO_MINUTES = int(os.environ.get("COMMITMENT_UNDO_MINUTES", "10"))
+
+    # The country phones are dialled from (ISO 3166 code): its numbers are shown in national
+    # format ("(336) 752-0471"), others in international format ("+44 20 7946 0958").
+    PHONE_REGION = os.environ.get("PHONE_REGION", "US").upper()
 
     # Geocoding: None/"offline" places contacts at their ZIP centroid (no network).
     GEOCODER = os.environ.get("GEOCODER") or None

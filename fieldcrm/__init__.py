@@ -296,9 +296,10 @@ def _audit_denial(code: int, action: str | None = None, **details: Any) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from fieldcrm import web
+    from fieldcrm import labels, web
 
     web.init_app(app)
+    labels.init_app(app)
 
 
 def register_security(app: Flask) -> None:

@@ -67,3 +67,25 @@ class TimestampMixin:
     updated_at: so.Mapped[datetime] = so.mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow
     )
+
+
+class TranslatedMixin:
+    """Texts per interface language for an entry admins configure (a result code, a ladder
+    stage…). The entry's own columns hold its default text; `translations` maps a locale
+    to {field: text} for the other languages. `text_in` is the one lookup: the locale's
+    text, else its language's (``es_MX`` → ``es``), else the default."""
+
+    translations: so.Mapped[dict[str, dict[str, str]]] = so.mapped_column(
+        sa.JSON, default=dict, server_default=sa.text("'{}'")
+    )
+
+    def text_in(self, field: str, locale: object | None) -> str:
+        """`field` (e.g. "label", "name") in `locale`, falling back to the default text."""
+        if locale:
+            texts = self.translations or {}
+            code = str(locale)
+            for key in (code, code.split("_")[0]):
+                value = (texts.get(key) or {}).get(field)
+                if value:
+                    return value
+        return getattr(self, field) or ""

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField
+from wtforms import DateField, IntegerField, StringField
 from wtforms.fields.core import UnboundField
-from wtforms.validators import NumberRange, Optional
+from wtforms.validators import Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
 from fieldcrm.lib.dates import DATE_MAX, DATE_MIN, in_bounds
@@ -110,3 +112,74 @@ class FieldCRMForm(FlaskForm):
 
 class EmptyForm(FieldCRMForm):
     """A form with only the CSRF token, for POST-only buttons (delete, deactivate…)."""
+
+
+class TranslatedTexts:
+    """Mixed into forms built by `with_translations`: their per-language text fields."""
+
+    translated: tuple[tuple[str, str], ...] = ()  # (field, locale) pairs, in field order
+
+    @property
+    def locales(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(locale for _, locale in self.translated))
+
+    def translation_fields(self, field: str | None = None) -> list[Any]:
+        """The per-language fields (of one text `field`, or all), in order."""
+        return [
+            getattr(self, f"{name}_{locale}")
+            for name, locale in self.translated
+            if field is None or name == field
+        ]
+
+    def translations(self) -> dict[str, dict[str, str | None]]:
+        """{locale: {field: text}} as typed (blank texts are None)."""
+        texts: dict[str, dict[str, str | None]] = {}
+        for field, locale in self.translated:
+            texts.setdefault(locale, {})[field] = getattr(self, f"{field}_{locale}").data
+        return texts
+
+    @classmethod
+    def initial(cls, translations: dict[str, dict[str, str]] | None) -> dict[str, str]:
+        """Keyword arguments that fill the per-language fields from stored translations."""
+        stored = translations or {}
+        return {
+            f"{field}_{locale}": (stored.get(locale) or {}).get(field) or ""
+            for field, locale in cls.translated
+        }
+
+
+@lru_cache(maxsize=64)
+def _translated_class(
+    form_class: type, languages: tuple[tuple[str, str], ...], fields: tuple[tuple[str, int], ...]
+) -> type:
+    attrs: dict[str, Any] = {"translated": ()}
+    pairs = []
+    for field, limit in fields:
+        for locale, language in languages:
+            attrs[f"{field}_{locale}"] = StringField(
+                _TRANSLATED_LABELS[field](language),
+                validators=[Optional(), Length(max=limit)],
+                filters=[blank_to_none],
+            )
+            pairs.append((field, locale))
+    attrs["translated"] = tuple(pairs)
+    # the form's own metaclass, so WTForms collects the new fields
+    return type(form_class)(form_class.__name__, (TranslatedTexts, form_class), attrs)
+
+
+_TRANSLATED_LABELS = {
+    "label": lambda language: _l("Label in %(language)s", language=language),
+    "phrase": lambda language: _l("Phrase in %(language)s", language=language),
+    "name": lambda language: _l("Name in %(language)s", language=language),
+    "description": lambda language: _l("What it takes, in %(language)s", language=language),
+}
+
+
+def with_translations(
+    form_class: type, languages: dict[str, str], default_locale: str, fields: dict[str, int]
+) -> type:
+    """`form_class` plus an optional text field per text `fields` ({name: max length}) and
+    per interface language other than `default_locale`, named `<field>_<locale>` ("Label in
+    Español"). A blank one means that language shows the default text."""
+    others = tuple((k, str(v)) for k, v in languages.items() if k != default_locale)
+    return _translated_class(form_class, others, tuple(fields.items()))

@@ -86,6 +86,15 @@ def run_migrations_online():
         conf_args["process_revision_directives"] = process_revision_directives
     conf_args.setdefault("render_item", render_item)
 
+    # Steps applied upward in this run (see install_defaults below).
+    upgraded = []
+
+    def note_upgrade(ctx, step, heads, run_args):
+        if step.is_upgrade:
+            upgraded.append(step)
+
+    conf_args["on_version_apply"] = note_upgrade
+
     connectable = get_engine()
 
     with connectable.connect() as connection:
@@ -105,6 +114,21 @@ def run_migrations_online():
             if problems:
                 raise RuntimeError(f"foreign key check failed after migration: {problems[:5]}")
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        at_head = set(context.get_context().get_current_heads()) == set(context.script.get_heads())
+
+    if upgraded and at_head:
+        install_defaults()
+
+
+def install_defaults():
+    """After an upgrade to the latest schema, give a new program its default result codes,
+    issues, kinds of ask and commitment, and ladder (fieldcrm.defaults: idempotent, never
+    changes what admins edited). Runs after the migration's transaction, in its own."""
+    from fieldcrm.defaults import install_defaults as install
+
+    install(current_app.config.get("BABEL_DEFAULT_LOCALE") or "en")
+    target_db.session.commit()
+    target_db.session.remove()
 
 
 def render_item(type_, obj, autogen_context):

@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange
 from fieldcrm.auth.models import ROLE_VALUES
 from fieldcrm.auth.services import UserInput
 from fieldcrm.forms import FieldCRMForm
+from fieldcrm.labels import choices_of
 
 
 class LoginForm(FieldCRMForm):
@@ -57,18 +58,11 @@ class PreferencesForm(FieldCRMForm):
         self.locale.choices = list(languages.items())
 
 
-ROLE_LABELS = {
-    "admin": _l("Admin"),
-    "director": _l("Regional field director"),
-    "organizer": _l("Field organizer"),
-    "leader": _l("Volunteer leader"),
-}
-
-
 class UserForm(FieldCRMForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    role = SelectField(_l("Role"), choices=[(r, ROLE_LABELS[r]) for r in ROLE_VALUES])
+    # A new user starts with the least privilege; an admin raises it deliberately.
+    role = SelectField(_l("Role"), choices=choices_of("role", ROLE_VALUES), default="leader")
     active = BooleanField(_l("Active"), default=True)
     password = PasswordField(
         _l("Password"),

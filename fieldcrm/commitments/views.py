@@ -22,11 +22,11 @@ from fieldcrm.commitments.forms import (
 )
 from fieldcrm.commitments.models import Commitment
 from fieldcrm.contacts.models import Organization
-from fieldcrm.conversations.services import choices
 from fieldcrm.database import utcnow
 from fieldcrm.errors import NotFound, ValidationFailed
 from fieldcrm.exports import check_export, csv_response, record_export
 from fieldcrm.extensions import db
+from fieldcrm.labels import label, labels_of, sms_phrases
 from fieldcrm.scoping import visible_commitments
 from fieldcrm.web import (
     authenticated_at,
@@ -48,12 +48,21 @@ def _get(commitment_id: int) -> Commitment:
     return commitment
 
 
-def _dial(items: list[Commitment], labels: dict[str, str]) -> tuple[dict, dict]:
+def sms_default() -> str:
+    """The program's follow-up text (FOLLOW_UP_SMS_TEMPLATE), else the built-in one in the
+    viewer's language. {commitment} is the kind's phrase, article included."""
+    return current_app.config["FOLLOW_UP_SMS_TEMPLATE"] or _(
+        "Hi {first_name}, it's {sender}. Just checking in about {commitment}. Still good?"
+    )
+
+
+def _dial(items: list[Commitment]) -> tuple[dict, dict]:
     """Per commitment: the E.164 number to call and the prefilled `sms:` link (if dialable)."""
-    template = current_user.sms_template or current_app.config["FOLLOW_UP_SMS_TEMPLATE"]
+    template = current_user.sms_template or sms_default()
     numbers = queries.best_phones(
         sorted({c.contact_id for c in items if not c.contact.do_not_contact})
     )
+    phrases = sms_phrases() if numbers else {}
     links, phones = {}, {}
     for c in items:
         e164 = numbers.get(c.contact_id)
@@ -61,7 +70,7 @@ def _dial(items: list[Commitment], labels: dict[str, str]) -> tuple[dict, dict]:
             body = services.sms_body(
                 template,
                 first_name=c.contact.first_name,
-                commitment=labels.get(c.kind, c.kind).lower(),
+                commitment=phrases.get(c.kind) or label(c.kind, "commitment_kind"),
                 sender=current_user.name,
             )
             links[c.id] = services.sms_link(e164, body)
@@ -75,7 +84,7 @@ def _row_labels() -> dict[str, str]:
         "no_name": _("(no name)"),
         "due": _("due %(d)s"),
         "no_date": _("no date"),
-        "rescheduled": _("rescheduled"),
+        "rescheduled": label("rescheduled", "commitment_status"),
         "call": _("Call"),
         "call_who": _("Call %(name)s"),
         "text": _("Text"),
@@ -109,22 +118,21 @@ def mine():
     today = programtime.today()
     limit = 200 if request.args.get("all") else current_app.config["FOLLOW_UPS_PER_SECTION"]
     sections, totals = queries.followup_sections(current_user, today, filters, limit)
-    labels = dict(choices("commitment_kind"))
     items = [c for rows in sections.values() for c in rows]
     team = queries.active_team(current_user) if current_user.role != "leader" else []
-    sms, phones = _dial(items, labels)
+    sms, phones = _dial(items)
     return render_template(
         "commitments/mine.html",
         form=form,
         sections=sections,
         totals=totals,
         today=today,
-        labels=labels,
+        labels=labels_of("commitment_kind"),
         sms=sms,
         phones=phones,
         t=_row_labels(),
         sms_form=SmsTemplateForm(formdata=None, sms_template=current_user.sms_template),
-        sms_default=current_app.config["FOLLOW_UP_SMS_TEMPLATE"],
+        sms_default=sms_default(),
         dates={d: programtime.format_date(d) for d in {c.due_date for c in items if c.due_date}},
         outcome_form=OutcomeForm(formdata=None),
         team=[u for u in team if u.id != current_user.id],
@@ -153,7 +161,7 @@ def set_status(commitment_id: int):
             text = _(
                 "%(name)s: marked %(status)s.",
                 name=commitment.contact.display_name,
-                status=_(form.status.data),
+                status=label(form.status.data, "commitment_status").lower(),
             )
             event = services.latest_event(commitment.id)
             if form.status.data in services.OUTCOMES and event is not None:
@@ -219,7 +227,7 @@ def correct(commitment_id: int):
                 _(
                     "Corrected: %(name)s’s follow-up is now %(status)s.",
                     name=commitment.contact.display_name,
-                    status=dict(form.status.choices)[form.status.data],
+                    status=label(form.status.data, "commitment_status").lower(),
                 ),
                 "success",
             )
@@ -281,7 +289,7 @@ def team():
         minimum=minimum,
         slipping_ids=set(slipping_ids),
         overdue=queries.team_overdue(current_user, [r.user.id for r in rows], today),
-        labels=dict(choices("commitment_kind")),
+        labels=labels_of("commitment_kind"),
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from wtforms import (
     BooleanField,
     SearchField,
@@ -18,6 +17,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from fieldcrm.contacts.services import ContactEdit, ContactInput
 from fieldcrm.forms import FieldCRMForm, HiddenIdField
+from fieldcrm.labels import choices_of
 
 
 def _int_or_none(value):
@@ -139,11 +139,7 @@ class PhoneForm(FieldCRMForm):
     phone = TelField(_l("Add a phone"), validators=[DataRequired(), Length(max=40)])
     kind = SelectField(
         _l("Type"),
-        choices=[
-            ("cell", _l("Cell")),
-            ("home", lazy_pgettext("phone type", "Home")),
-            ("work", _l("Work")),
-        ],
+        choices=choices_of("phone_kind", ("cell", "home", "work")),
     )
     submit = SubmitField(_l("Add phone"))
 

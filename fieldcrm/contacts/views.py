@@ -37,6 +37,7 @@ from fieldcrm.conversations import views as conversations_views
 from fieldcrm.errors import NotFound, ValidationFailed
 from fieldcrm.exports import csv_response, record_export
 from fieldcrm.extensions import db
+from fieldcrm.labels import label
 from fieldcrm.ladder.models import LadderStage
 from fieldcrm.organizations import views as organizations_views
 from fieldcrm.scoping import get_contact, visible_turfs
@@ -61,7 +62,7 @@ def _search() -> tuple[ContactSearchForm, queries.ContactFilters]:
     form = ContactSearchForm(request.args)
     form.turf.choices = [("", _("All turfs")), *_turf_choices()]
     stages = db.session.scalars(sa.select(LadderStage).order_by(LadderStage.position)).all()
-    form.stage.choices = [("", _("Any stage")), *[(s.id, s.name) for s in stages]]
+    form.stage.choices = [("", _("Any stage")), *[(s.id, label(s)) for s in stages]]
     orgs = db.session.scalars(sa.select(Organization).order_by(Organization.name)).all()
     form.organization.choices = [("", _("Any organization")), *[(o.id, o.name) for o in orgs]]
     form.validate()

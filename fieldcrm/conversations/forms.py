@@ -25,14 +25,9 @@ from fieldcrm.commitments.services import CommitmentInput
 from fieldcrm.contacts.forms import _int_or_none
 from fieldcrm.conversations.services import ConversationInput
 from fieldcrm.forms import FieldCRMForm, blank_to_none
+from fieldcrm.labels import choices_of
 
-CHANNEL_CHOICES = [
-    ("door", _l("Door")),
-    ("phone", _l("Phone")),
-    ("text", _l("Text")),
-    ("one_on_one", _l("One-on-one")),
-    ("event", _l("Event")),
-]
+CHANNEL_CHOICES = choices_of("channel")
 SUPPORT_RADIOS = [
     ("1", _l("1 Strong yes")),
     ("2", _l("2 Lean yes")),
@@ -40,7 +35,7 @@ SUPPORT_RADIOS = [
     ("4", _l("4 Lean no")),
     ("5", _l("5 Strong no")),
 ]
-RESPONSE_CHOICES = [("yes", _l("Yes")), ("maybe", _l("Maybe")), ("no", _l("No"))]
+RESPONSE_CHOICES = choices_of("response")
 COMMITMENT_ROWS = 3  # blank rows rendered; "add another" (static/js/conversations.js) adds more
 
 
@@ -156,6 +151,12 @@ class EditConversationForm(ConversationFields):
     submit = SubmitField(_l("Save changes"))
 
 
+PHRASE_HINT = _l(
+    "How a follow-up text names it, article included: “Just checking in about your "
+    "volunteer shift”. Blank: its label in quotes."
+)
+
+
 class ChoiceAddForm(FieldCRMForm):
     list_name = HiddenField(validators=[DataRequired()])
     label = StringField(_l("New entry"), validators=[DataRequired(), Length(max=120)])
@@ -164,6 +165,12 @@ class ChoiceAddForm(FieldCRMForm):
         validators=[Optional(), Length(max=40)],
         description=_l("Stored on records and in exports; made from the label when blank."),
     )
+    phrase = StringField(
+        _l("Phrase"),
+        validators=[Optional(), Length(max=160)],
+        filters=[blank_to_none],
+        description=PHRASE_HINT,
+    )
     submit = SubmitField(_l("Add"))
 
 
@@ -171,4 +178,10 @@ class ChoiceEditForm(FieldCRMForm):
     label = StringField(_l("Label"), validators=[DataRequired(), Length(max=120)])
     position = IntegerField(_l("Order"), validators=[NumberRange(min=0, max=10000)], default=0)
     active = BooleanField(_l("In use"))
+    phrase = StringField(
+        _l("Phrase"),
+        validators=[Optional(), Length(max=160)],
+        filters=[blank_to_none],
+        description=PHRASE_HINT,
+    )
     submit = SubmitField(_l("Save"))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from fieldcrm.database import TimestampMixin
+from fieldcrm.database import TimestampMixin, TranslatedMixin
 from fieldcrm.extensions import db
 
 if TYPE_CHECKING:
@@ -68,8 +68,13 @@ class Conversation(TimestampMixin, db.Model):
         return self.channel == "one_on_one"
 
 
-class ChoiceOption(db.Model):
-    """An entry in a configurable list: result codes, issues, ask kinds, commitment kinds."""
+class ChoiceOption(TranslatedMixin, db.Model):
+    """An entry in a configurable list: result codes, issues, ask kinds, commitment kinds.
+
+    `label` is the default text; `translations` holds the label (and `phrase`) per other
+    interface language. `phrase` is how a follow-up text names a commitment kind
+    ("your volunteer shift"): "Just checking in about {commitment}".
+    """
 
     __tablename__ = "choice_options"
     __table_args__ = (sa.UniqueConstraint("list_name", "code"),)
@@ -80,5 +85,6 @@ class ChoiceOption(db.Model):
     list_name: so.Mapped[str] = so.mapped_column(sa.String(40))
     code: so.Mapped[str] = so.mapped_column(sa.String(40))
     label: so.Mapped[str] = so.mapped_column(sa.String(120))
+    phrase: so.Mapped[str | None] = so.mapped_column(sa.String(160))
     position: so.Mapped[int] = so.mapped_column(default=0)
     active: so.Mapped[bool] = so.mapped_column(default=True)

@@ -14,62 +14,75 @@ from fieldcrm.commitments.models import Commitment
 from fieldcrm.commitments.services import CommitmentInput, record_commitment
 from fieldcrm.contacts.models import Contact
 from fieldcrm.contacts.services import touch_contact
+from fieldcrm.conversations.defaults import DEFAULT_CHOICES, shipped_texts
 from fieldcrm.conversations.models import CHANNELS, RESPONSES, ChoiceOption, Conversation
 from fieldcrm.database import utcnow
 from fieldcrm.errors import NotFound, PermissionDenied, ValidationFailed
 from fieldcrm.extensions import db
+from fieldcrm.lib.i18n import clean_translations, split_texts
 from fieldcrm.scoping import can_see_contact, visible_conversations
 
-DEFAULT_CHOICES = {
-    "result_code": [
-        ("not_home", "Not home"), ("refused", "Refused"), ("moved", "Moved"),
-        ("deceased", "Deceased"), ("wrong_number", "Wrong number"),
-        ("inaccessible", "Inaccessible"), ("come_back", "Come back later"),
-    ],
-    "issue": [
-        ("health_care", "Health care"), ("wages", "Wages"), ("rent", "Rent and housing"),
-        ("the_boss", "The boss / workplace"), ("immigration", "Immigration"),
-        ("schools", "Schools"), ("child_care", "Child care"), ("transit", "Transit"),
-        ("safety", "Public safety"), ("climate", "Climate"),
-    ],
-    "ask_kind": [
-        ("volunteer_shift", "Volunteer shift"), ("house_meeting", "Host a house meeting"),
-        ("training", "Attend a training"), ("recruit", "Recruit people"),
-        ("vote_plan", "Make a voting plan"), ("sign_card", "Sign a card or petition"),
-        ("one_on_one", "Follow-up one-on-one"), ("event", "Come to an event"),
-    ],
-    "commitment_kind": [
-        ("volunteer_shift", "Volunteer shift"), ("house_meeting", "Host a house meeting"),
-        ("training", "Attend a training"), ("recruit", "Recruit people"),
-        ("vote_plan", "Make a voting plan"), ("sign_card", "Sign a card or petition"),
-        ("one_on_one", "Follow-up one-on-one"), ("event", "Come to an event"),
-    ],
-}  # fmt: skip
+TEXT_LIMITS = {"label": 120, "phrase": 160}
 
 
-def ensure_default_choices() -> None:
-    """Create the default choice lists for any list that has no entries. Flushes."""
+def ensure_default_choices(default_locale: str = "en") -> int:
+    """Create the default entries of every list that has none, labelled in `default_locale`
+    (else English) with the other shipped languages as translations.
+
+    Entries of a list that already has some are never added to or relabelled; a default
+    entry whose label is still a shipped one and that has no translations and no phrase
+    (it predates them) gets the shipped ones. So it is idempotent and keeps admins' edits.
+    Flushes; returns how many entries it created or filled in.
+    """
+    rows = db.session.scalars(sa.select(ChoiceOption)).all()
+    by_list: dict[str, dict[str, ChoiceOption]] = {}
+    for row in rows:
+        by_list.setdefault(row.list_name, {})[row.code] = row
+    changed = 0
     for list_name, options in DEFAULT_CHOICES.items():
-        exists = db.session.scalar(
-            sa.select(ChoiceOption.id).where(ChoiceOption.list_name == list_name).limit(1)
-        )
-        if exists:
-            continue
-        for position, (code, label) in enumerate(options):
-            db.session.add(
-                ChoiceOption(list_name=list_name, code=code, label=label, position=position)
-            )
+        existing = by_list.get(list_name)
+        for position, (code, _label) in enumerate(options):
+            texts = shipped_texts(list_name, code)
+            if not existing:
+                main, others = split_texts(texts, default_locale)
+                db.session.add(
+                    ChoiceOption(
+                        list_name=list_name,
+                        code=code,
+                        label=main["label"],
+                        phrase=main.get("phrase"),
+                        translations=others,
+                        position=position,
+                    )
+                )
+                changed += 1
+                continue
+            row = existing.get(code)
+            if row is None or row.translations or row.phrase:
+                continue
+            language = next((k for k, v in texts.items() if v["label"] == row.label), None)
+            if language is None:  # relabelled by an admin
+                continue
+            main, others = split_texts(texts, language)
+            row.phrase = main.get("phrase")
+            row.translations = others
+            changed += 1
     db.session.flush()
+    return changed
 
 
-def choices(list_name: str) -> list[tuple[str, str]]:
-    """Active (code, label) pairs of a configurable list, in order."""
-    rows = db.session.execute(
-        sa.select(ChoiceOption.code, ChoiceOption.label)
-        .where(ChoiceOption.list_name == list_name, ChoiceOption.active.is_(True))
-        .order_by(ChoiceOption.position, ChoiceOption.id)
-    ).all()
-    return [(r.code, r.label) for r in rows]
+def choice_options(list_name: str, *, include_retired: bool = False) -> list[ChoiceOption]:
+    """The entries of a configurable list, in order (retired ones too when asked)."""
+    stmt = sa.select(ChoiceOption).where(ChoiceOption.list_name == list_name)
+    if not include_retired:
+        stmt = stmt.where(ChoiceOption.active.is_(True))
+    return list(db.session.scalars(stmt.order_by(ChoiceOption.position, ChoiceOption.id)))
+
+
+def choices(list_name: str, locale: object | None = None) -> list[tuple[str, str]]:
+    """Active (code, label) pairs of a configurable list, in order, labelled in `locale`
+    (the default label where that language has none)."""
+    return [(o.code, o.text_in("label", locale)) for o in choice_options(list_name)]
 
 
 @dataclass(frozen=True)
@@ -269,11 +282,21 @@ def _clean_code(code: str) -> str:
     return re.sub(r"[^a-z0-9_]+", "_", (code or "").strip().lower()).strip("_")[:40]
 
 
-def add_choice(actor: User, list_name: str, label: str, code: str | None = None) -> ChoiceOption:
+def add_choice(
+    actor: User,
+    list_name: str,
+    label: str,
+    code: str | None = None,
+    *,
+    phrase: str | None = None,
+    translations: dict[str, dict[str, str | None]] | None = None,
+    locales: tuple[str, ...] = (),
+) -> ChoiceOption:
     """Append an entry to a configurable list (code derived from the label when blank).
 
-    Raises ValidationFailed (unknown list, empty label, code already in the list). Flushes;
-    audits.
+    `translations` ({locale: {"label": …, "phrase": …}}) is kept for the given `locales`
+    only; blank texts are dropped (that language shows the default label). Raises
+    ValidationFailed (unknown list, empty label, code already in the list). Flushes; audits.
     """
     if list_name not in ChoiceOption.LISTS:
         raise ValidationFailed([("list_name", "Unknown list.")])
@@ -292,7 +315,13 @@ def add_choice(actor: User, list_name: str, label: str, code: str | None = None)
         sa.select(sa.func.max(ChoiceOption.position)).where(ChoiceOption.list_name == list_name)
     )
     option = ChoiceOption(
-        list_name=list_name, code=code, label=label, position=(last or 0) + 1, active=True
+        list_name=list_name,
+        code=code,
+        label=label,
+        phrase=(phrase or "").strip()[:160] or None,
+        translations=clean_translations(translations or {}, locales, TEXT_LIMITS),
+        position=(last or 0) + 1,
+        active=True,
     )
     db.session.add(option)
     db.session.flush()
@@ -301,17 +330,31 @@ def add_choice(actor: User, list_name: str, label: str, code: str | None = None)
 
 
 def update_choice(
-    actor: User, option: ChoiceOption, label: str, position: int, active: bool
+    actor: User,
+    option: ChoiceOption,
+    label: str,
+    position: int,
+    active: bool,
+    *,
+    phrase: str | None = None,
+    translations: dict[str, dict[str, str | None]] | None = None,
+    locales: tuple[str, ...] = (),
 ) -> ChoiceOption:
-    """Relabel, reorder or retire a list entry (its code stays: logged records keep it).
+    """Relabel, translate, reorder or retire a list entry (its code stays: logged records
+    keep it). The texts of `locales` are replaced by `translations` (blank = none); other
+    languages' texts stay.
 
     Raises ValidationFailed (empty label). Flushes; audits the before and after.
     """
     label = (label or "").strip()[:120]
     if not label:
         raise ValidationFailed([("label", "Enter a label.")])
-    before = (option.label, option.position, option.active)
+    texts = {k: v for k, v in (option.translations or {}).items() if k not in locales}
+    texts.update(clean_translations(translations or {}, locales, TEXT_LIMITS))
+    before = (option.label, option.position, option.active, option.phrase, option.translations)
     option.label, option.position, option.active = label, position, active
+    option.phrase = (phrase or "").strip()[:160] or None
+    option.translations = texts
     db.session.flush()
     audit.record(
         "choice.update",
@@ -319,6 +362,8 @@ def update_choice(
         entity=option,
         before=f"{before[0]}|{before[1]}|{before[2]}",
         after=f"{label}|{position}|{active}",
+        phrase_changed=before[3] != option.phrase,
+        translations_changed=before[4] != texts,
     )
     return option
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
@@ -29,6 +30,8 @@ from fieldcrm.database import utcnow
 from fieldcrm.errors import PermissionDenied, ValidationFailed
 from fieldcrm.exports import check_export, csv_response, record_export
 from fieldcrm.extensions import db
+from fieldcrm.forms import with_translations
+from fieldcrm.labels import current_locale, label
 from fieldcrm.scoping import contact_scope, get_contact, visible_users
 from fieldcrm.turf.models import Turf
 from fieldcrm.web import (
@@ -41,10 +44,10 @@ from fieldcrm.web import (
 bp = Blueprint("conversations", __name__)
 
 LIST_TITLES = {
-    "result_code": "Result codes (failed attempts)",
-    "issue": "Issues",
-    "ask_kind": "Kinds of ask",
-    "commitment_kind": "Kinds of commitment",
+    "result_code": _l("Result codes (failed attempts)"),
+    "issue": _l("Issues"),
+    "ask_kind": _l("Kinds of ask"),
+    "commitment_kind": _l("Kinds of commitment"),
 }
 
 
@@ -54,7 +57,8 @@ def edit_cutoff() -> datetime:
 
 
 def _lists() -> dict[str, list[tuple[str, str]]]:
-    return {name: services.choices(name) for name in ChoiceOption.LISTS}
+    locale = current_locale()
+    return {name: services.choices(name, locale) for name in ChoiceOption.LISTS}
 
 
 def _owner_choices() -> list[tuple[int, str]]:
@@ -65,7 +69,9 @@ def _owner_choices() -> list[tuple[int, str]]:
         .order_by(User.name)
     ).all()
     me = [(current_user.id, _("Me (%(name)s)", name=current_user.name))]
-    return me + [(u.id, f"{u.name} ({u.role})") for u in users if u.id != current_user.id]
+    return me + [
+        (u.id, f"{u.name} ({label(u.role, 'role')})") for u in users if u.id != current_user.id
+    ]
 
 
 def _choose(form: LogConversationForm, lists) -> LogConversationForm:
@@ -122,9 +128,11 @@ def create(contact_id: int):
                 or url_for("contacts.detail", contact_id=contact_id)
             )
         else:
-            label = dict(services.choices("result_code")).get(code) if code else None
             flash(
-                _("Logged: %(what)s.", what=label) if label else _("Conversation saved."), "success"
+                _("Logged: %(what)s.", what=label(code, "result_code"))
+                if code
+                else _("Conversation saved."),
+                "success",
             )
             return redirect(
                 safe_next(request.form.get("next"))
@@ -158,6 +166,16 @@ def edit(conversation_id: int):
     return render_template("conversations/edit.html", form=form, conversation=conversation), status
 
 
+def _choice_form(base: type) -> type:
+    """A list-entry form with a label (and phrase) per other interface language."""
+    return with_translations(
+        base,
+        current_app.config["LANGUAGES"],
+        current_app.config["BABEL_DEFAULT_LOCALE"],
+        services.TEXT_LIMITS,
+    )
+
+
 @bp.route("/conversations/choices")
 @roles_required("admin")
 def choice_lists():
@@ -166,24 +184,53 @@ def choice_lists():
             ChoiceOption.list_name, ChoiceOption.position, ChoiceOption.id
         )
     ).all()
-    grouped = {name: [o for o in options if o.list_name == name] for name in ChoiceOption.LISTS}
-    add_forms = {name: ChoiceAddForm(list_name=name, prefix=name) for name in ChoiceOption.LISTS}
+    edit_form, add_form = _choice_form(ChoiceEditForm), _choice_form(ChoiceAddForm)
+    rows = {
+        name: [
+            (
+                o,
+                edit_form(
+                    prefix=f"o{o.id}",
+                    formdata=None,
+                    label=o.label,
+                    position=o.position,
+                    active=o.active,
+                    phrase=o.phrase,
+                    **edit_form.initial(o.translations),
+                ),
+            )
+            for o in options
+            if o.list_name == name
+        ]
+        for name in ChoiceOption.LISTS
+    }
+    add_forms = {name: add_form(list_name=name, prefix=name) for name in ChoiceOption.LISTS}
     return render_template(
         "conversations/choices.html",
-        grouped=grouped,
+        rows=rows,
         add_forms=add_forms,
         titles=LIST_TITLES,
-        edit_form=ChoiceEditForm,
+        default_language=current_app.config["LANGUAGES"].get(
+            current_app.config["BABEL_DEFAULT_LOCALE"], ""
+        ),
     )
 
 
 @bp.route("/conversations/choices/<list_name>", methods=["POST"])
 @roles_required("admin")
 def add_choice(list_name: str):
-    form = ChoiceAddForm(prefix=list_name)
+    form = _choice_form(ChoiceAddForm)(prefix=list_name)
     if form.validate_on_submit():
         try:
-            services.add_choice(current_user, list_name, form.label.data, form.code.data)
+            services.add_choice(
+                current_user,
+                list_name,
+                form.label.data,
+                form.code.data,
+                phrase=form.phrase.data if list_name == "commitment_kind" else None,
+                translations=form.translations(),
+                locales=form.locales,
+            )
         except ValidationFailed as exc:
             flash(exc.errors[0][1], "error")
         else:
@@ -198,7 +245,7 @@ def add_choice(list_name: str):
 @roles_required("admin")
 def edit_choice(option_id: int):
     option = db.get_or_404(ChoiceOption, option_id)
-    form = ChoiceEditForm(prefix=f"o{option.id}")
+    form = _choice_form(ChoiceEditForm)(prefix=f"o{option.id}")
     if form.validate_on_submit():
         try:
             services.update_choice(
@@ -207,6 +254,9 @@ def edit_choice(option_id: int):
                 form.label.data,
                 form.position.data or 0,
                 bool(form.active.data),
+                phrase=form.phrase.data if option.list_name == "commitment_kind" else None,
+                translations=form.translations(),
+                locales=form.locales,
             )
         except ValidationFailed as exc:
             flash(exc.errors[0][1], "error")

@@ -22,7 +22,6 @@ from flask_login import current_user, login_required
 from fieldcrm import audit, programtime
 from fieldcrm.auth.decorators import roles_required
 from fieldcrm.auth.models import Role, User
-from fieldcrm.conversations.services import choices
 from fieldcrm.dashboards import metrics, queries
 from fieldcrm.dashboards.forms import CoverageFilterForm, GoalForm
 from fieldcrm.errors import NotFound, ValidationFailed
@@ -60,7 +59,6 @@ def home():
         "today": today,
         "week": week.first_day,
         "follow": queries.follow_ups(current_user, today),
-        "kinds": dict(choices("commitment_kind")),
         "followups_url": url_for("commitments.mine")
         if "commitments.mine" in current_app.view_functions
         else None,

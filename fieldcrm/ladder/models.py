@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from fieldcrm.database import TimestampMixin, utcnow
+from fieldcrm.database import TimestampMixin, TranslatedMixin, utcnow
 from fieldcrm.extensions import db
 
 if TYPE_CHECKING:
@@ -24,8 +24,9 @@ DEFAULT_LADDER = (
 )
 
 
-class LadderStage(TimestampMixin, db.Model):
-    """A rung on the ladder; `position` orders them (lower = earlier)."""
+class LadderStage(TranslatedMixin, TimestampMixin, db.Model):
+    """A rung on the ladder; `position` orders them (lower = earlier). `name` is the
+    default name; `translations` holds the name per other interface language."""
 
     __tablename__ = "ladder_stages"
 

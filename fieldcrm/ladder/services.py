@@ -12,18 +12,45 @@ from fieldcrm.contacts.models import Contact
 from fieldcrm.database import utcnow
 from fieldcrm.errors import NotFound, ValidationFailed
 from fieldcrm.extensions import db
-from fieldcrm.ladder.models import DEFAULT_LADDER, LadderMove, LadderStage
+from fieldcrm.ladder.defaults import shipped_stages
+from fieldcrm.ladder.models import LadderMove, LadderStage
+from fieldcrm.lib.i18n import clean_translations, split_texts
 from fieldcrm.scoping import can_see_contact
 from fieldcrm.transactions import ConcurrentChange
 
+TEXT_LIMITS = {"name": 80, "description": 500}
 
-def ensure_default_ladder() -> list[LadderStage]:
-    """Create the default ladder when no stage exists yet; return the stages in order."""
+
+def ensure_default_ladder(default_locale: str = "en") -> list[LadderStage]:
+    """Create the default ladder when no stage exists yet, named in `default_locale` (else
+    English) with the other shipped languages as translations; return the stages in order.
+
+    On an existing ladder nothing is added or renamed; a default stage still named as
+    shipped and without translations (it predates them) gets the shipped ones. Flushes.
+    """
     stages = list(db.session.scalars(sa.select(LadderStage).order_by(LadderStage.position)))
+    shipped = shipped_stages()
     if stages:
+        for stage in stages:
+            if stage.translations:
+                continue
+            for texts in shipped:
+                language = next((k for k, v in texts.items() if v["name"] == stage.name), None)
+                if language is not None:
+                    stage.translations = split_texts(texts, language)[1]
+                    break
+        db.session.flush()
         return stages
-    for position, (name, description) in enumerate(DEFAULT_LADDER, start=1):
-        db.session.add(LadderStage(name=name, description=description, position=position))
+    for position, texts in enumerate(shipped, start=1):
+        main, others = split_texts(texts, default_locale)
+        db.session.add(
+            LadderStage(
+                name=main["name"],
+                description=main.get("description"),
+                position=position,
+                translations=others,
+            )
+        )
     db.session.flush()
     return list(db.session.scalars(sa.select(LadderStage).order_by(LadderStage.position)))
 
@@ -125,13 +152,29 @@ def _clean_stage(name: str, description: str | None) -> tuple[str, str | None]:
 
 
 def create_stage(
-    actor: User, name: str, position: int, description: str | None = None
+    actor: User,
+    name: str,
+    position: int,
+    description: str | None = None,
+    *,
+    translations: dict[str, dict[str, str | None]] | None = None,
+    locales: tuple[str, ...] = (),
 ) -> LadderStage:
-    """Add a ladder stage. Raises ValidationFailed (no name, name taken). Flushes; audits."""
+    """Add a ladder stage, with its name (and description) per other language in
+    `translations` for the given `locales` (blank = the default name).
+
+    Raises ValidationFailed (no name, name taken). Flushes; audits.
+    """
     name, description = _clean_stage(name, description)
     if db.session.scalar(sa.select(LadderStage.id).where(LadderStage.name == name)):
         raise ValidationFailed([("name", "A stage has that name already.")])
-    stage = LadderStage(name=name, position=position, description=description, active=True)
+    stage = LadderStage(
+        name=name,
+        position=position,
+        description=description,
+        active=True,
+        translations=clean_translations(translations or {}, locales, TEXT_LIMITS),
+    )
     db.session.add(stage)
     db.session.flush()
     audit.record("ladder.stage_create", actor=actor, entity=stage, name=name, position=position)
@@ -145,8 +188,12 @@ def update_stage(
     position: int,
     description: str | None,
     active: bool,
+    *,
+    translations: dict[str, dict[str, str | None]] | None = None,
+    locales: tuple[str, ...] = (),
 ) -> LadderStage:
-    """Rename, reorder, describe or retire a stage (people on it keep it).
+    """Rename, translate, reorder, describe or retire a stage (people on it keep it). The
+    texts of `locales` are replaced by `translations` (blank = none); others stay.
 
     Raises ValidationFailed (no name, name taken). Flushes; audits before and after.
     """
@@ -157,12 +204,15 @@ def update_stage(
     if taken:
         raise ValidationFailed([("name", "A stage has that name already.")])
     before = f"{stage.name}|{stage.position}|{stage.active}"
+    texts = {k: v for k, v in (stage.translations or {}).items() if k not in locales}
+    texts.update(clean_translations(translations or {}, locales, TEXT_LIMITS))
     stage.name, stage.position, stage.description, stage.active = (
         name,
         position,
         description,
         active,
     )
+    stage.translations = texts
     db.session.flush()
     audit.record(
         "ladder.stage_update",

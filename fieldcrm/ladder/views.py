@@ -13,6 +13,8 @@ from fieldcrm.auth.models import Role, User
 from fieldcrm.database import utcnow
 from fieldcrm.errors import ValidationFailed
 from fieldcrm.extensions import db
+from fieldcrm.forms import with_translations
+from fieldcrm.labels import label
 from fieldcrm.ladder import queries, services
 from fieldcrm.ladder.forms import BoardFilterForm, MoveForm, StageForm
 from fieldcrm.ladder.models import LadderStage
@@ -36,7 +38,7 @@ def move(contact_id: int):
             flash(exc.errors[0][1], "error")
         else:
             db.session.commit()
-            where = moved.to_stage.name if moved.to_stage else _("off the ladder")
+            where = label(moved.to_stage) if moved.to_stage else _("off the ladder")
             flash(
                 _("%(name)s moved to %(stage)s.", name=contact.display_name, stage=where), "success"
             )
@@ -93,14 +95,29 @@ def board():
     )
 
 
+def _stage_form() -> type:
+    """The stage form with a name (and description) per other interface language."""
+    return with_translations(
+        StageForm,
+        current_app.config["LANGUAGES"],
+        current_app.config["BABEL_DEFAULT_LOCALE"],
+        services.TEXT_LIMITS,
+    )
+
+
 @bp.route("/stages", methods=["GET", "POST"])
 @roles_required("admin")
 def stages():
-    form = StageForm()
+    form = _stage_form()()
     if form.validate_on_submit():
         try:
             services.create_stage(
-                current_user, form.name.data, form.position.data, form.description.data
+                current_user,
+                form.name.data,
+                form.position.data,
+                form.description.data,
+                translations=form.translations(),
+                locales=form.locales,
             )
         except ValidationFailed as exc:
             form.populate_errors(exc.errors)
@@ -119,7 +136,8 @@ def stages():
 @roles_required("admin")
 def edit_stage(stage_id: int):
     stage = db.get_or_404(LadderStage, stage_id)
-    form = StageForm(obj=stage)
+    form_class = _stage_form()
+    form = form_class(obj=stage, **form_class.initial(stage.translations))
     if form.validate_on_submit():
         try:
             services.update_stage(
@@ -129,6 +147,8 @@ def edit_stage(stage_id: int):
                 form.position.data,
                 form.description.data,
                 bool(form.active.data),
+                translations=form.translations(),
+                locales=form.locales,
             )
         except ValidationFailed as exc:
             form.populate_errors(exc.errors)

@@ -33,7 +33,7 @@ from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["PhoneResult", "normalize_phones", "parse_phone"]
+__all__ = ["PhoneResult", "format_phone", "normalize_phones", "parse_phone"]
 
 _NON_DIGITS = re.compile(r"[^0-9]")
 # Shapes the fast path may take: an optional leading "+", then digits and common punctuation.
@@ -94,6 +94,36 @@ def _ask_phonenumbers(text: str, region: str) -> PhoneResult:
         return PhoneResult(text, None, False, REASON_INVALID)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return PhoneResult(text, e164, True, None)
+
+
+def format_phone(number: str | None, region: str) -> str:
+    """A stored number as people write it: ``+13367520471`` is ``(336) 752-0471`` where
+    `region` is "US", and ``+44 20 7946 0958`` is shown in international format there.
+
+    National format for numbers of `region`, international for every other; text that is
+    not an E.164 number (a raw, non-dialable value) comes back unchanged.
+    """
+    text = (number or "").strip()
+    if not text.startswith("+"):
+        return text
+    return _format_e164(text, region.upper())
+
+
+@lru_cache(maxsize=4096)
+def _format_e164(text: str, region: str) -> str:
+    try:
+        parsed = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        return text
+    if not phonenumbers.is_possible_number(parsed):
+        return text
+    national = phonenumbers.region_code_for_number(parsed) == region
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if national
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(parsed, style)
 
 
 # --- metadata analysis: how many leading digits decide NANP validity -------------------------

@@ -8,23 +8,11 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from fieldcrm.contacts.forms import _int_or_none
 from fieldcrm.forms import FieldCRMForm, blank_to_none
+from fieldcrm.labels import choices_of
 from fieldcrm.organizations.services import OrganizationInput
 
-KIND_CHOICES = [
-    ("union", _l("Union local")),
-    ("congregation", _l("Congregation")),
-    ("campus", _l("Campus group")),
-    ("tenants", _l("Tenants' association")),
-    ("community", _l("Community group")),
-    ("coalition", _l("Coalition")),
-    ("other", _l("Other")),
-]
-ROLE_CHOICES = [
-    ("member", _l("Member")),
-    ("leader", _l("Leader")),
-    ("staff", _l("Staff")),
-    ("contact_person", _l("Contact person")),
-]
+KIND_CHOICES = choices_of("organization_kind")
+ROLE_CHOICES = choices_of("affiliation_role")
 
 
 class OrganizationForm(FieldCRMForm):

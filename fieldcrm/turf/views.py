@@ -30,6 +30,7 @@ from fieldcrm.errors import ValidationFailed
 from fieldcrm.extensions import db
 from fieldcrm.forms import EmptyForm
 from fieldcrm.jobs import JobRun, enqueue
+from fieldcrm.labels import current_locale, label
 from fieldcrm.lib.geo import validate_geojson
 from fieldcrm.scoping import (
     get_contact,
@@ -193,7 +194,7 @@ def _assignee_choices(turf: Turf) -> list[tuple[int | str, str]]:
         (u for u in turf.users if u.active and u.role in (Role.ORGANIZER, Role.LEADER)),
         key=lambda u: u.name,
     )
-    return [("", _("Nobody yet"))] + [(u.id, f"{u.name} ({_(u.role)})") for u in people]
+    return [("", _("Nobody yet"))] + [(u.id, f"{u.name} ({label(u.role, 'role')})") for u in people]
 
 
 def _cut_form(turf: Turf) -> CutForm:
@@ -220,7 +221,7 @@ def detail(turf_id: int):
         .where(User.active.is_(True), User.role.in_((Role.ORGANIZER, Role.LEADER)))
         .order_by(User.name)
     ).all()
-    people_form.people.choices = [(u.id, f"{u.name} ({_(u.role)})") for u in candidates]
+    people_form.people.choices = [(u.id, f"{u.name} ({label(u.role, 'role')})") for u in candidates]
     people_form.people.data = [u.id for u in turf.users]
     return render_template(
         "turf/detail.html",
@@ -290,7 +291,7 @@ def packet(packet_id: int):
         "turf/packet.html",
         packet=item,
         stops=stops,
-        results=choices("result_code"),
+        results=choices("result_code", current_locale()),
         attempted=sum(1 for s in stops if s.attempted),
         key=uuid.uuid4().hex[:16],
         assign_form=assign_form,
@@ -308,7 +309,7 @@ def packet_sheet(packet_id: int):
         "turf/sheet.html",
         packet=item,
         stops=services.packet_stops(current_user, item),
-        results=choices("result_code"),
+        results=choices("result_code", current_locale()),
     )
 
 
@@ -320,7 +321,7 @@ def packet_phone(packet_id: int):
         "turf/phone.html",
         packet=item,
         rows=services.phone_bank(current_user, item),
-        results=choices("result_code"),
+        results=choices("result_code", current_locale()),
         key=uuid.uuid4().hex[:16],
     )
 

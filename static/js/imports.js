@@ -5,6 +5,8 @@
   var box = document.getElementById("import-progress");
   if (!box || box.getAttribute("data-finished") === "true") { return; }
   var url = box.getAttribute("data-progress-url");
+  // statuses in the page's language (fieldcrm.labels), the code when one is missing
+  var statusLabels = JSON.parse(box.getAttribute("data-status-labels") || "{}");
 
   function set(selector, value) {
     var el = box.querySelector(selector);
@@ -16,7 +18,7 @@
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
         if (!data) { return; }
-        set('[data-field="status"]', data.status);
+        set('[data-field="status"]', statusLabels[data.status] || data.status);
         set('[data-field="rows_done"]', data.rows_done);
         set('[data-field="rows_total"]', data.rows_total);
         set('[data-field="rate"]', data.rate);

@@ -4,8 +4,10 @@
   var box = document.getElementById("job");
   if (!box || !window.fetch) { return; }
   var url = box.getAttribute("data-url");
+  // statuses in the page's language (fieldcrm.labels), the code when one is missing
+  var statusLabels = JSON.parse(box.getAttribute("data-status-labels") || "{}");
   function render(data) {
-    document.getElementById("job-status").textContent = data.status;
+    document.getElementById("job-status").textContent = statusLabels[data.status] || data.status;
     var bar = document.getElementById("job-progress");
     bar.value = data.percent;
     bar.textContent = data.percent + "%";

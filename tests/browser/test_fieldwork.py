@@ -57,7 +57,9 @@ def test_log_door_attempt_in_one_tap(phone, live_server, sign_in, people):
         "door",
         False,
     )
-    assert "not_home" in phone.locator(".timeline").inner_text()
+    history = phone.locator(".timeline").inner_text()
+    assert "Door · Not home" in history  # words, not the stored codes
+    assert "not_home" not in history
     overflow = phone.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
     assert overflow is False
 
@@ -77,7 +79,7 @@ def test_one_on_one_with_leader_commitment_then_leader_marks_it_kept(
     form.locator("label.chip", has_text=re.compile(r"^Yes$")).tap()
     form.locator("#commitments-0-kind").select_option(label="Host a house meeting")
     form.locator("#commitments-0-due_date").fill("2030-03-14")
-    form.locator("#commitments-0-owner_id").select_option(label="Lena (leader)")
+    form.locator("#commitments-0-owner_id").select_option(label="Lena (Volunteer leader)")
     form.get_by_role("button", name="Save conversation").tap()
     phone.wait_for_url(f"**/contacts/{contact_id}")
     [conversation] = _rows(live_server, Conversation, contact_id=contact_id)

@@ -192,3 +192,22 @@ def test_normalize_phones__agrees_with_scalar_on_arbitrary_text(values: list[str
 
 def test_normalize_phones__non_nanp_region_uses_phonenumbers() -> None:
     _assert_vector_matches_scalar(["020 7946 0958", "9193601316", "+1 919 360 1316"], region="GB")
+
+
+@pytest.mark.parametrize(
+    ("number", "region", "shown"),
+    [
+        ("+13367520471", "US", "(336) 752-0471"),
+        ("+13367520471", "GB", "+1 336-752-0471"),
+        ("+442079460958", "US", "+44 20 7946 0958"),
+        ("+442079460958", "GB", "020 7946 0958"),
+        ("+14165550101", "US", "+1 416-555-0101"),  # Canada: same +1, another country
+        ("+525512345678", "MX", "55 1234 5678"),
+        ("336-752-0471", "US", "336-752-0471"),  # not E.164 (a raw, undialable value)
+        ("+1234", "US", "+1234"),
+        ("", "US", ""),
+        (None, "US", ""),
+    ],
+)
+def test_format_phone__national_at_home_international_elsewhere(number, region, shown):
+    assert phones.format_phone(number, region) == shown

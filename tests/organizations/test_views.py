@@ -70,7 +70,7 @@ def test_detail__people_only_in_scope_with_stage_and_latest(
     body = login_as(world.organizer_ana).get(f"/organizations/{org.id}").get_data(True)
     assert "Eve East" in body
     assert "Regular volunteer" in body
-    assert "phone" in body
+    assert "Phone" in body  # the channel, in words
     assert "Wes West" not in body
     assert "Dot Durham" not in body
     listing = login_as(world.director_dana).get("/organizations/").get_data(True)
