@@ -227,7 +227,7 @@ def correct(commitment_id: int):
                 _(
                     "Corrected: %(name)s’s follow-up is now %(status)s.",
                     name=commitment.contact.display_name,
-                    status=label(form.status.data, "commitment_status").lower(),
+                    status=label(form.status.data, "commitment_status"),
                 ),
                 "success",
             )

@@ -8,7 +8,7 @@ its own article). The shipped translations are filled in after the upgrade by
 fieldcrm.defaults (migrations/env.py).
 
 Revision ID: e5a9c3d71f08
-Revises: 7b2e4d9c1a53
+Revises: c4d8e2a61f90
 Create Date: 2026-12-10 09:00:00
 
 """
