@@ -43,7 +43,7 @@ SHELL_FILES = (
 WORKBOX = "vendor/workbox-7.4.1"
 WORKBOX_MODULES = ("core", "routing", "strategies", "precaching", "background-sync")
 # Pages cached for every contact on the lists, at most this many contacts.
-MAX_CACHED_CONTACTS = 250
+MAX_CACHED_CONTACTS = 150
 
 
 def _signed_out():
@@ -138,7 +138,14 @@ def device_lists():
         url_for("turf.packets"),
         *[url_for("turf.packet", packet_id=p["id"]) for p in data["packets"]],
     ]
-    data["contact_pages"] = [url_for("conversations.log", contact_id=i) for i in ids]
+    data["contact_pages"] = [
+        url
+        for i in ids
+        for url in (
+            url_for("contacts.detail", contact_id=i),
+            url_for("conversations.log", contact_id=i),
+        )
+    ]
     return jsonify(data)
 
 

@@ -120,8 +120,9 @@
           if (!r.ok) { return null; }
           return r.json().then(function (data) {
             lists = data;
-            return S.set("lists", data).then(function () { return S.set("lists_at", data.refreshed_at); })
-              .then(render).then(function () { return cachePages(data); });
+            // "Refreshed at" once the lists and their pages are all on the phone.
+            return S.set("lists", data).then(function () { return cachePages(data); })
+              .then(function () { return S.set("lists_at", data.refreshed_at); }).then(render);
           });
         }).catch(function () { return null; });
     });
@@ -221,6 +222,7 @@
             return kick();
           });
       });
+      details.appendChild(form);
       li.appendChild(details);
     });
   }
@@ -338,7 +340,8 @@
   }
   window.addEventListener("online", function () { send().then(function () { return refresh(true); }); });
   window.addEventListener("offline", render);
-  ready.then(loadLists).then(function () {
+  // Settles when this page's send and refresh are done (tests and the home page wait on it).
+  window.FieldApp.settled = ready.then(loadLists).then(function () {
     addPersonForms();
     return render();
   }).then(send).then(function () {
