@@ -9,7 +9,9 @@
 * Each request gets an id: the X-Request-ID of a trusted proxy when it looks sane, else a
   new one. It is in `g.request_id`, every log line and the response header.
 * A signed-in session ends after SESSION_IDLE_MINUTES without a request and
-  SESSION_ABSOLUTE_HOURS after sign-in, whatever the cookie says.
+  SESSION_ABSOLUTE_HOURS after sign-in, whatever the cookie says. The field app's own
+  background requests (PASSIVE_ENDPOINTS) do not count as activity, and a request asking
+  for JSON gets a 401 JSON answer instead of the redirect to the sign-in page.
 * Users whose role must use two-factor (REQUIRE_2FA_FOR) are sent to enrol before
   anything else.
 * A NUL character in any path part, query-string value, form field or upload name is
@@ -26,7 +28,18 @@ import time
 import uuid
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
@@ -39,6 +52,16 @@ MAX_PAGE = 1_000_000
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 # Endpoints a signed-in user may reach before finishing a required 2FA enrolment.
+# Requests the field app makes by itself (service worker updates, background sends): they
+# are checked against the timeouts but do not count as the person being active.
+PASSIVE_ENDPOINTS = {
+    "fieldapp.service_worker",
+    "fieldapp.manifest",
+    "fieldapp.session_token",
+    "fieldapp.device_lists",
+    "fieldapp.sync_items",
+}
+
 ENROLMENT_ALLOWED = {
     "auth.two_factor_setup",
     "auth.logout",
@@ -137,9 +160,13 @@ def init_app(app: Flask) -> None:
         if idle or expired:
             logout_user()
             session.clear()
+            if wants_json(request):
+                return jsonify(error="signed_out", message=_("Your session timed out.")), 401
             flash(_("Your session timed out. Please sign in again."), "info")
             return redirect(url_for("auth.login"))
         session.setdefault(SESSION_STARTED, started)
+        if request.endpoint in PASSIVE_ENDPOINTS:
+            return None
         if now - seen >= 30 or SESSION_SEEN not in session:  # keep cookie churn low
             session[SESSION_SEEN] = now
         return None
@@ -173,6 +200,11 @@ def init_app(app: Flask) -> None:
         if request_id:
             headers["X-Request-ID"] = request_id
         return response
+
+
+def wants_json(req) -> bool:  # noqa: ANN001 - a flask Request
+    """True when the client asked for JSON (an app's fetch), not a page."""
+    return req.accept_mimetypes.best == "application/json"
 
 
 def begin_session() -> None:

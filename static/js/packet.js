@@ -1,4 +1,5 @@
-// Walk and phone lists: one tap logs an attempt without leaving the page.
+// Walk and phone lists: one tap logs an attempt without leaving the page (through the
+// field app's queue when it runs, so a tap without signal is kept and sent later).
 // Without this file each person's buttons are a plain POST form that comes back to the list.
 (function () {
   "use strict";
@@ -21,7 +22,24 @@
     form.setAttribute("data-allow-resubmit", "");
     form.addEventListener("submit", function (event) {
       var button = event.submitter;
-      if (!window.fetch || !button || form.hasAttribute("data-native")) { return; }
+      if (!button || form.hasAttribute("data-native")) { return; }
+      if (window.FieldApp) {
+        // The field app queues the tap on the phone first and sends it when it can:
+        // no signal loses nothing, and the server stores it once (static/js/field.js).
+        event.preventDefault();
+        var packetId = parseInt((form.action.match(/\/packets\/(\d+)\//) || [])[1], 10);
+        window.FieldApp.queueAttempt({
+          packet_id: packetId || null,
+          contact_id: parseInt(form.elements.contact_id.value, 10),
+          result: button.value,
+          channel: form.elements.from && form.elements.from.value === "phone" ? "phone" : "door"
+        }).then(function () { markDone(form, button); }, function () {
+          form.setAttribute("data-native", "");
+          if (form.requestSubmit) { form.requestSubmit(button); } else { form.submit(); }
+        });
+        return;
+      }
+      if (!window.fetch) { return; }
       event.preventDefault();
       var body = new FormData(form);
       body.set("result", button.value);

@@ -1,0 +1,1 @@
+"""The field app: the installable, offline-first shell for door work (lists, queue, sync)."""

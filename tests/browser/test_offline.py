@@ -1,0 +1,269 @@
+"""The field app without signal, on a phone in headless Chromium: the packet opens from the
+phone, results, a new person, a one-on-one and a follow-up outcome are queued and, once the
+signal is back, every record is on the server exactly once with its author and time; an
+expired session asks to sign in and then sends; a packet taken back shows in "could not
+send".
+
+Offline is `context.set_offline(True)` plus aborting the service worker's own requests:
+Chromium's emulated offline does not reach a service worker's fetches (Playwright issue
+#2311), so the worker is cut off with a route as well.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from fieldcrm.auth.models import User, new_session_token
+from fieldcrm.commitments.models import Commitment
+from fieldcrm.contacts.models import Contact
+from fieldcrm.conversations.models import Conversation
+from fieldcrm.extensions import db
+from fieldcrm.fieldapp.models import SyncedItem
+from fieldcrm.turf.models import WalkPacket
+from tests.browser.conftest import PASSWORD, PHONE
+from tests.browser.server import serve_world
+
+pytestmark = pytest.mark.browser
+os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
+
+
+@pytest.fixture
+def field_server(tmp_path, live_server):
+    """A fresh world per test (live_server only checks for Chromium)."""
+    from tests.browser import offline_world
+
+    with serve_world(tmp_path / "offline.sqlite", lambda: offline_world.build(PASSWORD)) as server:
+        yield server
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(
+        viewport=PHONE, is_mobile=True, has_touch=True, service_workers="allow"
+    )
+    yield context
+    context.close()
+
+
+def _open(context):
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    return tab
+
+
+def _sign_in(tab, server, email):
+    tab.goto(server.url + "/auth/login")
+    tab.get_by_label("Email").fill(email)
+    tab.get_by_label("Password").fill(PASSWORD)
+    tab.get_by_role("button", name="Sign in").click()
+    tab.wait_for_url(re.compile(r".*/(home|field)$"))
+
+
+def _cut_off_worker(route):
+    if route.request.service_worker is not None:
+        route.abort("internetdisconnected")
+    else:
+        route.continue_()
+
+
+def _offline(context):
+    context.set_offline(True)
+    context.route("**/*", _cut_off_worker)
+
+
+def _online(context):
+    context.unroute("**/*", _cut_off_worker)
+    context.set_offline(False)
+
+
+def _lists_on_phone(tab, server):
+    """Wait until the worker controls the page and the packet pages are on the phone."""
+    tab.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller")
+    tab.evaluate("() => window.FieldApp.settled.then(() => true)")
+    expected = [f"/turf/packets/{server.packet_id}", "/commitments/", "/field"]
+    tab.wait_for_function(
+        """(urls) => caches.open("fieldcrm-pages").then((c) => c.keys()).then((keys) => {
+            const have = keys.map((k) => new URL(k.url).pathname);
+            return urls.every((u) => have.includes(u)) && have.some((p) => /\\/log$/.test(p));
+        })""",
+        arg=expected,
+        timeout=30_000,
+    )
+
+
+def _rows(server, model, **where):
+    with server.app.app_context():
+        rows = db.session.scalars(sa.select(model).filter_by(**where)).all()
+        db.session.expunge_all()
+        return rows
+
+
+def _wait_waiting(tab, start: str) -> None:
+    """Wait until the status line's queue count starts with `start`."""
+    tab.wait_for_function(
+        """(start) => {
+            const node = document.querySelector("#field-status .field-waiting");
+            return node && node.textContent.startsWith(start);
+        }""",
+        arg=start,
+        timeout=30_000,
+    )
+
+
+def _waiting(tab) -> str:
+    return tab.locator("#field-status .field-waiting").inner_text()
+
+
+def test_a_shift_without_signal_is_sent_once_when_the_signal_returns(phone, field_server):
+    server = field_server
+    tab = _open(phone)
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    _sign_in(tab, server, server.emails["leader"])
+    tab.goto(f"{server.url}/field")
+    _lists_on_phone(tab, server)
+    started = datetime.now(UTC)
+
+    _offline(phone)
+    tab.goto(f"{server.url}/turf/packets/{server.packet_id}")  # from the phone
+    assert tab.locator("#field-status .field-offline").is_visible()
+    assert "No signal" in tab.locator("#field-status").inner_text()
+    doors = tab.locator("li.door")
+    assert doors.count() == 27
+    # Results at 20 doors: the first person at each, "Not home".
+    for n in range(20):
+        doors.nth(n).locator("form[data-attempt]").first.get_by_role(
+            "button", name="Not home"
+        ).tap()
+        tab.wait_for_function(
+            "(n) => document.querySelectorAll('li.door.queued').length >= n", arg=n + 1
+        )
+    assert _waiting(tab) == "20 waiting to send"
+    # Someone new at the 21st door.
+    door = doors.nth(20)
+    door.locator("details.add-person summary", has_text="Add someone at this door").click()
+    door.get_by_label("First name").fill("Rosa")
+    door.get_by_label("Last name").fill("Nueva")
+    door.get_by_label("Phone").fill("336-555-0177")
+    door.get_by_role("button", name="Add").tap()
+    _wait_waiting(tab, "21 ")
+
+    # A one-on-one with a commitment, from the form kept on the phone.
+    friend = _rows(server, Contact, voter_id="O0-2")[0]
+    tab.goto(f"{server.url}/contacts/{friend.id}/log")
+    form = tab.locator("form.conversation-form")
+    form.locator("label.chip", has_text="One-on-one").tap()
+    form.locator("label.chip", has_text="1 Strong yes").tap()
+    form.get_by_label("Their story").fill("Two jobs, rent up again.")
+    form.locator("#commitments-0-kind").select_option(label="Host a house meeting")
+    form.locator("#commitments-0-due_date").fill("2030-03-14")
+    form.get_by_role("button", name="Save conversation").tap()
+    tab.wait_for_url(re.compile(r".*#queued$"))
+    assert "Saved on this phone" in tab.locator("#field-status").inner_text()
+
+    # The follow-up she owns: kept.
+    tab.goto(f"{server.url}/commitments/")
+    row = tab.locator(".followup-row", has_text="Pat O1")
+    row.get_by_role("button", name="Kept").tap()
+    tab.wait_for_url(re.compile(r".*/commitments/#queued$"))
+    tab.wait_for_selector(".followup-row.queued")
+
+    # Close the page, open the app again (still no signal): nothing is lost.
+    tab.close()
+    tab = _open(phone)
+    tab.goto(f"{server.url}/field")
+    _wait_waiting(tab, "23 ")
+    assert _waiting(tab) == "23 waiting to send"
+    assert tab.locator("#waiting-to-send li").count() == 23
+    offline_until = datetime.now(UTC)
+    assert _rows(server, Conversation) == []
+
+    _online(phone)
+    tab.reload()
+    _wait_waiting(tab, "Nothing waiting to send")
+    assert "last sent" in tab.locator("#field-status").inner_text()
+    tab.reload()  # a second send finds nothing to send (and doubles nothing)
+
+    lena = server.lena_id
+    attempts = _rows(server, Conversation, user_id=lena, result_code="not_home")
+    assert len(attempts) == 20
+    assert len({a.contact_id for a in attempts}) == 20
+    assert all(a.packet_id == server.packet_id for a in attempts)
+    assert all(started <= a.occurred_at <= offline_until for a in attempts)
+    [talk] = _rows(server, Conversation, user_id=lena, channel="one_on_one")
+    assert (talk.contact_id, talk.support_level) == (friend.id, 1)
+    assert started <= talk.occurred_at <= offline_until
+    [made] = _rows(server, Commitment, conversation_id=talk.id)
+    assert (made.kind, made.owner_id, made.created_by_id) == ("house_meeting", lena, lena)
+    [kept] = _rows(server, Commitment, id=server.follow_up_id)
+    assert kept.status == "kept"
+    [rosa] = _rows(server, Contact, last_name="Nueva")
+    assert rosa.owner_id == lena
+    assert len(_rows(server, SyncedItem, user_id=lena)) == 23
+    assert errors == []
+
+
+def test_expired_session_asks_to_sign_in_then_sends(phone, field_server):
+    server = field_server
+    tab = _open(phone)
+    _sign_in(tab, server, server.emails["leader"])
+    tab.goto(f"{server.url}/field")
+    _lists_on_phone(tab, server)
+    _offline(phone)
+    tab.goto(f"{server.url}/turf/packets/{server.packet_id}")
+    tab.locator("li.door").nth(0).get_by_role("button", name="Refused").first.tap()
+    tab.locator("li.door").nth(1).get_by_role("button", name="Not home").first.tap()
+    _wait_waiting(tab, "2 ")
+    with server.app.app_context():  # meanwhile her session ends (signed out elsewhere)
+        user = db.session.get(User, server.lena_id)
+        user.session_token = new_session_token()
+        db.session.commit()
+    _online(phone)
+    tab.evaluate("window.dispatchEvent(new Event('online'))")
+    link = tab.get_by_role("link", name="Sign in to send 2 waiting")
+    link.wait_for()
+    assert _rows(server, Conversation) == []
+    link.tap()
+    tab.get_by_label("Email").fill(server.emails["leader"])
+    tab.get_by_label("Password").fill(PASSWORD)
+    tab.get_by_role("button", name="Sign in").click()
+    _wait_waiting(tab, "Nothing waiting to send")
+    sent = _rows(server, Conversation, user_id=server.lena_id)
+    assert sorted(c.result_code for c in sent) == ["not_home", "refused"]
+
+
+def test_packet_taken_back_shows_in_could_not_send(phone, field_server):
+    server = field_server
+    tab = _open(phone)
+    _sign_in(tab, server, server.emails["leader"])
+    tab.goto(f"{server.url}/field")
+    _lists_on_phone(tab, server)
+    tab.goto(f"{server.url}/turf/packets/{server.spare_id}")
+    _offline(phone)
+    tab.reload()
+    tab.locator("li.door").nth(0).get_by_role("button", name="Not home").first.tap()
+    tab.wait_for_selector("li.door.queued")
+    with server.app.app_context():  # the organizer takes the packet back meanwhile
+        db.session.get(WalkPacket, server.spare_id).assigned_user_id = None
+        db.session.commit()
+    _online(phone)
+    tab.goto(f"{server.url}/field")
+    bad = tab.locator("#could-not-send")
+    bad.wait_for()
+    assert "This packet is no longer assigned to you." in bad.inner_text()
+    assert "1 could not be sent" in tab.locator("#field-status").inner_text()
+    item = bad.locator("li.field-item")
+    assert item.get_by_role("button", name="Try again").is_visible()
+    assert item.get_by_role("button", name="Copy").is_visible()
+    # Trying again is refused again (never dropped); discarding is the person's choice.
+    item.get_by_role("button", name="Try again").tap()
+    bad.locator("li.field-item").wait_for()
+    tab.on("dialog", lambda dialog: dialog.accept())
+    bad.locator("li.field-item").get_by_role("button", name="Discard").tap()
+    tab.wait_for_function("() => document.getElementById('could-not-send').hidden")
+    assert _rows(server, Conversation) == []
