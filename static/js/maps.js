@@ -49,7 +49,7 @@
   function drawTurfs(group, turfs, styleFor, labelClass) {
     var layers = {};
     turfs.forEach(function (t) {
-      var style = styleFor(t);
+      var style = Object.assign({ className: "turf-outline" }, styleFor(t));
       var layer = null;
       var where = null;
       if (t.outline) {
