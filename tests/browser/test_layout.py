@@ -98,7 +98,7 @@ TABLE_PAGES = {
         "/imports/", "/organizations/{org}",
     ],
     "organizer": [
-        "/home", "/team", "/ladder/", "/commitments/team", "/organizations/{org}",
+        "/home", "/team", "/ladder/", "/commitments/", "/commitments/team", "/organizations/{org}",
         "/contacts/{contact}",
     ],
     "leader": ["/home", "/commitments/", "/contacts/", "/turf/packets"],
