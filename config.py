@@ -143,8 +143,12 @@ class Config:
     # Geocoding: None/"offline" places contacts at their ZIP centroid (no network).
     GEOCODER = os.environ.get("GEOCODER") or None
     GEOCODER_USER_AGENT = os.environ.get("GEOCODER_USER_AGENT", "FieldCRM self-hosted")
+    # Map background tiles (README "Maps"): a URL template with {z}/{x}/{y}, the credit the
+    # provider requires (plain text) and where it links. Admins may set these on the
+    # Settings page instead, which wins. With no URL the maps draw turfs on a plain ground.
     MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
     MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+    MAP_TILE_ATTRIBUTION_URL = os.environ.get("MAP_TILE_ATTRIBUTION_URL", "")
 
     # Mail for the commitments digest; with no MAIL_SERVER the digest is printed.
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None

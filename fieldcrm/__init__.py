@@ -175,6 +175,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldcrm.imports import views as imports_views
     from fieldcrm.ladder import views as ladder_views
     from fieldcrm.organizations import views as organizations_views
+    from fieldcrm.settings import views as settings_views
     from fieldcrm.turf import views as turf_views
 
     app.register_blueprint(auth_views.bp)
@@ -189,6 +190,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(turf_views.bp)
     app.register_blueprint(health_views.bp)
     app.register_blueprint(fieldapp_views.bp)
+    app.register_blueprint(settings_views.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -299,9 +301,11 @@ def _audit_denial(code: int, action: str | None = None, **details: Any) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from fieldcrm import labels, web
+    from fieldcrm.settings.views import map_tiles_for_page
 
     web.init_app(app)
     labels.init_app(app)
+    app.jinja_env.globals["map_tiles"] = map_tiles_for_page
 
 
 def register_security(app: Flask) -> None:

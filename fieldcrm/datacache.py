@@ -56,6 +56,7 @@ TRACKED = frozenset(
         "weekly_goals",
         "elections",
         "votes",
+        "boundaries",
     }
 )
 _WRITE = re.compile(

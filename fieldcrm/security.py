@@ -70,14 +70,16 @@ ENROLMENT_ALLOWED = {
 }
 
 
-def content_security_policy(app: Flask) -> str:
-    """The CSP header value: our own origin only, plus the configured map tile host."""
+def content_security_policy(app: Flask, tile_origin: str | None = None) -> str:
+    """The CSP header value: our own origin only, plus the configured map tile host, and on
+    a page that draws a map, the tile host in force there (`tile_origin`, which an admin may
+    have set on the Settings page)."""
+    from fieldcrm.settings.services import tile_origin as origin_of
+
     img = ["'self'", "data:"]
-    tile = app.config.get("MAP_TILE_URL") or ""
-    parts = urlsplit(tile.replace("{s}", "a"))
-    if parts.scheme in ("http", "https") and parts.netloc:
-        host = tile.split("/")[2].replace("{s}", "*")
-        img.append(f"{parts.scheme}://{host}")
+    for origin in (origin_of(app.config.get("MAP_TILE_URL")), tile_origin):
+        if origin and origin not in img:
+            img.append(origin)
     return "; ".join(
         [
             "default-src 'self'",
@@ -185,7 +187,11 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", csp)
+        page_tiles = getattr(g, "csp_image_origin", None)
+        headers.setdefault(
+            "Content-Security-Policy",
+            content_security_policy(app, page_tiles) if page_tiles else csp,
+        )
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")

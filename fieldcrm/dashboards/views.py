@@ -30,8 +30,8 @@ from fieldcrm.extensions import db
 from fieldcrm.ladder.models import LadderStage
 from fieldcrm.lib.dates import parse_iso_date
 from fieldcrm.scoping import get_turf, visible_users
+from fieldcrm.turf import outlines
 from fieldcrm.turf import services as turf_services
-from fieldcrm.turf.models import Turf
 from fieldcrm.web import (
     authenticated_at,
     excel_requested,
@@ -202,15 +202,11 @@ def coverage_csv():
 @bp.route("/coverage/map.json")
 @roles_required(*DIRECTORS)
 def coverage_map():
-    """Turfs (area or centroid) coloured by reach, and where local leaders live."""
+    """Turfs (outline, else centroid) coloured by reach, and where local leaders live."""
     form = _filter_form()
     flt = _coverage_filter(form)
     rows = metrics.cached_coverage(current_user, flt)
-    geo = dict(
-        db.session.execute(
-            sa.select(Turf.id, Turf.geojson).where(Turf.id.in_([r.turf_id for r in rows] or [0]))
-        ).all()
-    )
+    shapes = outlines.cached_turf_outlines(r.turf_id for r in rows)
     return jsonify(
         turfs=[
             {
@@ -224,7 +220,7 @@ def coverage_map():
                 "gap": r.gap,
                 "lat": r.lat,
                 "lon": r.lon,
-                "geojson": geo.get(r.turf_id),
+                **outlines.outline_json(shapes[r.turf_id]),
                 "url": url_for("dashboards.coverage", turf=r.turf_id),
             }
             for r in rows

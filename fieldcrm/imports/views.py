@@ -41,6 +41,8 @@ from fieldcrm.imports.models import ImportBatch
 from fieldcrm.web import authenticated_at, excel_requested, export_rate_limit
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
+# Rejected rows carry their raw line (hundreds of characters): fewer to a page than lists.
+REJECTS_PER_PAGE = 20
 importers = roles_required("admin", "director")
 
 
@@ -183,9 +185,7 @@ def resume(batch_id: int):
 @importers
 def show(batch_id: int):
     batch = services.get_batch(current_user, batch_id)
-    errors = db.paginate(
-        services.row_errors(batch), per_page=current_app.config["PAGE_SIZE"], error_out=False
-    )
+    errors = db.paginate(services.row_errors(batch), per_page=REJECTS_PER_PAGE, error_out=False)
     return render_template(
         "imports/show.html", batch=batch, progress=services.progress_of(batch),
         errors=errors, resume_form=EmptyForm(),

@@ -1,6 +1,10 @@
-"""Demo data for turf features: places contacts, sets goals, links leaders, cuts a packet."""
+"""Demo data for turf features: places contacts, sets goals, links leaders, cuts a packet,
+loads made-up precinct and ZIP shapes for the maps."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -8,13 +12,19 @@ from fieldcrm.auth.models import Role, User
 from fieldcrm.contacts.models import Contact
 from fieldcrm.database import utcnow
 from fieldcrm.extensions import db
-from fieldcrm.turf import jobs, services
+from fieldcrm.turf import jobs, outlines, services
+
+SEED_DIR = Path(__file__).resolve().parent.parent.parent / "seed_data"
 
 
 def seed_turf_demo(users: dict[str, User]) -> None:
     """Geocode offline (ZIP centroids), give organizers standing goals set by their
     director, and cut the first organizer's first turf into packets, the first one for
-    its leader. Commits (the geocoding job commits per chunk)."""
+    its leader; load the demo's (made-up) precinct and ZIP shapes. Commits (the geocoding
+    job commits per chunk)."""
+    for kind, name in (("precinct", "demo_precincts.geojson"), ("zip", "demo_zips.geojson")):
+        shapes = json.loads((SEED_DIR / name).read_text())
+        outlines.load_boundaries(None, kind, shapes, "code", "name")
     run = jobs.create_job_run("geocode", {})
     db.session.commit()
     jobs.geocode_contacts(run.id)

@@ -136,3 +136,23 @@ class GeocodeCacheEntry(db.Model):
     source: so.Mapped[str] = so.mapped_column(sa.String(40))
     precision: so.Mapped[str | None] = so.mapped_column(sa.String(40))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class Boundary(TimestampMixin, db.Model):
+    """The shape of a precinct or a ZIP code, loaded by the program (`fieldcrm turf
+    boundaries`), to draw the outline of turfs defined by those codes.
+
+    Shapes only draw maps: who is in a turf is decided by the codes (and drawn areas).
+    """
+
+    __tablename__ = "boundaries"
+    __table_args__ = (sa.UniqueConstraint("kind", "code"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(10))  # precinct | zip
+    code: so.Mapped[str] = so.mapped_column(sa.String(40))  # as turfs list it (upper case)
+    name: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    geojson: so.Mapped[dict] = so.mapped_column(sa.JSON)
+
+    def __repr__(self) -> str:
+        return f"<Boundary {self.kind} {self.code}>"

@@ -39,7 +39,7 @@ from fieldcrm.scoping import (
     visible_turfs,
     visible_users,
 )
-from fieldcrm.turf import jobs, services
+from fieldcrm.turf import jobs, outlines, services
 from fieldcrm.turf.forms import (
     AssignPacketForm,
     AttemptForm,
@@ -73,6 +73,19 @@ def index():
     )
     return render_template(
         "turf/index.html", regions=regions, turfs=turfs, counts=counts, geocode_form=EmptyForm()
+    )
+
+
+@bp.route("/outlines.json")
+@roles_required(*STAFF)
+def outlines_json():
+    """Every turf the viewer sees, with its outline and label point, for the maps."""
+    turfs = db.session.execute(
+        visible_turfs(current_user).with_only_columns(Turf.id, Turf.name).order_by(Turf.name)
+    ).all()
+    shapes = outlines.cached_turf_outlines(t.id for t in turfs)
+    return jsonify(
+        turfs=[{"id": t.id, "name": t.name, **outlines.outline_json(shapes[t.id])} for t in turfs]
     )
 
 
