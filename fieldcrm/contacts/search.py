@@ -11,7 +11,9 @@ A query is read as people type it:
   last name, the first name or the last word of a compound last name
   (``contacts.search_name`` / ``search_first`` / ``search_surname``, prefix ranges on their
   indexes). ``jose alv``, ``Álvarez José`` and ``nunez`` all find José Álvarez-Núñez.
-* A word with a digit may also be a **voter id** (as typed or upper-cased) or a **ZIP code**.
+* A word with a digit may also be a **voter id** (as typed or upper-cased); five digits may
+  be a **ZIP code**. A word of letters and digits (``BN00012345``) is a voter id or a name
+  word.
 * **An address**: a house number followed by street words (``12 oak``, ``12 Oak St``)
   matches an address line starting with that number and having those words. This is the one
   shape that is not a pure index lookup: it reads the address lines of the actor's scope.
@@ -45,7 +47,8 @@ class ParsedQuery:
     """What a query asks for; see the module docstring."""
 
     words: tuple[str, ...] = ()  # folded name words
-    numbers: tuple[str, ...] = ()  # tokens with a digit, as typed
+    numbers: tuple[str, ...] = ()  # tokens of digits (and phone punctuation), as typed
+    voter_ids: tuple[str, ...] = ()  # tokens of letters and digits: a name word or a voter id
     phone: str | None = None  # the whole query is a phone number: its key prefix
     house_number: str | None = None  # the query starts with a house number ...
     street_words: tuple[str, ...] = ()  # ... followed by these street words (upper case)
@@ -76,16 +79,21 @@ def parse_query(q: str | None) -> ParsedQuery:
     tokens = text.split(" ")[:MAX_WORDS]
     words: list[str] = []
     numbers: list[str] = []
+    voter_ids: list[str] = []
     for token in tokens:
-        if any(c.isdigit() for c in token):
+        if not any(c.isdigit() for c in token):
+            words.extend(fold(token).split())
+        elif _PHONE_SHAPE.match(token):
             numbers.append(token)
-        else:
+        else:  # "BN00012345", or a name with digits as test and bench data have
+            voter_ids.append(token)
             words.extend(fold(token).split())
     house = _HOUSE_NUMBER.match(tokens[0])
     street = tuple(w.upper() for t in tokens[1:] for w in fold(t).split())
     return ParsedQuery(
         words=tuple(dict.fromkeys(words))[:MAX_WORDS],
         numbers=tuple(numbers),
+        voter_ids=tuple(voter_ids),
         house_number=tokens[0].upper() if house and street else None,
         street_words=street if house else (),
     )
@@ -110,7 +118,7 @@ def _number_clause(token: str) -> sa.ColumnElement[bool]:
     """Contacts with this voter id, ZIP code or phone ending: one ``id IN (... UNION ...)``
     of index lookups (an OR of them would not be one index scan on PostgreSQL)."""
     other = so.aliased(Contact)  # not correlated with the outer query's contacts
-    found = [sa.select(other.id).where(other.voter_id.in_(sorted({token, token.upper()})))]
+    found = [_voter_ids(other, (token,))]
     digits = _NON_DIGITS.sub("", token)
     if len(digits) == 5 and token == digits:
         found.append(sa.select(other.id).where(other.res_zip5 == digits))
@@ -121,7 +129,12 @@ def _number_clause(token: str) -> sa.ColumnElement[bool]:
     return Contact.id.in_(sa.union_all(*found) if len(found) > 1 else found[0])
 
 
-def _name_clause(words: tuple[str, ...]) -> sa.ColumnElement[bool]:
+def _voter_ids(other: type[Contact], tokens: tuple[str, ...]) -> sa.Select[tuple[int]]:
+    typed = sorted({v for t in tokens for v in (t, t.upper())})
+    return sa.select(other.id).where(other.voter_id.in_(typed))
+
+
+def _name_clause(words: tuple[str, ...], voter_ids: tuple[str, ...]) -> sa.ColumnElement[bool]:
     """Every word starts a word of the name; one of them starts the last name, the first name
     or the last word of the last name.
 
@@ -137,6 +150,8 @@ def _name_clause(words: tuple[str, ...]) -> sa.ColumnElement[bool]:
         for w in probes
         for column in (other.search_name, other.search_first, other.search_surname)
     ]
+    if voter_ids:  # a word with digits may be a voter id instead
+        found.append(_voter_ids(other, voter_ids))
     probe = Contact.id.in_(sa.union_all(*found))
     if len(words) == 1:
         return probe  # a prefix of the last or first name is a prefix of a name word
@@ -152,7 +167,7 @@ def search_clause(q: str | None) -> sa.ColumnElement[bool] | None:
         return None
     clauses = [_number_clause(token) for token in parsed.numbers]
     if parsed.words:
-        clauses.insert(0, _name_clause(parsed.words))
+        clauses.insert(0, _name_clause(parsed.words, parsed.voter_ids))
     clause = sa.and_(*clauses)
     if parsed.house_number is not None:
         line = sa.func.upper(Contact.res_line1)

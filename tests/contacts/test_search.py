@@ -110,6 +110,12 @@ def test_search__voter_id_zip_and_address(world, make_contact):
     assert found(w.organizer_ana, "27215") == ids(w.east_1, w.east_assigned)
 
 
+def test_search__a_name_with_digits_is_a_name_too(world, make_contact):
+    person = make_contact(world.east, first_name="First7", last_name="Last3x17")
+    assert found(world.organizer_ana, "Last3x17") == ids(person)
+    assert found(world.organizer_ana, "first7 last3") == ids(person)
+
+
 def test_search__names_sort_without_regard_to_accents(accented):
     names = [c.display_name for c in found_sorted(accented.organizer_ana, "a")]
     assert names.index("José Álvarez") < names.index("Ana Nuñez")
@@ -126,6 +132,8 @@ def test_parse_query__reads_what_people_type():
     assert parse_query("12 Oak St").house_number == "12"
     assert parse_query("12 Oak St").street_words == ("OAK", "ST")
     assert parse_query("alvarez 27215").numbers == ("27215",)
+    assert parse_query("BN0012").voter_ids == ("BN0012",)
+    assert parse_query("BN0012").words == ("bn0012",)
     assert parse_query("") == parse_query(None)
 
 
