@@ -348,6 +348,9 @@ def _fill(engine: sa.Engine, info: DatasetInfo, rng: random.Random) -> None:  # 
         "first_name",
         "last_name",
         "display_name",
+        "search_name",
+        "search_first",
+        "search_surname",
         "birth_year",
         "party",
         "res_line1",
@@ -386,7 +389,10 @@ def _fill(engine: sa.Engine, info: DatasetInfo, rng: random.Random) -> None:  # 
         "valid",
         "do_not_call",
         "created_at",
+        "reversed_digits",
     ]
+    from fieldcrm.lib.search_keys import name_keys, phone_key
+
     cid = pid = 0
     contact_turf: list[int] = [0]
     for t in range(1, info.turfs + 1):
@@ -418,6 +424,7 @@ def _fill(engine: sa.Engine, info: DatasetInfo, rng: random.Random) -> None:  # 
                         first,
                         last,
                         f"{first.title()} {last.title()}",
+                        *name_keys(first, last),
                         rng.randrange(1940, 2007),
                         rng.choice(("DEM", "REP", "UNA")),
                         f"{number} {street}",
@@ -452,8 +459,9 @@ def _fill(engine: sa.Engine, info: DatasetInfo, rng: random.Random) -> None:  # 
                     pid += 1
                     digits = f"336{rng.randrange(2000000, 9999999)}"
                     phones.append(
-                        (pid, cid, f"+1{digits}", digits, "cell", "voterfile", True, False, stamp)
-                    )
+                        (pid, cid, f"+1{digits}", digits, "cell", "voterfile", True, False, stamp,
+                         phone_key(f"+1{digits}", digits))
+                    )  # fmt: skip
         w.insert("contacts", contact_cols, rows)
         w.insert("contact_phones", phone_cols, phones)
 

@@ -15,6 +15,7 @@ import sqlalchemy.orm as so
 
 from fieldcrm.database import TimestampMixin, UTCDateTime, utcnow
 from fieldcrm.extensions import db
+from fieldcrm.lib import search_keys
 
 if TYPE_CHECKING:
     from fieldcrm.auth.models import User
@@ -39,6 +40,28 @@ VOTERFILE_FIELDS = (
 )  # fmt: skip
 
 
+def _key_type(length: int) -> sa.types.TypeEngine[str]:
+    """A search key column: compared byte by byte on PostgreSQL ("C"), as on SQLite, so a
+    prefix is a plain index range whatever the database's collation."""
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
+
+def _name_key_default(part: int):  # type: ignore[no-untyped-def]
+    """Column default for a name key from the row's own names, for inserts that skip the ORM
+    (bulk and Core inserts); ORM objects keep theirs up to date as names are set."""
+
+    def default(context):  # type: ignore[no-untyped-def]
+        params = context.get_current_parameters()
+        return search_keys.name_keys(params.get("first_name"), params.get("last_name"))[part]
+
+    return default
+
+
+def _phone_key_default(context):  # type: ignore[no-untyped-def]
+    params = context.get_current_parameters()
+    return search_keys.phone_key(params.get("e164"), params.get("raw"))
+
+
 class Contact(TimestampMixin, db.Model):
     """A person the program may reach: a registered voter or someone met in the field."""
 
@@ -46,7 +69,18 @@ class Contact(TimestampMixin, db.Model):
     __table_args__ = (
         sa.UniqueConstraint("source", "voter_id"),
         sa.CheckConstraint("support_level BETWEEN 1 AND 5", name="support_level_range"),
-        sa.Index("ix_contacts_name", "last_name", "first_name"),
+        # The search (fieldcrm.contacts.search): a query word starts the folded last name
+        # or first name; a number may be a voter id (the unique key leads with the source).
+        # ix_contacts_search_name also serves the list's order by name.
+        sa.Index("ix_contacts_search_name", "search_name"),
+        sa.Index("ix_contacts_search_first", "search_first"),
+        sa.Index(
+            "ix_contacts_search_surname",
+            "search_surname",
+            sqlite_where=sa.text("search_surname IS NOT NULL"),
+            postgresql_where=sa.text("search_surname IS NOT NULL"),
+        ),
+        sa.Index("ix_contacts_voter_id", "voter_id"),
         sa.Index("ix_contacts_lat_lon", "latitude", "longitude"),
         sa.Index("ix_contacts_turf_household", "turf_id", "household_key"),
         # Matching a person typed by hand to the people at that door (contacts.matching).
@@ -74,6 +108,17 @@ class Contact(TimestampMixin, db.Model):
     last_name: so.Mapped[str | None] = so.mapped_column(sa.String(100))
     name_suffix: so.Mapped[str | None] = so.mapped_column(sa.String(20))
     display_name: so.Mapped[str] = so.mapped_column(sa.String(320), default="")
+    # Search keys (fieldcrm.lib.search_keys): "alvarez nunez jose", "jose" and "nunez". Set
+    # with the names (validator below, column default, the import writers), never on their own.
+    search_name: so.Mapped[str] = so.mapped_column(
+        _key_type(search_keys.NAME_LENGTH), default=_name_key_default(0), server_default=""
+    )
+    search_first: so.Mapped[str] = so.mapped_column(
+        _key_type(search_keys.FIRST_LENGTH), default=_name_key_default(1), server_default=""
+    )
+    search_surname: so.Mapped[str | None] = so.mapped_column(
+        _key_type(search_keys.FIRST_LENGTH), default=_name_key_default(2)
+    )
     birth_date: so.Mapped[date | None]
     birth_year: so.Mapped[int | None] = so.mapped_column(sa.SmallInteger)
     sex: so.Mapped[str | None] = so.mapped_column(sa.String(20))
@@ -152,6 +197,15 @@ class Contact(TimestampMixin, db.Model):
     )
     tags: so.Mapped[list[Tag]] = so.relationship(secondary=contact_tags, order_by="Tag.name")
 
+    @so.validates("first_name", "last_name")
+    def _keep_name_keys(self, key: str, value: str | None) -> str | None:
+        first = value if key == "first_name" else self.first_name
+        last = value if key == "last_name" else self.last_name
+        self.search_name, self.search_first, self.search_surname = search_keys.name_keys(
+            first, last
+        )
+        return value
+
     @property
     def best_phone(self) -> ContactPhone | None:
         """The phone to dial: a dialable manual phone first, then cell, then any dialable."""
@@ -180,6 +234,11 @@ class ContactPhone(db.Model):
     )
     e164: so.Mapped[str | None] = so.mapped_column(sa.String(20), index=True)
     raw: so.Mapped[str] = so.mapped_column(sa.String(40))
+    # The digits, last first (fieldcrm.lib.search_keys.phone_key): any ending of the number
+    # is a prefix of it, so the search finds "555-0101" or "(336) 555-0101" by an index range.
+    reversed_digits: so.Mapped[str | None] = so.mapped_column(
+        _key_type(search_keys.PHONE_LENGTH), index=True, default=_phone_key_default
+    )
     kind: so.Mapped[str] = so.mapped_column(sa.String(20), default="phone")  # cell/home/work…
     source: so.Mapped[str] = so.mapped_column(sa.String(20), default="manual")  # voterfile|manual
     valid: so.Mapped[bool] = so.mapped_column(default=False)  # dialable
@@ -187,6 +246,13 @@ class ContactPhone(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
     contact: so.Mapped[Contact] = so.relationship(back_populates="phones")
+
+    @so.validates("e164", "raw")
+    def _keep_phone_key(self, key: str, value: str | None) -> str | None:
+        e164 = value if key == "e164" else self.e164
+        raw = value if key == "raw" else self.raw
+        self.reversed_digits = search_keys.phone_key(e164, raw)
+        return value
 
     @property
     def display(self) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,14 +9,26 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from fieldcrm.auth.models import User
-from fieldcrm.contacts.models import Affiliation, Contact, ContactPhone, Tag, contact_tags
+from fieldcrm.contacts.models import Affiliation, Contact, Tag, contact_tags
+from fieldcrm.contacts.search import search_clause
 from fieldcrm.scoping import contact_scope, visible_contacts
 
+__all__ = [
+    "SORTS",
+    "ContactFilters",
+    "contacts_list",
+    "filter_clauses",
+    "household_members",
+    "search_clause",  # fieldcrm.contacts.search, where the search box is read
+    "tag_names",
+]
+
 SORTS = {
-    "name": (Contact.last_name, Contact.first_name, Contact.id),
+    # the folded name key: Álvarez sorts with Alvarez, and its index serves the order
+    "name": (Contact.search_name, Contact.id),
     "address": (Contact.res_street_name, Contact.res_house_number, Contact.id),
     "recent": (Contact.last_contacted_at.desc().nulls_last(), Contact.id),
-    "support": (Contact.support_level.nulls_last(), Contact.last_name, Contact.id),
+    "support": (Contact.support_level.nulls_last(), Contact.search_name, Contact.id),
 }
 
 
@@ -39,35 +50,6 @@ class ContactFilters:
 def _like(term: str) -> str:
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
-
-
-def search_clause(q: str) -> sa.ColumnElement[bool] | None:
-    """A WHERE clause matching every word of `q` against name, address, voter id or phone."""
-    words = [w for w in re.split(r"\s+", (q or "").strip()) if w][:6]
-    if not words:
-        return None
-    clauses = []
-    for word in words:
-        digits = re.sub(r"\D", "", word)
-        like = _like(word.lower())
-        options: list[sa.ColumnElement[bool]] = [
-            sa.func.lower(Contact.first_name).like(like, escape="\\"),
-            sa.func.lower(Contact.last_name).like(like, escape="\\"),
-            sa.func.lower(Contact.res_line1).like(like, escape="\\"),
-            sa.func.lower(Contact.res_city).like(like, escape="\\"),
-            Contact.voter_id == word,
-            Contact.res_zip5 == word,
-        ]
-        if len(digits) >= 4:
-            options.append(
-                Contact.id.in_(
-                    sa.select(ContactPhone.contact_id).where(
-                        ContactPhone.e164.like(_like(digits), escape="\\")
-                    )
-                )
-            )
-        clauses.append(sa.or_(*options))
-    return sa.and_(*clauses)
 
 
 def filter_clauses(filters: ContactFilters) -> list[sa.ColumnElement[bool]]:
@@ -114,7 +96,13 @@ def contacts_list(actor: User, filters: ContactFilters) -> sa.Select[tuple[Conta
         so.joinedload(Contact.turf),
         so.joinedload(Contact.ladder_stage),
     )
-    return stmt.where(*filter_clauses(filters)).order_by(*SORTS.get(filters.sort, SORTS["name"]))
+    order = SORTS.get(filters.sort, SORTS["name"])
+    if order is SORTS["name"] and search_clause(filters.q) is not None:
+        # A search finds its few people through its own indexes, and sorting them is cheap.
+        # Ordered by the bare column, planners may instead walk the name index in order
+        # (ORDER BY ... LIMIT), reading every row before the first matches.
+        order = (Contact.search_name.concat(""), Contact.id)
+    return stmt.where(*filter_clauses(filters)).order_by(*order)
 
 
 def household_members(actor: User, contact: Contact) -> list[Contact]:

@@ -5,8 +5,8 @@ the contact columns the file owns:
 
 * **compared**: columns the file has, written as the file says (a blank cell clears the value)
   and compared to decide whether a row changed;
-* **derived**: computed from compared columns (display name, house number, street name,
-  household key, and the apartment parsed off the address line when there is no unit
+* **derived**: computed from compared columns (display name, search keys, house number,
+  street name, household key, and the apartment parsed off the address line when there is no unit
   column); never compared on their own, and written only when a column they are computed
   from changed;
 * **fill**: written only where the file has a value (coordinates, and ZIP+4 split off a
@@ -83,6 +83,9 @@ _KEY_COLUMNS: dict[str, tuple[str, ...]] = {
 #: those changed (so a row updated for its party keeps an apartment another file gave)
 DERIVED_FROM: dict[str, tuple[str, ...]] = {
     "display_name": ("first_name", "last_name", "name_suffix"),
+    "search_name": ("first_name", "last_name"),
+    "search_first": ("first_name",),
+    "search_surname": ("last_name",),
     "res_house_number": ("res_line1",),
     "res_street_name": ("res_line1",),
     "res_unit": ("res_line1",),  # parsed off the address line when there is no unit column
@@ -140,7 +143,7 @@ def carried_columns(mapping: Mapping[str, object], layout: Layout | None) -> Car
         compared["res_state"] = None
     derived: list[str] = []
     if "first_name" in mapping and "last_name" in mapping:
-        derived.append("display_name")
+        derived += ["display_name", "search_name", "search_first", "search_surname"]
     if "res_line1" in mapping:
         derived += ["res_house_number", "res_street_name", "household_key"]
         if "res_unit" not in mapping:

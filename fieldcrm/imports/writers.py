@@ -35,10 +35,15 @@ from fieldcrm.imports.changes import (
     phone_keys,
 )
 from fieldcrm.imports.models import ImportBatch
+from fieldcrm.lib.search_keys import name_keys_arrays, phone_key_array
 
+# Name search keys, computed here from the frame's names (fieldcrm.lib.search_keys).
+SEARCH_COLUMNS = ("search_name", "search_first", "search_surname")
 # Contact columns an import writes, in the order used by the fast paths.
 FRAME_TO_CONTACT = {f: f for f in VOTERFILE_FIELDS} | {"voter_status": "status"}
-CONTENT_COLUMNS: tuple[str, ...] = (*VOTERFILE_FIELDS, "latitude", "longitude", "geo_source")
+CONTENT_COLUMNS: tuple[str, ...] = (
+    *VOTERFILE_FIELDS, "latitude", "longitude", "geo_source", *SEARCH_COLUMNS
+)  # fmt: skip
 # Columns a new contact is written with, in the COPY order.
 _INSERT_COLUMNS = (
     "id", "source", "voter_id", *CONTENT_COLUMNS, "vf_hash", "first_seen_at", "last_seen_at",
@@ -96,8 +101,15 @@ def _has_geo(frame: pd.DataFrame) -> np.ndarray:
 def _column_arrays(frame: pd.DataFrame, columns: Iterable[str]) -> dict[str, pa.Array]:
     """Contact column -> Arrow array of the frame's values for it."""
     has_geo: np.ndarray | None = None
+    keys: dict[str, pa.Array] | None = None
     out: dict[str, pa.Array] = {}
     for column in columns:
+        if column in SEARCH_COLUMNS:
+            if keys is None:  # all keys in one pass over the names
+                names = (pa.array(frame[c].array) for c in ("first_name", "last_name"))
+                keys = dict(zip(SEARCH_COLUMNS, name_keys_arrays(*names), strict=True))
+            out[column] = keys[column]
+            continue
         if column in ("latitude", "longitude", "geo_source"):
             has_geo = _has_geo(frame) if has_geo is None else has_geo
             if column == "geo_source":
@@ -519,8 +531,9 @@ class Writer:
             raw = [str(r)[:40] for r in _pylist(phones["raw"])]
             kinds = _pylist(phones["kind"])
             valid = [bool(d) for d in _pylist(phones["dialable"])]
+            keys = phone_key_array(pa.array(e164, pa.string()), pa.array(raw, pa.string()))
             columns = ["contact_id", "e164", "raw", "kind", "source", "valid", "do_not_call",
-                       "created_at"]  # fmt: skip
+                       "created_at", "reversed_digits"]  # fmt: skip
             n = len(contact_ids)
             if self.dialect == "postgresql":
                 self._copy(
@@ -535,6 +548,7 @@ class Writer:
                         pa.array(valid, pa.bool_()),
                         _constant(False, n, pa.bool_()),
                         _constant(self.now.isoformat(), n),
+                        keys,
                     ],
                 )
             else:
@@ -550,6 +564,7 @@ class Writer:
                         [true if v else false for v in valid],
                         [false] * n,
                         [now] * n,
+                        keys.to_pylist(),
                         strict=True,
                     ),  # fmt: skip
                 )

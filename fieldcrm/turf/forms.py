@@ -108,10 +108,18 @@ class AttemptForm(FieldCRMForm):
 
 
 class RadiusForm(FieldCRMForm):
+    """Who's nearby. The page asks for `near` (a name or an address); links and the JSON
+    also take a picked contact, a point, or an address in parts."""
+
     class Meta:
         csrf = False  # a GET search changes nothing
 
-    contact_id = IntegerField(_l("Around contact (id)"), validators=[Optional()])
+    near = StringField(
+        _l("Near"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("A person's name, or an address such as 12 Oak St, Burlington NC 27215"),
+    )
+    contact_id = HiddenIdField()
     line1 = StringField(_l("Street address"), validators=[Optional(), Length(max=200)])
     city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
     state = StringField(_l("State"), validators=[Optional(), Length(max=2)])

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-import numpy as np
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
@@ -17,19 +15,10 @@ from fieldcrm.contacts.models import Contact, ContactPhone
 from fieldcrm.conversations.models import Conversation
 from fieldcrm.errors import NotFound, PermissionDenied, ValidationFailed
 from fieldcrm.extensions import db
-from fieldcrm.lib.geo import (
-    EARTH_RADIUS_MILES,
-    GeoJSONArea,
-    bounding_box,
-    geojson_overlap,
-    haversine_miles,
-    zip_centroid,
-)
-from fieldcrm.lib.geocode import normalize_address_key
+from fieldcrm.lib.geo import GeoJSONArea, geojson_overlap
 from fieldcrm.scoping import contact_scope, turf_ids_subquery, visible_users
 from fieldcrm.turf.cutting import Door, cut_packets
 from fieldcrm.turf.models import (
-    GeocodeCacheEntry,
     PacketDoor,
     Region,
     Turf,
@@ -694,148 +683,6 @@ def packet_stops(actor: User, packet: WalkPacket) -> list[PacketStop]:
         )
         for d in doors
     ]
-
-
-# -- radius search ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NearbyContact:
-    """What a radius result shows of a contact."""
-
-    id: int
-    display_name: str
-    address: str
-
-
-@dataclass(frozen=True)
-class Nearby:
-    """A contact (or a door's first resident) and its distance from the centre."""
-
-    contact: NearbyContact
-    miles: float
-    people: int = 1
-
-
-def resolve_address(
-    line1: str | None, city: str | None, state: str | None, zip5: str | None
-) -> tuple[float, float, str] | None:
-    """A point for an address without touching the network: the geocode cache, else the
-    ZIP centroid. Returns (lat, lon, "cache" | "zip_centroid") or None."""
-    key = normalize_address_key(line1, city, state, zip5)
-    hit = db.session.execute(
-        sa.select(GeocodeCacheEntry.latitude, GeocodeCacheEntry.longitude).where(
-            GeocodeCacheEntry.address_key == key
-        )
-    ).first()
-    if hit is not None and hit.latitude is not None and hit.longitude is not None:
-        return hit.latitude, hit.longitude, "cache"
-    point = zip_centroid(zip5)
-    if point is not None:
-        return point[0], point[1], "zip_centroid"
-    return None
-
-
-def radius_search(
-    actor: User,
-    lat: float,
-    lon: float,
-    miles: float,
-    *,
-    doors: bool = False,
-    limit: int = 200,
-) -> list[Nearby]:
-    """Contacts (or doors) in the actor's scope within `miles` of (lat, lon), nearest first.
-
-    An indexed bounding-box prefilter on (latitude, longitude), then the exact distance
-    (fieldcrm.lib.geo.haversine_miles). With `doors`, residents of one household are one
-    row (the nearest resident stands for it). Raises ValidationFailed for a bad point or
-    radius. Two queries.
-    """
-    if not 0 < miles <= 50:
-        raise ValidationFailed([("miles", "Search within 0 to 50 miles.")])
-    try:
-        min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, miles)
-    except ValueError as exc:
-        raise ValidationFailed([(None, str(exc))]) from exc
-    candidates = db.session.execute(
-        sa.select(Contact.id, Contact.latitude, Contact.longitude, Contact.household_key).where(
-            Contact.latitude.between(min_lat, max_lat),
-            Contact.longitude.between(min_lon, max_lon),
-            contact_scope(actor),
-        )
-    ).all()
-    centre = (lat, lon)
-    # Rank with a vectorised copy of geopy's great-circle formula, then take each kept
-    # row's exact distance from geopy itself (haversine_miles).
-    approx = _great_circle_miles(lat, lon, [c[1] for c in candidates], [c[2] for c in candidates])
-    found: list[tuple[float, int, str | None]] = []
-    points: dict[int, tuple[float, float]] = {}
-    for (cid, clat, clon, key), rough in zip(candidates, approx, strict=True):
-        if rough <= miles * (1 + 1e-9):
-            found.append((float(rough), cid, key))
-            points[cid] = (clat, clon)
-    found.sort()
-    people: dict[str, int] = {}
-    if doors:
-        picked: list[tuple[float, int, str | None]] = []
-        for distance, cid, key in found:
-            door = key or f"contact:{cid}"
-            if door in people:
-                people[door] += 1
-                continue
-            people[door] = 1
-            picked.append((distance, cid, key))
-        found = picked
-    exact = [(haversine_miles(centre, points[cid]), cid, key) for _r, cid, key in found[:limit]]
-    found = [row for row in exact if row[0] <= miles]
-    contacts = {
-        r.id: NearbyContact(
-            r.id,
-            r.display_name,
-            _address(r.res_line1, r.res_city, r.res_state, r.res_zip5),
-        )
-        for r in db.session.execute(
-            sa.select(
-                Contact.id,
-                Contact.display_name,
-                Contact.res_line1,
-                Contact.res_city,
-                Contact.res_state,
-                Contact.res_zip5,
-            ).where(Contact.id.in_([cid for _, cid, _ in found]))
-        )
-    }
-    return [
-        Nearby(contacts[cid], distance, people.get(key or f"contact:{cid}", 1))
-        for distance, cid, key in found
-        if cid in contacts
-    ]
-
-
-def _address(line1: str | None, city: str | None, state: str | None, zip5: str | None) -> str:
-    text = ", ".join(p for p in (line1, city, state) if p)
-    return f"{text} {zip5 or ''}".strip()
-
-
-def _great_circle_miles(lat: float, lon: float, lats: list, lons: list) -> np.ndarray:
-    """geopy's great_circle formula over arrays (same radius, same atan2 form), in miles."""
-    if not lats:
-        return np.zeros(0)
-    lat1, lng1 = math.radians(lat), math.radians(lon)
-    lat2, lng2 = (
-        np.radians(np.asarray(lats, dtype=float)),
-        np.radians(np.asarray(lons, dtype=float)),
-    )
-    sin_lat1, cos_lat1 = math.sin(lat1), math.cos(lat1)
-    sin_lat2, cos_lat2 = np.sin(lat2), np.cos(lat2)
-    delta = lng2 - lng1
-    cos_d, sin_d = np.cos(delta), np.sin(delta)
-    d = np.arctan2(
-        np.sqrt((cos_lat2 * sin_d) ** 2 + (cos_lat1 * sin_lat2 - sin_lat1 * cos_lat2 * cos_d) ** 2),
-        sin_lat1 * sin_lat2 + cos_lat1 * cos_lat2 * cos_d,
-    )
-    return d * EARTH_RADIUS_MILES
 
 
 def phone_bank(actor: User, packet: WalkPacket) -> list[tuple[Contact, ContactPhone]]:

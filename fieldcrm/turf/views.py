@@ -39,7 +39,7 @@ from fieldcrm.scoping import (
     visible_turfs,
     visible_users,
 )
-from fieldcrm.turf import jobs, outlines, services
+from fieldcrm.turf import jobs, outlines, radius, services
 from fieldcrm.turf.forms import (
     AssignPacketForm,
     AttemptForm,
@@ -402,46 +402,49 @@ def packet_delete(packet_id: int):
     return redirect(url_for("turf.detail", turf_id=turf_id))
 
 
-def _radius_center(form: RadiusForm) -> tuple[float, float, str] | None:
+def _radius_centre(form: RadiusForm) -> radius.Centre | list[radius.NearbyContact] | None:
+    """Where the search starts: a picked person (unless the name box now says something
+    else), a point, what was typed in the box, or an address in parts (links, JSON)."""
+    near = (form.near.data or "").strip()
     if form.contact_id.data:
-        contact = get_contact(current_user, form.contact_id.data)
-        if contact.latitude is None or contact.longitude is None:
-            raise ValidationFailed([("contact_id", _("That contact has no location yet."))])
-        return contact.latitude, contact.longitude, "contact"
+        centre = radius.contact_centre(current_user, form.contact_id.data)
+        if not near or near == centre.label:
+            return centre
     if form.lat.data is not None and form.lon.data is not None:
-        return float(form.lat.data), float(form.lon.data), "point"
+        return radius.Centre.point(float(form.lat.data), float(form.lon.data))
+    if near:
+        return radius.find_centre(current_user, near)
     if form.line1.data or form.zip5.data:
-        found = services.resolve_address(
-            form.line1.data, form.city.data, form.state.data, form.zip5.data
+        return radius.address_centre(
+            current_user, form.line1.data, form.city.data, form.state.data, form.zip5.data
         )
-        if found is None:
-            raise ValidationFailed([("zip5", _("Give a ZIP code we can place."))])
-        return found
     return None
 
 
 def _radius(form: RadiusForm):
-    center = _radius_center(form)
-    if center is None:
-        return None, []
-    lat, lon, how = center
-    rows = services.radius_search(
-        current_user, lat, lon, float(form.miles.data or 1), doors=form.doors.data == "doors"
+    """(centre or None, people to pick from, results)."""
+    centre = _radius_centre(form)
+    if not isinstance(centre, radius.Centre):
+        return None, centre or [], []
+    if centre.source == "contact":
+        form.near.data = centre.label
+    rows = radius.radius_search(
+        current_user, centre, float(form.miles.data or 1), doors=form.doors.data == "doors"
     )
-    return (lat, lon, how), rows
+    return centre, [], rows
 
 
-@bp.route("/radius")
+@bp.route("/radius", endpoint="radius")
 @roles_required(*STAFF)
-def radius():
+def radius_page():
     form = RadiusForm(request.args)
-    center, rows = None, []
+    centre, matches, rows = None, [], []
     if form.validate():
         try:
-            center, rows = _radius(form)
+            centre, matches, rows = _radius(form)
         except ValidationFailed as exc:
             form.populate_errors(exc.errors)
-    return render_template("turf/radius.html", form=form, center=center, rows=rows)
+    return render_template("turf/radius.html", form=form, center=centre, matches=matches, rows=rows)
 
 
 @bp.route("/radius.json")
@@ -451,12 +454,23 @@ def radius_json():
     if not form.validate():
         return jsonify(ok=False, errors=form.errors), 400
     try:
-        center, rows = _radius(form)
+        centre, matches, rows = _radius(form)
     except ValidationFailed as exc:
-        return jsonify(ok=False, errors=[m for _f, m in exc.errors]), 422
+        return jsonify(ok=False, errors=[str(m) for _f, m in exc.errors]), 422
     return jsonify(
         ok=True,
-        center=center and {"lat": center[0], "lon": center[1], "from": center[2]},
+        center=centre
+        and {
+            "lat": centre.lat,
+            "lon": centre.lon,
+            "from": centre.source,
+            "exact": centre.exact,
+            "label": centre.label,
+        },
+        matches=[
+            {"id": m.id, "name": m.display_name, "address": m.address, "located": m.located}
+            for m in matches
+        ],
         results=[
             {
                 "id": r.contact.id,
@@ -464,6 +478,8 @@ def radius_json():
                 "address": r.contact.address,
                 "miles": round(r.miles, 3),
                 "people": r.people,
+                "zip_only": r.zip_only,
+                "exact": r.exact,
             }
             for r in rows
         ],

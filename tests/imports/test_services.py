@@ -448,7 +448,7 @@ def _bulk_schema() -> tuple[set[str], set[str]]:
 
 def test_import__bulk_first_load_rebuilds_indexes_and_keys(import_file, write_file):
     before = _bulk_schema()
-    assert "ix_contacts_name" in before[0]
+    assert "ix_contacts_search_name" in before[0]
     assert "fk_contact_phones_contact_id_contacts" in before[1]
     batch = import_file(write_file("a.csv", van_rows([person(1), person(2)])), source="VAN")
     assert batch.detection["bulk_load"] is True
@@ -462,7 +462,7 @@ def test_import__bulk_load_drops_what_costs_per_row_while_it_runs(write_file):
     during: list[tuple[set[str], set[str]]] = []
     jobs.import_batch(batch.id, on_chunk=lambda current: during.append(_bulk_schema()))
     indexes, keys = during[0]
-    assert "ix_contacts_name" not in indexes
+    assert "ix_contacts_search_name" not in indexes
     if db.engine.dialect.name == "postgresql":
         assert keys == set()  # per-row triggers there; added back (validated) at the end
     else:
@@ -486,7 +486,7 @@ def test_import__stopped_bulk_load_leaves_indexes_usable(write_file):
     with pytest.raises(RuntimeError):
         jobs.import_batch(batch.id, on_chunk=die)
     indexes, keys = _bulk_schema()
-    assert "ix_contacts_name" in indexes
+    assert "ix_contacts_search_name" in indexes
     assert "fk_contacts_turf_id_turfs" in keys
     # the page names the error, never its message (which may quote personal data)
     message = db.session.get(ImportBatch, batch.id).error_message

@@ -1,4 +1,4 @@
-"""Turf services: definitions, overlaps, reassignment, cutting, packets, radius, goals."""
+"""Turf services: definitions, overlaps, reassignment, cutting, packets, goals."""
 
 from __future__ import annotations
 
@@ -253,55 +253,6 @@ def test_phone_bank__only_dialable_people(street_world, cut):
     rows = services.phone_bank(w.organizer_ana, packet)
     assert [c.id for c, _phone in rows] == [w.east_1.id]
     assert rows[0][1].e164 == "+13365550101"
-
-
-def test_radius_search__ordered_by_distance_and_scoped(street_world, make_contact):
-    w = street_world
-    make_contact(w.west, latitude=36.0801, longitude=-79.44)  # Omar's turf, very close
-    rows = services.radius_search(w.organizer_ana, 36.08, -79.44, 1.0)
-    miles = [r.miles for r in rows]
-    assert miles == sorted(miles)
-    assert miles[-1] <= 1.0
-    assert rows[0].contact.id == w.oak[1][0].id
-    assert all(r.contact.id != w.west_1.id for r in rows)
-    assert len(rows) == 19  # OAK (13 people) and ELM (6), none of West's
-    near = services.radius_search(w.organizer_ana, 36.08, -79.44, 0.02)
-    assert [r.contact.id for r in near] == [w.oak[1][0].id, *[c.id for c in w.oak[2]]]
-
-
-def test_radius_search__doors_group_households(street_world):
-    rows = services.radius_search(street_world.organizer_ana, 36.08, -79.44, 1.0, doors=True)
-    assert len(rows) == 18
-    assert next(r for r in rows if r.contact.id == street_world.oak[2][0].id).people == 2
-
-
-def test_radius_search__rejects_bad_radius(world):
-    with pytest.raises(ValidationFailed):
-        services.radius_search(world.admin_dev, 36.0, -79.0, 0)
-
-
-def test_resolve_address__cache_then_zip_centroid(db):
-    from fieldcrm.turf.models import GeocodeCacheEntry
-
-    db.session.add(
-        GeocodeCacheEntry(
-            address_key="12 oak st|burlington|nc|27215",
-            latitude=36.1,
-            longitude=-79.4,
-            source="census",
-            precision="street",
-        )
-    )
-    db.session.commit()
-    assert services.resolve_address("12 Oak Street", "Burlington", "NC", "27215") == (
-        36.1,
-        -79.4,
-        "cache",
-    )
-    lat, lon, how = services.resolve_address("99 Nowhere Rd", "Burlington", "NC", "27215")
-    assert how == "zip_centroid"
-    assert 35 < lat < 37
-    assert services.resolve_address("1 Main", None, None, None) is None
 
 
 def test_set_weekly_goal__director_sets_for_own_organizers(world):
