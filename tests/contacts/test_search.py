@@ -219,12 +219,12 @@ def _sql(stmt, connection) -> str:
         ("Álvarez José", ("ix_contacts_search_name", "ix_contacts_search_first")),
         ("Álvarez José", ("ix_contacts_search_surname",)),
         ("(336) 555-0101", ("ix_contact_phones_reversed_digits",)),
-        ("27215", ("ix_contacts_voter_id", "ix_contacts_res_zip5")),
+        ("27215", ("ix_contacts_voter_id", "ix_contacts_res_zip5|ix_contacts_zip_house")),
     ],
 )
 def test_search__starts_from_the_search_indexes(accented, q, indexes):
     plan = _plan(accented.director_dana, q)
-    for index in indexes:
-        assert index in plan, plan
+    for index in indexes:  # "a|b": either index serves (both start with the same column)
+        assert any(name in plan for name in index.split("|")), plan
     assert "SCAN contacts\n" not in plan + "\n"  # SQLite: never a full table scan
     assert "Seq Scan on contacts" not in plan  # PostgreSQL
