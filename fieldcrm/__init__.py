@@ -137,6 +137,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
     csrf.init_app(app)
+    from fieldcrm.webhooks import events as webhook_events
+
+    webhook_events.init_app(app)
     if app.config.get("REDIS_URL") and not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     limiter.init_app(app)
@@ -171,6 +174,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldcrm.ladder import views as ladder_views
     from fieldcrm.organizations import views as organizations_views
     from fieldcrm.turf import views as turf_views
+    from fieldcrm.webhooks import views as webhooks_views
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(auth_views.admin_bp)
@@ -183,6 +187,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(organizations_views.bp)
     app.register_blueprint(turf_views.bp)
     app.register_blueprint(health_views.bp)
+    app.register_blueprint(webhooks_views.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

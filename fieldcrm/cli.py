@@ -31,6 +31,7 @@ def register(app: Flask) -> None:
     from fieldcrm.seed import seed_command
     from fieldcrm.turf.cli import group as turf_group
     from fieldcrm.votes.cli import group as votes_group
+    from fieldcrm.webhooks.cli import group as webhooks_group
 
     app.cli.add_command(users_group)
     app.cli.add_command(commitments_group)
@@ -40,5 +41,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(jobs_group)
     app.cli.add_command(turf_group)
     app.cli.add_command(votes_group)
+    app.cli.add_command(webhooks_group)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

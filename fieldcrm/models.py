@@ -10,3 +10,4 @@ from fieldcrm.imports import models as imports_models  # noqa: F401
 from fieldcrm.ladder import models as ladder_models  # noqa: F401
 from fieldcrm.turf import models as turf_models  # noqa: F401
 from fieldcrm.votes import models as votes_models  # noqa: F401
+from fieldcrm.webhooks import models as webhooks_models  # noqa: F401

@@ -98,6 +98,7 @@ def nav_items() -> list[tuple[str, str, str]]:
     add("imports.index", _("Imports"), ("admin", "director"))
     add("admin.users", _("Users"), ("admin",))
     add("admin.audit", _("Audit log"), ("admin",))
+    add("webhooks.index", _("Webhooks"), ("admin",))
     return [(e, label, url_for(e)) for e, label in items]
 
 
