@@ -174,6 +174,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldcrm.ladder import views as ladder_views
     from fieldcrm.organizations import views as organizations_views
     from fieldcrm.turf import views as turf_views
+    from fieldcrm.van import views as van_views
     from fieldcrm.webhooks import views as webhooks_views
 
     app.register_blueprint(auth_views.bp)
@@ -188,6 +189,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(turf_views.bp)
     app.register_blueprint(health_views.bp)
     app.register_blueprint(webhooks_views.bp)
+    app.register_blueprint(van_views.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

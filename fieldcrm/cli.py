@@ -26,6 +26,7 @@ def register(app: Flask) -> None:
     from fieldcrm.backup import backup_command, restore_command
     from fieldcrm.commitments.cli import group as commitments_group
     from fieldcrm.contacts.cli import group as contacts_group
+    from fieldcrm.exports_cli import group as exports_group
     from fieldcrm.imports.cli import group as imports_group
     from fieldcrm.jobs_cli import group as jobs_group
     from fieldcrm.seed import seed_command
@@ -38,6 +39,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(imports_group)
     app.cli.add_command(contacts_group)
+    app.cli.add_command(exports_group)
     app.cli.add_command(jobs_group)
     app.cli.add_command(turf_group)
     app.cli.add_command(votes_group)
