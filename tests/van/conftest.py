@@ -13,14 +13,15 @@ from fieldcrm.van.models import SourceSetting, VanMapping
 
 @pytest.fixture
 def canvass(world, fieldwork, make_contact, make_conversation, make_commitment):
-    """East: Eve (matched to VAN, VANID 100001; a ladder leader) was not home on 2 Mar, then
+    """The README's worked example. East: Eve (matched to VAN, VANID 100001; on the ladder's
+    "Team leader / captain" stage) was not home on 2 Mar, then
     talked by phone on 3 Mar (strong support, a volunteer shift); Vic (source "vanlist",
     whose voter ids are VANIDs) was texted a wrong number. West: Wes (no VANID) refused.
     The mapping: phone → Phone (id 1), not_home → Not Home (id 1), support 1 → "Support ID"
     "1 - Strong", a volunteer shift → activist code Volunteer, the top ladder stage →
-    activist code Leader."""
+    activist code Leader (the README's example)."""
     w = world
-    leader_stage = fieldwork[-1]
+    leader_stage = fieldwork[3]  # Team leader / captain
     w.east_1.van_id = "100001"
     w.east_1.ladder_stage_id = leader_stage.id
     w.vic = make_contact(

@@ -138,3 +138,14 @@ def test_cli__refuses_roles_that_may_not_export(runner, canvass, tmp_path, perso
     result = runner.invoke(args=["exports", "van-canvass", str(tmp_path / "x.csv"), "--as", email])
     assert result.exit_code == 1
     assert "Refused" in result.output
+
+
+def test_readme__worked_example_is_what_ana_downloads(login_as, canvass):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("Ana's file reads:")
+    opening = readme.index("```\n", start) + 4
+    block = readme[opening : readme.index("\n```", opening)]
+    body = login_as(canvass.w.organizer_ana).get("/van/canvass.csv").get_data(True)
+    assert body.replace("example.test", "example.org").splitlines() == block.splitlines()
