@@ -37,7 +37,8 @@ class EndpointForm(FieldCRMForm):
     description = StringField(
         _l("Description"), validators=[Optional(), Length(max=200)], filters=[blank_to_none]
     )
-    events = EventsField(_l("Events"), validators=[DataRequired()])
+    # no "required" validator: browsers would then require every box (the service checks)
+    events = EventsField(_l("Events"))
     active = BooleanField(_l("Active"), default=True)
     submit = SubmitField(_l("Save"))
 

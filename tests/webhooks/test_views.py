@@ -139,3 +139,9 @@ def test_delete__removes_endpoint_and_log(login_as, world, receiver, endpoint):
 def test_nav__admins_see_the_webhooks_page(login_as, world):
     assert "/admin/webhooks/" in login_as(world.admin_dev).get("/home").get_data(True)
     assert "/admin/webhooks/" not in login_as(world.organizer_ana).get("/home").get_data(True)
+
+
+def test_form__events_are_checkboxes_none_of_which_is_required_alone(login_as, world):
+    page = login_as(world.admin_dev).get("/admin/webhooks/").get_data(True)
+    assert page.count('name="events"') == 4
+    assert 'name="events" required' not in page
