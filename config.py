@@ -158,6 +158,11 @@ class Config:
     MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "fieldcrm@localhost")
 
+    # Outgoing webhooks (README "Webhooks"): seconds to wait for an endpoint's answer, and
+    # the waits before each retry of a failed delivery (after the last one it is failed).
+    WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "5"))
+    WEBHOOK_RETRY_DELAYS = os.environ.get("WEBHOOK_RETRY_DELAYS", "30,120,600,3600,21600")
+
     DEMO_LOGINS = False
 
 

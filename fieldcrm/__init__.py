@@ -139,6 +139,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
     csrf.init_app(app)
+    from fieldcrm.webhooks import events as webhook_events
+
+    webhook_events.init_app(app)
     if app.config.get("REDIS_URL") and not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     limiter.init_app(app)
@@ -177,6 +180,8 @@ def register_blueprints(app: Flask) -> None:
     from fieldcrm.organizations import views as organizations_views
     from fieldcrm.settings import views as settings_views
     from fieldcrm.turf import views as turf_views
+    from fieldcrm.van import views as van_views
+    from fieldcrm.webhooks import views as webhooks_views
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(auth_views.admin_bp)
@@ -191,6 +196,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_views.bp)
     app.register_blueprint(fieldapp_views.bp)
     app.register_blueprint(settings_views.bp)
+    app.register_blueprint(webhooks_views.bp)
+    app.register_blueprint(van_views.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -26,19 +26,23 @@ def register(app: Flask) -> None:
     from fieldcrm.backup import backup_command, restore_command
     from fieldcrm.commitments.cli import group as commitments_group
     from fieldcrm.contacts.cli import group as contacts_group
+    from fieldcrm.exports_cli import group as exports_group
     from fieldcrm.imports.cli import group as imports_group
     from fieldcrm.jobs_cli import group as jobs_group
     from fieldcrm.seed import seed_command
     from fieldcrm.turf.cli import group as turf_group
     from fieldcrm.votes.cli import group as votes_group
+    from fieldcrm.webhooks.cli import group as webhooks_group
 
     app.cli.add_command(users_group)
     app.cli.add_command(commitments_group)
     app.cli.add_command(seed_command)
     app.cli.add_command(imports_group)
     app.cli.add_command(contacts_group)
+    app.cli.add_command(exports_group)
     app.cli.add_command(jobs_group)
     app.cli.add_command(turf_group)
     app.cli.add_command(votes_group)
+    app.cli.add_command(webhooks_group)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

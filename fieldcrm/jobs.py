@@ -12,6 +12,11 @@ commit per chunk and record progress on a row the UI can show (an ImportBatch or
   Either way the caller must have committed whatever the job reads.
 * `REDIS_URL` set: the function is queued on RQ; `fieldcrm jobs worker` runs it inside an
   app built by the factory (nothing builds an app at import time).
+
+`enqueue_in` runs a function later (a retry with backoff): on RQ's scheduler (the worker
+runs it) with Redis; without Redis on a timer thread of this process (JOB_RUNNER "thread"),
+which a restart loses, so such work must also be findable by a sweeper; with JOB_RUNNER
+"inline" only a zero delay runs (at once), anything later is left to the sweeper.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -214,3 +219,30 @@ def enqueue(func: Callable[..., Any], *args: Any, timeout: int = 6 * 3600) -> st
         return None
     job = queue().enqueue(run_in_app, _dotted(func), *args, job_timeout=timeout)
     return job.id
+
+
+def enqueue_in(delay_seconds: float, func: Callable[..., Any], *args: Any) -> str | None:
+    """Run `func(*args)` in the background after `delay_seconds`; the RQ job id or None.
+
+    With REDIS_URL the job goes to RQ's scheduler (the worker runs it when due). Without
+    it: JOB_RUNNER "thread" starts a timer thread in this process (lost if the process
+    ends: callers keep the work findable for a sweeper); "inline" runs a zero delay at once
+    and leaves anything later to the caller's sweeper (a command, a test never sleeps).
+    """
+    if current_app.config.get("REDIS_URL"):
+        job = queue().enqueue_in(
+            timedelta(seconds=max(delay_seconds, 0)), run_in_app, _dotted(func), *args
+        )
+        return job.id
+    if current_app.config.get("JOB_RUNNER", "thread") == "thread":
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        timer = threading.Timer(max(delay_seconds, 0), _run_on_thread, args=(app, func, args))
+        timer.daemon = True
+        timer.name = f"job-later-{func.__name__}"
+        with _threads_lock:
+            _threads.add(timer)
+        timer.start()
+        return None
+    if delay_seconds <= 0:
+        func(*args)
+    return None

@@ -18,4 +18,4 @@ def worker(burst: bool) -> None:
         raise SystemExit(1)
     from fieldcrm.worker import build_worker
 
-    build_worker(current_app._get_current_object()).work(burst=burst, with_scheduler=False)
+    build_worker(current_app._get_current_object()).work(burst=burst, with_scheduler=True)

@@ -11,4 +11,6 @@ from fieldcrm.imports import models as imports_models  # noqa: F401
 from fieldcrm.ladder import models as ladder_models  # noqa: F401
 from fieldcrm.settings import models as settings_models  # noqa: F401
 from fieldcrm.turf import models as turf_models  # noqa: F401
+from fieldcrm.van import models as van_models  # noqa: F401
 from fieldcrm.votes import models as votes_models  # noqa: F401
+from fieldcrm.webhooks import models as webhooks_models  # noqa: F401

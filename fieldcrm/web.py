@@ -89,6 +89,7 @@ def nav_items() -> list[tuple[str, str, str]]:
     add("admin.users", _("Users"), ("admin",))
     add("admin.audit", _("Audit log"), ("admin",))
     add("settings.index", _("Settings"), ("admin",))
+    add("webhooks.index", _("Webhooks"), ("admin",))
     return [(e, label, url_for(e)) for e, label in items]
 
 

@@ -3,6 +3,9 @@
 It builds the app with the factory (FIELDCRM_CONFIG, production by default), pushes its
 context once, and runs queued jobs in that process (rq SimpleWorker: no fork, so no
 database connection crosses a fork), removing the database session after each job.
+It also runs RQ's scheduler, which moves jobs queued for later (`jobs.enqueue_in`: webhook
+retries) onto the queue when due; that is a forked process that only talks to Redis and
+ends with `os._exit`, so the database connections it inherits are never used or closed.
 
 A failed job is logged (and kept in RQ's failed-job registry) with its scrubbed traceback
 (`fieldcrm.logging_setup.scrubbed_traceback`): frames and exception types, never the
@@ -84,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     app = create_app(os.environ.get("FIELDCRM_CONFIG", "config.ProductionConfig"))
     with app.app_context():
-        build_worker(app).work(burst="--burst" in argv, with_scheduler=False)
+        build_worker(app).work(burst="--burst" in argv, with_scheduler=True)
 
 
 if __name__ == "__main__":

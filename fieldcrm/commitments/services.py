@@ -18,6 +18,7 @@ from fieldcrm.database import utcnow
 from fieldcrm.errors import NotFound, PermissionDenied, ValidationFailed
 from fieldcrm.extensions import db
 from fieldcrm.scoping import can_see_contact, visible_users
+from fieldcrm.webhooks import events as webhook_events
 
 # Which statuses a commitment may move to from each status. A rescheduled commitment is
 # open again with a new due date (the event keeps the "rescheduled" step).
@@ -120,10 +121,26 @@ def set_status(
         note=(note or "").strip()[:500] or None,
     )
     db.session.add(event)
+    from_status = commitment.status
     commitment.status = status
     commitment.status_changed_at = now
     db.session.flush()
     audit.record("commitment.status", actor=actor, entity=commitment, status=status)
+    webhook_events.emit(
+        "commitment.outcome",
+        {
+            "commitment_id": commitment.id,
+            "contact_id": commitment.contact_id,
+            "conversation_id": commitment.conversation_id,
+            "kind": commitment.kind,
+            "status": status,
+            "from_status": from_status,
+            "due_date": commitment.due_date,
+            "owner_id": commitment.owner_id,
+            "changed_at": commitment.status_changed_at,
+            "by_user_id": actor.id,
+        },
+    )
     return commitment
 
 

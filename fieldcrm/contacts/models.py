@@ -102,6 +102,9 @@ class Contact(TimestampMixin, db.Model):
     # Identity: (source, voter_id) is the upsert key; manual contacts have no voter id.
     source: so.Mapped[str] = so.mapped_column(sa.String(50), default="manual")
     voter_id: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    # The person's VANID, set when a VAN export matched them to this contact of another
+    # source (fieldcrm.imports.vanmatch); the VAN canvass export uses it.
+    van_id: so.Mapped[str | None] = so.mapped_column(sa.String(20), index=True)
 
     first_name: so.Mapped[str | None] = so.mapped_column(sa.String(100))
     middle_name: so.Mapped[str | None] = so.mapped_column(sa.String(100))

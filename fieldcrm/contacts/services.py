@@ -18,6 +18,7 @@ from fieldcrm.extensions import db
 from fieldcrm.lib.addresses import household_key, split_street_address
 from fieldcrm.lib.phones import parse_phone
 from fieldcrm.scoping import get_turf
+from fieldcrm.webhooks import events as webhook_events
 
 
 class StaleEdit(Exception):
@@ -131,6 +132,18 @@ def create_contact(actor: User, data: ContactInput) -> Contact:
         contact.emails.append(ContactEmail(email=data.email.strip().lower(), source="manual"))
     db.session.flush()
     audit.record("contact.create", actor=actor, entity=contact)
+    webhook_events.emit(
+        "contact.created",
+        {
+            "contact_id": contact.id,
+            "source": contact.source,
+            "voter_id": contact.voter_id,
+            "turf_id": contact.turf_id,
+            "owner_id": contact.owner_id,
+            "created_at": contact.created_at,
+            "by_user_id": actor.id if actor is not None else None,
+        },
+    )
     if actor is not None and actor.role == Role.LEADER:
         leaders.put_on_own_list(actor, contact)
     return contact

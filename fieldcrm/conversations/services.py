@@ -21,6 +21,7 @@ from fieldcrm.errors import NotFound, PermissionDenied, ValidationFailed
 from fieldcrm.extensions import db
 from fieldcrm.lib.i18n import clean_translations, split_texts
 from fieldcrm.scoping import can_see_contact, visible_conversations
+from fieldcrm.webhooks import events as webhook_events
 
 TEXT_LIMITS = {"label": 120, "phrase": 160}
 
@@ -173,8 +174,10 @@ def log_conversation(actor: User, contact: Contact, data: ConversationInput) -> 
         talked=is_conversation,
         support_level=data.support_level if is_conversation else None,
     )
-    for item in data.commitments:
+    commitments = [
         record_commitment(actor, contact, item, conversation_id=conversation.id)
+        for item in data.commitments
+    ]
     db.session.flush()
     audit.record(
         "conversation.create",
@@ -182,6 +185,26 @@ def log_conversation(actor: User, contact: Contact, data: ConversationInput) -> 
         entity=conversation,
         contact_id=contact.id,
         result=data.result_code or "conversation",
+    )
+    webhook_events.emit(
+        "conversation.logged",
+        {
+            "conversation_id": conversation.id,
+            "contact_id": contact.id,
+            "voter_id": contact.voter_id,
+            "source": contact.source,
+            "occurred_at": when,
+            "channel": conversation.channel,
+            "result_code": conversation.result_code,
+            "is_conversation": is_conversation,
+            "support_level": conversation.support_level,
+            "issues": list(data.issues),
+            "ask_kind": data.ask_kind,
+            "response": data.response,
+            "follow_up_date": data.follow_up_date,
+            "commitment_ids": [c.id for c in commitments],
+            "user_id": actor.id,
+        },
     )
     return conversation
 

@@ -184,6 +184,14 @@ def _print_preview(preview: dict, *, rows: bool = True) -> None:
             else ""
         )
     )
+    van = preview.get("van_matches")
+    if van:
+        sources = ", ".join(f"{k} {v}" for k, v in van["sources"].items())
+        click.echo(
+            f"VAN export: {van['matched']} people matched to contacts of other sources"
+            + (f" ({sources})" if sources else "")
+            + f"; not matched: {van['ambiguous']} ambiguous, {van['conflict']} taken"
+        )
     for warning in preview.get("mapping_warnings", []):
         click.echo(f"  warning: {parsing.describe_mapping_warning(warning)}")
     for kind, entry in preview["problems"].items():

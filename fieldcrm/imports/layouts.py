@@ -103,6 +103,8 @@ CANONICAL_FIELDS: tuple[str, ...] = (
     "email",
     "exempt_flag",
     "record_source",
+    "state_voter_id",
+    "voter_file_vanid",
 )
 #: Mapping keys that are options, not columns, and the values each accepts.
 MAPPING_OPTIONS: dict[str, tuple[str, ...]] = {"date_order": ("MDY", "DMY", "YMD")}
@@ -156,6 +158,8 @@ FIELD_MAX_LENGTHS: dict[str, int] = {
     "phone_e164": 16,
     "member": 255,
     "row_hash": 24,
+    "state_voter_id": 64,
+    "voter_file_vanid": 20,
 }
 
 _HEADER_JUNK = re.compile(r"[\s_\-.]+")
@@ -773,6 +777,22 @@ _IA_REPEATED: dict[str, tuple[str, ...]] = {
 }
 
 
+#: A MyCampaign or VoteBuilder export: keyed on its VANID; its state voter id and Voter File
+#: VANID match its people to contacts already here (fieldcrm.imports.vanmatch).
+_VAN_FIELDS: dict[str, tuple[str, ...]] = {
+    **_GENERIC_FIELDS,
+    "voter_id": ("VANID",),
+    "voter_file_vanid": ("Voter File VANID",),
+    "state_voter_id": (
+        "StateFileID",
+        "State File ID",
+        "StateVoterID",
+        "State Voter ID",
+        "State ID",
+        "SOS Voter ID",
+    ),
+}
+
 LAYOUTS: dict[str, Layout] = {
     "fieldcrm_export": Layout(
         name="fieldcrm_export",
@@ -847,6 +867,18 @@ LAYOUTS: dict[str, Layout] = {
         joined=("mail_line1",),
         composite=_GENERIC_COMPOSITE,
         repeated=_IA_REPEATED,
+    ),
+    "van_export": Layout(
+        name="van_export",
+        description="NGP VAN MyCampaign / VoteBuilder export (VANID and Voter File VANID)",
+        state=None,
+        has_header=True,
+        fields=_VAN_FIELDS,
+        required=("vanid", "voterfilevanid"),
+        joined=("mail_line1",),
+        composite=_GENERIC_COMPOSITE,
+        # its people are often contacts of the state file too: add phones, never remove
+        additive_children=True,
     ),
     "generic": Layout(
         name="generic",

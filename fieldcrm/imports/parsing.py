@@ -172,6 +172,8 @@ FRAME_COLUMNS: tuple[str, ...] = (
     "email",
     "household_key",
     "record_source",
+    "state_voter_id",
+    "voter_file_vanid",
     "line",
     "member",
     "row_hash",
@@ -1622,6 +1624,8 @@ def _normalise(
         _fill_from_full_name(out, src("full_name"))
     date_order = (detection.date_order or layout.eight_digit_dates).lower()
     out["record_source"] = src("record_source")
+    out["state_voter_id"] = src("state_voter_id")  # a VAN export's match keys (vanmatch)
+    out["voter_file_vanid"] = src("voter_file_vanid")
     out["display_name"] = _display_name(out["first_name"], out["last_name"], out["name_suffix"])
 
     birth_date, birth_years = _dates(

@@ -79,7 +79,7 @@ from fieldcrm.contacts.models import Contact
 from fieldcrm.database import utcnow
 from fieldcrm.errors import NotFound, PermissionDenied, ValidationFailed
 from fieldcrm.extensions import db
-from fieldcrm.imports import parsing
+from fieldcrm.imports import parsing, vanmatch
 from fieldcrm.imports.changes import HASH_LENGTH, phone_keys
 from fieldcrm.imports.layouts import LAYOUTS, validate_mapping
 from fieldcrm.imports.models import ImportBatch, ImportMapping, ImportRowError
@@ -565,6 +565,9 @@ class KnownContacts:
     #: rows this run already wrote (or, when nothing is written, against `exact_new`).
     seen_new: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
     exact_new: set[str] | None = None
+    #: a layout's extra matching, run on each chunk before it is planned: it may add
+    #: contacts of other sources as known under this file's ids (fieldcrm.imports.vanmatch)
+    match_more: Callable[[pd.DataFrame, KnownContacts], None] | None = None
 
     @classmethod
     def load(cls, source: str) -> KnownContacts:
@@ -668,6 +671,8 @@ def plan_chunk(chunk: parsing.Chunk, known: KnownContacts) -> ChunkPlan:
             ):
                 rejects.append(parsing.RowError(int(line), str(member), reason, ""))
             frame = frame[~bad]
+    if known.match_more is not None:
+        known.match_more(frame, known)
     voter_ids = frame["voter_id"]
     in_chunk_dup = voter_ids.duplicated(keep="first").to_numpy()
     pos = known.positions(voter_ids)
@@ -889,6 +894,7 @@ def start_run(
         raise ImportConflict(f"import {other} of source {batch.source} is running")
     detection = detection_of(batch)
     known = KnownContacts.load(batch.source)
+    vanmatch.attach(known, detection.layout, write=True)
     # a resumed run must cut chunks where the first run did
     chunk_rows = int((batch.detection or {}).get("chunk_rows") or chunk_rows)
     batch.detection = {**(batch.detection or {}), "chunk_rows": chunk_rows}
@@ -1210,6 +1216,7 @@ def preview_batch(
     detection = detection_of(batch)
     known = KnownContacts.load(batch.source)
     known.exact_new = set()  # a preview writes nothing, so duplicates are confirmed in memory
+    van = vanmatch.attach(known, detection.layout, write=False)
     others = _other_sources(batch.source)
     other_counts: Counter[str] = Counter()
     impact = Counter()
@@ -1272,6 +1279,8 @@ def preview_batch(
         "source": batch.source,
         # voter ids this file would add that other sources already hold, by source
         "other_sources": dict(other_counts.most_common()),
+        # a VAN export: its people matched to contacts of other sources
+        "van_matches": van.summary() if van is not None else None,
     }
     batch.preview = json.loads(json.dumps(result, default=_jsonable))
     batch.rows_total_estimate = impact["rows"]

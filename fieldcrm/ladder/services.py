@@ -17,6 +17,7 @@ from fieldcrm.ladder.models import LadderMove, LadderStage
 from fieldcrm.lib.i18n import clean_translations, split_texts
 from fieldcrm.scoping import can_see_contact
 from fieldcrm.transactions import ConcurrentChange
+from fieldcrm.webhooks import events as webhook_events
 
 TEXT_LIMITS = {"name": 80, "description": 500}
 
@@ -102,6 +103,21 @@ def move_contact(
     db.session.add(move)
     db.session.flush()
     audit.record("ladder.move", actor=actor, entity=contact, to=to_stage.name if to_stage else None)
+
+    def payload() -> dict[str, object]:
+        start = db.session.get(LadderStage, move.from_stage_id) if move.from_stage_id else None
+        return {
+            "move_id": move.id,
+            "contact_id": contact.id,
+            "from_stage_id": move.from_stage_id,
+            "from_stage": start.name if start else None,
+            "to_stage_id": move.to_stage_id,
+            "to_stage": to_stage.name if to_stage else None,
+            "moved_at": when,
+            "by_user_id": actor.id,
+        }
+
+    webhook_events.emit("ladder.moved", payload)
     return move
 
 

@@ -1,0 +1,1 @@
+"""VAN-shaped files: canvass results for VAN's bulk upload, and the mapping admins keep."""

@@ -1,0 +1,1 @@
+"""Outgoing webhooks: admins register endpoints; events are signed, delivered and retried."""
