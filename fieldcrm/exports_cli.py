@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 import sqlalchemy as sa
-from flask import current_app
 from flask.cli import AppGroup
 
 from fieldcrm.auth.models import User
@@ -35,8 +33,7 @@ def van_canvass(path: Path, since, until, as_email: str | None, excel: bool) -> 
             click.echo(f"Refused: no user {as_email}", err=True)
             raise SystemExit(1)
     first, last = (since.date() if since else None), (until.date() if until else None)
-    tz = ZoneInfo(current_app.config["PROGRAM_TIMEZONE"])
-    count = van.count_canvass(actor, first, last, tz)
+    count = van.count_canvass(actor, first, last)
     try:
         if actor is not None:
             check_export(actor, count.with_vanid, "van_canvass")
@@ -44,7 +41,7 @@ def van_canvass(path: Path, since, until, as_email: str | None, excel: bool) -> 
         db.session.commit()  # keep the audit row of the refusal
         click.echo(f"Refused: {exc}", err=True)
         raise SystemExit(1) from exc
-    header, rows = van.canvass_rows(actor, first, last, tz)
+    header, rows = van.canvass_rows(actor, first, last)
     with path.open("w", encoding="utf-8", newline="") as handle:
         write_csv(handle, header, rows, excel=excel)
     record_export(actor, "van_canvass", len(rows), since=first, until=last, no_vanid=count.left_out)

@@ -22,16 +22,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from fieldcrm import audit
+from fieldcrm import audit, programtime
 from fieldcrm.auth.models import User
 from fieldcrm.commitments.models import Commitment
 from fieldcrm.contacts.models import Contact
 from fieldcrm.conversations.models import CHANNELS, ChoiceOption, Conversation
-from fieldcrm.conversations.services import local_day_start
 from fieldcrm.errors import PermissionDenied, ValidationFailed
 from fieldcrm.extensions import db
 from fieldcrm.ladder.models import LadderStage
@@ -238,7 +236,7 @@ def vanid_clause(sources: list[str]) -> sa.ColumnElement:
 
 
 def _conversations(
-    actor: User | None, since: date | None, until: date | None, tz: ZoneInfo
+    actor: User | None, since: date | None, until: date | None
 ) -> sa.Select:
     stmt = (
         sa.select(Conversation.id)
@@ -246,9 +244,9 @@ def _conversations(
         .where(contact_scope(actor) if actor is not None else sa.true())
     )
     if since:
-        stmt = stmt.where(Conversation.occurred_at >= local_day_start(since, tz))
+        stmt = stmt.where(Conversation.occurred_at >= programtime.day_start(since))
     if until:
-        stmt = stmt.where(Conversation.occurred_at < local_day_start(until, tz, days=1))
+        stmt = stmt.where(Conversation.occurred_at < programtime.day_start(until, days=1))
     return stmt
 
 
@@ -265,14 +263,14 @@ class CanvassCount:
 
 
 def count_canvass(
-    actor: User | None, since: date | None, until: date | None, tz: ZoneInfo
+    actor: User | None, since: date | None, until: date | None
 ) -> CanvassCount:
     """How many attempts the export covers and how many it can give a VANID (one query).
 
     `actor` None is an operator (everything).
     """
     vanid = vanid_clause(vanid_sources())
-    stmt = _conversations(actor, since, until, tz).with_only_columns(
+    stmt = _conversations(actor, since, until).with_only_columns(
         sa.func.count(), sa.func.count(vanid)
     )
     attempts, with_vanid = db.session.execute(stmt).one()
@@ -288,7 +286,7 @@ def export_header() -> tuple[str, ...]:
 
 
 def canvass_rows(
-    actor: User | None, since: date | None, until: date | None, tz: ZoneInfo
+    actor: User | None, since: date | None, until: date | None
 ) -> tuple[tuple[str, ...], list[list[object]]]:
     """The header and one row per attempt with a VANID, oldest first (README columns)."""
     rows_map = mappings()
@@ -309,7 +307,7 @@ def canvass_rows(
             facts.append(m)
     vanid = vanid_clause(vanid_sources()).label("vanid")
     stmt = (
-        _conversations(actor, since, until, tz)
+        _conversations(actor, since, until)
         .with_only_columns(
             Conversation.id,
             Conversation.occurred_at,
@@ -336,7 +334,7 @@ def canvass_rows(
             "ContactType": channels.get(r.channel, r.channel),
             "ResultID": result_ids.get(code) or "",
             "Result": results.get(code, code),
-            "DateCanvassed": r.occurred_at.astimezone(tz).strftime("%m/%d/%Y"),
+            "DateCanvassed": programtime.local_date(r.occurred_at).strftime("%m/%d/%Y"),
             "CanvassedBy": r.email or "",
         }
         if r.is_conversation and facts:

@@ -19,7 +19,6 @@ from fieldcrm.web import (
     date_arg,
     excel_requested,
     export_rate_limit,
-    program_tz,
 )
 
 bp = Blueprint("van", __name__, url_prefix="/van")
@@ -30,7 +29,7 @@ EXPORT_ROLES = ("admin", "director", "organizer")
 @roles_required(*EXPORT_ROLES)
 def index():
     since, until = date_arg("since"), date_arg("until")
-    count = services.count_canvass(current_user, since, until, program_tz())
+    count = services.count_canvass(current_user, since, until)
     return render_template(
         "van/index.html",
         count=count,
@@ -46,10 +45,9 @@ def index():
 @export_rate_limit
 def export():
     since, until = date_arg("since"), date_arg("until")
-    tz = program_tz()
-    count = services.count_canvass(current_user, since, until, tz)
+    count = services.count_canvass(current_user, since, until)
     check_export(current_user, count.with_vanid, "van_canvass", authenticated_at=authenticated_at())
-    header, rows = services.canvass_rows(current_user, since, until, tz)
+    header, rows = services.canvass_rows(current_user, since, until)
     record_export(
         current_user, "van_canvass", len(rows), since=since, until=until, no_vanid=count.left_out
     )
