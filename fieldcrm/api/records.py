@@ -55,13 +55,13 @@ def _one(records: list[dict], kind: str) -> dict:
 # -- contacts ------------------------------------------------------------------------------
 
 # Columns the API adds to the export's: what organizers own and the bookkeeping a sync needs.
+# Private notes stay in FieldCRM, as in the exports (README "API").
 _CONTACT_EXTRA = {
     "turf_id": Contact.turf_id,
     "ladder_stage_id": Contact.ladder_stage_id,
     "ladder_stage": LadderStage.name,
     "preferred_languages": Contact.preferred_languages,
     "do_not_contact": Contact.do_not_contact,
-    "notes": Contact.notes,
     "last_attempt_at": Contact.last_attempt_at,
     "last_contacted_at": Contact.last_contacted_at,
     "created_at": Contact.created_at,
@@ -140,7 +140,8 @@ def conversations(
 ) -> list[dict]:
     """Up to `limit` conversations on contacts the actor may see, by id. One query.
 
-    The conversations export's columns (README "Exports") plus the one-on-one's text.
+    The conversations export's columns (README "Exports"), plus the packet, the canvasser's
+    id and timestamps. Like the export, no story, agitation or notes: they stay in FieldCRM.
     """
     c = Conversation
     rows = db.session.execute(
@@ -156,12 +157,9 @@ def conversations(
             c.support_level,
             c.issues,
             c.issues_text,
-            c.story,
-            c.agitation,
             c.ask_kind,
             c.ask_text,
             c.response,
-            c.notes,
             c.follow_up_date,
             c.packet_id,
             Turf.name,
@@ -192,19 +190,16 @@ def conversations(
             "support_level": r[8],
             "issues": list(r[9] or []),
             "issues_text": r[10],
-            "story": r[11],
-            "agitation": r[12],
-            "ask_kind": r[13],
-            "ask_text": r[14],
-            "response": r[15],
-            "notes": r[16],
-            "follow_up_date": iso(r[17]),
-            "packet_id": r[18],
-            "turf": r[19],
-            "user_id": r[20],
-            "canvasser_email": r[21],
-            "created_at": iso(r[22]),
-            "updated_at": iso(r[23]),
+            "ask_kind": r[11],
+            "ask_text": r[12],
+            "response": r[13],
+            "follow_up_date": iso(r[14]),
+            "packet_id": r[15],
+            "turf": r[16],
+            "user_id": r[17],
+            "canvasser_email": r[18],
+            "created_at": iso(r[19]),
+            "updated_at": iso(r[20]),
         }
         for r in rows
     ]

@@ -232,7 +232,8 @@ class ContactOut(Answer):
 
     Voter-file demographics and registration fields (party, birth_year, birth_date, sex,
     race, ethnicity, registration_date, status, cd, sd, hd) are left out for roles that
-    may not see them (README "Security", *Personal fields by role*).
+    may not see them (README "Security", *Personal fields by role*). Private notes are not
+    sent (as in the export); PATCH can still write them.
     """
 
     id: int
@@ -278,7 +279,6 @@ class ContactOut(Answer):
     ladder_stage: str | None
     preferred_languages: str | None
     do_not_contact: bool
-    notes: str | None
     tags: list[str]
     last_attempt_at: datetime | None
     last_contacted_at: datetime | None
@@ -301,6 +301,12 @@ class CreatedOut(Answer):
 
 
 class ConversationOut(Answer):
+    """An attempt or conversation: the conversations export's columns and a few more.
+
+    The one-on-one's story, agitation and notes are not sent (they stay in FieldCRM, as in
+    the export); they can be written when logging.
+    """
+
     id: int
     conversation_id: int
     contact_id: int
@@ -314,12 +320,9 @@ class ConversationOut(Answer):
     support_level: int | None
     issues: list[str]
     issues_text: str | None
-    story: str | None
-    agitation: str | None
     ask_kind: str | None
     ask_text: str | None
     response: str | None
-    notes: str | None
     follow_up_date: CalendarDay | None
     packet_id: int | None
     turf: str | None

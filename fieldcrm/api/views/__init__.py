@@ -4,12 +4,12 @@ How a call is handled, in order:
 
 1. `identify_caller` (an app-level hook that runs first, before the rate limiter and the
    session hooks) makes the request anonymous, so a session cookie never signs an API call
-   in, then looks the `Authorization: Bearer` token up (fieldcrm.api.tokens) and, when it
-   is good, makes its user the request's user.
+   in, then looks the `Authorization: Bearer` token up (fieldcrm.api.tokens).
 2. The rate limiter counts the call against the token (or, without one, the client's IP):
    API_RATE_LIMIT, one budget shared by every API route.
 3. `require_token` answers 401 when there is no good token (auditing the use of a revoked
-   or expired one), 413 for a body over API_MAX_BODY_KB.
+   or expired one), else makes the token's user the request's user; 413 for a body over
+   API_MAX_BODY_KB.
 4. The view parses its input with the pydantic models (fieldcrm.api.schemas), calls the
    same services and scoping functions as the pages, and commits once.
 5. `audit_call` writes one audit row per call (who, which token, method, path, status),
@@ -94,7 +94,6 @@ def identify_caller() -> None:
         return
     g.api_token = token
     g.api_caller = (token.id, token.user_id, token.last_used_at)
-    login_manager._update_request_context_with_user(token.user)
 
 
 def _refusal_message(reason: str) -> str:
@@ -131,6 +130,9 @@ def require_token() -> Response | None:
 
             _safely(record)
         return error_response(401, _refusal_message(reason))
+    # The token's user is the request's user from here on (after the app's session hooks,
+    # which have nothing to do with a token: timeouts, two-step enrolment).
+    login_manager._update_request_context_with_user(g.api_token.user)
     limit = int(current_app.config["API_MAX_BODY_KB"]) * 1024
     if request.content_length is not None and request.content_length > limit:
         return error_response(413)
