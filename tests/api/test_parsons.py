@@ -59,16 +59,17 @@ def test_every_api_list__reads_into_a_parsons_table_by_column_name(busy, api_as)
         assert table.column_data("id") == [r["id"] for r in page["data"]]
 
 
-def _readme_lines() -> str:
+def _readme_block(marker: str) -> str:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"<!-- parsons-lines -->\s*```python\n(.*?)```", text, re.S)
-    assert block, "README: the Parsons lines are marked <!-- parsons-lines -->"
+    block = re.search(rf"<!-- {marker} -->\s*```python\n(.*?)```", text, re.S)
+    assert block, f"README: the Parsons code is marked <!-- {marker} -->"
     return block.group(1)
 
 
 def test_readme__the_three_parsons_lines_pull_contacts_and_conversations(busy, api_as):
-    code = _readme_lines()
-    assert len([line for line in code.splitlines() if line.strip()]) == 3
+    lines = _readme_block("parsons-lines")
+    assert len([line for line in lines.splitlines() if line.strip()]) == 3
+    code = _readme_block("parsons-setup") + lines
     api = api_as(busy.organizer_ana)
 
     def get(url: str, params=None, headers=None, **_kw):
