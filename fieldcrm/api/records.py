@@ -29,6 +29,7 @@ from fieldcrm.contacts.export import (
 )
 from fieldcrm.contacts.models import Contact, Tag, contact_tags
 from fieldcrm.conversations.models import Conversation
+from fieldcrm.database import UTCDateTime
 from fieldcrm.errors import NotFound
 from fieldcrm.extensions import db
 from fieldcrm.ladder.models import LadderMove, LadderStage
@@ -99,17 +100,33 @@ def contacts(
     if not ids:
         return []
     phones, emails, tags = phones_by_contact(ids), emails_by_contact(ids), _tags(ids)
+    # (name, row position or None for a derived column, is a date or time), in output order
+    position = {name: i + 2 for i, name in enumerate(names)}
+    dated = {
+        name
+        for name, column in zip(names, selected[2:], strict=True)
+        if isinstance(column.type, sa.Date | sa.DateTime | UTCDateTime)
+    }
+    plan = [
+        (name, position.get(name), name in dated)
+        for name in (*(c for c in columns if c != "contact_id"), *_CONTACT_EXTRA)
+    ]
     records = []
     for row in rows:
         own = phones.get(row[0], [])
-        values = dict(zip(names, map(iso, row[2:]), strict=True))
-        values["phone"] = best_phone(own)
-        values["phones"] = phone_values(own)
-        values["email"] = emails.get(row[0])
-        values["turf"] = row[1]
+        derived = {
+            "phone": best_phone(own),
+            "phones": phone_values(own),
+            "email": emails.get(row[0]),
+            "turf": row[1],
+        }
         record: dict[str, Any] = {"id": row[0], "contact_id": row[0]}
-        record.update((name, values[name]) for name in columns if name != "contact_id")
-        record.update((name, values[name]) for name in _CONTACT_EXTRA)
+        for name, at, is_date in plan:
+            if at is None:
+                record[name] = derived[name]
+            else:
+                value = row[at]
+                record[name] = iso(value) if is_date and value is not None else value
         record["tags"] = tags.get(row[0], [])
         records.append(record)
     return records
