@@ -101,6 +101,10 @@ class Config:
         os.environ.get("REDIS_URL") or "memory://"
     )
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+    # The JSON API (README "API"): calls per token, every API route sharing one budget
+    # (calls without a good token count per client IP); request bodies up to this size.
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute;20000 per hour")
+    API_MAX_BODY_KB = int(os.environ.get("API_MAX_BODY_KB", "256"))
 
     # Exports (README "Exports"): requests per user, shared by every export download; an
     # export of more than EXPORT_REAUTH_ROWS rows asks for the password (or a two-step code)

@@ -168,6 +168,7 @@ def current_user_locale_choices():
 
 
 def register_blueprints(app: Flask) -> None:
+    from fieldcrm.api import views as api_views
     from fieldcrm.auth import views as auth_views
     from fieldcrm.commitments import views as commitments_views
     from fieldcrm.contacts import views as contacts_views
@@ -198,15 +199,22 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(settings_views.bp)
     app.register_blueprint(webhooks_views.bp)
     app.register_blueprint(van_views.bp)
+    api_views.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
     """Generic error pages (never a stack trace); denials and crashes are logged."""
+    from fieldcrm.api.errors import API_PREFIX, error_response
     from fieldcrm.errors import NotFound, PermissionDenied
     from fieldcrm.web import InvalidInput
 
     def render(code: int):
         def handler(error: Exception):
+            if request.path.startswith(API_PREFIX):  # no such API route (or method): JSON
+                if code == 500:
+                    db.session.rollback()
+                    app.logger.error("unhandled error on %s", request.path, exc_info=error)
+                return error_response(code)
             if code == 500:
                 db.session.rollback()
                 app.logger.error("unhandled error on %s", request.path, exc_info=error)

@@ -22,6 +22,7 @@ def main() -> None:
 
 def register(app: Flask) -> None:
     """Add each feature's command group to the app's CLI."""
+    from fieldcrm.api.cli import group as api_tokens_group
     from fieldcrm.auth.cli import group as users_group
     from fieldcrm.backup import backup_command, restore_command
     from fieldcrm.commitments.cli import group as commitments_group
@@ -35,6 +36,7 @@ def register(app: Flask) -> None:
     from fieldcrm.webhooks.cli import group as webhooks_group
 
     app.cli.add_command(users_group)
+    app.cli.add_command(api_tokens_group)
     app.cli.add_command(commitments_group)
     app.cli.add_command(seed_command)
     app.cli.add_command(imports_group)

@@ -1,6 +1,7 @@
 """Imports every feature's models once, so Alembic autogenerate and create_all see them all."""
 
 from fieldcrm import audit, datacache, jobs  # noqa: F401
+from fieldcrm.api import models as api_models  # noqa: F401
 from fieldcrm.auth import models as auth_models  # noqa: F401
 from fieldcrm.commitments import models as commitments_models  # noqa: F401
 from fieldcrm.contacts import models as contacts_models  # noqa: F401

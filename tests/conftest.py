@@ -13,4 +13,5 @@ pytest_plugins = [
     "tests.fixtures.fieldwork",
     "tests.fixtures.turf",
     "tests.fixtures.security",
+    "tests.fixtures.api",
 ]

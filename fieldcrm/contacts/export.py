@@ -47,8 +47,8 @@ COLUMN_SETS: Final = {"default": EXPORT_COLUMNS, "full": FULL_EXPORT_COLUMNS}
 PHONE_COLUMNS: Final = ("phone",)
 CHUNK = 5000
 
-# Export column -> the stored Contact column it shows as it is.
-_STORED: Final = {
+# Export column -> the stored Contact column it shows as it is (the API reads these too).
+STORED_COLUMNS: Final = {
     "contact_id": Contact.id,
     "source": Contact.source,
     "voter_id": Contact.voter_id,
@@ -84,8 +84,9 @@ _STORED: Final = {
     "mail_zip": Contact.mail_zip,
 }
 # Columns computed from phones, emails and turfs (see export_rows).
-_DERIVED: Final = ("phone", "phones", "email", "turf")
-if set(FULL_EXPORT_COLUMNS) != set(_STORED) | set(_DERIVED):  # one definition per column
+DERIVED_COLUMNS: Final = ("phone", "phones", "email", "turf")
+# one definition per column
+if set(FULL_EXPORT_COLUMNS) != set(STORED_COLUMNS) | set(DERIVED_COLUMNS):
     raise RuntimeError("every export column needs exactly one definition")
 
 
@@ -111,7 +112,7 @@ def count_contacts(actor: User | None, filters: ContactFilters | None = None) ->
     return db.session.scalar(stmt) or 0
 
 
-def _best_phone(phones: list[tuple]) -> str | None:
+def best_phone(phones: list[tuple]) -> str | None:
     """The Contact.best_phone rule on plain rows: manual, then cell, then any dialable."""
     usable = [p for p in phones if p[2] and p[1] and not p[5]]
     usable.sort(key=lambda p: (p[4] != "manual", p[3] != "cell", p[0]))
@@ -127,8 +128,8 @@ def export_rows(
     unknown = set(columns) - set(FULL_EXPORT_COLUMNS)
     if unknown:
         raise ValueError(f"unknown export columns: {sorted(unknown)}")
-    stored = [c for c in columns if c in _STORED]
-    selected = [Contact.id, Contact.turf_id, *(_STORED[c] for c in stored)]
+    stored = [c for c in columns if c in STORED_COLUMNS]
+    selected = [Contact.id, Contact.turf_id, *(STORED_COLUMNS[c] for c in stored)]
     position = {name: i + 2 for i, name in enumerate(stored)}
     turfs = dict(db.session.execute(sa.select(Turf.id, Turf.name)).all())
     where = _where(actor, filters)
@@ -144,19 +145,20 @@ def export_rows(
             return
         ids = [row[0] for row in batch]
         last_id = ids[-1]
-        phones, emails = _phones(ids), _emails(ids)
+        phones, emails = phones_by_contact(ids), emails_by_contact(ids)
         for row in batch:
             own = phones.get(row[0], [])
             derived = {
-                "phone": _best_phone(own),
-                "phones": _listed(own),
+                "phone": best_phone(own),
+                "phones": listed_phones(own),
                 "email": emails.get(row[0]),
                 "turf": turfs.get(row[1]),
             }
             yield [derived[c] if c in derived else row[position[c]] for c in columns]
 
 
-def _phones(ids: list[int]) -> dict[int, list[tuple]]:
+def phones_by_contact(ids: list[int]) -> dict[int, list[tuple]]:
+    """Each contact's phones as (id, e164, valid, kind, source, do_not_call, raw), by id."""
     phones: dict[int, list[tuple]] = {}
     for row in db.session.execute(
         sa.select(
@@ -176,12 +178,27 @@ def _phones(ids: list[int]) -> dict[int, list[tuple]]:
     return phones
 
 
-def _listed(own: list[tuple]) -> str | None:
-    listed = "; ".join(phone_cell(p[1]) if p[2] and p[1] else p[6] for p in own if not p[5])
+def _callable(own: list[tuple]) -> Iterator[tuple[str, bool]]:
+    """(value, is E.164) of each phone that may be called: dialable ones in E.164, the
+    others as received."""
+    for p in own:
+        if not p[5]:
+            yield (p[1], True) if p[2] and p[1] else (p[6], False)
+
+
+def phone_values(own: list[tuple]) -> list[str]:
+    """Every phone that may be called (the `phones` column as a list: the API's)."""
+    return [value for value, _e164 in _callable(own)]
+
+
+def listed_phones(own: list[tuple]) -> str | None:
+    """The `phones` column: every phone that may be called, "; " between them."""
+    listed = "; ".join(phone_cell(v) if e164 else v for v, e164 in _callable(own))
     return listed or None
 
 
-def _emails(ids: list[int]) -> dict[int, str]:
+def emails_by_contact(ids: list[int]) -> dict[int, str]:
+    """Each contact's first email, by contact id."""
     emails: dict[int, str] = {}
     for contact_id, email in db.session.execute(
         sa.select(ContactEmail.contact_id, ContactEmail.email)

@@ -1,0 +1,435 @@
+"""The API's read models: scoped records as JSON-ready dicts, a page at a time.
+
+Every query here goes through the same scoping functions as the pages
+(fieldcrm.scoping, fieldcrm.turf.services.visible_packets), and contacts' personal fields
+through fieldcrm.contacts.visibility, so a token sees what its user sees on the pages.
+Lists are keyset pages in id order (fieldcrm.api.paging); each list reads a fixed number of
+queries whatever its length (no query per record). Dates and times are ISO 8601 strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from fieldcrm.auth.models import User
+from fieldcrm.commitments.models import Commitment
+from fieldcrm.contacts.export import (
+    STORED_COLUMNS,
+    best_phone,
+    columns_for,
+    emails_by_contact,
+    phone_values,
+    phones_by_contact,
+)
+from fieldcrm.contacts.models import Contact, Tag, contact_tags
+from fieldcrm.conversations.models import Conversation
+from fieldcrm.database import UTCDateTime
+from fieldcrm.errors import NotFound
+from fieldcrm.extensions import db
+from fieldcrm.ladder.models import LadderMove, LadderStage
+from fieldcrm.scoping import contact_scope, visible_turfs
+from fieldcrm.turf import services as turf_services
+from fieldcrm.turf.models import Region, Turf, WalkPacket
+
+
+def iso(value: Any) -> Any:
+    """Dates and times as ISO 8601 text (times in UTC); anything else as it is."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _one(records: list[dict], kind: str) -> dict:
+    if not records:
+        raise NotFound(kind)
+    return records[0]
+
+
+# -- contacts ------------------------------------------------------------------------------
+
+# Columns the API adds to the export's: what organizers own and the bookkeeping a sync needs.
+# Private notes stay in FieldCRM, as in the exports (README "API").
+_CONTACT_EXTRA = {
+    "turf_id": Contact.turf_id,
+    "ladder_stage_id": Contact.ladder_stage_id,
+    "ladder_stage": LadderStage.name,
+    "preferred_languages": Contact.preferred_languages,
+    "do_not_contact": Contact.do_not_contact,
+    "last_attempt_at": Contact.last_attempt_at,
+    "last_contacted_at": Contact.last_contacted_at,
+    "created_at": Contact.created_at,
+    "updated_at": Contact.updated_at,
+    "version": Contact.version,
+}
+
+
+def contacts(
+    actor: User, where: Sequence[sa.ColumnElement[bool]], after: int, limit: int
+) -> list[dict]:
+    """Up to `limit` contacts the actor may see, by id after `after`, matching `where`.
+
+    The contacts export's full column set (less the columns the actor's role may not see),
+    plus _CONTACT_EXTRA and tags. Four queries: contacts, phones, emails, tags.
+    """
+    columns = columns_for(actor, "full")
+    stored = [c for c in columns if c in STORED_COLUMNS and c != "contact_id"]
+    names = [*stored, *_CONTACT_EXTRA]
+    selected = [
+        Contact.id,
+        Turf.name,
+        *(STORED_COLUMNS[c] for c in stored),
+        *_CONTACT_EXTRA.values(),
+    ]
+    rows = db.session.execute(
+        sa.select(*selected)
+        .outerjoin(Turf, Turf.id == Contact.turf_id)
+        .outerjoin(LadderStage, LadderStage.id == Contact.ladder_stage_id)
+        .where(contact_scope(actor), *where, Contact.id > after)
+        .order_by(Contact.id)
+        .limit(limit)
+    ).all()
+    ids = [row[0] for row in rows]
+    if not ids:
+        return []
+    phones, emails, tags = phones_by_contact(ids), emails_by_contact(ids), _tags(ids)
+    # (name, row position or None for a derived column, is a date or time), in output order
+    position = {name: i + 2 for i, name in enumerate(names)}
+    dated = {
+        name
+        for name, column in zip(names, selected[2:], strict=True)
+        if isinstance(column.type, sa.Date | sa.DateTime | UTCDateTime)
+    }
+    plan = [
+        (name, position.get(name), name in dated)
+        for name in (*(c for c in columns if c != "contact_id"), *_CONTACT_EXTRA)
+    ]
+    records = []
+    for row in rows:
+        own = phones.get(row[0], [])
+        derived = {
+            "phone": best_phone(own),
+            "phones": phone_values(own),
+            "email": emails.get(row[0]),
+            "turf": row[1],
+        }
+        record: dict[str, Any] = {"id": row[0], "contact_id": row[0]}
+        for name, at, is_date in plan:
+            if at is None:
+                record[name] = derived[name]
+            else:
+                value = row[at]
+                record[name] = iso(value) if is_date and value is not None else value
+        record["tags"] = tags.get(row[0], [])
+        records.append(record)
+    return records
+
+
+def _tags(ids: list[int]) -> dict[int, list[str]]:
+    tags: dict[int, list[str]] = {}
+    for contact_id, name in db.session.execute(
+        sa.select(contact_tags.c.contact_id, Tag.name)
+        .join(Tag, Tag.id == contact_tags.c.tag_id)
+        .where(contact_tags.c.contact_id.in_(ids))
+        .order_by(Tag.name)
+    ):
+        tags.setdefault(contact_id, []).append(name)
+    return tags
+
+
+def contact(actor: User, contact_id: int) -> dict:
+    """One contact as the list shows it. Raises NotFound outside the actor's scope."""
+    return _one(contacts(actor, [Contact.id == contact_id], 0, 1), "contact")
+
+
+# -- conversations -------------------------------------------------------------------------
+
+
+def conversations(
+    actor: User, where: Sequence[sa.ColumnElement[bool]], after: int, limit: int, tz: ZoneInfo
+) -> list[dict]:
+    """Up to `limit` conversations on contacts the actor may see, by id. One query.
+
+    The conversations export's columns (README "Exports"), plus the packet, the canvasser's
+    id and timestamps. Like the export, no story, agitation or notes: they stay in FieldCRM.
+    """
+    c = Conversation
+    rows = db.session.execute(
+        sa.select(
+            c.id,
+            c.contact_id,
+            Contact.voter_id,
+            Contact.source,
+            c.occurred_at,
+            c.channel,
+            c.result_code,
+            c.is_conversation,
+            c.support_level,
+            c.issues,
+            c.issues_text,
+            c.ask_kind,
+            c.ask_text,
+            c.response,
+            c.follow_up_date,
+            c.packet_id,
+            Turf.name,
+            c.user_id,
+            User.email,
+            c.created_at,
+            c.updated_at,
+        )  # fmt: skip
+        .join(Contact, Contact.id == c.contact_id)
+        .outerjoin(Turf, Turf.id == Contact.turf_id)
+        .outerjoin(User, User.id == c.user_id)
+        .where(contact_scope(actor), *where, c.id > after)
+        .order_by(c.id)
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "id": r[0],
+            "conversation_id": r[0],
+            "contact_id": r[1],
+            "voter_id": r[2],
+            "source": r[3],
+            "date": r[4].astimezone(tz).date().isoformat(),
+            "occurred_at": iso(r[4]),
+            "channel": r[5],
+            "result_code": r[6],
+            "is_conversation": r[7],
+            "support_level": r[8],
+            "issues": list(r[9] or []),
+            "issues_text": r[10],
+            "ask_kind": r[11],
+            "ask_text": r[12],
+            "response": r[13],
+            "follow_up_date": iso(r[14]),
+            "packet_id": r[15],
+            "turf": r[16],
+            "user_id": r[17],
+            "canvasser_email": r[18],
+            "created_at": iso(r[19]),
+            "updated_at": iso(r[20]),
+        }
+        for r in rows
+    ]
+
+
+def conversation(actor: User, conversation_id: int, tz: ZoneInfo) -> dict:
+    """One conversation. Raises NotFound outside the actor's scope."""
+    return _one(
+        conversations(actor, [Conversation.id == conversation_id], 0, 1, tz), "conversation"
+    )
+
+
+# -- commitments ---------------------------------------------------------------------------
+
+
+def commitments(
+    actor: User, where: Sequence[sa.ColumnElement[bool]], after: int, limit: int
+) -> list[dict]:
+    """Up to `limit` commitments on contacts the actor may see, by id. One query.
+
+    The commitments export's columns (README "Exports") plus the owner's id.
+    """
+    m = Commitment
+    rows = db.session.execute(
+        sa.select(
+            m.id,
+            m.contact_id,
+            Contact.voter_id,
+            Contact.source,
+            m.conversation_id,
+            m.kind,
+            m.description,
+            m.status,
+            m.due_date,
+            m.created_at,
+            m.status_changed_at,
+            m.owner_id,
+            User.email,
+            m.updated_at,
+        )  # fmt: skip
+        .join(Contact, Contact.id == m.contact_id)
+        .outerjoin(User, User.id == m.owner_id)
+        .where(contact_scope(actor), *where, m.id > after)
+        .order_by(m.id)
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "id": r[0],
+            "commitment_id": r[0],
+            "contact_id": r[1],
+            "voter_id": r[2],
+            "source": r[3],
+            "conversation_id": r[4],
+            "commitment_kind": r[5],
+            "description": r[6],
+            "commitment_status": r[7],
+            "due_date": iso(r[8]),
+            "created_at": iso(r[9]),
+            "status_changed_at": iso(r[10]),
+            "owner_id": r[11],
+            "owner_email": r[12],
+            "updated_at": iso(r[13]),
+        }
+        for r in rows
+    ]
+
+
+def commitment(actor: User, commitment_id: int) -> dict:
+    """One commitment. Raises NotFound outside the actor's scope."""
+    return _one(commitments(actor, [Commitment.id == commitment_id], 0, 1), "commitment")
+
+
+# -- ladder moves --------------------------------------------------------------------------
+
+
+def ladder_moves(
+    actor: User, where: Sequence[sa.ColumnElement[bool]], after: int, limit: int
+) -> list[dict]:
+    """Up to `limit` ladder moves of contacts the actor may see, by id. One query."""
+    from_stage, to_stage = so.aliased(LadderStage), so.aliased(LadderStage)
+    m = LadderMove
+    rows = db.session.execute(
+        sa.select(
+            m.id,
+            m.contact_id,
+            Contact.voter_id,
+            Contact.source,
+            m.from_stage_id,
+            from_stage.name,
+            m.to_stage_id,
+            to_stage.name,
+            m.moved_at,
+            m.by_user_id,
+            User.email,
+            m.reason,
+        )  # fmt: skip
+        .join(Contact, Contact.id == m.contact_id)
+        .outerjoin(from_stage, from_stage.id == m.from_stage_id)
+        .outerjoin(to_stage, to_stage.id == m.to_stage_id)
+        .outerjoin(User, User.id == m.by_user_id)
+        .where(contact_scope(actor), *where, m.id > after)
+        .order_by(m.id)
+        .limit(limit)
+    ).all()
+    keys = (
+        "id", "contact_id", "voter_id", "source", "from_stage_id", "from_stage",
+        "to_stage_id", "to_stage", "moved_at", "by_user_id", "by_email", "reason",
+    )  # fmt: skip
+    return [dict(zip(keys, map(iso, r), strict=True)) for r in rows]
+
+
+def ladder_move(actor: User, move_id: int) -> dict:
+    """One ladder move. Raises NotFound outside the actor's scope."""
+    return _one(ladder_moves(actor, [LadderMove.id == move_id], 0, 1), "ladder move")
+
+
+# -- turfs and packets ---------------------------------------------------------------------
+
+
+def turfs(actor: User, where: Sequence[sa.ColumnElement[bool]], after: int, limit: int) -> list:
+    """Up to `limit` turfs the actor works in, by id. One query."""
+    rows = db.session.execute(
+        visible_turfs(actor)
+        .with_only_columns(
+            Turf.id,
+            Turf.name,
+            Turf.region_id,
+            Region.name,
+            Turf.precinct_codes,
+            Turf.zip_codes,
+            Turf.definition_version,
+            Turf.updated_at,
+        )  # fmt: skip
+        .join(Region, Region.id == Turf.region_id)
+        .where(*where, Turf.id > after)
+        .order_by(Turf.id)
+        .limit(limit)
+    ).all()
+    keys = (
+        "id", "name", "region_id", "region", "precinct_codes", "zip_codes",
+        "definition_version", "updated_at",
+    )  # fmt: skip
+    return [dict(zip(keys, map(iso, r), strict=True)) for r in rows]
+
+
+def turf(actor: User, turf_id: int) -> dict:
+    """One turf. Raises NotFound when the actor does not work in it."""
+    return _one(turfs(actor, [Turf.id == turf_id], 0, 1), "turf")
+
+
+def packets(actor: User, where: Sequence[sa.ColumnElement[bool]], after: int, limit: int) -> list:
+    """Up to `limit` walk packets the actor may open, by id. Two queries (packets, progress)."""
+    p = WalkPacket
+    rows = db.session.execute(
+        turf_services.visible_packets(actor)
+        .with_only_columns(
+            p.id,
+            p.name,
+            p.turf_id,
+            Turf.name,
+            p.mode,
+            p.assigned_user_id,
+            p.door_count,
+            p.created_at,
+        )  # fmt: skip
+        .join(Turf, Turf.id == p.turf_id)
+        .where(*where, p.id > after)
+        .order_by(p.id)
+        .limit(limit)
+    ).all()
+    progress = turf_services.packet_progress(r[0] for r in rows)
+    keys = ("id", "name", "turf_id", "turf", "mode", "assigned_user_id", "door_count")
+    return [
+        {
+            **dict(zip(keys, r[:7], strict=True)),
+            "doors_attempted": progress.get(r[0], 0),
+            "created_at": iso(r[7]),
+        }
+        for r in rows
+    ]
+
+
+def packet(actor: User, packet_id: int) -> dict:
+    """One packet with its doors in walking order and the residents the actor may see.
+
+    Raises NotFound when the actor may not open it.
+    """
+    item = _one(packets(actor, [WalkPacket.id == packet_id], 0, 1), "packet")
+    row = turf_services.get_packet(actor, packet_id)
+    doors = []
+    for stop in turf_services.packet_stops(actor, row):
+        doors.append(
+            {
+                "position": stop.door.position,
+                "household_key": stop.door.household_key,
+                "house_number": stop.door.house_number,
+                "street_name": stop.door.street_name,
+                "attempted": stop.attempted,
+                "people": [
+                    {
+                        "id": person.id,
+                        "display_name": person.display_name,
+                        "first_name": person.first_name,
+                        "last_name": person.last_name,
+                        "unit": person.res_unit,
+                        "phone": person.best_phone.e164 if person.best_phone else None,
+                        "support_level": person.support_level,
+                        "ladder_stage_id": person.ladder_stage_id,
+                        "do_not_contact": person.do_not_contact,
+                    }
+                    for person in stop.people
+                ],
+            }
+        )
+    return {**item, "doors": doors}
