@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from fieldcrm import programtime
 from fieldcrm.auth.models import User
 from fieldcrm.commitments.models import Commitment
 from fieldcrm.contacts.export import (
@@ -153,7 +153,7 @@ def contact(actor: User, contact_id: int) -> dict:
 
 
 def conversations(
-    actor: User, where: Sequence[sa.ColumnElement[bool]], after: int, limit: int, tz: ZoneInfo
+    actor: User, where: Sequence[sa.ColumnElement[bool]], after: int, limit: int
 ) -> list[dict]:
     """Up to `limit` conversations on contacts the actor may see, by id. One query.
 
@@ -199,7 +199,7 @@ def conversations(
             "contact_id": r[1],
             "voter_id": r[2],
             "source": r[3],
-            "date": r[4].astimezone(tz).date().isoformat(),
+            "date": programtime.local_date(r[4]).isoformat(),
             "occurred_at": iso(r[4]),
             "channel": r[5],
             "result_code": r[6],
@@ -222,11 +222,9 @@ def conversations(
     ]
 
 
-def conversation(actor: User, conversation_id: int, tz: ZoneInfo) -> dict:
+def conversation(actor: User, conversation_id: int) -> dict:
     """One conversation. Raises NotFound outside the actor's scope."""
-    return _one(
-        conversations(actor, [Conversation.id == conversation_id], 0, 1, tz), "conversation"
-    )
+    return _one(conversations(actor, [Conversation.id == conversation_id], 0, 1), "conversation")
 
 
 # -- commitments ---------------------------------------------------------------------------

@@ -235,9 +235,7 @@ def vanid_clause(sources: list[str]) -> sa.ColumnElement:
     )
 
 
-def _conversations(
-    actor: User | None, since: date | None, until: date | None
-) -> sa.Select:
+def _conversations(actor: User | None, since: date | None, until: date | None) -> sa.Select:
     stmt = (
         sa.select(Conversation.id)
         .join(Contact, Contact.id == Conversation.contact_id)
@@ -262,9 +260,7 @@ class CanvassCount:
         return self.attempts - self.with_vanid
 
 
-def count_canvass(
-    actor: User | None, since: date | None, until: date | None
-) -> CanvassCount:
+def count_canvass(actor: User | None, since: date | None, until: date | None) -> CanvassCount:
     """How many attempts the export covers and how many it can give a VANID (one query).
 
     `actor` None is an operator (everything).

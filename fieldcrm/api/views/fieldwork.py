@@ -41,7 +41,6 @@ from fieldcrm.ladder import services as ladder_services
 from fieldcrm.ladder.models import LadderMove, LadderStage
 from fieldcrm.scoping import get_contact, visible_commitments
 from fieldcrm.turf import services as turf_services
-from fieldcrm.web import program_tz
 
 # Roles that move people on the ladder (as on the pages).
 LADDER_ROLES = (Role.ADMIN, Role.DIRECTOR, Role.ORGANIZER)
@@ -78,7 +77,7 @@ def list_conversations():
         where.append(Conversation.updated_at >= args.since)
     if args.contact_id:
         where.append(Conversation.contact_id == args.contact_id)
-    rows = records.conversations(actor(), where, after, args.limit + 1, program_tz())
+    rows = records.conversations(actor(), where, after, args.limit + 1)
     return answer(paging.page("conversations", rows, args.limit))
 
 
@@ -91,7 +90,7 @@ def list_conversations():
     errors=(404,),
 )
 def get_conversation(conversation_id: int):
-    return answer(records.conversation(actor(), conversation_id, program_tz()))
+    return answer(records.conversation(actor(), conversation_id))
 
 
 @operation(
@@ -156,7 +155,7 @@ def create_conversation():
         "conversations.create",
         raw,
         save,
-        lambda conversation_id: records.conversation(actor(), conversation_id, program_tz()),
+        lambda conversation_id: records.conversation(actor(), conversation_id),
     )
 
 
