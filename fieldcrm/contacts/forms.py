@@ -29,6 +29,12 @@ def _int_or_none(value):
     return number if number is None or -(2**31) <= number < 2**31 else None
 
 
+def _support_or_none(value):
+    """A support level 1-5, or None for anything else (the column is a small integer)."""
+    number = _int_or_none(value)
+    return number if number is not None and 1 <= number <= 5 else None  # noqa: PLR2004
+
+
 SUPPORT_CHOICES = [
     ("", _l("Unknown")),
     ("1", _l("1 - Strong support")),
@@ -50,7 +56,7 @@ class ContactSearchForm(FieldCRMForm):
     )
     turf = SelectField(_l("Turf"), coerce=_int_or_none, validate_choice=False)
     support = SelectField(
-        _l("Support"), coerce=_int_or_none, validate_choice=False, choices=SUPPORT_CHOICES
+        _l("Support"), coerce=_support_or_none, validate_choice=False, choices=SUPPORT_CHOICES
     )
     stage = SelectField(_l("Ladder stage"), coerce=_int_or_none, validate_choice=False)
     organization = SelectField(_l("Organization"), coerce=_int_or_none, validate_choice=False)
