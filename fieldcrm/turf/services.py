@@ -460,8 +460,8 @@ class CutInput:
 def cut_turf(actor: User, turf: Turf, data: CutInput, now: datetime) -> list[WalkPacket]:
     """Cut the turf's universe into walk packets of about `target_size` doors.
 
-    Doors are households (Contact.household_key); whole streets stay together, odd and
-    even sides in house-number order, packets geographically compact when coordinates
+    Doors are households (Contact.household_key); whole streets stay together, walked up
+    the odd side and back down the even side, packets geographically compact when coordinates
     exist (fieldcrm.turf.cutting.cut_packets). Packets are named "<prefix> NN", numbered
     after the turf's existing packets. Raises NotFound/PermissionDenied (see ensure_can_cut)
     and ValidationFailed (bad size, mode or universe, or no doors). Flushes; audits.

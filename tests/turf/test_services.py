@@ -154,7 +154,7 @@ def test_cut_turf__packet_sizes_within_bounds(street_world, cut):
     assert [p.name for p in packets] == [f"East {i:02d}" for i in range(1, len(packets) + 1)]
 
 
-def test_cut_turf__street_order_odd_then_even(street_world, cut):
+def test_cut_turf__street_order_up_the_odd_side_down_the_even(street_world, cut):
     w = street_world
     packets = cut(w.organizer_ana, w.east, target_size=50)
     assert len(packets) == 1
@@ -162,7 +162,7 @@ def test_cut_turf__street_order_odd_then_even(street_world, cut):
         sa.select(PacketDoor).where(PacketDoor.packet_id == packets[0].id).order_by("position")
     ).all()
     oak = [d.house_number for d in doors if d.street_name == "OAK ST"]
-    assert oak == [1, 3, 5, 7, 9, 11, 2, 4, 6, 8, 10, 12]
+    assert oak == [1, 3, 5, 7, 9, 11, 12, 10, 8, 6, 4, 2]
     streets = [d.street_name for d in doors]
     # whole streets stay together: each street is one consecutive run
     runs = [s for i, s in enumerate(streets) if i == 0 or streets[i - 1] != s]
