@@ -158,3 +158,4 @@ def init_app(app: Flask) -> None:
     # Times and dates on pages: the viewer's program time (fieldcrm.programtime).
     app.jinja_env.filters["local_dt"] = programtime.format_datetime
     app.jinja_env.filters["local_date"] = programtime.format_date
+    app.jinja_env.filters["local_day"] = programtime.format_day

@@ -100,7 +100,7 @@ class AssignPacketForm(FieldCRMForm):
 
 
 class AttemptForm(FieldCRMForm):
-    """One tap from the mobile list: a result code, or "talked" (a conversation)."""
+    """One tap from the mobile list: a result code ("talked" opens the conversation form)."""
 
     contact_id = HiddenIdField(validators=[DataRequired()])
     result = HiddenField(validators=[DataRequired(), Length(max=40)])

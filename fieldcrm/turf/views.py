@@ -26,6 +26,7 @@ from fieldcrm.contacts.leaders import assignable_leaders
 from fieldcrm.contacts.models import Contact
 from fieldcrm.conversations.services import ConversationInput, choices, log_conversation
 from fieldcrm.database import utcnow
+from fieldcrm.door import queries as door_queries
 from fieldcrm.errors import ValidationFailed
 from fieldcrm.extensions import db
 from fieldcrm.forms import EmptyForm
@@ -287,10 +288,14 @@ def packet(packet_id: int):
     stops = services.packet_stops(current_user, item)
     assign_form = AssignPacketForm(assigned_user_id=item.assigned_user_id)
     assign_form.assigned_user_id.choices = _assignee_choices(item.turf)
+    people = [person.id for stop in stops for person in stop.people]
     return render_template(
         "turf/packet.html",
         packet=item,
         stops=stops,
+        latest=door_queries.latest_results(current_user, people),
+        # the first door nobody has tried yet opens: where the walk goes on
+        open_index=next((i for i, s in enumerate(stops) if not s.attempted), None),
         results=choices("result_code", current_locale()),
         attempted=sum(1 for s in stops if s.attempted),
         key=uuid.uuid4().hex[:16],
@@ -329,7 +334,8 @@ def packet_phone(packet_id: int):
 @bp.route("/packets/<int:packet_id>/attempt", methods=["POST"])
 @login_required
 def log_attempt(packet_id: int):
-    """One tap: log an attempt (a result code) or a conversation ("talked") with the packet."""
+    """One tap: log a failed attempt (a result code) with the packet. "Talked" stores
+    nothing here: it opens the short conversation form for the person."""
     item = services.get_packet(current_user, packet_id)
     form = AttemptForm()
     wants_json = request.accept_mimetypes.best == "application/json"
@@ -337,10 +343,19 @@ def log_attempt(packet_id: int):
     if not form.validate_on_submit() or not str(form.contact_id.data).isdigit():
         return (jsonify(ok=False), 400) if wants_json else abort(400)
     contact = get_contact(current_user, int(form.contact_id.data))
-    talked = form.result.data == "talked"
+    if form.result.data == "talked":
+        talk = url_for(
+            "conversations.log",
+            contact_id=contact.id,
+            next=url_for(back, packet_id=item.id),
+            channel="phone" if back == "turf.packet_phone" else "door",
+        )
+        if wants_json:
+            return jsonify(ok=False, error=_("Log a talk on the form."), form=talk), 422
+        return redirect(talk)
     data = ConversationInput(
         channel="phone" if item.mode == "phone" else "door",
-        result_code=None if talked else form.result.data,
+        result_code=form.result.data,
         packet_id=item.id,
         # One key per person and result: a double tap logs once, another result logs again.
         idempotency_key=f"{form.idempotency_key.data}-{form.result.data}"[:64],

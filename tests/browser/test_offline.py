@@ -115,6 +115,14 @@ def _wait_waiting(tab, start: str) -> None:
     )
 
 
+def _door(doors, n):
+    """The n-th door of the walk list, tapped open (a door is one row until opened)."""
+    door = doors.nth(n)
+    if door.locator("details.door-details").get_attribute("open") is None:
+        door.locator("summary.door-row").tap()
+    return door
+
+
 def _waiting(tab) -> str:
     return tab.locator("#field-status .field-waiting").inner_text()
 
@@ -137,15 +145,23 @@ def test_a_shift_without_signal_is_sent_once_when_the_signal_returns(phone, fiel
     assert doors.count() == 27
     # Results at 20 doors: the first person at each, "Not home".
     for n in range(20):
-        doors.nth(n).locator("form[data-attempt]").first.get_by_role(
+        _door(doors, n).locator("form[data-attempt]").first.get_by_role(
             "button", name="Not home"
         ).tap()
         tab.wait_for_function(
             "(n) => document.querySelectorAll('li.door.queued').length >= n", arg=n + 1
         )
     assert _waiting(tab) == "20 waiting to send"
+    # Reloaded from the phone, the list still shows each result, waiting to send.
+    first = doors.nth(0).locator("input[name=contact_id]").first.get_attribute("value")
+    tab.reload()
+    _wait_waiting(tab, "20 ")
+    assert tab.locator(f"[data-latest-for='{first}']").inner_text() == (
+        "Not home · waiting to send"
+    )
+    assert "20 of 27 doors attempted" in tab.locator("#packet-progress").inner_text()
     # Someone new at the 21st door.
-    door = doors.nth(20)
+    door = _door(doors, 20)
     door.locator("details.add-person summary", has_text="Add someone at this door").click()
     door.get_by_label("First name").fill("Rosa")
     door.get_by_label("Last name").fill("Nueva")
@@ -216,8 +232,8 @@ def test_expired_session_asks_to_sign_in_then_sends(phone, field_server):
     _lists_on_phone(tab, server)
     _offline(phone)
     tab.goto(f"{server.url}/turf/packets/{server.packet_id}")
-    tab.locator("li.door").nth(0).get_by_role("button", name="Refused").first.tap()
-    tab.locator("li.door").nth(1).get_by_role("button", name="Not home").first.tap()
+    _door(tab.locator("li.door"), 0).get_by_role("button", name="Refused").first.tap()
+    _door(tab.locator("li.door"), 1).get_by_role("button", name="Not home").first.tap()
     _wait_waiting(tab, "2 ")
     with server.app.app_context():  # meanwhile her session ends (signed out elsewhere)
         user = db.session.get(User, server.lena_id)
@@ -246,7 +262,7 @@ def test_packet_taken_back_shows_in_could_not_send(phone, field_server):
     tab.goto(f"{server.url}/turf/packets/{server.spare_id}")
     _offline(phone)
     tab.reload()
-    tab.locator("li.door").nth(0).get_by_role("button", name="Not home").first.tap()
+    _door(tab.locator("li.door"), 0).get_by_role("button", name="Not home").first.tap()
     tab.wait_for_selector("li.door.queued")
     with server.app.app_context():  # the organizer takes the packet back meanwhile
         db.session.get(WalkPacket, server.spare_id).assigned_user_id = None

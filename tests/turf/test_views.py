@@ -11,7 +11,7 @@ from fieldcrm.contacts.models import Contact
 from fieldcrm.conversations.models import Conversation
 from fieldcrm.extensions import db
 from fieldcrm.jobs import JobRun
-from fieldcrm.turf.models import Turf, WalkPacket
+from fieldcrm.turf.models import PacketDoor, Turf, WalkPacket
 
 AREA = {
     "type": "Polygon",
@@ -143,17 +143,77 @@ def test_log_attempt__one_tap_json_is_idempotent(login_as, street_world, cut):
     assert "1 of 20 doors attempted" in page
 
 
-def test_log_attempt__talked_without_js_redirects_back(login_as, street_world, cut):
+def test_log_attempt__talked_opens_the_form_and_stores_nothing(login_as, street_world, cut):
     w = street_world
     packet = cut(w.organizer_ana, w.east, target_size=50)[0]
     person = w.oak[4][0]
-    response = login_as(w.organizer_ana).post(
-        f"/turf/packets/{packet.id}/attempt",
-        data={"contact_id": person.id, "result": "talked", "idempotency_key": "k2"},
-    )
+    client = login_as(w.organizer_ana)
+    data = {"contact_id": person.id, "result": "talked", "idempotency_key": "k2"}
+    response = client.post(f"/turf/packets/{packet.id}/attempt", data=data)
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/turf/packets/{packet.id}#c{person.id}")
-    assert db.session.scalar(sa.select(Conversation.is_conversation)) is True
+    location = response.headers["Location"]
+    assert location.startswith(f"/contacts/{person.id}/log?")
+    assert f"next=/turf/packets/{packet.id}" in location.replace("%2F", "/")
+    as_json = client.post(
+        f"/turf/packets/{packet.id}/attempt", data=data, headers={"Accept": "application/json"}
+    )
+    assert as_json.status_code == 422
+    assert as_json.get_json()["form"] == location
+    # No empty conversation: talking is logged on the form.
+    assert db.session.scalar(sa.select(sa.func.count(Conversation.id))) == 0
+    form = client.get(location).get_data(as_text=True)
+    assert 'name="next" value="/turf/packets/' in form
+
+
+def test_packet_page__talked_is_a_link_to_the_short_form(login_as, street_world, cut):
+    w = street_world
+    packet = cut(w.organizer_ana, w.east, target_size=50)[0]
+    person = w.oak[3][0]
+    page = login_as(w.organizer_ana).get(f"/turf/packets/{packet.id}").get_data(as_text=True)
+    link = f'href="/contacts/{person.id}/log?next=/turf/packets/{packet.id}&amp;channel=door"'
+    assert link in page
+    assert 'value="talked"' not in page
+
+
+def test_packet_page__latest_result_of_each_person_after_a_reload(
+    login_as, street_world, cut, make_conversation
+):
+    w = street_world
+    packet = cut(w.organizer_ana, w.east, target_size=50)[0]
+    client = login_as(w.organizer_ana)
+    [nina] = w.oak[5]
+    tap = {"contact_id": nina.id, "result": "not_home", "idempotency_key": "k5"}
+    client.post(f"/turf/packets/{packet.id}/attempt", data=tap)
+    page = client.get(f"/turf/packets/{packet.id}").get_data(as_text=True)
+    mark = page[page.index(f'data-latest-for="{nina.id}"') :]
+    assert mark[: mark.index("</span>")].split(">", 1)[1].startswith("Not home · ")
+    # a talk logged later (anyone's) is the latest
+    make_conversation(nina, w.leader_lena, is_conversation=True, result_code=None)
+    page = client.get(f"/turf/packets/{packet.id}").get_data(as_text=True)
+    mark = page[page.index(f'data-latest-for="{nina.id}"') :]
+    assert mark[: mark.index("</span>")].split(">", 1)[1].startswith("Talked · ")
+
+
+def test_packet_page__first_untried_door_is_open_and_streets_have_sides(
+    login_as, street_world, cut
+):
+    w = street_world
+    packet = cut(w.organizer_ana, w.east, target_size=50)[0]
+    client = login_as(w.organizer_ana)
+    first = db.session.scalars(
+        sa.select(PacketDoor).where(PacketDoor.packet_id == packet.id).order_by("position")
+    ).first()
+    [person] = [c for c in w.oak[1] + w.elm[1] if c.household_key == first.household_key]
+    client.post(
+        f"/turf/packets/{packet.id}/attempt",
+        data={"contact_id": person.id, "result": "refused", "idempotency_key": "k6"},
+    )
+    page = client.get(f"/turf/packets/{packet.id}").get_data(as_text=True)
+    assert page.count('<details class="door-details" open>') == 1
+    opened = page.index('<details class="door-details" open>')
+    assert page.rindex('id="door-', 0, opened) == page.index('id="door-2"')
+    assert "odd side, going up" in page
+    assert "even side, coming back down" in page
 
 
 def test_log_attempt__contact_outside_scope_is_404(login_as, street_world, cut):
