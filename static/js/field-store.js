@@ -201,9 +201,9 @@
       });
       return tx.done;
     }).then(function () {
-      return remember(results);
-    }).then(function () {
       return stored ? set("last_sent_at", new Date().toISOString()) : notify();
+    }).then(function () {
+      return remember(results);
     }).then(function () { return stored; });
   }
 

@@ -139,7 +139,7 @@ def test_a_shift_without_signal_is_sent_once_when_the_signal_returns(phone, fiel
 
     _offline(phone)
     tab.goto(f"{server.url}/turf/packets/{server.packet_id}")  # from the phone
-    assert tab.locator("#field-status .field-offline").is_visible()
+    tab.locator("#field-status .field-offline").wait_for()  # filled in once the page runs
     assert "No signal" in tab.locator("#field-status").inner_text()
     doors = tab.locator("li.door")
     assert doors.count() == 27
@@ -175,6 +175,7 @@ def test_a_shift_without_signal_is_sent_once_when_the_signal_returns(phone, fiel
     form = tab.locator("form.conversation-form")
     form.locator("label.chip", has_text="One-on-one").tap()
     form.locator("label.chip", has_text="1 Strong yes").tap()
+    form.locator("details.more-fields > summary").tap()
     form.get_by_label("Their story").fill("Two jobs, rent up again.")
     form.locator("#commitments-0-kind").select_option(label="Host a house meeting")
     form.locator("#commitments-0-due_date").fill("2030-03-14")
