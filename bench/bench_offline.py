@@ -81,6 +81,7 @@ def seed() -> dict:
     from fieldcrm.contacts.models import Contact
     from fieldcrm.conversations.services import ensure_default_choices
     from fieldcrm.database import utcnow
+    from fieldcrm.door import services as door_services
     from fieldcrm.extensions import db
     from fieldcrm.ladder.services import ensure_default_ladder
     from fieldcrm.turf import services as turf_services
@@ -131,10 +132,10 @@ def seed() -> dict:
                 )
     db.session.flush()
     turf_services.assign_contacts_to_turfs()
-    packets = turf_services.cut_turf(
+    packets = door_services.cut_turf(
         ana,
         turf,
-        turf_services.CutInput(target_size=DOORS, name_prefix="Walk", assigned_user_id=lena.id),
+        door_services.CutInput(target_size=DOORS, name_prefix="Walk", assigned_user_id=lena.id),
         utcnow(),
     )
     assert len(packets) == 1, packets

@@ -1,4 +1,5 @@
-"""What the walk list reads: each person's latest result, a door's address, the people on
+"""What door work reads: the packets an actor may open, their progress, a walk list's doors
+and people in walk order with each person's latest result, a door's address, the people on
 file who may be someone met at a door. Read-only; scoped to the actor like every page."""
 
 from __future__ import annotations
@@ -8,14 +9,162 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
-from fieldcrm.auth.models import User
+from fieldcrm.auth.models import Role, User
 from fieldcrm.contacts.matching import Match, PersonProbe, find_matches
-from fieldcrm.contacts.models import Contact
+from fieldcrm.contacts.models import Contact, ContactPhone
 from fieldcrm.conversations.models import Conversation
+from fieldcrm.door.models import PacketDoor, WalkPacket
+from fieldcrm.errors import NotFound
 from fieldcrm.extensions import db
-from fieldcrm.scoping import visible_conversations
-from fieldcrm.turf.models import PacketDoor, WalkPacket
+from fieldcrm.scoping import contact_scope, turf_ids_subquery, visible_conversations
+
+
+def visible_packets(actor: User | None) -> sa.Select[tuple[WalkPacket]]:
+    """SELECT packets the actor may open: admins all; directors and organizers those of
+    their turfs (and any assigned to them); leaders those assigned to them."""
+    if actor is None or not actor.active:
+        return sa.select(WalkPacket).where(sa.false())
+    if actor.role == Role.ADMIN:
+        return sa.select(WalkPacket)
+    if actor.role == Role.LEADER:
+        return sa.select(WalkPacket).where(WalkPacket.assigned_user_id == actor.id)
+    return sa.select(WalkPacket).where(
+        sa.or_(
+            WalkPacket.turf_id.in_(turf_ids_subquery(actor)),
+            WalkPacket.assigned_user_id == actor.id,
+        )
+    )
+
+
+def get_packet(actor: User | None, packet_id: int) -> WalkPacket:
+    """The packet if the actor may open it. Raises NotFound otherwise."""
+    packet = db.session.scalar(visible_packets(actor).where(WalkPacket.id == packet_id))
+    if packet is None:
+        raise NotFound("packet")
+    return packet
+
+
+def packet_progress(packet_ids: Iterable[int]) -> dict[int, int]:
+    """Doors attempted per packet id.
+
+    A door counts as attempted when any resident (a contact of the packet's turf with the
+    door's household key) has a conversation (any attempt) logged with that packet, or
+    logged at or after the packet's creation.
+    """
+    ids = list(packet_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(PacketDoor.packet_id, sa.func.count(sa.distinct(PacketDoor.id)))
+        .join(WalkPacket, WalkPacket.id == PacketDoor.packet_id)
+        .join(
+            Contact,
+            sa.and_(
+                Contact.household_key == PacketDoor.household_key,
+                Contact.turf_id == WalkPacket.turf_id,
+            ),
+        )
+        .join(Conversation, Conversation.contact_id == Contact.id)
+        .where(
+            PacketDoor.packet_id.in_(ids),
+            sa.or_(
+                Conversation.packet_id == WalkPacket.id,
+                Conversation.occurred_at >= WalkPacket.created_at,
+            ),
+        )
+        .group_by(PacketDoor.packet_id)
+    ).all()
+    done = dict.fromkeys(ids, 0)
+    done.update((row[0], row[1]) for row in rows)
+    return done
+
+
+@dataclass
+class PacketStop:
+    """One door of a packet, with its residents in the actor's scope and whether it was
+    attempted for this packet."""
+
+    door: PacketDoor
+    people: list[Contact]
+    attempted: bool
+
+
+def packet_stops(actor: User, packet: WalkPacket) -> list[PacketStop]:
+    """The packet's doors in walk order with their residents (scoped to the actor).
+
+    Three queries: doors, residents with phones, attempted households.
+    """
+    doors = list(
+        db.session.scalars(
+            sa.select(PacketDoor)
+            .where(PacketDoor.packet_id == packet.id)
+            .order_by(PacketDoor.position)
+        )
+    )
+    residents = db.session.scalars(
+        sa.select(Contact)
+        .join(
+            PacketDoor,
+            sa.and_(
+                PacketDoor.household_key == Contact.household_key,
+                PacketDoor.packet_id == packet.id,
+            ),
+        )
+        .where(Contact.turf_id == packet.turf_id, contact_scope(actor))
+        .options(so.selectinload(Contact.phones))
+        .order_by(Contact.last_name, Contact.first_name, Contact.id)
+    ).all()
+    by_key: dict[str, list[Contact]] = {}
+    for contact in residents:
+        by_key.setdefault(contact.household_key or "", []).append(contact)
+    attempted = set(
+        db.session.scalars(
+            sa.select(Contact.household_key)
+            .distinct()
+            .join(Conversation, Conversation.contact_id == Contact.id)
+            .join(
+                PacketDoor,
+                sa.and_(
+                    PacketDoor.household_key == Contact.household_key,
+                    PacketDoor.packet_id == packet.id,
+                ),
+            )
+            .where(
+                Contact.turf_id == packet.turf_id,
+                sa.or_(
+                    Conversation.packet_id == packet.id,
+                    Conversation.occurred_at >= packet.created_at,
+                ),
+            )
+        )
+    )
+    # Doors cut from contacts without a household key are keyed "contact:<id>".
+    loose = [int(d.household_key[8:]) for d in doors if d.household_key.startswith("contact:")]
+    if loose:
+        for contact in db.session.scalars(
+            sa.select(Contact)
+            .where(Contact.id.in_(loose), Contact.turf_id == packet.turf_id, contact_scope(actor))
+            .options(so.selectinload(Contact.phones))
+        ):
+            by_key[f"contact:{contact.id}"] = [contact]
+    return [
+        PacketStop(
+            door=d, people=by_key.get(d.household_key, []), attempted=d.household_key in attempted
+        )
+        for d in doors
+    ]
+
+
+def phone_bank(actor: User, packet: WalkPacket) -> list[tuple[Contact, ContactPhone]]:
+    """People of the packet (scoped) with a dialable phone, in walk order."""
+    return [
+        (person, person.best_phone)
+        for stop in packet_stops(actor, packet)
+        for person in stop.people
+        if person.best_phone is not None and not person.do_not_contact
+    ]
 
 
 @dataclass(frozen=True)

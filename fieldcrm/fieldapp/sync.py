@@ -42,12 +42,11 @@ from fieldcrm.contacts.services import ContactInput, create_contact, link_existi
 from fieldcrm.conversations.models import Conversation
 from fieldcrm.conversations.services import ConversationInput, log_conversation
 from fieldcrm.database import utcnow
-from fieldcrm.door.queries import door_address, packet_door, people_on_file_at_door
+from fieldcrm.door.queries import door_address, get_packet, packet_door, people_on_file_at_door
 from fieldcrm.errors import NotFound, ValidationFailed
 from fieldcrm.extensions import db
 from fieldcrm.fieldapp.models import SyncedItem
 from fieldcrm.scoping import get_contact, visible_commitments
-from fieldcrm.turf.services import get_packet
 
 KINDS = ("attempt", "conversation", "commitment_outcome", "new_person", "contact_edit")
 MAX_ITEMS = 200

@@ -19,12 +19,12 @@ from sqlalchemy.exc import IntegrityError
 
 from fieldcrm.database import utcnow
 from fieldcrm.door import queries as door_queries
+from fieldcrm.door.queries import get_packet
 from fieldcrm.errors import NotFound, PermissionDenied, ValidationFailed
 from fieldcrm.extensions import db, limiter
 from fieldcrm.fieldapp import lists, sync
 from fieldcrm.fieldapp.forms import item_input
 from fieldcrm.transactions import retrying
-from fieldcrm.turf.services import get_packet
 from fieldcrm.web import static_url
 
 bp = Blueprint("fieldapp", __name__)
@@ -137,8 +137,8 @@ def device_lists():
     data["pages"] = [
         url_for("fieldapp.home"),
         url_for("commitments.mine"),
-        url_for("turf.packets"),
-        *[url_for("turf.packet", packet_id=p["id"]) for p in data["packets"]],
+        url_for("door.packets"),
+        *[url_for("door.packet", packet_id=p["id"]) for p in data["packets"]],
     ]
     data["contact_pages"] = [
         url

@@ -1,4 +1,4 @@
-"""Demo data for turf features: places contacts, sets goals, links leaders, cuts a packet."""
+"""Demo data for turf features: places contacts, sets goals, links leaders."""
 
 from __future__ import annotations
 
@@ -6,15 +6,14 @@ import sqlalchemy as sa
 
 from fieldcrm.auth.models import Role, User
 from fieldcrm.contacts.models import Contact
-from fieldcrm.database import utcnow
 from fieldcrm.extensions import db
 from fieldcrm.turf import jobs, services
 
 
 def seed_turf_demo(users: dict[str, User]) -> None:
     """Geocode offline (ZIP centroids), give organizers standing goals set by their
-    director, and cut the first organizer's first turf into packets, the first one for
-    its leader. Commits (the geocoding job commits per chunk)."""
+    director, and link each demo leader to a neighbour. Commits (the geocoding job commits
+    per chunk). Packets are cut by fieldcrm.door.demo."""
     run = jobs.create_job_run("geocode", {})
     db.session.commit()
     jobs.geocode_contacts(run.id)
@@ -45,15 +44,4 @@ def seed_turf_demo(users: dict[str, User]) -> None:
                 .offset(leader.id)
                 .limit(1)
             )
-    organizer = next((u for u in users.values() if u.role == Role.ORGANIZER and u.turfs), None)
-    if organizer is not None:
-        turf = organizer.turfs[0]
-        leader = db.session.scalar(
-            sa.select(User)
-            .where(User.role == Role.LEADER, User.turfs.any(id=turf.id))
-            .order_by(User.id)
-        )
-        packets = services.cut_turf(organizer, turf, services.CutInput(target_size=40), utcnow())
-        if leader is not None and packets:
-            services.assign_packet(organizer, packets[0], leader.id)
     db.session.commit()

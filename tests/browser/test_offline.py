@@ -22,9 +22,9 @@ from fieldcrm.auth.models import User, new_session_token
 from fieldcrm.commitments.models import Commitment
 from fieldcrm.contacts.models import Contact
 from fieldcrm.conversations.models import Conversation
+from fieldcrm.door.models import WalkPacket
 from fieldcrm.extensions import db
 from fieldcrm.fieldapp.models import SyncedItem
-from fieldcrm.turf.models import WalkPacket
 from tests.browser.conftest import PASSWORD, PHONE
 from tests.browser.server import serve_world
 

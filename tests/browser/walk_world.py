@@ -11,6 +11,7 @@ from fieldcrm.contacts.models import Contact
 from fieldcrm.conversations.models import Conversation
 from fieldcrm.conversations.services import ensure_default_choices
 from fieldcrm.database import utcnow
+from fieldcrm.door import services as door_services
 from fieldcrm.extensions import db
 from fieldcrm.ladder.services import ensure_default_ladder
 from fieldcrm.turf import services as turf_services
@@ -63,10 +64,10 @@ def build(password: str) -> dict:
                 people.append(contact)
     db.session.flush()
     turf_services.assign_contacts_to_turfs()
-    [packet] = turf_services.cut_turf(
+    [packet] = door_services.cut_turf(
         ana,
         riverside,
-        turf_services.CutInput(target_size=60, name_prefix="Walk", assigned_user_id=lena.id),
+        door_services.CutInput(target_size=60, name_prefix="Walk", assigned_user_id=lena.id),
         utcnow(),
     )
     # Half the people were tried before the packet was cut (last week's pass).

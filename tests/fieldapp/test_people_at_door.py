@@ -6,9 +6,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from fieldcrm.contacts.models import Contact
+from fieldcrm.door.models import PacketDoor
 from fieldcrm.extensions import db
 from fieldcrm.scoping import can_see_contact
-from fieldcrm.turf.models import PacketDoor
 from tests.fieldapp.conftest import item
 
 

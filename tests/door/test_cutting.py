@@ -1,4 +1,4 @@
-"""Tests for fieldcrm.turf.cutting."""
+"""Tests for fieldcrm.door.cutting."""
 
 import random
 import time
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fieldcrm.turf.cutting import (
+from fieldcrm.door.cutting import (
     Door,
     _hilbert_index,
     cut_packets,
