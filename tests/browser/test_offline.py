@@ -284,3 +284,29 @@ def test_packet_taken_back_shows_in_could_not_send(phone, field_server):
     bad.locator("li.field-item").get_by_role("button", name="Discard").tap()
     tab.wait_for_function("() => document.getElementById('could-not-send').hidden")
     assert _rows(server, Conversation) == []
+
+
+def test_talked_without_signal_opens_the_form_kept_on_the_phone(phone, field_server):
+    server = field_server
+    tab = _open(phone)
+    _sign_in(tab, server, server.emails["leader"])
+    tab.goto(f"{server.url}/field")
+    _lists_on_phone(tab, server)
+    _offline(phone)
+    tab.goto(f"{server.url}/turf/packets/{server.packet_id}")
+    door = _door(tab.locator("li.door"), 2)
+    person = door.locator("input[name=contact_id]").first.get_attribute("value")
+    door.get_by_role("link", name="Talked").tap()
+    # The link carries where to come back to; the copy on the phone is found all the same.
+    tab.wait_for_url(re.compile(rf".*/contacts/{person}/log\?next=.*"))
+    form = tab.locator("form.conversation-form")
+    form.locator("label.chip", has_text="2 Lean yes").tap()
+    form.get_by_role("button", name="Save conversation").tap()
+    tab.wait_for_url(re.compile(rf".*/turf/packets/{server.packet_id}#queued$"))
+    latest = tab.locator(f"[data-latest-for='{person}']")
+    latest.filter(has_text="Talked · waiting to send").wait_for()
+    _online(phone)
+    tab.evaluate("window.dispatchEvent(new Event('online'))")
+    _wait_waiting(tab, "Nothing waiting to send")
+    [talk] = _rows(server, Conversation, contact_id=int(person))
+    assert (talk.is_conversation, talk.support_level, talk.user_id) == (True, 2, server.lena_id)
