@@ -11,7 +11,7 @@ from pathlib import Path
 # root importable the way pytest's pythonpath setting does.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fieldcrm.turf.cutting import Door, cut_packets  # noqa: E402
+from fieldcrm.door.cutting import Door, cut_packets  # noqa: E402
 
 DOORS = 5_000
 STREETS = 120

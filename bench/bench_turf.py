@@ -107,6 +107,7 @@ def run(url: str, label: str, contacts: int) -> None:
     from fieldcrm.auth.models import User
     from fieldcrm.contacts.models import Contact
     from fieldcrm.database import utcnow
+    from fieldcrm.door import services as door_services
     from fieldcrm.extensions import db
     from fieldcrm.turf import services
     from fieldcrm.turf.models import Turf
@@ -166,7 +167,7 @@ def run(url: str, label: str, contacts: int) -> None:
         for _ in range(3):
             nested = db.session.begin_nested()
             started = time.perf_counter()
-            services.cut_turf(admin, turf, services.CutInput(target_size=50), utcnow())
+            door_services.cut_turf(admin, turf, door_services.CutInput(target_size=50), utcnow())
             timings.append((time.perf_counter() - started) * 1000)
             nested.rollback()
         db.session.rollback()

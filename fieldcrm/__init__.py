@@ -174,6 +174,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldcrm.contacts import views as contacts_views
     from fieldcrm.conversations import views as conversations_views
     from fieldcrm.dashboards import views as dashboards_views
+    from fieldcrm.door import views as door_views
     from fieldcrm.fieldapp import views as fieldapp_views
     from fieldcrm.health import views as health_views
     from fieldcrm.imports import views as imports_views
@@ -194,6 +195,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ladder_views.bp)
     app.register_blueprint(organizations_views.bp)
     app.register_blueprint(turf_views.bp)
+    app.register_blueprint(door_views.bp)
     app.register_blueprint(health_views.bp)
     app.register_blueprint(fieldapp_views.bp)
     app.register_blueprint(settings_views.bp)

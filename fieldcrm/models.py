@@ -7,6 +7,7 @@ from fieldcrm.commitments import models as commitments_models  # noqa: F401
 from fieldcrm.contacts import models as contacts_models  # noqa: F401
 from fieldcrm.conversations import models as conversations_models  # noqa: F401
 from fieldcrm.dashboards import indexes as dashboards_indexes  # noqa: F401
+from fieldcrm.door import models as door_models  # noqa: F401
 from fieldcrm.fieldapp import models as fieldapp_models  # noqa: F401
 from fieldcrm.imports import models as imports_models  # noqa: F401
 from fieldcrm.ladder import models as ladder_models  # noqa: F401

@@ -22,9 +22,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_skeleton
 from flask import current_app
 from flask_babel import format_date as _babel_format_date
 from flask_babel import format_datetime as _babel_format_datetime
+from flask_babel import get_locale
 
 
 def check_config(config: Mapping[str, Any]) -> None:
@@ -158,3 +160,15 @@ def format_date(value: date | datetime | None, fmt: str = "medium") -> str:
     if isinstance(value, datetime):
         value = local_date(value)
     return _babel_format_date(value, fmt)
+
+
+def format_day(value: date | datetime | None) -> str:
+    """A calendar date (or the local date of an instant) said short, in the viewer's language:
+    "Dec 12" (es: "12 dic") this year, "Dec 12, 2031" another year; "" for None."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = local_date(value)
+    skeleton = "MMMd" if value.year == today().year else "yMMMd"
+    locale = get_locale() or current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
+    return format_skeleton(skeleton, value, locale=locale)

@@ -22,9 +22,10 @@ from fieldcrm.auth.models import LeaderAssignment, Role, User, user_regions, use
 from fieldcrm.commitments.models import Commitment
 from fieldcrm.contacts.models import Contact
 from fieldcrm.conversations.models import Conversation
+from fieldcrm.door.models import PacketDoor, WalkPacket
 from fieldcrm.errors import NotFound
 from fieldcrm.extensions import db
-from fieldcrm.turf.models import PacketDoor, Region, Turf, WalkPacket
+from fieldcrm.turf.models import Region, Turf
 
 
 def turf_ids_subquery(actor: User) -> sa.Select[Any]:

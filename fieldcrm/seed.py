@@ -264,7 +264,9 @@ def seed_command() -> None:
     seed_due_follow_ups(users, program, rng)
     seed_organizations(rng)
     db.session.commit()
+    from fieldcrm.door.demo import seed_door_demo
     from fieldcrm.turf.demo import seed_turf_demo
 
     seed_turf_demo(users)
+    seed_door_demo(users)
     click.echo(f"Seeded {len(users)} users and {count} contacts.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -12,6 +13,7 @@ from flask import Flask, current_app, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.exceptions import BadRequest
 
 from fieldcrm import programtime
@@ -79,7 +81,7 @@ def nav_items() -> list[tuple[str, str, str]]:
 
     add("commitments.mine", _("Follow-ups"), ("admin", "director", "organizer", "leader"))
     add("contacts.index", _("Contacts"), ("admin", "director", "organizer", "leader"))
-    add("turf.packets", _("Walk packets"), ("admin", "director", "organizer", "leader"))
+    add("door.packets", _("Walk packets"), ("admin", "director", "organizer", "leader"))
     add("dashboards.coverage", _("Coverage"), ("admin", "director"))
     add("dashboards.team", _("Team"), ("admin", "director", "organizer"))
     add("ladder.board", _("Ladder"), ("admin", "director", "organizer"))
@@ -91,6 +93,23 @@ def nav_items() -> list[tuple[str, str, str]]:
     add("settings.index", _("Settings"), ("admin",))
     add("webhooks.index", _("Webhooks"), ("admin",))
     return [(e, label, url_for(e)) for e, label in items]
+
+
+def add_page_section(app: Flask, page: str, render: Callable[..., str]) -> None:
+    """Add a section to another feature's page: `render(**context)` returns its HTML.
+
+    A page of a lower feature shows what features above it add (the turf page shows its
+    walk packets, fieldcrm.door) without importing them; the feature registers its section
+    when its blueprint is registered (Indico's template hooks, reduced to one function).
+    """
+    app.extensions.setdefault("page_sections", {}).setdefault(page, []).append(render)
+
+
+def page_sections(page: str, **context: Any) -> Markup:
+    """Template global: the sections other features added to `page`, in registration order."""
+    renderers = current_app.extensions.get("page_sections", {}).get(page, [])
+    # Each section is a rendered (autoescaped) template, not text to escape again.
+    return Markup("".join(render(**context) for render in renderers))  # noqa: S704
 
 
 def page_args(**changes: Any) -> dict[str, Any]:
@@ -154,9 +173,11 @@ def init_app(app: Flask) -> None:
         static_url=static_url,
         nav_items=nav_items,
         page_args=page_args,
+        page_sections=page_sections,
         local_today=programtime.today,
         get_locale=get_locale,
     )
     # Times and dates on pages: the viewer's program time (fieldcrm.programtime).
     app.jinja_env.filters["local_dt"] = programtime.format_datetime
     app.jinja_env.filters["local_date"] = programtime.format_date
+    app.jinja_env.filters["local_day"] = programtime.format_day

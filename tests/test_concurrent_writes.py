@@ -25,10 +25,11 @@ from fieldcrm.commitments.models import Commitment
 from fieldcrm.contacts.models import Contact
 from fieldcrm.conversations.models import Conversation
 from fieldcrm.conversations.services import ensure_default_choices
+from fieldcrm.door.models import WalkPacket
 from fieldcrm.extensions import db
 from fieldcrm.ladder.models import LadderMove
 from fieldcrm.ladder.services import ensure_default_ladder
-from fieldcrm.turf.models import Region, Turf, WalkPacket
+from fieldcrm.turf.models import Region, Turf
 
 SAVERS = 20
 

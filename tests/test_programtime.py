@@ -61,6 +61,22 @@ def test_format_date__local_day_of_an_instant(ctx):
     assert programtime.format_date(None) == "" == programtime.format_datetime(None)
 
 
+def test_format_day__short_this_year_with_the_year_otherwise(app):
+    with app.app_context():
+        this_year = programtime.today().replace(month=12, day=12)
+    with app.test_request_context():
+        assert programtime.format_day(this_year) == "Dec 12"
+        assert programtime.format_day(this_year.replace(year=this_year.year + 1)) == (
+            f"Dec 12, {this_year.year + 1}"
+        )
+        # an instant is said by its local day
+        late = datetime(2025, 11, 21, 3, 30, tzinfo=UTC)
+        assert programtime.format_day(late) == "Nov 20, 2025"
+        assert programtime.format_day(None) == ""
+    with app.test_request_context(headers={"Accept-Language": "es"}):
+        assert programtime.format_day(this_year) == "12 dic"
+
+
 def test_day_start__local_midnight_across_daylight_saving(ctx):
     # US clocks spring forward on Sunday 2026-03-08
     assert programtime.day_start(date(2026, 3, 8)) == datetime(2026, 3, 8, 5, tzinfo=UTC)

@@ -30,12 +30,13 @@ from fieldcrm.contacts.export import (
 from fieldcrm.contacts.models import Contact, Tag, contact_tags
 from fieldcrm.conversations.models import Conversation
 from fieldcrm.database import UTCDateTime
+from fieldcrm.door import queries as door_queries
+from fieldcrm.door.models import WalkPacket
 from fieldcrm.errors import NotFound
 from fieldcrm.extensions import db
 from fieldcrm.ladder.models import LadderMove, LadderStage
 from fieldcrm.scoping import contact_scope, visible_turfs
-from fieldcrm.turf import services as turf_services
-from fieldcrm.turf.models import Region, Turf, WalkPacket
+from fieldcrm.turf.models import Region, Turf
 
 
 def iso(value: Any) -> Any:
@@ -370,7 +371,7 @@ def packets(actor: User, where: Sequence[sa.ColumnElement[bool]], after: int, li
     """Up to `limit` walk packets the actor may open, by id. Two queries (packets, progress)."""
     p = WalkPacket
     rows = db.session.execute(
-        turf_services.visible_packets(actor)
+        door_queries.visible_packets(actor)
         .with_only_columns(
             p.id,
             p.name,
@@ -386,7 +387,7 @@ def packets(actor: User, where: Sequence[sa.ColumnElement[bool]], after: int, li
         .order_by(p.id)
         .limit(limit)
     ).all()
-    progress = turf_services.packet_progress(r[0] for r in rows)
+    progress = door_queries.packet_progress(r[0] for r in rows)
     keys = ("id", "name", "turf_id", "turf", "mode", "assigned_user_id", "door_count")
     return [
         {
@@ -404,9 +405,9 @@ def packet(actor: User, packet_id: int) -> dict:
     Raises NotFound when the actor may not open it.
     """
     item = _one(packets(actor, [WalkPacket.id == packet_id], 0, 1), "packet")
-    row = turf_services.get_packet(actor, packet_id)
+    row = door_queries.get_packet(actor, packet_id)
     doors = []
-    for stop in turf_services.packet_stops(actor, row):
+    for stop in door_queries.packet_stops(actor, row):
         doors.append(
             {
                 "position": stop.door.position,

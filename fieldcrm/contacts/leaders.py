@@ -19,11 +19,11 @@ from sqlalchemy import exc as sa_exc
 from fieldcrm import audit
 from fieldcrm.auth.models import LeaderAssignment, Role, User
 from fieldcrm.contacts.models import Contact
+from fieldcrm.door.models import PacketDoor, WalkPacket
 from fieldcrm.errors import PermissionDenied, ValidationFailed
 from fieldcrm.extensions import db
 from fieldcrm.scoping import contact_scope, is_id, visible_users
 from fieldcrm.transactions import ConcurrentChange
-from fieldcrm.turf.models import PacketDoor, WalkPacket
 
 ASSIGNERS = (Role.ADMIN, Role.DIRECTOR, Role.ORGANIZER)
 MAX_AT_ONCE = 2000  # people per request (a walk packet holds at most 500 doors)

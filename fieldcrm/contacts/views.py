@@ -34,6 +34,7 @@ from fieldcrm.contacts.forms import (
 from fieldcrm.contacts.models import Organization
 from fieldcrm.contacts.timeline import contact_timeline, kept_rate, vote_history
 from fieldcrm.conversations import views as conversations_views
+from fieldcrm.door.queries import get_packet
 from fieldcrm.errors import NotFound, ValidationFailed
 from fieldcrm.exports import csv_response, record_export
 from fieldcrm.extensions import db
@@ -41,7 +42,6 @@ from fieldcrm.labels import label
 from fieldcrm.ladder.models import LadderStage
 from fieldcrm.organizations import views as organizations_views
 from fieldcrm.scoping import get_contact, visible_turfs
-from fieldcrm.turf.services import get_packet
 from fieldcrm.web import authenticated_at, excel_requested, export_rate_limit
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")

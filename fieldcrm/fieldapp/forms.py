@@ -55,6 +55,10 @@ class NewPersonData:
     phone: str | None
     email: str | None
     unit: str | None
+    #: the person on file they picked as the one met at the door (instead of a new contact)
+    match_id: int | None = None
+    #: they saw the people on file and none is the person: add a new contact
+    confirm_new: bool = False
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,8 @@ def item_input(item: QueuedItem) -> Any:
             phone=form.phone.data or None,
             email=form.email.data,
             unit=form.unit.data or None,
+            match_id=_optional_id(p.get("match_id")),
+            confirm_new=p.get("confirm_new") is True,
         )
     fields = p.get("fields")
     if not isinstance(fields, dict) or not fields:

@@ -19,10 +19,10 @@ from fieldcrm.contacts.models import Contact
 from fieldcrm.contacts.visibility import can_see
 from fieldcrm.conversations.models import Conversation
 from fieldcrm.conversations.services import choices
+from fieldcrm.door.models import WalkPacket
+from fieldcrm.door.queries import packet_stops, visible_packets
 from fieldcrm.extensions import db
 from fieldcrm.scoping import visible_conversations
-from fieldcrm.turf.models import WalkPacket
-from fieldcrm.turf.services import packet_stops, visible_packets
 
 MAX_PACKETS = 20
 MAX_FOLLOW_UPS = 300

@@ -7,7 +7,10 @@ when the person tapped (a UUID): the first store claims `(author, client id)` in
 "already stored" with the same record and writes nothing twice.
 
 The writes go through the features' own services (log_conversation, record_commitment,
-set_status, create_contact), so the rules are the same as on the pages. Refusals carry a
+set_status, create_contact), so the rules are the same as on the pages. Someone added at a
+door is first matched to the people on file there (contacts.matching): the one the person
+picked on the phone, or, added without signal, the same name at the same door, is linked
+instead of copied; a new contact is created only when none matches. Refusals carry a
 code the device shows in its "could not send" list:
 
 * ``wrong_user``: queued while someone else was signed in on the device;
@@ -35,16 +38,15 @@ from fieldcrm.auth.models import User
 from fieldcrm.commitments import services as commitment_services
 from fieldcrm.commitments.models import Commitment
 from fieldcrm.contacts.models import Contact
-from fieldcrm.contacts.services import ContactInput, create_contact
+from fieldcrm.contacts.services import ContactInput, create_contact, link_existing
 from fieldcrm.conversations.models import Conversation
 from fieldcrm.conversations.services import ConversationInput, log_conversation
 from fieldcrm.database import utcnow
+from fieldcrm.door.queries import door_address, get_packet, packet_door, people_on_file_at_door
 from fieldcrm.errors import NotFound, ValidationFailed
 from fieldcrm.extensions import db
 from fieldcrm.fieldapp.models import SyncedItem
 from fieldcrm.scoping import get_contact, visible_commitments
-from fieldcrm.turf.models import PacketDoor
-from fieldcrm.turf.services import get_packet
 
 KINDS = ("attempt", "conversation", "commitment_outcome", "new_person", "contact_edit")
 MAX_ITEMS = 200
@@ -246,37 +248,45 @@ def _commitment_outcome(actor: User, item: QueuedItem, data: Any, when: datetime
 
 
 def _new_person(actor: User, item: QueuedItem, data: Any, when: datetime) -> Stored:
+    """Someone met at a door: the person on file they are (picked on the phone, or the one
+    at that door with that name), else a new contact at the door."""
     packet = _packet(actor, data.packet_id)
     if packet is None:
         raise Refused("invalid", "no packet")
-    door = db.session.scalar(
-        sa.select(PacketDoor).where(
-            PacketDoor.packet_id == packet.id, PacketDoor.household_key == data.household_key
-        )
-    )
+    door = packet_door(packet, data.household_key)
     if door is None:
         raise Refused("invalid", "no such door in the packet")
-    neighbour = db.session.scalar(
-        sa.select(Contact)
-        .where(Contact.household_key == door.household_key, Contact.turf_id == packet.turf_id)
-        .order_by(Contact.id)
-        .limit(1)
+    address = door_address(packet, door)
+    person = ContactInput(
+        first_name=data.first_name,
+        last_name=data.last_name,
+        phone=data.phone,
+        email=data.email,
+        res_line1=address.line1,
+        res_city=address.city,
+        res_state=address.state,
+        res_zip5=address.zip5,
+        turf_id=packet.turf_id,
     )
-    line1 = " ".join(str(p) for p in (door.house_number, door.street_name) if p) or None
-    contact = create_contact(
-        actor,
-        ContactInput(
-            first_name=data.first_name,
-            last_name=data.last_name,
-            phone=data.phone,
-            email=data.email,
-            res_line1=neighbour.res_line1 if neighbour else line1,
-            res_city=neighbour.res_city if neighbour else None,
-            res_state=neighbour.res_state if neighbour else None,
-            res_zip5=neighbour.res_zip5 if neighbour else None,
-            turf_id=packet.turf_id,
-        ),
-    )
+    match_id = data.match_id
+    if match_id is None and not data.confirm_new:
+        # Added without seeing the people on file (no signal): the same name at the same
+        # door is that person, never a second copy.
+        same = [
+            m.contact.id
+            for m in people_on_file_at_door(
+                actor, packet, door, data.first_name, data.last_name, data.unit
+            )
+            if m.same_door and m.same_name
+        ]
+        match_id = same[0] if same else None
+    if match_id is not None:
+        try:
+            found = link_existing(actor, match_id, person)
+        except NotFound as exc:
+            raise Refused("invalid", "that person is not a match any more") from exc
+        return Stored("contacts", found.id, {"contact_id": found.id, "matched": True})
+    contact = create_contact(actor, person)
     # At this door: the packet (and a leader's scope) finds residents by household key.
     contact.household_key = door.household_key
     contact.res_house_number = door.house_number

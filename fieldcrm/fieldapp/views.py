@@ -18,6 +18,8 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
 from fieldcrm.database import utcnow
+from fieldcrm.door import queries as door_queries
+from fieldcrm.door.queries import get_packet
 from fieldcrm.errors import NotFound, PermissionDenied, ValidationFailed
 from fieldcrm.extensions import db, limiter
 from fieldcrm.fieldapp import lists, sync
@@ -135,8 +137,8 @@ def device_lists():
     data["pages"] = [
         url_for("fieldapp.home"),
         url_for("commitments.mine"),
-        url_for("turf.packets"),
-        *[url_for("turf.packet", packet_id=p["id"]) for p in data["packets"]],
+        url_for("door.packets"),
+        *[url_for("door.packet", packet_id=p["id"]) for p in data["packets"]],
     ]
     data["contact_pages"] = [
         url
@@ -147,6 +149,36 @@ def device_lists():
         )
     ]
     return jsonify(data)
+
+
+@bp.route("/field/api/packets/<int:packet_id>/matches")
+@api_login_required
+def door_matches(packet_id: int):
+    """The people on file who may be someone met at a door of the packet, offered before a
+    new contact is added ("in_packet": already on the walk list at this door)."""
+    try:
+        packet = get_packet(current_user, packet_id)
+    except NotFound:
+        return jsonify(error="not_found"), 404
+    door = door_queries.packet_door(packet, request.args.get("household_key"))
+    if door is None:
+        return jsonify(error="not_found"), 404
+    first, last = (request.args.get(k, "").strip()[:100] for k in ("first_name", "last_name"))
+    found = door_queries.people_on_file_at_door(current_user, packet, door, first, last)
+    return jsonify(
+        matches=[
+            {
+                "id": m.contact.id,
+                "name": m.contact.display_name,
+                "address": m.contact.address,
+                "same_door": m.same_door,
+                "voter_file": bool(m.contact.voter_id),
+                "in_packet": m.contact.household_key == door.household_key
+                and m.contact.turf_id == packet.turf_id,
+            }
+            for m in found
+        ]
+    )
 
 
 # The reasons a device shows in its "could not send" list, by refusal code.

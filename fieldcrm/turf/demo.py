@@ -1,5 +1,5 @@
-"""Demo data for turf features: places contacts, sets goals, links leaders, cuts a packet,
-loads made-up precinct and ZIP shapes for the maps."""
+"""Demo data for turf features: places contacts, sets goals, links leaders, loads made-up
+precinct and ZIP shapes for the maps."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import sqlalchemy as sa
 
 from fieldcrm.auth.models import Role, User
 from fieldcrm.contacts.models import Contact
-from fieldcrm.database import utcnow
 from fieldcrm.extensions import db
 from fieldcrm.turf import jobs, outlines, services
 
@@ -19,9 +18,9 @@ SEED_DIR = Path(__file__).resolve().parent.parent.parent / "seed_data"
 
 def seed_turf_demo(users: dict[str, User]) -> None:
     """Geocode offline (ZIP centroids), give organizers standing goals set by their
-    director, and cut the first organizer's first turf into packets, the first one for
-    its leader; load the demo's (made-up) precinct and ZIP shapes. Commits (the geocoding
-    job commits per chunk)."""
+    director, and link each demo leader to a neighbour. Commits (the geocoding job commits
+    per chunk); load the demo's (made-up) precinct and ZIP shapes. Packets are cut by
+    fieldcrm.door.demo."""
     for kind, name in (("precinct", "demo_precincts.geojson"), ("zip", "demo_zips.geojson")):
         shapes = json.loads((SEED_DIR / name).read_text())
         outlines.load_boundaries(None, kind, shapes, "code", "name")
@@ -55,15 +54,4 @@ def seed_turf_demo(users: dict[str, User]) -> None:
                 .offset(leader.id)
                 .limit(1)
             )
-    organizer = next((u for u in users.values() if u.role == Role.ORGANIZER and u.turfs), None)
-    if organizer is not None:
-        turf = organizer.turfs[0]
-        leader = db.session.scalar(
-            sa.select(User)
-            .where(User.role == Role.LEADER, User.turfs.any(id=turf.id))
-            .order_by(User.id)
-        )
-        packets = services.cut_turf(organizer, turf, services.CutInput(target_size=40), utcnow())
-        if leader is not None and packets:
-            services.assign_packet(organizer, packets[0], leader.id)
     db.session.commit()

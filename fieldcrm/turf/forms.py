@@ -1,4 +1,4 @@
-"""Turf forms: turf definition, people, cutting packets, assigning, radius search, goals."""
+"""Turf forms: turf definition, people, radius search, goals."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (
     DecimalField,
-    HiddenField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -17,12 +15,6 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from fieldcrm.forms import FieldCRMForm, HiddenIdField
-from fieldcrm.votes.forms import (
-    vote_election_field,
-    vote_filter_field,
-    vote_of_last_field,
-    vote_voted_field,
-)
 
 
 def _int_or_none(value):
@@ -69,42 +61,6 @@ class TurfForm(FieldCRMForm):
 class TurfPeopleForm(FieldCRMForm):
     people = SelectMultipleField(_l("Organizers and leaders"), coerce=int, validate_choice=False)
     submit = SubmitField(_l("Save people"))
-
-
-class CutForm(FieldCRMForm):
-    universe = SelectField(_l("Who to include"), default="all")
-    stale_days = IntegerField(
-        _l("Days without a conversation"),
-        default=30,
-        validators=[Optional(), NumberRange(min=1, max=3650)],
-        description=_l("Only for “No conversation in the last N days”."),
-    )
-    vote_filter = vote_filter_field()
-    vote_voted = vote_voted_field()
-    vote_of_last = vote_of_last_field()
-    vote_election = vote_election_field()
-    target_size = IntegerField(
-        _l("Doors per packet"), default=50, validators=[DataRequired(), NumberRange(5, 500)]
-    )
-    mode = SelectField(
-        _l("Worked by"), choices=[("door", _l("Walking (doors)")), ("phone", _l("Phone bank"))]
-    )
-    name_prefix = StringField(_l("Packet name"), validators=[Optional(), Length(max=100)])
-    assigned_user_id = SelectField(_l("Assign to"), coerce=_int_or_none, validate_choice=False)
-    submit = SubmitField(_l("Cut packets"))
-
-
-class AssignPacketForm(FieldCRMForm):
-    assigned_user_id = SelectField(_l("Assign to"), coerce=_int_or_none, validate_choice=False)
-    submit = SubmitField(_l("Assign"))
-
-
-class AttemptForm(FieldCRMForm):
-    """One tap from the mobile list: a result code, or "talked" (a conversation)."""
-
-    contact_id = HiddenIdField(validators=[DataRequired()])
-    result = HiddenField(validators=[DataRequired(), Length(max=40)])
-    idempotency_key = HiddenField(validators=[DataRequired(), Length(max=40)])
 
 
 class RadiusForm(FieldCRMForm):

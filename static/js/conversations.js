@@ -1,5 +1,5 @@
 // Conversation form: "add another commitment" clones a blank row. Without JS, the form
-// still offers three blank rows.
+// still offers three blank rows (the first above "More", two inside it).
 (function () {
   "use strict";
   var container = document.querySelector("[data-commitment-rows]");
@@ -9,7 +9,8 @@
   button.addEventListener("click", function () {
     var rows = container.querySelectorAll("[data-commitment-row]");
     var last = rows[rows.length - 1];
-    var index = rows.length;
+    // Rows are numbered across the form (the first commitment sits above "More").
+    var index = document.querySelectorAll("form [data-commitment-row]").length;
     var clone = last.cloneNode(true);
     clone.querySelectorAll("[name], [id], label[for]").forEach(function (el) {
       ["name", "id", "for", "aria-describedby"].forEach(function (attr) {

@@ -13,6 +13,10 @@
   var CHANNEL = "fieldcrm-field";
   var BATCH = 100;
   var MAX_ERRORS = 5;
+  // Results sent from this phone are remembered a while, so a list page kept on the phone
+  // from before shows them (static/js/field.js) until its fresh copy arrives.
+  var SENT_KEEP = 500;
+  var SENT_DAYS = 3;
   var dbPromise = null;
   var sending = null;
 
@@ -125,6 +129,28 @@
     return enqueue(match.kind, payload).then(function () { return { next: next }; }, function () { return null; });
   }
 
+  // What a queued item says about a person's latest result: {contact_id, result, at}, or
+  // null for items that are not a result (a follow-up outcome, a new person…).
+  function resultOf(item) {
+    var p = item.payload || {};
+    if (item.kind === "attempt" && p.contact_id) {
+      return { contact_id: p.contact_id, result: p.result, at: item.queued_at };
+    }
+    if (item.kind === "conversation" && p.contact_id) {
+      var code = (p.form || []).filter(function (pair) { return pair[0] === "result_code"; })[0];
+      return { contact_id: p.contact_id, result: (code && code[1]) || "talked", at: item.queued_at };
+    }
+    return null;
+  }
+  function remember(entries) {
+    if (!entries.length) { return Promise.resolve(); }
+    return get("sent").then(function (old) {
+      var cutoff = Date.now() - SENT_DAYS * 86400000;
+      var kept = (old || []).concat(entries).filter(function (e) { return new Date(e.at).getTime() > cutoff; });
+      return set("sent", kept.slice(-SENT_KEEP));
+    });
+  }
+
   function json(response) {
     var type = response.headers.get("Content-Type") || "";
     return type.indexOf("application/json") === 0 ? response.json() : Promise.resolve(null);
@@ -154,6 +180,7 @@
     var byId = {};
     batch.forEach(function (i) { byId[i.id] = i; });
     var stored = 0;
+    var results = [];
     return db().then(function (d) {
       var tx = d.transaction("queue", "readwrite");
       answers.forEach(function (a) {
@@ -161,6 +188,7 @@
         if (!item) { return; }
         if (a.status === "stored" || a.status === "already") {
           stored += 1;
+          if (resultOf(item)) { results.push(resultOf(item)); }
           tx.store.delete(item.id);
         } else if (a.status === "refused") {
           item.state = "refused"; item.reason = a.reason; item.code = a.code;
@@ -174,6 +202,8 @@
       return tx.done;
     }).then(function () {
       return stored ? set("last_sent_at", new Date().toISOString()) : notify();
+    }).then(function () {
+      return remember(results);
     }).then(function () { return stored; });
   }
 
@@ -226,6 +256,7 @@
     SYNC_QUEUE: "fieldcrm-queue",
     SYNC_TAG: "workbox-background-sync:fieldcrm-queue",
     get: get, set: set, del: del, items: items, enqueue: enqueue, remove: remove, retry: retry,
-    formPostKind: formPostKind, queueFormPost: queueFormPost, sendAll: sendAll, uuid: uuid
+    formPostKind: formPostKind, queueFormPost: queueFormPost, sendAll: sendAll, uuid: uuid,
+    resultOf: resultOf
   };
 })(self);

@@ -39,14 +39,14 @@
       if (!changed) { return null; }
       // Someone else's lists and pages leave the phone; their queue stays (it is refused
       // for this account and shows in "could not send" until they sign in again).
-      return Promise.all([S.del("lists"), S.del("lists_at"), window.caches ? caches.delete(PAGES) : null]);
+      return Promise.all([S.del("lists"), S.del("lists_at"), S.del("sent"), window.caches ? caches.delete(PAGES) : null]);
     });
   });
 
   // -- the status line ------------------------------------------------------------------
   var lists = null;
   function render() {
-    return Promise.all([S.items(), S.get("last_sent_at"), S.get("lists_at"), S.get("signed_out")]).then(function (r) {
+    return Promise.all([S.items(), S.get("last_sent_at"), S.get("lists_at"), S.get("signed_out"), S.get("sent")]).then(function (r) {
       var items = r[0], waiting = items.filter(function (i) { return i.state === "waiting"; });
       var refused = items.filter(function (i) { return i.state === "refused"; });
       status.hidden = false;
@@ -66,6 +66,7 @@
       status.classList.toggle("has-waiting", waiting.length > 0);
       status.classList.toggle("is-offline", !navigator.onLine);
       overlay(items);
+      latestResults(items, r[4] || []);
       renderHome(items);
     });
   }
@@ -186,7 +187,48 @@
     });
   }
 
-  // Someone met at a door who is not on the list (queued like a result).
+  // Each person's latest result on a list kept on the phone: what is waiting to send, and
+  // what was sent since the page was stored, when newer than the result the page shows.
+  function resultText(code) {
+    if (code === "talked") { return t("talked"); }
+    var hit = lists && lists.result_codes.filter(function (c) { return c.code === code; })[0];
+    if (hit) { return hit.label; }
+    var button = document.querySelector("form[data-attempt] button[value='" + code + "']");
+    return button ? button.textContent.trim() : code;
+  }
+  function latestResults(items, sent) {
+    var marks = document.querySelectorAll("[data-latest-for]");
+    if (!marks.length) { return; }
+    var newest = {};
+    function consider(entry, state) {
+      if (!entry) { return; }
+      var had = newest[entry.contact_id];
+      if (!had || had.at < entry.at) { newest[entry.contact_id] = { result: entry.result, at: entry.at, state: state }; }
+    }
+    sent.forEach(function (e) { consider(e, "sent"); });
+    items.forEach(function (i) { consider(S.resultOf(i), i.state); });
+    marks.forEach(function (mark) {
+      var hit = newest[mark.getAttribute("data-latest-for")];
+      var shown = mark.getAttribute("data-at");
+      if (!hit || (shown && new Date(shown) >= new Date(hit.at))) { return; }
+      var note = hit.state === "sent" ? when(hit.at) : (hit.state === "refused" ? t("not-sent") : t("waiting-badge"));
+      mark.textContent = resultText(hit.result) + " · " + note;
+      mark.className = "latest result-" + hit.result + (hit.state === "sent" ? "" : " queued");
+      var door = mark.closest(".door");
+      if (door) { door.classList.add("done"); }
+    });
+    var progress = document.getElementById("packet-progress");
+    if (progress) {
+      var done = document.querySelectorAll("li.door.done").length;
+      if (done > parseInt(progress.getAttribute("data-done"), 10)) {
+        progress.setAttribute("data-done", String(done));
+        progress.textContent = progress.textContent.replace(/^\d+/, String(done));
+      }
+    }
+  }
+
+  // Someone met at a door who is not on the list: first the people on file who may be them
+  // (with signal), then a new person only when none is; queued like a result.
   function addPersonForms() {
     var m = window.location.pathname.match(/^\/turf\/packets\/(\d+)$/);
     if (!m || !lists) { return; }
@@ -209,21 +251,77 @@
         form.appendChild(wrap);
       });
       form.appendChild(el("button", { type: "submit", "class": "button small" }, t("add")));
-      form.addEventListener("submit", function (event) {
-        event.preventDefault();
+      var matches = el("div", { "class": "door-matches", hidden: "" });
+      function pairsOf() {
         var pairs = [];
         new FormData(form).forEach(function (v, k) { pairs.push([k, v]); });
-        S.enqueue("new_person", { packet_id: packetId, household_key: door.household_key, form: pairs })
-          .then(function () {
-            var name = (form.elements.first_name.value + " " + form.elements.last_name.value).trim();
-            details.parentNode.insertBefore(el("p", { "class": "badge warn" }, t("added", { name: name })), details);
-            form.reset();
-            details.open = false;
-            return kick();
+        return pairs;
+      }
+      function queue(extra) {
+        var payload = { packet_id: packetId, household_key: door.household_key, form: pairsOf() };
+        Object.keys(extra || {}).forEach(function (k) { payload[k] = extra[k]; });
+        return S.enqueue("new_person", payload).then(function (item) {
+          var name = (form.elements.first_name.value + " " + form.elements.last_name.value).trim();
+          details.parentNode.insertBefore(el("p", { "class": "badge warn" }, t("added", { name: name })), details);
+          form.reset();
+          matches.hidden = true;
+          details.open = false;
+          return kick().then(function () { return item; });
+        });
+      }
+      function offer(found) {
+        matches.textContent = "";
+        matches.appendChild(el("p", {}, t("on-file")));
+        var list = el("ul", { "class": "match-list" });
+        found.forEach(function (m) {
+          var row = el("li", { "class": "match" });
+          row.appendChild(el("span", { "class": "match-who" }, m.name + (m.address ? " · " + m.address : "")));
+          var pick = el("button", { type: "button", "class": "button primary" }, t("pick"));
+          pick.addEventListener("click", function () {
+            if (m.in_packet) {  // already on this list: go to them
+              var here = document.getElementById("c" + m.id);
+              form.reset(); matches.hidden = true; details.open = false;
+              if (here) { here.scrollIntoView({ block: "center" }); here.classList.add("picked"); }
+              return;
+            }
+            queue({ match_id: m.id }).then(function (item) {
+              return S.items().then(function (all) {
+                var waiting = all.some(function (i) { return i.id === item.id; });
+                if (!waiting) {  // linked on the server: log the talk with them
+                  window.location.href = "/contacts/" + m.id + "/log?next=" +
+                    encodeURIComponent(window.location.pathname) + "&channel=door";
+                }
+              });
+            });
+          });
+          row.appendChild(pick);
+          list.appendChild(row);
+        });
+        matches.appendChild(list);
+        var fresh = el("button", { type: "button", "class": "button" }, t("someone-new"));
+        fresh.addEventListener("click", function () { queue({ confirm_new: true }); });
+        matches.appendChild(fresh);
+        matches.hidden = false;
+      }
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        if (!navigator.onLine) { queue(); return; }
+        var query = new URLSearchParams({
+          household_key: door.household_key,
+          first_name: form.elements.first_name.value,
+          last_name: form.elements.last_name.value
+        });
+        fetch("/field/api/packets/" + packetId + "/matches?" + query.toString(), {
+          credentials: "same-origin", cache: "no-store", headers: { "Accept": "application/json" }
+        }).then(function (r) { return r.ok ? r.json() : null; }, function () { return null; })
+          .then(function (data) {
+            if (data && data.matches && data.matches.length) { offer(data.matches); return null; }
+            return queue();  // nobody on file is them (or no answer: the server checks again)
           });
       });
       details.appendChild(form);
-      li.appendChild(details);
+      details.appendChild(matches);
+      (li.querySelector(".door-body") || li).appendChild(details);
     });
   }
 
@@ -312,12 +410,23 @@
   document.querySelectorAll("form.conversation-form input[name=idempotency_key]").forEach(function (input) {
     input.value = S.uuid();
   });
+  // A copy kept on the phone was stored without the link's query ("Talked" on a walk list
+  // adds where to come back to and how they talked): apply it, so saving goes back there.
+  var query = new URLSearchParams(window.location.search);
+  document.querySelectorAll("form.conversation-form").forEach(function (form) {
+    var next = query.get("next");
+    if (next && /^\/(?!\/)/.test(next) && !form.querySelector("input[name=next]")) {
+      form.appendChild(el("input", { type: "hidden", name: "next", value: next }));
+    }
+    var how = form.querySelector("input[name=channel][value='" + query.get("channel") + "']");
+    if (how && !form.querySelector("input[name=channel]:checked[value='" + how.value + "']")) { how.checked = true; }
+  });
   // Signing out takes the lists and pages off the phone (what waits to send stays).
   document.querySelectorAll("form[action$='/auth/logout']").forEach(function (form) {
     form.addEventListener("submit", function (event) {
       if (form.hasAttribute("data-cleared")) { return; }
       event.preventDefault();
-      Promise.all([S.del("lists"), S.del("lists_at"), window.caches ? caches.delete(PAGES) : null])
+      Promise.all([S.del("lists"), S.del("lists_at"), S.del("sent"), window.caches ? caches.delete(PAGES) : null])
         .catch(function () { return null; })
         .then(function () { form.setAttribute("data-cleared", ""); form.submit(); });
     });

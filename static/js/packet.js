@@ -17,6 +17,14 @@
     form.querySelectorAll("button").forEach(function (b) { b.classList.remove("chosen"); });
     button.classList.add("chosen");
     button.setAttribute("aria-pressed", "true");
+    // The person's latest result, at a glance on the door's row.
+    var latest = document.querySelector("[data-latest-for='" + form.elements.contact_id.value + "']");
+    if (latest) {
+      latest.textContent = button.textContent.trim();
+      latest.className = "latest result-" + button.value;
+    }
+    var more = button.closest("details.more-results");
+    if (more) { more.open = false; }
   }
   document.querySelectorAll("form[data-attempt]").forEach(function (form) {
     form.setAttribute("data-allow-resubmit", "");

@@ -32,15 +32,18 @@ function isFieldPage(url) {
 }
 
 // Pages used in the field: the network when there is signal (fresh lists), the copy on
-// this phone when there is none. Only plain 200 pages are kept (never a sign-in redirect).
+// this phone when there is none. Only plain 200 pages are kept (never a sign-in redirect),
+// each under its address without a query: a link with one ("Talked" on a walk list opens
+// /contacts/N/log?next=…) finds the copy offline, and static/js/field.js applies the query.
 var pages = new workbox.strategies.NetworkFirst({
   cacheName: PAGES,
   networkTimeoutSeconds: 8,
-  matchOptions: { ignoreVary: true },
+  matchOptions: { ignoreVary: true, ignoreSearch: true },
   plugins: [{
     cacheWillUpdate: function (args) {
       var r = args.response;
-      return Promise.resolve(r && r.status === 200 && r.type === "basic" && !r.redirected ? r : null);
+      var plain = !args.request || new URL(args.request.url).search === "";
+      return Promise.resolve(plain && r && r.status === 200 && r.type === "basic" && !r.redirected ? r : null);
     }
   }]
 });

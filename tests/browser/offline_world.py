@@ -10,10 +10,11 @@ from fieldcrm.commitments.services import CommitmentInput, record_commitment
 from fieldcrm.contacts.models import Contact
 from fieldcrm.conversations.services import ensure_default_choices
 from fieldcrm.database import utcnow
+from fieldcrm.door import services as door_services
+from fieldcrm.door.models import PacketDoor, WalkPacket
 from fieldcrm.extensions import db
 from fieldcrm.ladder.services import ensure_default_ladder
 from fieldcrm.turf import services as turf_services
-from fieldcrm.turf.models import PacketDoor, WalkPacket
 
 DOORS = 24
 
@@ -56,10 +57,10 @@ def build(password: str) -> dict:
     db.session.flush()
     turf_services.assign_contacts_to_turfs()
     # Precinct R1 (OAK ST) and R2 (ELM ST) are cut separately: one packet per street.
-    oak = turf_services.cut_turf(
+    oak = door_services.cut_turf(
         ana,
         riverside,
-        turf_services.CutInput(target_size=24, name_prefix="Walk", assigned_user_id=lena.id),
+        door_services.CutInput(target_size=24, name_prefix="Walk", assigned_user_id=lena.id),
         utcnow(),
     )
     # A second, small packet of hers: the one taken back while she is offline.

@@ -48,6 +48,7 @@ def test_log_door_attempt_in_one_tap(phone, live_server, sign_in, people):
     sign_in(phone, live_server.emails["organizer"])
     phone.goto(f"{live_server.url}/contacts/{contact_id}")
     phone.get_by_role("link", name="Log a conversation").click()
+    phone.locator("#attempts > summary").tap()  # no conversation: the result in one tap
     phone.get_by_role("button", name="Not home").tap()
     phone.wait_for_url(f"**/contacts/{contact_id}")
     assert "Logged: Not home." in phone.locator(".flashes").inner_text()
@@ -73,6 +74,7 @@ def test_one_on_one_with_leader_commitment_then_leader_marks_it_kept(
     form = phone.locator("form.conversation-form")
     form.locator("label.chip", has_text="One-on-one").tap()
     form.locator("label.chip", has_text="1 Strong yes").tap()
+    form.locator("details.more-fields > summary").tap()  # the rest, one tap away
     form.locator("label.chip", has_text="Rent and housing").tap()
     form.get_by_label("Their story").fill("Rent went up twice this year; two kids.")
     form.get_by_label("The ask", exact=True).select_option(label="Host a house meeting")

@@ -64,6 +64,7 @@ def test_spanish_organizer_sees_spanish_lists_and_phone_numbers(
 ):
     sign_in(phone, EMAIL)
     phone.goto(f"{live_server.url}/contacts/{spanish}/log")
+    phone.locator("#attempts > summary").tap()
     phone.get_by_role("button", name="No está en casa").tap()
     phone.wait_for_url(f"**/contacts/{spanish}")
     page = phone.locator("main").inner_text()

@@ -11,10 +11,11 @@ import pytest
 import sqlalchemy as sa
 
 from fieldcrm.contacts.models import Contact, Organization
+from fieldcrm.door.models import WalkPacket
 from fieldcrm.extensions import db
 from fieldcrm.settings import services as settings_services
 from fieldcrm.settings.models import AppSetting
-from fieldcrm.turf.models import Turf, WalkPacket
+from fieldcrm.turf.models import Turf
 from tests.browser.server import serve_world
 
 pytestmark = pytest.mark.browser

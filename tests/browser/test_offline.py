@@ -22,9 +22,9 @@ from fieldcrm.auth.models import User, new_session_token
 from fieldcrm.commitments.models import Commitment
 from fieldcrm.contacts.models import Contact
 from fieldcrm.conversations.models import Conversation
+from fieldcrm.door.models import WalkPacket
 from fieldcrm.extensions import db
 from fieldcrm.fieldapp.models import SyncedItem
-from fieldcrm.turf.models import WalkPacket
 from tests.browser.conftest import PASSWORD, PHONE
 from tests.browser.server import serve_world
 
@@ -115,6 +115,14 @@ def _wait_waiting(tab, start: str) -> None:
     )
 
 
+def _door(doors, n):
+    """The n-th door of the walk list, tapped open (a door is one row until opened)."""
+    door = doors.nth(n)
+    if door.locator("details.door-details").get_attribute("open") is None:
+        door.locator("summary.door-row").tap()
+    return door
+
+
 def _waiting(tab) -> str:
     return tab.locator("#field-status .field-waiting").inner_text()
 
@@ -131,21 +139,29 @@ def test_a_shift_without_signal_is_sent_once_when_the_signal_returns(phone, fiel
 
     _offline(phone)
     tab.goto(f"{server.url}/turf/packets/{server.packet_id}")  # from the phone
-    assert tab.locator("#field-status .field-offline").is_visible()
+    tab.locator("#field-status .field-offline").wait_for()  # filled in once the page runs
     assert "No signal" in tab.locator("#field-status").inner_text()
     doors = tab.locator("li.door")
     assert doors.count() == 27
     # Results at 20 doors: the first person at each, "Not home".
     for n in range(20):
-        doors.nth(n).locator("form[data-attempt]").first.get_by_role(
+        _door(doors, n).locator("form[data-attempt]").first.get_by_role(
             "button", name="Not home"
         ).tap()
         tab.wait_for_function(
             "(n) => document.querySelectorAll('li.door.queued').length >= n", arg=n + 1
         )
     assert _waiting(tab) == "20 waiting to send"
+    # Reloaded from the phone, the list still shows each result, waiting to send.
+    first = doors.nth(0).locator("input[name=contact_id]").first.get_attribute("value")
+    tab.reload()
+    _wait_waiting(tab, "20 ")
+    assert tab.locator(f"[data-latest-for='{first}']").inner_text() == (
+        "Not home · waiting to send"
+    )
+    assert "20 of 27 doors attempted" in tab.locator("#packet-progress").inner_text()
     # Someone new at the 21st door.
-    door = doors.nth(20)
+    door = _door(doors, 20)
     door.locator("details.add-person summary", has_text="Add someone at this door").click()
     door.get_by_label("First name").fill("Rosa")
     door.get_by_label("Last name").fill("Nueva")
@@ -159,6 +175,7 @@ def test_a_shift_without_signal_is_sent_once_when_the_signal_returns(phone, fiel
     form = tab.locator("form.conversation-form")
     form.locator("label.chip", has_text="One-on-one").tap()
     form.locator("label.chip", has_text="1 Strong yes").tap()
+    form.locator("details.more-fields > summary").tap()
     form.get_by_label("Their story").fill("Two jobs, rent up again.")
     form.locator("#commitments-0-kind").select_option(label="Host a house meeting")
     form.locator("#commitments-0-due_date").fill("2030-03-14")
@@ -216,8 +233,8 @@ def test_expired_session_asks_to_sign_in_then_sends(phone, field_server):
     _lists_on_phone(tab, server)
     _offline(phone)
     tab.goto(f"{server.url}/turf/packets/{server.packet_id}")
-    tab.locator("li.door").nth(0).get_by_role("button", name="Refused").first.tap()
-    tab.locator("li.door").nth(1).get_by_role("button", name="Not home").first.tap()
+    _door(tab.locator("li.door"), 0).get_by_role("button", name="Refused").first.tap()
+    _door(tab.locator("li.door"), 1).get_by_role("button", name="Not home").first.tap()
     _wait_waiting(tab, "2 ")
     with server.app.app_context():  # meanwhile her session ends (signed out elsewhere)
         user = db.session.get(User, server.lena_id)
@@ -246,7 +263,7 @@ def test_packet_taken_back_shows_in_could_not_send(phone, field_server):
     tab.goto(f"{server.url}/turf/packets/{server.spare_id}")
     _offline(phone)
     tab.reload()
-    tab.locator("li.door").nth(0).get_by_role("button", name="Not home").first.tap()
+    _door(tab.locator("li.door"), 0).get_by_role("button", name="Not home").first.tap()
     tab.wait_for_selector("li.door.queued")
     with server.app.app_context():  # the organizer takes the packet back meanwhile
         db.session.get(WalkPacket, server.spare_id).assigned_user_id = None
@@ -267,3 +284,29 @@ def test_packet_taken_back_shows_in_could_not_send(phone, field_server):
     bad.locator("li.field-item").get_by_role("button", name="Discard").tap()
     tab.wait_for_function("() => document.getElementById('could-not-send').hidden")
     assert _rows(server, Conversation) == []
+
+
+def test_talked_without_signal_opens_the_form_kept_on_the_phone(phone, field_server):
+    server = field_server
+    tab = _open(phone)
+    _sign_in(tab, server, server.emails["leader"])
+    tab.goto(f"{server.url}/field")
+    _lists_on_phone(tab, server)
+    _offline(phone)
+    tab.goto(f"{server.url}/turf/packets/{server.packet_id}")
+    door = _door(tab.locator("li.door"), 2)
+    person = door.locator("input[name=contact_id]").first.get_attribute("value")
+    door.get_by_role("link", name="Talked").tap()
+    # The link carries where to come back to; the copy on the phone is found all the same.
+    tab.wait_for_url(re.compile(rf".*/contacts/{person}/log\?next=.*"))
+    form = tab.locator("form.conversation-form")
+    form.locator("label.chip", has_text="2 Lean yes").tap()
+    form.get_by_role("button", name="Save conversation").tap()
+    tab.wait_for_url(re.compile(rf".*/turf/packets/{server.packet_id}#queued$"))
+    latest = tab.locator(f"[data-latest-for='{person}']")
+    latest.filter(has_text="Talked · waiting to send").wait_for()
+    _online(phone)
+    tab.evaluate("window.dispatchEvent(new Event('online'))")
+    _wait_waiting(tab, "Nothing waiting to send")
+    [talk] = _rows(server, Conversation, contact_id=int(person))
+    assert (talk.is_conversation, talk.support_level, talk.user_id) == (True, 2, server.lena_id)

@@ -249,3 +249,72 @@ def test_create__user_and_record_are_not_read_again_after_the_commit(login_as, w
         if re.search(r"\bFROM (USERS|USER_REGIONS|USER_TURFS|REGIONS|TURFS|CONVERSATIONS)\b", s)
     ]
     assert read_again == []
+
+
+def _flash(client) -> str:
+    """The latest message flashed (and not shown yet)."""
+    with client.session_transaction() as session:
+        return session["_flashes"][-1][1]
+
+
+def test_create__the_confirmation_names_what_was_created(login_as, world, fieldwork, app):
+    with app.app_context():
+        from fieldcrm import programtime
+
+        year = programtime.today().year + 1
+    client = login_as(world.organizer_ana)
+    client.post(
+        f"/contacts/{world.east_1.id}/conversations",
+        data={
+            "idempotency_key": "named-1",
+            "channel": "one_on_one",
+            "commitments-0-kind": "house_meeting",
+            "commitments-0-due_date": f"{year}-12-12",
+            "commitments-0-owner_id": str(world.leader_lena.id),
+            "commitments-1-kind": "volunteer_shift",
+            "commitments-1-owner_id": str(world.organizer_ana.id),
+            "follow_up_date": f"{year}-12-14",
+        },
+    )
+    assert _flash(client) == (
+        f"Conversation saved · commitment “Host a house meeting” due Dec 12, {year} handed to "
+        "Lena · commitment “Volunteer shift”, you follow up · follow up on "
+        f"Dec 14, {year}"
+    )
+
+
+def test_create__a_talk_without_commitments_and_an_attempt_say_so(login_as, world, fieldwork):
+    client = login_as(world.organizer_ana)
+    url = f"/contacts/{world.east_1.id}/conversations"
+    client.post(url, data={"idempotency_key": "plain-1", "support_level": "2"})
+    assert _flash(client) == "Conversation saved."
+    client.post(url, data={"idempotency_key": "plain-2", "result_code": "not_home"})
+    assert _flash(client) == "Logged: Not home."
+
+
+def test_log__essentials_first_the_rest_under_more(login_as, world, fieldwork):
+    body = login_as(world.organizer_ana).get(f"/contacts/{world.east_1.id}/log").get_data(True)
+    form = body[body.index('class="form conversation-form"') :]
+    more = form.index('<details class="more-fields">')
+    for essential in ('name="channel"', 'name="support_level"', 'name="ask_kind"'):
+        assert form.index(essential) < more, essential
+    for name in ('name="response"', 'name="commitments-0-kind"', 'name="commitments-0-owner_id"'):
+        assert form.index(name) < more, name
+    for later in ('name="story"', 'name="agitation"', 'name="issues"', 'name="notes"'):
+        assert form.index(later) > more, later
+    assert form.index('name="commitments-1-kind"') > more
+    assert form.index('class="save-bar"') > more
+    # the one-tap results for no conversation are one tap away too, above the form
+    assert body.index('<details class="card attempts" id="attempts">') < body.index(form[:40])
+
+
+def test_log__talked_by_phone_starts_on_phone(login_as, world, fieldwork):
+    body = (
+        login_as(world.organizer_ana)
+        .get(f"/contacts/{world.east_1.id}/log?channel=phone&next=/turf/packets/1/phone")
+        .get_data(True)
+    )
+    assert re.search(
+        r'<input checked id="channel-\d" name="channel" type="radio" value="phone">', body
+    )
+    assert '<input type="hidden" name="next" value="/turf/packets/1/phone">' in body

@@ -12,11 +12,11 @@ from fieldcrm.audit import AuditEvent
 from fieldcrm.commitments.models import Commitment
 from fieldcrm.contacts.models import Contact
 from fieldcrm.conversations.models import Conversation
+from fieldcrm.door.models import PacketDoor
 from fieldcrm.extensions import db
 from fieldcrm.fieldapp.models import SyncedItem
 from fieldcrm.scoping import can_see_contact
 from fieldcrm.security import SESSION_SEEN, SESSION_STARTED
-from fieldcrm.turf.models import PacketDoor
 from tests.fieldapp.conftest import item
 
 

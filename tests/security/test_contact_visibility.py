@@ -16,8 +16,8 @@ import pytest
 
 from fieldcrm.contacts.export import FULL_EXPORT_COLUMNS, columns_for
 from fieldcrm.contacts.visibility import RESTRICTED_FIELDS, can_see, hidden_fields
+from fieldcrm.door.models import PacketDoor, WalkPacket
 from fieldcrm.extensions import db, limiter
-from fieldcrm.turf.models import PacketDoor, WalkPacket
 from tests.fixtures.security import build_path, only_int_args, route_rules
 
 # A distinctive value per restricted field, so any leak is found in any page or file.
@@ -126,9 +126,9 @@ def test_every_get_route__shows_a_leader_no_restricted_field(app, client, login_
         "contacts.edit",
         "conversations.log",
         "commitments.mine",
-        "turf.packet",
-        "turf.packet_sheet",
-        "turf.packet_phone",
+        "door.packet",
+        "door.packet_sheet",
+        "door.packet_phone",
     ):
         assert endpoint in rendered, endpoint
     sheet = client.get(f"/turf/packets/{w.packet.id}/sheet").get_data(as_text=True)

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from fieldcrm.contacts.models import Contact
 from fieldcrm.dashboards import metrics
 from fieldcrm.database import utcnow
+from fieldcrm.door.models import PacketDoor, WalkPacket
 from fieldcrm.errors import ValidationFailed
 from fieldcrm.extensions import db
-from fieldcrm.turf.models import PacketDoor, WalkPacket
 from fieldcrm.votes.models import Election, Vote
 from fieldcrm.votes.queries import VoteFilter, vote_history_clause
 
@@ -108,7 +108,7 @@ def test_vote_history_clause__each_kind(voters, elections, make_contact):
 
 
 def test_cut__vote_history_universe_drives_the_cut(voters, cut):
-    from fieldcrm.turf.services import CutInput, cut_turf
+    from fieldcrm.door.services import CutInput, cut_turf
 
     w = voters
     flt = VoteFilter("n_of_m_general", voted=2, of_last=4)

@@ -35,12 +35,12 @@ from fieldcrm.commitments.models import Commitment
 from fieldcrm.contacts.models import Contact
 from fieldcrm.conversations import services as conversation_services
 from fieldcrm.conversations.models import Conversation
+from fieldcrm.door import queries as door_queries
 from fieldcrm.errors import NotFound, PermissionDenied, ValidationFailed
 from fieldcrm.extensions import db
 from fieldcrm.ladder import services as ladder_services
 from fieldcrm.ladder.models import LadderMove, LadderStage
 from fieldcrm.scoping import get_contact, visible_commitments
-from fieldcrm.turf import services as turf_services
 
 # Roles that move people on the ladder (as on the pages).
 LADDER_ROLES = (Role.ADMIN, Role.DIRECTOR, Role.ORGANIZER)
@@ -116,7 +116,7 @@ def create_conversation():
         contact = _contact(body.contact_id)
         if body.packet_id is not None:
             try:
-                turf_services.get_packet(who, body.packet_id)
+                door_queries.get_packet(who, body.packet_id)
             except NotFound:
                 raise MissingReference("packet_id") from None
         data = conversation_services.ConversationInput(

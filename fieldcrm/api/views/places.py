@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from fieldcrm.api import paging, records
 from fieldcrm.api.schemas import PacketDetailOut, PacketOut, PacketQuery, TurfOut, TurfQuery
 from fieldcrm.api.views import actor, answer, operation, query_args
-from fieldcrm.turf.models import WalkPacket
+from fieldcrm.door.models import WalkPacket
 
 
 @operation(

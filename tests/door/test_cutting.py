@@ -1,4 +1,4 @@
-"""Tests for fieldcrm.turf.cutting."""
+"""Tests for fieldcrm.door.cutting."""
 
 import random
 import time
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fieldcrm.turf.cutting import (
+from fieldcrm.door.cutting import (
     Door,
     _hilbert_index,
     cut_packets,
@@ -44,24 +44,50 @@ def sizes(packets: list[list[Door]]) -> list[int]:
 
 
 def assert_street_walk_order(doors: list[Door]) -> None:
-    """Each street's doors, as they appear, go odd ascending, even ascending, then unnumbered."""
+    """Each street's doors, as they appear, go up the odd side, down the even side, then the
+    unnumbered: the walk never doubles back."""
     by_street: dict[tuple[str, str], list[Door]] = {}
     for door in doors:
         by_street.setdefault(street_key(door), []).append(door)
     for street in by_street.values():
         sides = [2 if d.house_number is None else (0 if d.house_number % 2 else 1) for d in street]
         assert sides == sorted(sides)
-        for side in (0, 1):
-            numbers = [d.house_number for d, s in zip(street, sides, strict=True) if s == side]
-            assert numbers == sorted(numbers)
+        odd = [d.house_number for d, s in zip(street, sides, strict=True) if s == 0]
+        even = [d.house_number for d, s in zip(street, sides, strict=True) if s == 1]
+        assert odd == sorted(odd)
+        assert even == sorted(even, reverse=True)
 
 
 # --- hand-built cases ------------------------------------------------------------------------
 
 
-def test_walk_order__odd_side_then_even_side_then_unnumbered():
+def test_walk_order__up_the_odd_side_down_the_even_side_then_unnumbered():
     street = make_street("Elm St", [4, None, 7, 2, 1, 10, 3])
-    assert [d.house_number for d in walk_order(street)] == [1, 3, 7, 2, 4, 10, None]
+    assert [d.house_number for d in walk_order(street)] == [1, 3, 7, 10, 4, 2, None]
+
+
+def test_walk_order__never_doubles_back():
+    # Along the street, the canvasser only moves forward on the way up and only back on
+    # the way down: one crossing, at the far end, and the street ends where it began.
+    numbers = [d.house_number for d in walk_order(make_street("Elm St", list(range(1, 21))))]
+    up, down = numbers[:10], numbers[10:]
+    assert up == list(range(1, 20, 2))
+    assert down == list(range(20, 0, -2))
+    assert abs(up[-1] - down[0]) == 1  # cross at the far end
+    assert down[-1] - up[0] == 1  # finish across from the first door
+
+
+def test_walk_order__units_of_a_building_stay_together_on_the_even_side():
+    doors = [
+        Door(key=f"{n}{u}", street_name="Oak Ave", house_number=n, house_number_raw=str(n), unit=u)
+        for n, u in ((2, "1"), (4, "10"), (4, "2"), (2, "2"))
+    ]
+    assert [(d.house_number, d.unit) for d in walk_order(doors)] == [
+        (4, "2"),
+        (4, "10"),
+        (2, "1"),
+        (2, "2"),
+    ]
 
 
 def test_walk_order__units_sort_naturally():
@@ -139,6 +165,13 @@ def test_cut_packets__long_street_split_in_walk_order():
     assert sizes(packets) == [50, 50, 50, 50]
     assert [d.house_number for p in packets for d in p] == [
         d.house_number for d in walk_order(street)
+    ]
+    # up the odd side in two packets, then back down the even side in two
+    assert [(p[0].house_number, p[-1].house_number) for p in packets] == [
+        (1, 99),
+        (101, 199),
+        (200, 102),
+        (100, 2),
     ]
 
 

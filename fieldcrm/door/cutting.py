@@ -1,12 +1,15 @@
-"""Cut a turf's doors into walk packets: whole streets, odd side then even side, compact areas.
+"""Cut a turf's doors into walk packets: whole streets, up one side and down the other.
 
 The algorithm, in three steps:
 
 1. **Streets.** Doors are grouped by :func:`street_key`: the street name (case, punctuation and
    spacing ignored) within a precinct, so ``Main St`` in two precincts is two streets. Within a
-   street the walk order is the odd side in ascending house number, then the even side in
-   ascending house number, then doors without a parsed house number; ties break on the raw
-   house number, the unit (``2`` before ``10``) and the door key, so the order is deterministic.
+   street the walk never doubles back: **up the odd side** (ascending house numbers), then
+   **down the even side** (descending house numbers), so the canvasser crosses the street once
+   at its far end and finishes the street where they started it; doors without a parsed house
+   number come last. Doors sharing a house number (units of one building) stay together in
+   natural unit order (``2`` before ``10``) on either side; further ties break on the raw house
+   number and the door key, so the order is deterministic.
 2. **Street order.** Each street's centroid is the mean of its geocoded doors; a street with no
    coordinates borrows its precinct's centroid. Streets are ordered along a Hilbert
    space-filling curve over those centroids, which keeps streets that are near each other next
@@ -81,15 +84,17 @@ def _natural(text: str) -> tuple[tuple[int, int, str], ...]:
 
 
 def _door_order(door: Door) -> tuple[object, ...]:
+    """Sort key of a door within its street: odd side up, even side down, unnumbered last."""
     number = door.house_number
     if number is None:
-        side = 2
-        number = 0
+        side, along = 2, 0
+    elif number % 2:
+        side, along = 0, number  # the odd side, going up
     else:
-        side = 0 if number % 2 else 1
+        side, along = 1, -number  # the even side, coming back down
     return (
         side,
-        number,
+        along,
         _natural(door.house_number_raw or ""),
         _natural(door.unit or ""),
         door.key,
@@ -179,7 +184,7 @@ def _ordered_streets(doors: Iterable[Door]) -> list[list[Door]]:
 
 def walk_order(doors: Iterable[Door]) -> list[Door]:
     """Return the doors in walking order: streets along a space-filling curve, each street's
-    odd side ascending, then even side ascending, then doors without a house number.
+    odd side ascending, then its even side descending, then doors without a house number.
 
     Never raises.
     """
