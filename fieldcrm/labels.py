@@ -82,6 +82,15 @@ VOCABULARIES: dict[str, dict[str, Any]] = {
         "failed": _l("failed"),
         "refused": _l("refused"),
     },
+    # a voter file's registration status, as the imports store it (STATUS_CANONICAL)
+    "voter_status": {
+        "active": _l("Active"),
+        "inactive": _l("Inactive"),
+        "removed": _l("Removed"),
+        "denied": _l("Denied"),
+        "preregistered": _l("Preregistered"),
+        "temporary": _l("Temporary"),
+    },
     "import_row_kind": {"rejected": _l("Rejected"), "duplicate": _l("Duplicate")},
     # what an import noticed in the rows it kept (fieldcrm.imports.parsing's warnings)
     "import_warning": {

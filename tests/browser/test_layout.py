@@ -376,3 +376,30 @@ def test_review__field_app_shows_due_dates_as_people_write_them(open_as, demo):
     text = tab.locator("main").inner_text()
     assert re.search(r"due [A-Z][a-z]{2} \d{1,2}, 20\d\d", text)
     assert not re.search(r"\d{4}-\d{2}-\d{2}", text)
+
+
+def test_review__spanish_pages_fit_a_phone(open_as, demo):
+    """Spanish words are longer: the contact page's labels ("Etapa en la escalera de
+    liderazgo") and the list's buttons ("Llamar", "Enviar texto", "Registrar") wrap instead
+    of pushing the page wider than the phone (466 and 410 px in 390)."""
+    from fieldcrm.auth.models import User
+
+    def set_locale(locale: str) -> None:
+        with demo.app.app_context():
+            user = db.session.scalar(sa.select(User).where(User.email == demo.emails["organizer"]))
+            user.locale = locale
+            db.session.commit()
+
+    set_locale("es")
+    try:
+        tab = open_as("organizer", PHONE)
+        wide = {}
+        for path in ("/contacts/{contact}", "/contacts/", "/home", "/commitments/", "/team"):
+            _visit(tab, demo.url + path.format(**demo.ids))
+            assert tab.locator("html").get_attribute("lang") == "es"
+            width = tab.evaluate("document.documentElement.scrollWidth")
+            if width > PHONE["width"]:
+                wide[path] = width
+        assert wide == {}
+    finally:
+        set_locale("en")
