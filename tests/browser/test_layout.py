@@ -403,3 +403,26 @@ def test_review__spanish_pages_fit_a_phone(open_as, demo):
         assert wide == {}
     finally:
         set_locale("en")
+
+
+def test_review__home_lists_keep_the_colon_by_the_name(open_as, demo):
+    """ "Luis Green: Recruit people", not "Luis Green : Recruit people" with the colon adrift
+    (or starting the next line) after the 44 px name link on a phone."""
+    tab = open_as("organizer", PHONE)
+    _visit(tab, demo.url + "/home")
+    gaps = tab.evaluate(
+        """() => [...document.querySelectorAll("main ul.plain > li")].map((li) => {
+            const link = li.querySelector("a");
+            let node = link.nextSibling || link.parentElement.nextSibling;
+            if (!node || node.nodeType !== 3 || !node.textContent.trim().startsWith(":")) {
+                return null;
+            }
+            const range = document.createRange();
+            range.setStart(node, node.textContent.indexOf(":"));
+            range.setEnd(node, node.textContent.indexOf(":") + 1);
+            const colon = range.getBoundingClientRect(), name = link.getBoundingClientRect();
+            return Math.round(colon.left - name.right) + (colon.top > name.bottom ? 1000 : 0);
+        }).filter((gap) => gap !== null)"""
+    )
+    assert len(gaps) > 3
+    assert [g for g in gaps if g > 1] == []
