@@ -82,7 +82,39 @@ VOCABULARIES: dict[str, dict[str, Any]] = {
         "failed": _l("failed"),
         "refused": _l("refused"),
     },
+    # a voter file's registration status, as the imports store it (STATUS_CANONICAL)
+    "voter_status": {
+        "active": _l("Active"),
+        "inactive": _l("Inactive"),
+        "removed": _l("Removed"),
+        "denied": _l("Denied"),
+        "preregistered": _l("Preregistered"),
+        "temporary": _l("Temporary"),
+    },
     "import_row_kind": {"rejected": _l("Rejected"), "duplicate": _l("Duplicate")},
+    # what an import noticed in the rows it kept (fieldcrm.imports.parsing's warnings)
+    "import_warning": {
+        "invalid_birth_date": _l("Birth date not a date or in the future (left blank)"),
+        "placeholder_birth_date": _l("Birth date a placeholder (left blank)"),
+        "invalid_registration_date": _l(
+            "Registration date not a date or in the future (left blank)"
+        ),
+        "placeholder_registration_date": _l("Registration date a placeholder (left blank)"),
+        "invalid_birth_year": _l("Birth year out of range (left blank)"),
+        "placeholder_birth_year": _l("Birth year a placeholder (left blank)"),
+        "placeholder_address": _l("Address a placeholder (left blank)"),
+        "invalid_res_zip": _l("ZIP code not valid (left blank)"),
+        "zip_zero_padded": _l("ZIP code missing its leading zero (added)"),
+        "invalid_email": _l("Email not valid (left blank)"),
+        "invalid_latitude": _l("Latitude out of range (left blank)"),
+        "invalid_longitude": _l("Longitude out of range (left blank)"),
+        "unknown_status": _l("Voter status not recognised"),
+        "encoding_fallback_cp1252": _l("Lines read as Windows text (cp1252)"),
+        "synthetic_voter_id": _l(
+            "No voter id (one was made from the name, birth year and address)"
+        ),
+        "duplicate_voter_id": _l("Voter id twice in the file (first row kept)"),
+    },
     "job_status": {
         "queued": _l("queued"),
         "running": _l("running"),

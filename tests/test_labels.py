@@ -240,6 +240,14 @@ def test_retired_and_unknown_codes__still_in_words(login_as, world, fieldwork, m
     assert raw_codes(body) == []
 
 
+def test_voter_status__in_words_on_the_contact_page(login_as, world):
+    """The voter file's status reads as a word ("Inactive"), not the stored code."""
+    world.east_1.voter_status = "inactive"
+    db.session.commit()
+    body = login_as(world.organizer_ana).get(f"/contacts/{world.east_1.id}").get_data(True)
+    assert "<dt>Voter status</dt><dd>Inactive</dd>" in body
+
+
 # -- phones -----------------------------------------------------------------------------
 
 

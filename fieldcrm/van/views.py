@@ -11,6 +11,7 @@ from fieldcrm.errors import ValidationFailed
 from fieldcrm.exports import check_export, csv_response, record_export
 from fieldcrm.extensions import db
 from fieldcrm.forms import EmptyForm
+from fieldcrm.labels import label
 from fieldcrm.van import services
 from fieldcrm.van.forms import KIND_LABELS, MappingForm, SourceForm, code_label
 from fieldcrm.van.models import VanMapping
@@ -73,9 +74,14 @@ def _render_mapping(form: MappingForm, status: int = 200):
         form=form,
         button=EmptyForm(),
         sources=services.source_flags(),
+        # FieldCRM's side in words (the codes are in the select), VAN's names as VAN spells them
         defaults={
-            "contact_type": services.DEFAULT_CONTACT_TYPES,
-            "result": services.DEFAULT_RESULTS,
+            "contact_type": {
+                label(code, "channel"): van for code, van in services.DEFAULT_CONTACT_TYPES.items()
+            },
+            "result": {
+                label(code, "result_code"): van for code, van in services.DEFAULT_RESULTS.items()
+            },
         },
     ), status
 

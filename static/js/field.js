@@ -17,14 +17,26 @@
   var REFRESH_MINUTES = 10;
   var PAGES = "fieldcrm-pages";
 
+  // dates and times in the interface's language (the page's lang), not the phone's
+  var lang = document.documentElement.lang || undefined;
   function when(iso) {
     if (!iso) { return ""; }
     var d = new Date(iso);
     var opts = { hour: "2-digit", minute: "2-digit", timeZone: zone };
     var sameDay = new Date().toDateString() === d.toDateString();
     if (!sameDay) { opts.month = "short"; opts.day = "numeric"; }
-    try { return d.toLocaleString([], opts); } catch (e) { return d.toLocaleString(); }
+    try { return d.toLocaleString(lang, opts); } catch (e) { return d.toLocaleString(); }
   }
+  // a calendar day ("2026-11-01", a due date) as people write it: "Nov 1, 2026"
+  function day(isoDate) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(isoDate || "");
+    if (!m) { return isoDate || ""; }
+    var d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
+    var opts = { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" };
+    try { return d.toLocaleDateString(lang, opts); } catch (e) { return isoDate; }
+  }
+  // an outcome's words ("kept" → "Kept"), never the code
+  function outcome(code) { return t("status-" + code) || code; }
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
@@ -160,7 +172,7 @@
     if (item.kind === "commitment_outcome") {
       var fu = lists && (lists.follow_ups || []).filter(function (x) { return x.id === p.commitment_id; })[0];
       if (fu) { parts.push(fu.name); }
-      parts.push(p.status + (p.new_due_date ? " " + p.new_due_date : ""));
+      parts.push(outcome(p.status) + (p.new_due_date ? " " + day(p.new_due_date) : ""));
     }
     parts.push(when(item.queued_at));
     return parts.filter(Boolean).join(" · ");
@@ -388,9 +400,9 @@
       var li = el("li", { "class": "followup-row", "id": "fu-" + fu.id });
       var kind = (lists.commitment_kinds.filter(function (k) { return k.code === fu.kind; })[0] || {}).label || fu.kind;
       li.appendChild(el("strong", {}, fu.name));
-      li.appendChild(el("span", {}, " " + kind + (fu.due_date ? " · " + t("due", { d: fu.due_date }) : "")));
+      li.appendChild(el("span", {}, " " + kind + (fu.due_date ? " · " + t("due", { d: day(fu.due_date) }) : "")));
       if (marked[fu.id]) {
-        li.appendChild(el("p", { "class": "badge warn" }, t("marked", { status: marked[fu.id] })));
+        li.appendChild(el("p", { "class": "badge warn" }, t("marked", { status: outcome(marked[fu.id]).toLowerCase() })));
         return li;
       }
       var actions = el("div", { "class": "outcome-buttons" });

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -328,3 +329,101 @@ def test_map__admin_sets_a_tile_server(open_as, demo):
                 sa.delete(AppSetting).where(AppSetting.key.in_(settings_services.MAP_KEYS))
             )
             db.session.commit()
+
+
+# ---------------------------------------------------------------------------------------------
+# What the screenshot review of every role's pages, phone and desktop, found
+
+
+def test_review__contact_cards_stay_left_aligned_on_a_phone(open_as, demo):
+    """A card without Call and Text buttons is wider: its name, address and badges still
+    start at the card's left edge, like every other card's (they were centred)."""
+    tab = open_as("leader", PHONE)
+    _visit(tab, demo.url + "/contacts/")
+    offsets = tab.evaluate(
+        """() => [...document.querySelectorAll(".contact-row .contact-main")].map((a) => {
+            const left = a.getBoundingClientRect().left;
+            return [...a.children].map((c) => Math.round(c.getBoundingClientRect().left - left));
+        })"""
+    )
+    assert len(offsets) > 10
+    assert [o for o in offsets if set(o) != {0}] == []
+
+
+def test_review__webhook_events_tick_beside_their_words(open_as, demo):
+    """Each event's checkbox sits on the same row as its words, a finger-sized row (the box
+    was alone on a line above its bold label)."""
+    tab = open_as("admin", PHONE)
+    _visit(tab, demo.url + "/admin/webhooks/")
+    rows = tab.evaluate(
+        """() => [...document.querySelectorAll("ul#events > li")].map((li) => {
+            const box = li.querySelector("input").getBoundingClientRect();
+            const words = li.querySelector("label").getBoundingClientRect();
+            return {beside: words.left >= box.right && words.top < box.bottom,
+                    height: Math.round(li.getBoundingClientRect().height)};
+        })"""
+    )
+    assert len(rows) == 4
+    assert all(r["beside"] for r in rows), rows
+    assert all(r["height"] >= 44 for r in rows), rows
+
+
+def test_review__field_app_shows_due_dates_as_people_write_them(open_as, demo):
+    """The field app's follow-ups (drawn on the phone from the lists) say "due Nov 1, 2026",
+    as every other page does, not "due 2026-11-01"."""
+    tab = open_as("leader", PHONE)
+    _visit(tab, demo.url + "/field")
+    tab.wait_for_selector("[data-list=follow_ups] .followup-row")
+    text = tab.locator("main").inner_text()
+    assert re.search(r"due [A-Z][a-z]{2} \d{1,2}, 20\d\d", text)
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", text)
+
+
+def test_review__spanish_pages_fit_a_phone(open_as, demo):
+    """Spanish words are longer: the contact page's labels ("Etapa en la escalera de
+    liderazgo") and the list's buttons ("Llamar", "Enviar texto", "Registrar") wrap instead
+    of pushing the page wider than the phone (466 and 410 px in 390)."""
+    from fieldcrm.auth.models import User
+
+    def set_locale(locale: str) -> None:
+        with demo.app.app_context():
+            user = db.session.scalar(sa.select(User).where(User.email == demo.emails["organizer"]))
+            user.locale = locale
+            db.session.commit()
+
+    set_locale("es")
+    try:
+        tab = open_as("organizer", PHONE)
+        wide = {}
+        for path in ("/contacts/{contact}", "/contacts/", "/home", "/commitments/", "/team"):
+            _visit(tab, demo.url + path.format(**demo.ids))
+            assert tab.locator("html").get_attribute("lang") == "es"
+            width = tab.evaluate("document.documentElement.scrollWidth")
+            if width > PHONE["width"]:
+                wide[path] = width
+        assert wide == {}
+    finally:
+        set_locale("en")
+
+
+def test_review__home_lists_keep_the_colon_by_the_name(open_as, demo):
+    """ "Luis Green: Recruit people", not "Luis Green : Recruit people" with the colon adrift
+    (or starting the next line) after the 44 px name link on a phone."""
+    tab = open_as("organizer", PHONE)
+    _visit(tab, demo.url + "/home")
+    gaps = tab.evaluate(
+        """() => [...document.querySelectorAll("main ul.plain > li")].map((li) => {
+            const link = li.querySelector("a");
+            let node = link.nextSibling || link.parentElement.nextSibling;
+            if (!node || node.nodeType !== 3 || !node.textContent.trim().startsWith(":")) {
+                return null;
+            }
+            const range = document.createRange();
+            range.setStart(node, node.textContent.indexOf(":"));
+            range.setEnd(node, node.textContent.indexOf(":") + 1);
+            const colon = range.getBoundingClientRect(), name = link.getBoundingClientRect();
+            return Math.round(colon.left - name.right) + (colon.top > name.bottom ? 1000 : 0);
+        }).filter((gap) => gap !== null)"""
+    )
+    assert len(gaps) > 3
+    assert [g for g in gaps if g > 1] == []

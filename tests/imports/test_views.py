@@ -228,3 +228,21 @@ def test_errors_csv__a_large_download_from_an_old_sign_in_asks_for_the_password(
     assert served.status_code == 200
     assert "2,Rosa,Alvarez" in served.get_data(as_text=True)
     assert len(_audit("export.import_errors")) == 1
+
+
+def test_import_page__finished_import_and_its_warnings_in_words(client, login_as, world):
+    """A finished import says what it did (no "? rows", no seconds left) and names what it
+    noticed in words, on its page and on its check page, never as stored keys."""
+    login_as(world.admin_dev)
+    upload(client, VAN + "1,Ann,Lee,1 Main St,Mebane,ABCDE,3365550101,E1\n")
+    batch = db.session.scalar(sa.select(ImportBatch).order_by(ImportBatch.id.desc()))
+    check = client.get(f"/imports/{batch.id}/check").get_data(as_text=True)
+    assert "invalid_res_zip" not in check
+    assert "ZIP code not valid (left blank)" in check
+    client.post(f"/imports/{batch.id}/start")
+    shown = client.get(f"/imports/{batch.id}").get_data(as_text=True)
+    assert "1 row read" in shown
+    assert "s left" not in shown
+    assert "/ <span" not in shown  # no "1 / ? rows" for a finished import
+    assert "invalid_res_zip" not in shown
+    assert "ZIP code not valid (left blank): 1" in shown
