@@ -82,7 +82,10 @@ VOCABULARIES: dict[str, dict[str, Any]] = {
         "failed": _l("failed"),
         "refused": _l("refused"),
     },
-    "import_row_kind": {"rejected": _l("Rejected"), "duplicate": _l("Duplicate")},
+    "import_row_kind": {
+        "rejected": lazy_pgettext("import row", "Rejected"),
+        "duplicate": lazy_pgettext("import row", "Duplicate"),
+    },
     "job_status": {
         "queued": _l("queued"),
         "running": _l("running"),

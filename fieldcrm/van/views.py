@@ -65,17 +65,20 @@ def _codes() -> dict[str, str]:
 
 def _render_mapping(form: MappingForm, status: int = 200):
     rows = services.mappings()
+    codes = _codes()
+    defaults = {"contact_type": services.DEFAULT_CONTACT_TYPES, "result": services.DEFAULT_RESULTS}
     return render_template(
         "van/mapping.html",
         rows=rows,
         kinds=KIND_LABELS,
-        codes=_codes(),
+        codes=codes,
         form=form,
         button=EmptyForm(),
         sources=services.source_flags(),
+        # the FieldCRM side in words, VAN's names as VAN spells them
         defaults={
-            "contact_type": services.DEFAULT_CONTACT_TYPES,
-            "result": services.DEFAULT_RESULTS,
+            kind: {codes.get(code, code): van for code, van in names.items()}
+            for kind, names in defaults.items()
         },
     ), status
 
