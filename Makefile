@@ -38,7 +38,8 @@ $(DEV_STAMP): $(RUNTIME_STAMP)
 translations:
 	@$(BIN)/pybabel compile -d fieldcrm/translations 2>/dev/null || true
 
-# Re-extract every marked string and merge it into the catalogs (then translate the new ones).
+# Re-extract every marked string and merge it into the catalogs, then translate the new and
+# fuzzy ones: scripts/translations.py todo todo.json, fill in "es", ... fill todo.json.
 messages: setup-dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 \
 	  -o fieldcrm/translations/messages.pot .

@@ -13,6 +13,7 @@ from wtforms.fields.core import UnboundField
 from wtforms.validators import Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from fieldcrm.labels import language_names
 from fieldcrm.lib.dates import DATE_MAX, DATE_MIN, in_bounds
 
 
@@ -179,7 +180,8 @@ def with_translations(
     form_class: type, languages: dict[str, str], default_locale: str, fields: dict[str, int]
 ) -> type:
     """`form_class` plus an optional text field per text `fields` ({name: max length}) and
-    per interface language other than `default_locale`, named `<field>_<locale>` ("Label in
-    Español"). A blank one means that language shows the default text."""
-    others = tuple((k, str(v)) for k, v in languages.items() if k != default_locale)
+    per interface language other than `default_locale`, named `<field>_<locale>` and labelled
+    with the language's name in the viewer's language ("Label in Spanish", "Etiqueta en
+    español"). A blank one means that language shows the default text."""
+    others = tuple((k, language_names(k)) for k in languages if k != default_locale)
     return _translated_class(form_class, others, tuple(fields.items()))

@@ -91,7 +91,10 @@ VOCABULARIES: dict[str, dict[str, Any]] = {
         "preregistered": _l("Preregistered"),
         "temporary": _l("Temporary"),
     },
-    "import_row_kind": {"rejected": _l("Rejected"), "duplicate": _l("Duplicate")},
+    "import_row_kind": {
+        "rejected": lazy_pgettext("import row", "Rejected"),
+        "duplicate": lazy_pgettext("import row", "Duplicate"),
+    },
     # what an import noticed in the rows it kept (fieldcrm.imports.parsing's warnings)
     "import_warning": {
         "invalid_birth_date": _l("Birth date not a date or in the future (left blank)"),

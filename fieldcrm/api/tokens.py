@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import gettext as _
 
 from fieldcrm import audit
 from fieldcrm.api.models import ApiToken
@@ -69,15 +70,15 @@ def create_token(
     name = (name or "").strip()
     errors: list[tuple[str | None, str]] = []
     if not name:
-        errors.append(("name", "Name the token (what will use it)."))
+        errors.append(("name", _("Name the token (what will use it).")))
     elif len(name) > MAX_NAME:
-        errors.append(("name", f"Keep the name under {MAX_NAME} characters."))
+        errors.append(("name", _("Keep the name under %(n)d characters.", n=MAX_NAME)))
     if expires_at is not None and expires_at <= now:
-        errors.append(("expires_at", "Pick an expiry in the future."))
+        errors.append(("expires_at", _("Pick an expiry in the future.")))
     if not user.active:
-        errors.append((None, "The account is deactivated."))
+        errors.append((None, _("The account is deactivated.")))
     if actor is not None and actor.id != user.id:
-        errors.append((None, "People make their own tokens."))
+        errors.append((None, _("People make their own tokens.")))
     if errors:
         raise ValidationFailed(errors)
     raw = new_secret()
@@ -188,5 +189,5 @@ def expiry_from_days(days: int | None, now: datetime) -> datetime | None:
     if days is None:
         return None
     if not 1 <= days <= MAX_DAYS:
-        raise ValidationFailed([("expires_in_days", f"Pick 1 to {MAX_DAYS} days.")])
+        raise ValidationFailed([("expires_in_days", _("Pick 1 to %(n)d days.", n=MAX_DAYS))])
     return now + timedelta(days=days)

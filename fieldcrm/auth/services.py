@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import gettext as _
 
 from fieldcrm import audit
 from fieldcrm.auth.models import ROLE_VALUES, Role, User, new_session_token
@@ -43,16 +44,18 @@ def _require_admin(actor: User | None) -> None:
 
 def _check_password(password: str, field_name: str = "password") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed([(field_name, f"Use at least {MIN_PASSWORD_LENGTH} characters.")])
+        raise ValidationFailed(
+            [(field_name, _("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))]
+        )
 
 
 def _apply(user: User, data: UserInput) -> None:
     email = data.email.strip().lower()
     clash = db.session.scalar(sa.select(User.id).where(User.email == email, User.id != user.id))
     if clash:
-        raise ValidationFailed([("email", "Another user already has this email.")])
+        raise ValidationFailed([("email", _("Another user already has this email."))])
     if data.role not in ROLE_VALUES:
-        raise ValidationFailed([("role", "Unknown role.")])
+        raise ValidationFailed([("role", _("Unknown role."))])
     scope_before = (user.role, {r.id for r in user.regions}, {t.id for t in user.turfs})
     user.email = email
     user.name = data.name.strip()
@@ -75,7 +78,7 @@ def create_user(actor: User | None, data: UserInput) -> User:
     """
     _require_admin(actor)
     if not data.password:
-        raise ValidationFailed([("password", "Set an initial password.")])
+        raise ValidationFailed([("password", _("Set an initial password."))])
     _check_password(data.password)
     user = User(password_hash=hash_password(data.password), password_changed_at=utcnow())
     with db.session.no_autoflush:
@@ -93,7 +96,7 @@ def update_user(actor: User, user: User, data: UserInput) -> User:
     """
     _require_admin(actor)
     if actor.id == user.id and (data.role != Role.ADMIN or not data.active):
-        raise ValidationFailed([("role", "You cannot demote or deactivate yourself.")])
+        raise ValidationFailed([("role", _("You cannot demote or deactivate yourself."))])
     with db.session.no_autoflush:
         _apply(user, data)
     if data.password:
@@ -110,7 +113,7 @@ def set_user_active(actor: User, user: User, active: bool) -> User:
     """Activate or deactivate a user; deactivation ends their sessions at once."""
     _require_admin(actor)
     if actor.id == user.id:
-        raise ValidationFailed([(None, "You cannot deactivate yourself.")])
+        raise ValidationFailed([(None, _("You cannot deactivate yourself."))])
     user.active = active
     user.session_token = new_session_token()
     db.session.flush()
@@ -163,7 +166,7 @@ def record_login(user: User, ip: str | None = None) -> None:
 def change_password(user: User, current: str, new: str) -> None:
     """Change one's own password; ends every other session. Raises ValidationFailed."""
     if not verify_password(user.password_hash, current):
-        raise ValidationFailed([("current_password", "That is not your current password.")])
+        raise ValidationFailed([("current_password", _("That is not your current password."))])
     _check_password(new, "new_password")
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
@@ -175,7 +178,7 @@ def change_password(user: User, current: str, new: str) -> None:
 def set_locale(user: User, locale: str, allowed: dict[str, str]) -> None:
     """Set the user's UI language. Raises ValidationFailed for an unknown one."""
     if locale not in allowed:
-        raise ValidationFailed([("locale", "Unknown language.")])
+        raise ValidationFailed([("locale", _("Unknown language."))])
     user.locale = locale
     db.session.flush()
 

@@ -19,6 +19,7 @@ import time
 
 import pyotp
 import segno
+from flask_babel import gettext as _
 
 from fieldcrm import audit
 from fieldcrm.auth.models import User, new_session_token
@@ -95,7 +96,9 @@ def confirm_enrolment(
     step = _matching_step(secret, _normalise(code), now, None)
     if step is None:
         audit.record("auth.2fa_enrol_failed", actor=user, entity=user, ip=ip)
-        raise ValidationFailed([("code", "That code is not right. Check the time on your phone.")])
+        raise ValidationFailed(
+            [("code", _("That code is not right. Check the time on your phone."))]
+        )
     plain, stored = _new_recovery_codes()
     user.totp_secret = secret
     user.totp_enabled = True
@@ -164,12 +167,12 @@ def disable(
     Raises ValidationFailed (wrong password or code, or a role that requires 2FA).
     """
     if user.role in tuple(required_roles):
-        raise ValidationFailed([(None, "Your role requires two-step sign-in.")])
+        raise ValidationFailed([(None, _("Your role requires two-step sign-in."))])
     if not verify_password(user.password_hash, password):
         audit.record("auth.2fa_disable_failed", actor=user, entity=user, ip=ip)
-        raise ValidationFailed([("password", "That is not your password.")])
+        raise ValidationFailed([("password", _("That is not your password."))])
     if not verify_second_factor(user, code, now=now, ip=ip):
-        raise ValidationFailed([("code", "That code is not right.")])
+        raise ValidationFailed([("code", _("That code is not right."))])
     user.totp_enabled = False
     user.totp_secret = None
     user.totp_last_step = None
@@ -184,9 +187,9 @@ def new_recovery_codes(
 ) -> list[str]:
     """Replace the recovery codes (password and a current code needed); returns them."""
     if not verify_password(user.password_hash, password):
-        raise ValidationFailed([("password", "That is not your password.")])
+        raise ValidationFailed([("password", _("That is not your password."))])
     if not verify_second_factor(user, code, now=now, ip=ip):
-        raise ValidationFailed([("code", "That code is not right.")])
+        raise ValidationFailed([("code", _("That code is not right."))])
     plain, stored = _new_recovery_codes()
     user.recovery_codes = stored
     db.session.flush()

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from urllib.parse import quote
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from fieldcrm import audit
 from fieldcrm.auth.models import Role, User
@@ -17,6 +18,7 @@ from fieldcrm.contacts.models import Contact
 from fieldcrm.database import utcnow
 from fieldcrm.errors import NotFound, PermissionDenied, ValidationFailed
 from fieldcrm.extensions import db
+from fieldcrm.labels import label
 from fieldcrm.scoping import can_see_contact, visible_users
 from fieldcrm.webhooks import events as webhook_events
 
@@ -52,11 +54,11 @@ def record_commitment(
     if not can_see_contact(actor, contact.id):
         raise NotFound("contact")
     if not (data.kind or "").strip():
-        raise ValidationFailed([("kind", "Say what they committed to.")])
+        raise ValidationFailed([("kind", _("Say what they committed to."))])
     owner_id = data.owner_id or actor.id
     owner = db.session.get(User, owner_id)
     if owner is None or not owner.active or not _may_own(actor, owner):
-        raise ValidationFailed([("owner_id", "Pick an active person to follow up.")])
+        raise ValidationFailed([("owner_id", _("Pick an active person to follow up."))])
     now = utcnow()  # the status time and its history event agree (undo restores it)
     commitment = Commitment(
         contact_id=contact.id,
@@ -101,14 +103,23 @@ def set_status(
     if not can_see_contact(actor, commitment.contact_id):
         raise NotFound("commitment")
     if status not in STATUSES:
-        raise ValidationFailed([("status", "Unknown status.")])
+        raise ValidationFailed([("status", _("Unknown status."))])
     if status not in TRANSITIONS[commitment.status]:
         raise ValidationFailed(
-            [("status", f"A {commitment.status} commitment cannot become {status}.")]
+            [
+                (
+                    "status",
+                    _(
+                        "A commitment marked %(old)s cannot become %(new)s.",
+                        old=label(commitment.status, "commitment_status"),
+                        new=label(status, "commitment_status"),
+                    ),
+                )
+            ]
         )
     if status == "rescheduled":
         if new_due_date is None:
-            raise ValidationFailed([("new_due_date", "Pick the new date.")])
+            raise ValidationFailed([("new_due_date", _("Pick the new date."))])
         commitment.due_date = new_due_date
     now = utcnow()
     event = CommitmentEvent(
@@ -216,7 +227,7 @@ def undo_status(
         or not can_undo(actor, event, now, window_minutes)
     ):
         raise ValidationFailed(
-            [("status", "Too late to undo: correct the outcome on the person’s page.")]
+            [("status", _("Too late to undo: correct the outcome on the person’s page."))]
         )
     restored, undone = event.from_status, commitment.status
     db.session.add(
@@ -253,10 +264,10 @@ def correct_outcome(
         raise PermissionDenied("a leader corrects only their own follow-ups")
     if commitment.status not in OUTCOMES:
         raise ValidationFailed(
-            [("status", "Only a kept, flaked or cancelled outcome is corrected.")]
+            [("status", _("Only a kept, flaked or cancelled outcome is corrected."))]
         )
     if status not in CORRECTIONS or status == commitment.status:
-        raise ValidationFailed([("status", "Pick the outcome it should have been.")])
+        raise ValidationFailed([("status", _("Pick the outcome it should have been."))])
     previous, now = commitment.status, utcnow()
     db.session.add(
         CommitmentEvent(
@@ -303,12 +314,12 @@ def reassign_commitment(
     if not can_see_contact(actor, commitment.contact_id):
         raise NotFound("commitment")
     if commitment.status not in ACTIVE_STATUSES:
-        raise ValidationFailed([("owner_id", "Only open follow-ups can change hands.")])
+        raise ValidationFailed([("owner_id", _("Only open follow-ups can change hands."))])
     owner = db.session.get(User, new_owner_id)
     if owner is None or not owner.active or not _may_own(actor, owner):
-        raise ValidationFailed([("owner_id", "Pick an active person on your team.")])
+        raise ValidationFailed([("owner_id", _("Pick an active person on your team."))])
     if owner.id == commitment.owner_id:
-        raise ValidationFailed([("owner_id", "They already follow this up.")])
+        raise ValidationFailed([("owner_id", _("They already follow this up."))])
     previous = commitment.owner_id
     commitment.owner_id = owner.id
     db.session.add(
@@ -365,11 +376,11 @@ def set_sms_template(actor: User, template: str | None) -> None:
     """
     text = (template or "").strip()
     if len(text) > 320:
-        raise ValidationFailed([("sms_template", "Keep it under 320 characters.")])
+        raise ValidationFailed([("sms_template", _("Keep it under 320 characters."))])
     unknown = set(re.findall(r"{([^{}]*)}", text)) - {"first_name", "commitment", "sender"}
     if unknown:
         raise ValidationFailed(
-            [("sms_template", "Use only {first_name}, {commitment} and {sender}.")]
+            [("sms_template", _("Use only {first_name}, {commitment} and {sender}."))]
         )
     actor.sms_template = text or None
     db.session.flush()

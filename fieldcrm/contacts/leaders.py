@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy import exc as sa_exc
 
 from fieldcrm import audit
@@ -46,7 +47,7 @@ def get_assignable_leader(actor: User, leader_id: int | None) -> User:
     if leader_id is not None and is_id(leader_id):
         leader = db.session.scalar(assignable_leaders(actor).where(User.id == leader_id))
     if leader is None:
-        raise ValidationFailed([("leader_id", "Pick one of your volunteer leaders.")])
+        raise ValidationFailed([("leader_id", _("Pick one of your volunteer leaders."))])
     return leader
 
 
@@ -58,7 +59,7 @@ def _require_assigner(actor: User) -> None:
 def _visible_ids(actor: User, contact_ids: Iterable[int]) -> list[int]:
     ids = sorted({i for i in contact_ids if is_id(i)})
     if len(ids) > MAX_AT_ONCE:
-        raise ValidationFailed([("contact_ids", "Too many people at once.")])
+        raise ValidationFailed([("contact_ids", _("Too many people at once."))])
     if not ids:
         return []
     stmt = sa.select(Contact.id).where(Contact.id.in_(ids), contact_scope(actor))

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import gettext as _
 
 from fieldcrm import audit
 from fieldcrm.auth.models import Role, User
@@ -81,7 +82,7 @@ def add_phone(
     """Attach a phone, normalised to E.164 when dialable. Raises ValidationFailed when empty."""
     raw = (raw or "").strip()
     if not raw:
-        raise ValidationFailed([("phone", "Enter a phone number.")])
+        raise ValidationFailed([("phone", _("Enter a phone number."))])
     parsed = parse_phone(raw)
     phone = ContactPhone(
         raw=raw[:40], e164=parsed.e164, valid=parsed.dialable, kind=kind, source=source
@@ -99,13 +100,13 @@ def create_contact(actor: User, data: ContactInput) -> Contact:
     Raises ValidationFailed (no name, turf outside scope). Flushes and audits.
     """
     if not (data.first_name or data.last_name):
-        raise ValidationFailed([("first_name", "Enter a name.")])
+        raise ValidationFailed([("first_name", _("Enter a name."))])
     turf = None
     if data.turf_id:
         try:
             turf = get_turf(actor, data.turf_id)
         except Exception as exc:
-            raise ValidationFailed([("turf_id", "Pick one of your turfs.")]) from exc
+            raise ValidationFailed([("turf_id", _("Pick one of your turfs."))]) from exc
     parts = split_street_address(data.res_line1)
     contact = Contact(
         source="manual",
@@ -237,7 +238,7 @@ def update_contact(actor: User, contact: Contact, data: ContactEdit) -> Contact:
     if data.version != contact.version:
         raise StaleEdit(contact)
     if data.support_level is not None and not 1 <= data.support_level <= 5:
-        raise ValidationFailed([("support_level", "Support level is 1 to 5.")])
+        raise ValidationFailed([("support_level", _("Support level is 1 to 5."))])
     before = {
         "support_level": contact.support_level,
         "do_not_contact": contact.do_not_contact,

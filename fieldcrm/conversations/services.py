@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from fieldcrm import audit, programtime
 from fieldcrm.auth.models import User
@@ -111,15 +112,15 @@ class ConversationInput:
 def _validate(data: ConversationInput) -> None:
     errors: list[tuple[str | None, str]] = []
     if data.channel not in CHANNELS:
-        errors.append(("channel", "Unknown channel."))
+        errors.append(("channel", _("Unknown channel.")))
     if data.result_code and data.result_code not in dict(choices("result_code")):
-        errors.append(("result_code", "Unknown result code."))
+        errors.append(("result_code", _("Unknown result code.")))
     if data.support_level is not None and not 1 <= data.support_level <= 5:
-        errors.append(("support_level", "Support level is 1 to 5."))
+        errors.append(("support_level", _("Support level is 1 to 5.")))
     if data.response and data.response not in RESPONSES:
-        errors.append(("response", "Response is yes, no or maybe."))
+        errors.append(("response", _("Response is yes, no or maybe.")))
     if data.result_code and (data.commitments or data.support_level):
-        errors.append(("result_code", "A failed attempt cannot carry an ID or commitments."))
+        errors.append(("result_code", _("A failed attempt cannot carry an ID or commitments.")))
     if errors:
         raise ValidationFailed(errors)
 
@@ -258,7 +259,7 @@ def update_conversation(
         sa.select(sa.func.count(Commitment.id)).where(Commitment.conversation_id == conversation.id)
     ):
         raise ValidationFailed(
-            [("result_code", "This conversation has commitments; it cannot become an attempt.")]
+            [("result_code", _("This conversation has commitments; it cannot become an attempt."))]
         )
     new = {
         "channel": data.channel,
@@ -279,7 +280,7 @@ def update_conversation(
     }
     if not changed:
         return conversation
-    for name, (_, after) in changed.items():
+    for name, (_before, after) in changed.items():
         setattr(conversation, name, after)
     conversation.is_conversation = not conversation.result_code
     if "support_level" in changed and conversation.is_conversation and data.support_level:
@@ -322,18 +323,18 @@ def add_choice(
     ValidationFailed (unknown list, empty label, code already in the list). Flushes; audits.
     """
     if list_name not in ChoiceOption.LISTS:
-        raise ValidationFailed([("list_name", "Unknown list.")])
+        raise ValidationFailed([("list_name", _("Unknown list."))])
     label = (label or "").strip()[:120]
     code = _clean_code(code or label)
     if not label or not code:
-        raise ValidationFailed([("label", "Enter a label.")])
+        raise ValidationFailed([("label", _("Enter a label."))])
     exists = db.session.scalar(
         sa.select(ChoiceOption.id).where(
             ChoiceOption.list_name == list_name, ChoiceOption.code == code
         )
     )
     if exists:
-        raise ValidationFailed([("code", "That code is already in this list.")])
+        raise ValidationFailed([("code", _("That code is already in this list."))])
     last = db.session.scalar(
         sa.select(sa.func.max(ChoiceOption.position)).where(ChoiceOption.list_name == list_name)
     )
@@ -371,7 +372,7 @@ def update_choice(
     """
     label = (label or "").strip()[:120]
     if not label:
-        raise ValidationFailed([("label", "Enter a label.")])
+        raise ValidationFailed([("label", _("Enter a label."))])
     texts = {k: v for k, v in (option.translations or {}).items() if k not in locales}
     texts.update(clean_translations(translations or {}, locales, TEXT_LIMITS))
     before = (option.label, option.position, option.active, option.phrase, option.translations)

@@ -33,7 +33,7 @@ from fieldcrm.errors import PermissionDenied, ValidationFailed
 from fieldcrm.exports import check_export, csv_response, record_export
 from fieldcrm.extensions import db
 from fieldcrm.forms import with_translations
-from fieldcrm.labels import current_locale, label
+from fieldcrm.labels import current_locale, label, language_names
 from fieldcrm.scoping import contact_scope, get_contact, visible_users
 from fieldcrm.turf.models import Turf
 from fieldcrm.web import (
@@ -250,9 +250,7 @@ def choice_lists():
         rows=rows,
         add_forms=add_forms,
         titles=LIST_TITLES,
-        default_language=current_app.config["LANGUAGES"].get(
-            current_app.config["BABEL_DEFAULT_LOCALE"], ""
-        ),
+        default_language=language_names(current_app.config["BABEL_DEFAULT_LOCALE"]),
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from fieldcrm import audit
 from fieldcrm.auth.models import Role, User
@@ -121,15 +122,15 @@ def cut_turf(actor: User, turf: Turf, data: CutInput, now: datetime) -> list[Wal
     """
     ensure_can_cut(actor, turf)
     if not 5 <= data.target_size <= 500:
-        raise ValidationFailed([("target_size", "Packets hold 5 to 500 doors.")])
+        raise ValidationFailed([("target_size", _("Packets hold 5 to 500 doors."))])
     if data.mode not in ("door", "phone"):
-        raise ValidationFailed([("mode", "Walk or phone.")])
+        raise ValidationFailed([("mode", _("Walk or phone."))])
     if data.universe not in UNIVERSES:
-        raise ValidationFailed([("universe", "Unknown universe.")])
+        raise ValidationFailed([("universe", _("Unknown universe."))])
     assignee = _check_assignee(actor, turf, data.assigned_user_id)
     doors = turf_doors(actor, turf, data.universe, now, data.stale_days, data.votes)
     if not doors:
-        raise ValidationFailed([(None, "Nobody in this turf matches that universe.")])
+        raise ValidationFailed([(None, _("Nobody in this turf matches that universe."))])
     cuts = cut_packets(doors, target_size=data.target_size)
     existing = db.session.scalar(
         sa.select(sa.func.count(WalkPacket.id)).where(WalkPacket.turf_id == turf.id)
@@ -186,7 +187,9 @@ def _check_assignee(actor: User, turf: Turf, user_id: int | None) -> User | None
         and any(t.id == turf.id for t in user.turfs)
     )
     if not ok:
-        raise ValidationFailed([("assigned_user_id", "Pick an organizer or leader of this turf.")])
+        raise ValidationFailed(
+            [("assigned_user_id", _("Pick an organizer or leader of this turf."))]
+        )
     return user
 
 

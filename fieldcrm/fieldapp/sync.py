@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from fieldcrm import audit
 from fieldcrm.auth.models import User
@@ -376,10 +377,12 @@ def apply_contact_edit(
     """
     unknown = set(fields) - set(EDITABLE_CONTACT_FIELDS)
     if unknown:
-        raise ValidationFailed([(None, "Only support level, languages, notes and do-not-contact.")])
+        raise ValidationFailed(
+            [(None, _("Only support level, languages, notes and do-not-contact."))]
+        )
     level = fields.get("support_level")
     if level is not None and not (isinstance(level, int) and 1 <= level <= 5):
-        raise ValidationFailed([("support_level", "Support level is 1 to 5.")])
+        raise ValidationFailed([("support_level", _("Support level is 1 to 5."))])
     last = last_server_edits(contact)
     applied, kept = [], []
     for name in EDITABLE_CONTACT_FIELDS:

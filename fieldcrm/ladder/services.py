@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from fieldcrm import audit
 from fieldcrm.auth.models import User
@@ -71,9 +72,9 @@ def move_contact(
     if not can_see_contact(actor, contact.id):
         raise NotFound("contact")
     if to_stage is not None and not to_stage.active:
-        raise ValidationFailed([("stage", "That stage is no longer in use.")])
+        raise ValidationFailed([("stage", _("That stage is no longer in use."))])
     if (to_stage.id if to_stage else None) == contact.ladder_stage_id:
-        raise ValidationFailed([("stage", "They are already at that stage.")])
+        raise ValidationFailed([("stage", _("They are already at that stage."))])
     when = at or utcnow()
     move = LadderMove(
         contact_id=contact.id,
@@ -142,7 +143,7 @@ def step_contact(
     NotFound (out of scope). Flushes; audits (through move_contact).
     """
     if direction not in ("up", "down"):
-        raise ValidationFailed([("direction", "Move up or down.")])
+        raise ValidationFailed([("direction", _("Move up or down."))])
     stages = active_stages()
     # Read the current stage by id: the relationship may still hold a stage from before a move.
     current = db.session.get(LadderStage, contact.ladder_stage_id or 0)
@@ -150,11 +151,11 @@ def step_contact(
     if direction == "up":
         above = [s for s in stages if here is None or (s.position, s.id) > here]
         if not above:
-            raise ValidationFailed([("direction", "They are already at the top of the ladder.")])
+            raise ValidationFailed([("direction", _("They are already at the top of the ladder."))])
         target: LadderStage | None = above[0]
     else:
         if here is None:
-            raise ValidationFailed([("direction", "They are not on the ladder yet.")])
+            raise ValidationFailed([("direction", _("They are not on the ladder yet."))])
         below = [s for s in stages if (s.position, s.id) < here]
         target = below[-1] if below else None
     return move_contact(actor, contact, target, reason)
@@ -163,7 +164,7 @@ def step_contact(
 def _clean_stage(name: str, description: str | None) -> tuple[str, str | None]:
     name = (name or "").strip()[:80]
     if not name:
-        raise ValidationFailed([("name", "Name the stage.")])
+        raise ValidationFailed([("name", _("Name the stage."))])
     return name, (description or "").strip()[:500] or None
 
 
@@ -183,7 +184,7 @@ def create_stage(
     """
     name, description = _clean_stage(name, description)
     if db.session.scalar(sa.select(LadderStage.id).where(LadderStage.name == name)):
-        raise ValidationFailed([("name", "A stage has that name already.")])
+        raise ValidationFailed([("name", _("A stage has that name already."))])
     stage = LadderStage(
         name=name,
         position=position,
@@ -218,7 +219,7 @@ def update_stage(
         sa.select(LadderStage.id).where(LadderStage.name == name, LadderStage.id != stage.id)
     )
     if taken:
-        raise ValidationFailed([("name", "A stage has that name already.")])
+        raise ValidationFailed([("name", _("A stage has that name already."))])
     before = f"{stage.name}|{stage.position}|{stage.active}"
     texts = {k: v for k, v in (stage.translations or {}).items() if k not in locales}
     texts.update(clean_translations(translations or {}, locales, TEXT_LIMITS))

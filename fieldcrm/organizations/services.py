@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from fieldcrm import audit
 from fieldcrm.auth.models import Role, User
@@ -33,20 +34,20 @@ def _check(actor: User, data: OrganizationInput, current: Organization | None) -
     errors: list[tuple[str | None, str]] = []
     name = (data.name or "").strip()
     if not name:
-        errors.append(("name", "Name the organization."))
+        errors.append(("name", _("Name the organization.")))
     elif db.session.scalar(
         sa.select(Organization.id).where(
             sa.func.lower(Organization.name) == name.lower(),
             Organization.id != (current.id if current else -1),
         )
     ):
-        errors.append(("name", "An organization has that name already."))
+        errors.append(("name", _("An organization has that name already.")))
     if data.kind not in KINDS:
-        errors.append(("kind", "Pick a kind."))
+        errors.append(("kind", _("Pick a kind.")))
     if data.region_id and not db.session.scalar(
         visible_regions(actor).where(Region.id == data.region_id)
     ):
-        errors.append(("region_id", "Pick one of your regions."))
+        errors.append(("region_id", _("Pick one of your regions.")))
     if errors:
         raise ValidationFailed(errors)
 
@@ -96,7 +97,7 @@ def link_contact(actor: User, contact: Contact, org: Organization, role: str) ->
     if actor.role not in EDITORS:
         raise PermissionDenied("Only staff link people to organizations.")
     if role not in ROLES:
-        raise ValidationFailed([("role", "Pick a role.")])
+        raise ValidationFailed([("role", _("Pick a role."))])
     link = db.session.scalar(
         sa.select(Affiliation).where(
             Affiliation.contact_id == contact.id, Affiliation.organization_id == org.id

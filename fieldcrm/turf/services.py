@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from fieldcrm import audit, programtime
 from fieldcrm.auth.models import Role, User, new_session_token, user_regions, user_turfs
@@ -37,9 +38,9 @@ def create_region(actor: User | None, name: str) -> Region:
     """Create a region. Raises ValidationFailed on a blank or duplicate name. Flushes."""
     name = (name or "").strip()
     if not name:
-        raise ValidationFailed([("name", "Name the region.")])
+        raise ValidationFailed([("name", _("Name the region."))])
     if db.session.scalar(sa.select(Region.id).where(Region.name == name)):
-        raise ValidationFailed([("name", "A region with this name exists.")])
+        raise ValidationFailed([("name", _("A region with this name exists."))])
     region = Region(name=name)
     db.session.add(region)
     db.session.flush()
@@ -59,15 +60,15 @@ def _checked_definition(
     name in the region, or a definition with no precinct, ZIP or area."""
     name = (name or "").strip()
     if not name:
-        raise ValidationFailed([("name", "Name the turf.")])
+        raise ValidationFailed([("name", _("Name the turf."))])
     precincts, zips = _clean_codes(precinct_codes), _clean_codes(zip_codes)
     if not (precincts or zips or geojson):
-        raise ValidationFailed([(None, "Define the turf by precincts, ZIP codes or an area.")])
+        raise ValidationFailed([(None, _("Define the turf by precincts, ZIP codes or an area."))])
     stmt = sa.select(Turf.id).where(Turf.region_id == region_id, Turf.name == name)
     if turf_id is not None:
         stmt = stmt.where(Turf.id != turf_id)
     if db.session.scalar(stmt):
-        raise ValidationFailed([("name", "This region already has a turf with that name.")])
+        raise ValidationFailed([("name", _("This region already has a turf with that name."))])
     return name, precincts, zips
 
 
@@ -155,7 +156,7 @@ def set_turf_people(actor: User | None, turf: Turf, user_ids: Iterable[int]) -> 
     )
     bad = [u for u in users if not u.active or u.role not in (Role.ORGANIZER, Role.LEADER)]
     if bad or len(users) != len(wanted):
-        raise ValidationFailed([("people", "Pick active organizers and leaders.")])
+        raise ValidationFailed([("people", _("Pick active organizers and leaders."))])
     before = {u.id: u for u in turf.users}
     for user in users:
         if user.id not in before:
@@ -352,7 +353,7 @@ def universe_clause(
             base,
             sa.or_(Contact.last_contacted_at.is_(None), Contact.last_contacted_at < cutoff),
         )
-    raise ValidationFailed([("universe", "Unknown universe.")])
+    raise ValidationFailed([("universe", _("Unknown universe."))])
 
 
 # -- weekly goals --------------------------------------------------------------------------
@@ -379,9 +380,9 @@ def set_weekly_goal(actor: User, organizer: User, data: GoalInput) -> WeeklyGoal
         raise NotFound("user")
     numbers = (data.attempts, data.conversations, data.one_on_ones, data.commitments)
     if any(n is None or n < 0 or n > 100_000 for n in numbers):
-        raise ValidationFailed([(None, "Goals are whole numbers from 0.")])
+        raise ValidationFailed([(None, _("Goals are whole numbers from 0."))])
     if data.week_start is not None and programtime.monday(data.week_start) != data.week_start:
-        raise ValidationFailed([("week_start", "A week starts on a Monday.")])
+        raise ValidationFailed([("week_start", _("A week starts on a Monday."))])
     goal = db.session.scalar(
         sa.select(WeeklyGoal).where(
             WeeklyGoal.user_id == organizer.id,

@@ -7,7 +7,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
+from fieldcrm.extensions import db
 from fieldcrm.forms import FieldCRMForm, blank_to_none
+from fieldcrm.labels import label
+from fieldcrm.ladder.models import LadderStage
 from fieldcrm.van.services import MappingInput, fieldcrm_codes
 
 KIND_LABELS = {
@@ -21,18 +24,27 @@ KIND_LABELS = {
 def code_label(what: str, name: str, code: str) -> str:
     """How a FieldCRM code reads on the page."""
     if what == "channel":
-        return _("channel: %(name)s", name=name)
+        return _("channel: %(name)s", name=label(code, "channel"))
     if what == "conversation":
         return _("a conversation (they talked)")
     if what == "result":
-        return _("result: %(name)s (%(code)s)", name=name, code=code)
+        return _("result: %(name)s (%(code)s)", name=label(code, "result_code"), code=code)
     if what == "support":
         return _("support level %(n)s", n=name)
     if what == "commitment":
-        return _("commitment made: %(name)s", name=name)
+        kind = code.partition(":")[2]
+        return _("commitment made: %(name)s", name=label(kind, "commitment_kind"))
     if what == "ladder":
-        return _("ladder stage: %(name)s", name=name)
+        return _("ladder stage: %(name)s", name=_stage_name(code) or name)
     return code
+
+
+def _stage_name(code: str) -> str:
+    """A ladder stage's name in the viewer's language ("ladder:<id>"; the session's identity
+    map answers after the first look-up)."""
+    stage_id = code.partition(":")[2]
+    stage = db.session.get(LadderStage, int(stage_id)) if stage_id.isdigit() else None
+    return label(stage) if stage is not None else ""
 
 
 def code_choices() -> dict[str, list[tuple[str, str]]]:

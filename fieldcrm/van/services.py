@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from fieldcrm import audit, programtime
 from fieldcrm.auth.models import User
@@ -115,19 +116,19 @@ def add_mapping(actor: User, data: MappingInput) -> VanMapping:
     """
     _require_admin(actor)
     if data.kind not in MAPPING_KINDS:
-        raise ValidationFailed([("kind", "Pick what to map.")])
+        raise ValidationFailed([("kind", _("Pick what to map."))])
     code = (data.fieldcrm_code or "").strip()
     if code not in {c for c, _what, _name in fieldcrm_codes(data.kind)}:
-        raise ValidationFailed([("fieldcrm_code", "Pick one of the listed FieldCRM codes.")])
+        raise ValidationFailed([("fieldcrm_code", _("Pick one of the listed FieldCRM codes."))])
     name = _clean(data.van_name, 120)
     if data.kind != "result" and not name:
-        raise ValidationFailed([("van_name", "Enter the name VAN uses.")])
+        raise ValidationFailed([("van_name", _("Enter the name VAN uses."))])
     van_id = _clean(data.van_id, 20)
     if van_id and not van_id.isdigit():
-        raise ValidationFailed([("van_id", "VAN ids are whole numbers.")])
+        raise ValidationFailed([("van_id", _("VAN ids are whole numbers."))])
     question = _clean(data.question, 120) if data.kind == "survey" else None
     if data.kind == "survey" and not question:
-        raise ValidationFailed([("question", "Name the survey question (the column).")])
+        raise ValidationFailed([("question", _("Name the survey question (the column)."))])
     column = question if data.kind == "survey" else name
     if data.kind in FACT_KINDS:
         _check_column(data.kind, column or "")
@@ -154,7 +155,9 @@ def add_mapping(actor: User, data: MappingInput) -> VanMapping:
 def _check_column(kind: str, column: str) -> None:
     """A survey question and an activist code each get a column: names must not collide."""
     if column.casefold() in {c.casefold() for c in BASE_COLUMNS}:
-        raise ValidationFailed([("van_name", f"{column} is a column of the file already.")])
+        raise ValidationFailed(
+            [("van_name", _("%(column)s is a column of the file already.", column=column))]
+        )
     other = "activist_code" if kind == "survey" else "survey"
     taken = db.session.scalars(
         sa.select(VanMapping.question if other == "survey" else VanMapping.van_name).where(
@@ -164,7 +167,15 @@ def _check_column(kind: str, column: str) -> None:
     if column.casefold() in {(t or "").casefold() for t in taken}:
         field = "question" if kind == "survey" else "van_name"
         raise ValidationFailed(
-            [(field, f"{column} names a survey question and an activist code: rename one.")]
+            [
+                (
+                    field,
+                    _(
+                        "%(column)s names a survey question and an activist code: rename one.",
+                        column=column,
+                    ),
+                )
+            ]
         )
 
 
@@ -208,7 +219,7 @@ def set_vanid_source(actor: User | None, source: str, flag: bool) -> SourceSetti
         _require_admin(actor)
     source = (source or "").strip()[:50]
     if not source:
-        raise ValidationFailed([("source", "Name the source.")])
+        raise ValidationFailed([("source", _("Name the source."))])
     setting = db.session.get(SourceSetting, source)
     if setting is None:
         setting = SourceSetting(source=source, voter_ids_are_vanids=flag)

@@ -11,7 +11,6 @@ from fieldcrm.errors import ValidationFailed
 from fieldcrm.exports import check_export, csv_response, record_export
 from fieldcrm.extensions import db
 from fieldcrm.forms import EmptyForm
-from fieldcrm.labels import label
 from fieldcrm.van import services
 from fieldcrm.van.forms import KIND_LABELS, MappingForm, SourceForm, code_label
 from fieldcrm.van.models import VanMapping
@@ -66,22 +65,20 @@ def _codes() -> dict[str, str]:
 
 def _render_mapping(form: MappingForm, status: int = 200):
     rows = services.mappings()
+    codes = _codes()
+    defaults = {"contact_type": services.DEFAULT_CONTACT_TYPES, "result": services.DEFAULT_RESULTS}
     return render_template(
         "van/mapping.html",
         rows=rows,
         kinds=KIND_LABELS,
-        codes=_codes(),
+        codes=codes,
         form=form,
         button=EmptyForm(),
         sources=services.source_flags(),
-        # FieldCRM's side in words (the codes are in the select), VAN's names as VAN spells them
+        # the FieldCRM side in words, VAN's names as VAN spells them
         defaults={
-            "contact_type": {
-                label(code, "channel"): van for code, van in services.DEFAULT_CONTACT_TYPES.items()
-            },
-            "result": {
-                label(code, "result_code"): van for code, van in services.DEFAULT_RESULTS.items()
-            },
+            kind: {codes.get(code, code): van for code, van in names.items()}
+            for kind, names in defaults.items()
         },
     ), status
 

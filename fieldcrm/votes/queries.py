@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from fieldcrm.auth.models import Role, User
 from fieldcrm.contacts.models import Contact
@@ -123,18 +124,23 @@ def check_vote_filter(flt: VoteFilter | None) -> VoteFilter | None:
     if flt is None or not flt.kind:
         return None
     if flt.kind not in VOTE_FILTER_KINDS:
-        raise ValidationFailed([("vote_filter", "Unknown vote-history filter.")])
+        raise ValidationFailed([("vote_filter", _("Unknown vote-history filter."))])
     if flt.kind == "n_of_m_general":
         if not 1 <= flt.of_last <= MAX_GENERALS:
             raise ValidationFailed(
-                [("vote_of_last", f"Look back over 1 to {MAX_GENERALS} general elections.")]
+                [
+                    (
+                        "vote_of_last",
+                        _("Look back over 1 to %(n)d general elections.", n=MAX_GENERALS),
+                    )
+                ]
             )
         if not 0 <= flt.voted <= flt.of_last:
-            raise ValidationFailed([("vote_voted", "N must be between 0 and M.")])
+            raise ValidationFailed([("vote_voted", _("N must be between 0 and M."))])
     if flt.kind in ("voted_in", "not_voted_in") and (
         flt.election_id is None or db.session.get(Election, flt.election_id) is None
     ):
-        raise ValidationFailed([("vote_election", "Pick an election.")])
+        raise ValidationFailed([("vote_election", _("Pick an election."))])
     return flt
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from fieldcrm import audit
 from fieldcrm.auth.models import User
@@ -47,19 +48,21 @@ def check_url(url: str) -> str:
     """
     url = (url or "").strip()
     if not url or len(url) > 500 or any(c.isspace() or ord(c) < 32 for c in url):
-        raise ValidationFailed([("url", "Enter the endpoint's full URL (up to 500 characters).")])
+        raise ValidationFailed(
+            [("url", _("Enter the endpoint's full URL (up to 500 characters)."))]
+        )
     try:
         parts = urlsplit(url)
         port = parts.port  # raises on a malformed port
     except ValueError as exc:
-        raise ValidationFailed([("url", "That is not a valid URL.")]) from exc
+        raise ValidationFailed([("url", _("That is not a valid URL."))]) from exc
     if parts.scheme.lower() not in SCHEMES:
-        raise ValidationFailed([("url", "Only http:// and https:// URLs are accepted.")])
+        raise ValidationFailed([("url", _("Only http:// and https:// URLs are accepted."))])
     if not parts.hostname:
-        raise ValidationFailed([("url", "The URL needs a host name.")])
+        raise ValidationFailed([("url", _("The URL needs a host name."))])
     if parts.username is not None or parts.password is not None:
         raise ValidationFailed(
-            [("url", "Put no user name or password in the URL: the secret signs each delivery.")]
+            [("url", _("Put no user name or password in the URL: the secret signs each delivery."))]
         )
     del port
     return url
@@ -69,10 +72,18 @@ def _check(data: EndpointInput) -> tuple[str, list[str]]:
     url = check_url(data.url)
     chosen = [e for e in dict.fromkeys(data.events) if e in events.EVENTS]
     if not chosen or len(chosen) != len(set(data.events)):
-        raise ValidationFailed([("events", "Pick one or more of the listed events.")])
+        raise ValidationFailed([("events", _("Pick one or more of the listed events."))])
     if data.secret and len(data.secret.strip()) < MIN_SECRET:
         raise ValidationFailed(
-            [("secret", f"Use a secret of at least {MIN_SECRET} characters (or leave it blank).")]
+            [
+                (
+                    "secret",
+                    _(
+                        "Use a secret of at least %(n)d characters (or leave it blank).",
+                        n=MIN_SECRET,
+                    ),
+                )
+            ]
         )
     return url, chosen
 
@@ -144,7 +155,7 @@ def resend(actor: User, delivery: WebhookDelivery) -> None:
     """Send a delivery again from its first try (sent after commit). Flushes; audits."""
     require_admin(actor)
     if delivery.status == "sending":
-        raise ValidationFailed([(None, "That delivery is being sent right now.")])
+        raise ValidationFailed([(None, _("That delivery is being sent right now."))])
     delivery.status, delivery.attempts = "pending", 0
     delivery.next_attempt_at, delivery.claimed_at = utcnow(), None
     db.session.flush()

@@ -35,11 +35,8 @@ def test_mapping__page_lists_codes_defaults_and_sources(login_as, world, fieldwo
     assert 'value="commitment:volunteer_shift"' in page
     assert f'value="ladder:{fieldwork[0].id}"' in page
     assert 'value="not_home"' in page
-    assert "Door → Walk" in page  # FieldCRM's side in words, VAN's as VAN spells it
-    assert "Not home → Not Home" in page
-    assert "One-on-one → Walk" in page
-    assert "not_home →" not in page
-    assert "one_on_one →" not in page
+    assert "channel: Door → Walk" in page  # the FieldCRM side in words
+    assert "result: Not home (not_home) → Not Home" in page
     assert 'name="source" value="test"' in page  # the world's contacts' source
 
 
