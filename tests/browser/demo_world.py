@@ -17,6 +17,7 @@ from fieldcrm.extensions import db
 from fieldcrm.imports import jobs as import_jobs
 from fieldcrm.imports import services as import_services
 from fieldcrm.turf import services as turf_services
+from fieldcrm.door.demo import seed_door_demo
 from fieldcrm.turf.demo import seed_turf_demo
 from fieldcrm.turf.models import Region
 
@@ -43,6 +44,7 @@ def build(workdir: Path) -> dict:
     seed.seed_organizations(rng)
     db.session.commit()
     seed_turf_demo(users)
+    seed_door_demo(users)
     return {
         "password": program["demo_password"],
         "emails": EMAILS,
