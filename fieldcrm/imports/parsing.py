@@ -1568,9 +1568,14 @@ def _build_chunk(
         warnings=warnings,
         rows_read=len(lines),
         numbers=np.asarray(numbers, dtype=np.int64),
-        carried=carried_columns(
-            detection.mapping, LAYOUTS.get(detection.layout or "", LAYOUTS["generic"])
-        ),
+        carried=carried_for(detection),
+    )
+
+
+def carried_for(detection: Detection) -> Carried:
+    """The contact columns, phones and emails a file read this way carries."""
+    return carried_columns(
+        detection.mapping, LAYOUTS.get(detection.layout or "", LAYOUTS["generic"])
     )
 
 
@@ -1781,7 +1786,7 @@ def _normalise(
         if not isinstance(arr, pa.Array):
             arr = pa.array(arr)
         columns[key] = arr.filter(keep) if rejected.any() else arr
-    frame = pa.table(columns).to_pandas(types_mapper=_pandas_type, split_blocks=True)
+    frame = pa.table(columns).to_pandas(types_mapper=pandas_type, split_blocks=True)
     frame["line"] = frame["line"].astype("int64")
 
     phones = _phones_frame(phone_cells, out, keep, rejected, member, line_numbers)
@@ -1815,7 +1820,8 @@ def _split_cells(cell: pa.Array, separator: str) -> list[pa.Array]:
     ]
 
 
-def _pandas_type(arrow_type: pa.DataType) -> Any:
+def pandas_type(arrow_type: pa.DataType) -> Any:
+    """The pandas dtype a normalised frame gives an Arrow column (None: the default)."""
     if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
         return pd.ArrowDtype(arrow_type)  # zero-copy; StringDtype would cast to large_string
     if pa.types.is_integer(arrow_type):

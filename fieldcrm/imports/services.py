@@ -83,6 +83,7 @@ from fieldcrm.imports import parsing
 from fieldcrm.imports.changes import HASH_LENGTH, phone_keys
 from fieldcrm.imports.layouts import LAYOUTS, validate_mapping
 from fieldcrm.imports.models import ImportBatch, ImportMapping, ImportRowError
+from fieldcrm.imports.reading import cache, parallel
 from fieldcrm.imports.writers import (
     CONTENT_COLUMNS,
     EVERYTHING,
@@ -143,19 +144,40 @@ def get_batch(actor: User | None, batch_id: int) -> ImportBatch:
 
 
 def store_upload(upload_dir: str | Path, filename: str, stream: Any) -> Path:
-    """Copy an uploaded stream to UPLOAD_DIR/<uuid>/<safe name>; returns the stored path.
+    """Store an uploaded stream as UPLOAD_DIR/<uuid>/<safe name>; returns the stored path.
 
-    The client's filename is never used as a path: only its safe characters and suffix are
-    kept (the suffix matters: .zip and .gz are containers).
+    A large web upload already sits in UPLOAD_DIR as it arrived (uploads.incoming_file):
+    it is hard-linked into place, not copied. The client's filename is never used as a
+    path: only its safe characters and suffix are kept (the suffix matters: .zip and .gz
+    are containers).
     """
+    target = _upload_target(upload_dir, filename)
+    spooled = uploads.spooled_path(stream, upload_dir)
+    if spooled is not None:
+        try:
+            os.link(spooled, target)
+            return target
+        except OSError:
+            pass
+    with target.open("wb") as out:
+        shutil.copyfileobj(stream, out, 1 << 20)
+    return target
+
+
+def store_file(upload_dir: str | Path, path: str | Path) -> Path:
+    """Store a file named on the command line like an upload, without copying its bytes
+    where the file system allows (uploads.place_file: a clone, else a hard link)."""
+    target = _upload_target(upload_dir, Path(path).name)
+    uploads.place_file(path, target)
+    return target
+
+
+def _upload_target(upload_dir: str | Path, filename: str) -> Path:
     safe = "".join(c for c in Path(filename or "").name if c.isalnum() or c in "-_.")[-120:]
     safe = safe.lstrip(".") or "upload.txt"
     folder = Path(upload_dir) / uuid.uuid4().hex
     folder.mkdir(parents=True, exist_ok=False)
-    target = folder / safe
-    with target.open("wb") as out:
-        shutil.copyfileobj(stream, out, 1 << 20)
-    return target
+    return folder / safe
 
 
 def clean_source(source: str | None) -> str:
@@ -234,6 +256,21 @@ def detect_batch(batch: ImportBatch) -> parsing.Detection | None:
     return _detect(batch, unpacked)
 
 
+def discard_upload(stored_path: str | Path, upload_dir: str | Path) -> None:
+    """Delete a stored upload no batch will use (and what was kept beside it)."""
+    from fieldcrm.imports import retention
+
+    retention.remove_stored(Path(stored_path), Path(upload_dir).resolve())
+
+
+def discard_batch(batch: ImportBatch, upload_dir: str | Path) -> None:
+    """Delete a batch that wrote nothing (a dry run, a declined import) and its stored
+    file. Flushes."""
+    db.session.delete(batch)
+    db.session.flush()
+    discard_upload(batch.stored_path, upload_dir)
+
+
 def _check_container(batch: ImportBatch) -> int | None:
     """The archive checks; the unpacked size, or None with the batch refused."""
     try:
@@ -256,7 +293,12 @@ def _detect(batch: ImportBatch, unpacked: int) -> parsing.Detection | None:
         batch.error_message = exc.reason
         batch.detection = None
         return None
-    batch.detection = {**_detection_json(detection), "unpacked_bytes": unpacked}
+    batch.detection = {
+        **_detection_json(detection),
+        "unpacked_bytes": unpacked,
+        # the run reads the file it was checked as (a stored file may be a hard link)
+        "file": uploads.file_stamp(batch.stored_path),
+    }
     if not batch.source:
         batch.source = detected_source(detection) or ""
     batch.encoding = detection.encoding
@@ -406,7 +448,7 @@ def check_batch(
     batch.rows_total_estimate = _estimate_rows(batch.stored_path, unpacked)
     if progress:
         progress(0)
-    return preview_batch(actor, batch, chunk_rows=chunk_rows, progress=progress)
+    return preview_batch(actor, batch, chunk_rows=chunk_rows, progress=progress, keep=True)
 
 
 def _estimate_rows(path: str, unpacked: int) -> int | None:
@@ -863,6 +905,21 @@ class ImportRun:
     chunk_rows: int
     #: SQLite shared with users: parts and pauses (None: one transaction per chunk)
     pacer: LockPacer | None = None
+    #: asked before the first chunk that would add voter ids other sources already hold
+    #: (counts by source, where in the file: "line 50001"); None: not asked (the check did)
+    confirm: Callable[[dict[str, int], str], bool] | None = None
+    #: the sources other than the batch's holding voter ids (only looked up to confirm)
+    other_sources: list[str] = field(default_factory=list)
+    #: the accepted rows' filled fields over the whole file, for the mapping warnings
+    filled: Counter = field(default_factory=Counter)
+
+
+class NotConfirmed(Exception):  # noqa: N818 - a domain outcome, not a programming error
+    """The person running the import declined to add voter ids other sources hold."""
+
+    def __init__(self, start_row: int) -> None:
+        super().__init__(f"not confirmed at row {start_row}")
+        self.start_row = start_row
 
 
 def start_run(
@@ -870,11 +927,15 @@ def start_run(
     *,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     shared_write_rows: int = DEFAULT_SHARED_WRITE_ROWS,
+    confirm: Callable[[dict[str, int], str], bool] | None = None,
 ) -> ImportRun:
     """Mark the batch running and load what the run needs; resumes from rows_done.
 
-    Raises ImportConflict when another batch of the source is running, ValidationFailed when
-    the batch is not startable. Flushes (the caller commits before the first chunk).
+    ``confirm`` is asked (see ImportRun.confirm) when the file would add voter ids that
+    other sources hold; nothing of that chunk is written before it answers. Raises
+    ImportConflict when another batch of the source is running, ValidationFailed when the
+    batch is not startable, FileRefused when its file changed since it was checked.
+    Flushes (the caller commits before the first chunk).
     """
     _require_status(batch, ("uploaded", "checked", "queued", "running", "interrupted"))
     other = db.session.scalar(
@@ -887,14 +948,13 @@ def start_run(
     )
     if other:
         raise ImportConflict(f"import {other} of source {batch.source} is running")
+    _require_same_file(batch)
     detection = detection_of(batch)
     known = KnownContacts.load(batch.source)
     # a resumed run must cut chunks where the first run did
     chunk_rows = int((batch.detection or {}).get("chunk_rows") or chunk_rows)
     batch.detection = {**(batch.detection or {}), "chunk_rows": chunk_rows}
-    if batch.rows_done:
-        _rebuild_seen(batch, detection, known, chunk_rows)
-    elif db.session.scalar(sa.select(Contact.id).limit(1)) is None:
+    if not batch.rows_done and db.session.scalar(sa.select(Contact.id).limit(1)) is None:
         # A first load into an empty table: build the secondary indexes once at the end
         # (finish_run) instead of maintaining them row by row; several times faster.
         drop_secondary_indexes()
@@ -903,6 +963,9 @@ def start_run(
     # commits small transactions and leaves the lock free between them (README "Imports
     # while people work"). A bulk first load has nobody's work to wait on it.
     shared = db.session.get_bind().dialect.name == "sqlite" and not batch.detection.get("bulk_load")
+    others = _other_sources(batch.source) if confirm is not None else []
+    if batch.rows_total_estimate is None and batch.detection.get("unpacked_bytes"):
+        batch.rows_total_estimate = _estimate_rows(batch.stored_path, _unpacked(batch))
     batch.status = "running"
     batch.started_at = batch.started_at or utcnow()
     batch.heartbeat_at = utcnow()
@@ -914,7 +977,28 @@ def start_run(
         known=known,
         chunk_rows=chunk_rows,
         pacer=LockPacer(shared_write_rows) if shared else None,
+        confirm=confirm if others else None,
+        other_sources=others,
     )
+
+
+def _require_same_file(batch: ImportBatch) -> None:
+    """Raise FileRefused when the stored file is no longer the one that was checked (a
+    file stored as a hard link changes when its original is rewritten in place)."""
+    stamp = (batch.detection or {}).get("file")
+    try:
+        now = uploads.file_stamp(batch.stored_path)
+    except OSError:
+        return  # reading it says what is wrong
+    if stamp and stamp != now:
+        raise parsing.FileRefused(
+            f"{batch.original_filename} changed after it was checked: upload it again"
+        )
+
+
+def _unpacked(batch: ImportBatch) -> int | None:
+    """The stored file's unpacked size in bytes, as its check measured it."""
+    return (batch.detection or {}).get("unpacked_bytes")
 
 
 class LockPacer:
@@ -968,41 +1052,59 @@ def _chunk_start(batch: ImportBatch) -> int:
     return int((batch.detection or {}).get("chunk_start", batch.rows_done))
 
 
-def _rebuild_seen(
-    batch: ImportBatch, detection: parsing.Detection, known: KnownContacts, chunk_rows: int
-) -> None:
-    """After an interruption: replay the chunks already done (read only) to mark their voter
-    ids as seen, so duplicates and missing contacts come out as in an uninterrupted run.
+def iter_run_chunks(run: ImportRun) -> Iterator[parsing.Chunk]:
+    """The chunks still to do, from the start of the chunk holding the checkpoint.
 
-    A chunk left part-done is not replayed here: the run plans it whole again (its voter ids
-    are marked seen in file order then) and skips the parts already committed.
+    After an interruption the chunks already done are read first and planned only (no
+    writes), to mark their voter ids seen, so duplicates and missing contacts come out as
+    in an uninterrupted run. A chunk left part-done is planned whole again (its voter ids
+    are marked seen in file order then) and the parts already committed are skipped.
     """
-    target, done = _chunk_start(batch), 0
-    if not target:
-        return
-    for chunk in parsing.iter_chunks(batch.stored_path, detection, chunk_rows=chunk_rows):
-        if done + chunk.rows_read > target:
+    start = _chunk_start(run.batch)
+    for chunk in _run_source(run):
+        if chunk.start_row >= start:
+            yield chunk
+            continue
+        if chunk.start_row + chunk.rows_read > start:
             # chunks are cut the same way on every run (same chunk_rows), so this is a bug
             raise RuntimeError("the resume checkpoint is not on a chunk boundary")
-        plan_chunk(chunk, known)
-        done += chunk.rows_read
-        if done == target:
-            break
+        plan_chunk(chunk, run.known)
+        run.filled.update(parsing.filled_counts(chunk))
 
 
-def iter_run_chunks(run: ImportRun) -> Iterator[parsing.Chunk]:
-    """The chunks still to do, from the start of the chunk holding the checkpoint."""
-    return parsing.iter_chunks(
-        run.batch.stored_path,
-        run.detection,
-        chunk_rows=run.chunk_rows,
-        start_row=_chunk_start(run.batch),
+def _run_source(run: ImportRun) -> Iterator[parsing.Chunk]:
+    """The file's chunks: the normalised ones its check kept when they are of this very
+    file, read and cut this way today; else the file, read in a second process when large."""
+    path = run.batch.stored_path
+    try:
+        key = cache.cache_key(path, run.detection, run.chunk_rows)
+    except OSError:
+        key = None
+    kept = cache.read(cache.folder_for(path), key, run.detection) if key else None
+    if kept is not None:
+        return kept
+    return parallel.iter_chunks(
+        path, run.detection, chunk_rows=run.chunk_rows, size=_unpacked(run.batch)
     )
 
 
 def plan_parts(run: ImportRun, chunk: parsing.Chunk) -> list[ChunkPlan]:
-    """Plan a chunk (no database writes) and cut it into the parts still to commit."""
+    """Plan a chunk (no database writes) and cut it into the parts still to commit.
+
+    Raises NotConfirmed when the chunk would add voter ids other sources hold and
+    ``run.confirm`` says no.
+    """
     plan = plan_chunk(chunk, run.known)
+    run.filled.update(parsing.filled_counts(chunk))
+    if run.confirm is not None:
+        counts = _other_source_counts(run.other_sources, plan, chunk)
+        if counts:
+            where = f"line {chunk.numbers[0]}" if len(chunk.numbers) else "the end"
+            if len(run.detection.members) > 1:
+                where += f" of {chunk.frame['member'].iloc[0] if len(chunk.frame) else ''}"
+            if not run.confirm(dict(counts.most_common()), where):
+                raise NotConfirmed(chunk.start_row)
+            run.confirm = None  # answered: the rest of the file goes in as asked
     skip = max(run.batch.rows_done - chunk.start_row, 0)
     max_writes = run.pacer.max_writes() if run.pacer is not None else None
     return split_plan(plan, chunk.numbers, skip_rows=skip, max_writes=max_writes)
@@ -1081,6 +1183,10 @@ def finish_run(run: ImportRun) -> ImportBatch:
         assign_contacts_to_turfs(
             sa.select(Contact.id).where(Contact.last_import_batch_id == batch.id)
         )
+    if run.detection.members:
+        # the run counted what the check would have: say which fields came out blank
+        warnings = parsing.mapping_warnings(run.detection, run.filled)
+        batch.detection = {**(batch.detection or {}), "mapping_warnings": warnings}
     batch.status = "completed"
     batch.finished_at = utcnow()
     batch.heartbeat_at = batch.finished_at
@@ -1198,16 +1304,43 @@ def preview_batch(
     *,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: Callable[[int], None] | None = None,
+    keep: bool = False,
 ) -> dict:
     """Check a batch without writing contacts: layout, encoding, mapping, first rows,
     problems by kind (with line numbers) and the impact on the whole file.
 
-    Stores the result on batch.preview and sets status "checked". Raises ValidationFailed
+    Stores the result on batch.preview and sets status "checked". With ``keep`` the
+    normalised chunks are kept beside the upload (reading.cache), so the import started
+    after this check does not read and normalise the file again. Raises ValidationFailed
     for a refused file. Flushes.
     """
     if actor is not None:
         require_importer(actor)
     detection = detection_of(batch)
+    kept = None
+    if keep:
+        kept = cache.Writer(
+            cache.folder_for(batch.stored_path),
+            cache.cache_key(batch.stored_path, detection, chunk_rows),
+        )
+    try:
+        result = _preview(batch, detection, chunk_rows, progress, kept)
+    except BaseException:
+        if kept is not None:
+            cache.discard(kept.folder)
+        raise
+    if kept is not None:
+        kept.finish()
+    return result
+
+
+def _preview(
+    batch: ImportBatch,
+    detection: parsing.Detection,
+    chunk_rows: int,
+    progress: Callable[[int], None] | None,
+    kept: cache.Writer | None,
+) -> dict:
     known = KnownContacts.load(batch.source)
     known.exact_new = set()  # a preview writes nothing, so duplicates are confirmed in memory
     others = _other_sources(batch.source)
@@ -1217,7 +1350,11 @@ def preview_batch(
     first_rows: list[dict] = []
     first_phones: dict[tuple[str, int], list[str]] = {}
     filled: Counter = Counter()
-    for chunk in parsing.iter_chunks(batch.stored_path, detection, chunk_rows=chunk_rows):
+    for chunk in parallel.iter_chunks(
+        batch.stored_path, detection, chunk_rows=chunk_rows, size=_unpacked(batch)
+    ):
+        if kept is not None:
+            kept.add(chunk)
         filled.update(parsing.filled_counts(chunk))
         if len(first_rows) < PREVIEW_ROWS:
             head = chunk.frame.head(PREVIEW_ROWS - len(first_rows))
@@ -1229,12 +1366,7 @@ def preview_batch(
                 row["phones"] = ", ".join(first_phones.get((record["member"], record["line"]), []))
                 first_rows.append(row)
         plan = plan_chunk(chunk, known)
-        if others and len(plan.inserts):
-            # the voter ids the file itself holds (not the keys made up for rows without one;
-            # a "~" key in the file is FieldCRM's own, from its contacts export)
-            new_ids = plan.inserts["voter_id"]
-            in_file = new_ids[new_ids.isin(chunk.frame["voter_id"].dropna())]
-            other_counts.update(_count_under_sources(others, in_file))
+        other_counts.update(_other_source_counts(others, plan, chunk))
         impact["rows"] += plan.rows_read
         impact["insert"] += len(plan.inserts)
         impact["update"] += len(plan.updates)
@@ -1257,9 +1389,7 @@ def preview_batch(
     result = {
         "layout": detection.layout,
         "encoding": detection.encoding,
-        "delimiter": {"\t": "tab", ",": "comma", "|": "pipe", ";": "semicolon"}.get(
-            detection.delimiter, detection.delimiter
-        ),
+        "delimiter": delimiter_name(detection.delimiter),
         "has_header": detection.has_header,
         "members": detection.members,
         "history": [{"member": h["member"], "layout": h["layout"]} for h in detection.history],
@@ -1280,6 +1410,11 @@ def preview_batch(
     return result
 
 
+def delimiter_name(delimiter: str) -> str:
+    """A delimiter as people name it ("tab", "comma", ...)."""
+    return {"\t": "tab", ",": "comma", "|": "pipe", ";": "semicolon"}.get(delimiter, delimiter)
+
+
 def _other_sources(source: str) -> list[str]:
     """The sources other than ``source`` holding contacts with voter ids."""
     return list(
@@ -1289,6 +1424,16 @@ def _other_sources(source: str) -> list[str]:
             .distinct()
         )
     )
+
+
+def _other_source_counts(others: list[str], plan: ChunkPlan, chunk: parsing.Chunk) -> Counter[str]:
+    """How many voter ids a planned chunk would add that each other source already holds:
+    only ids the file itself gives (not the keys made up for rows without one; a "~" key
+    in the file is FieldCRM's own, from its contacts export)."""
+    if not others or not len(plan.inserts):
+        return Counter()
+    new_ids = plan.inserts["voter_id"]
+    return _count_under_sources(others, new_ids[new_ids.isin(chunk.frame["voter_id"].dropna())])
 
 
 def _count_under_sources(sources: list[str], voter_ids: pd.Series) -> Counter[str]:
