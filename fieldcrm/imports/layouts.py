@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "CANONICAL_FIELDS",
-    "FIELD_MAX_LENGTHS",
     "LAYOUTS",
     "PHONE_KINDS",
     "Layout",
@@ -117,46 +116,6 @@ _ALL_KEYS = frozenset(MAPPING_KEYS)
 #: Fields every voter file is expected to give; the check warns when one is unmapped or blank
 #: in most rows (``res_zip`` is checked as the normalised ``res_zip5``).
 EXPECTED_FIELDS: tuple[str, ...] = ("first_name", "last_name", "res_line1", "res_city", "res_zip")
-
-#: Maximum lengths of the text columns of the normalised frame. Longer values reject the row.
-#: The database models use the same numbers for their column sizes.
-FIELD_MAX_LENGTHS: dict[str, int] = {
-    "voter_id": 64,
-    "first_name": 100,
-    "middle_name": 100,
-    "last_name": 100,
-    "name_suffix": 20,
-    "display_name": 255,
-    "sex": 20,
-    "race": 50,
-    "ethnicity": 50,
-    "party": 50,
-    "res_line1": 200,
-    "res_street_name": 200,
-    "res_unit": 50,
-    "res_city": 100,
-    "res_state": 20,
-    "res_zip5": 5,
-    "res_zip4": 4,
-    "mail_line1": 300,  # up to four mailing lines joined
-    "mail_city": 100,
-    "mail_state": 50,
-    "mail_zip": 20,  # foreign postal codes are kept as given
-    "county": 100,
-    "precinct_code": 50,
-    "precinct_name": 200,
-    "cd": 20,
-    "sd": 20,
-    "hd": 20,
-    "status": 20,
-    "status_raw": 50,
-    "email": 254,
-    "household_key": 400,
-    "phone_raw": 50,
-    "phone_e164": 16,
-    "member": 255,
-    "row_hash": 24,
-}
 
 _HEADER_JUNK = re.compile(r"[\s_\-.]+")
 

@@ -67,11 +67,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from fieldcrm.contacts.record import FRAME_COLUMNS, LENGTHS, PHONE_RAW_LENGTH
 from fieldcrm.imports.changes import Carried, carried_columns, row_hashes
 from fieldcrm.imports.layouts import (
     AREA_CODE_FIELDS,
     EXPECTED_FIELDS,
-    FIELD_MAX_LENGTHS,
     LAYOUTS,
     PHONE_KINDS,
     Layout,
@@ -93,7 +93,6 @@ from fieldcrm.lib.names import split_full_name
 from fieldcrm.lib.phones import normalize_phones
 
 __all__ = [
-    "FIELD_MAX_LENGTHS",
     "Chunk",
     "Detection",
     "FileRefused",
@@ -133,49 +132,6 @@ _MAGIC = (
     (b"\xd0\xcf\x11\xe0", "an old Excel/Word file; export it as CSV"),
 )
 
-FRAME_COLUMNS: tuple[str, ...] = (
-    "voter_id",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "name_suffix",
-    "display_name",
-    "birth_date",
-    "birth_year",
-    "sex",
-    "race",
-    "ethnicity",
-    "party",
-    "res_line1",
-    "res_house_number",
-    "res_street_name",
-    "res_unit",
-    "res_city",
-    "res_state",
-    "res_zip5",
-    "res_zip4",
-    "mail_line1",
-    "mail_city",
-    "mail_state",
-    "mail_zip",
-    "county",
-    "precinct_code",
-    "precinct_name",
-    "cd",
-    "sd",
-    "hd",
-    "registration_date",
-    "status",
-    "status_raw",
-    "latitude",
-    "longitude",
-    "email",
-    "household_key",
-    "record_source",
-    "line",
-    "member",
-    "row_hash",
-)
 PHONE_COLUMNS: tuple[str, ...] = ("line", "member", "voter_id", "kind", "raw", "e164", "dialable")
 
 
@@ -1761,8 +1717,8 @@ def _normalise(
         & _np_mask(pc.is_null(out["last_name"]))
     )
     reasons[no_identity & (reasons == None)] = "no voter id and no name"  # noqa: E711
-    checks = [(key, out.get(key), limit) for key, limit in FIELD_MAX_LENGTHS.items()]
-    checks += [("phone", cell, FIELD_MAX_LENGTHS["phone_raw"]) for _, cell in phone_cells]
+    checks = [(key, out.get(key), limit) for key, limit in LENGTHS.items()]
+    checks += [("phone", cell, PHONE_RAW_LENGTH) for _, cell in phone_cells]
     for key, arr, limit in checks:
         if arr is None or not pa.types.is_string(arr.type) or arr.null_count == len(arr):
             continue

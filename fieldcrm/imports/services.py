@@ -27,8 +27,8 @@ Decisions (README "Voter-file imports"):
   are un-marked. The ids seen are tracked in memory during the run (rebuilt from the file on
   resume), so no per-row bookkeeping is written for unchanged rows.
 * **Accounting.** rows_read = inserted + updated + unchanged + rejected + duplicates, checked
-  after every chunk. Rows the database could not hold (a value longer than its column) are
-  rejected with the reason, like rows the parser rejects.
+  after every chunk. Rows the database could not hold (a value longer than its column,
+  fieldcrm.contacts.record) are rejected by the reader with the reason.
 * **Atomic parts.** A chunk is planned whole, then written as one or more parts; each part's
   writes, its row errors and the batch's progress counters and checkpoint (rows_done, the
   chunk's start, heartbeat) go in one transaction, which the caller commits. A run killed
@@ -69,8 +69,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from fieldcrm import audit
@@ -85,9 +83,7 @@ from fieldcrm.imports.layouts import LAYOUTS, validate_mapping
 from fieldcrm.imports.models import ImportBatch, ImportMapping, ImportRowError
 from fieldcrm.imports.reading import cache, parallel
 from fieldcrm.imports.writers import (
-    CONTENT_COLUMNS,
     EVERYTHING,
-    FRAME_TO_CONTACT,
     ChunkPlan,
     Writer,
     compare_with_stored,
@@ -104,12 +100,6 @@ DEFAULT_CHUNK_ROWS = 50_000
 DEFAULT_SHARED_WRITE_ROWS = 500
 DEFAULT_STALE_SECONDS = 300
 IMPORT_ROLES = (Role.ADMIN, Role.DIRECTOR)
-
-_STRING_LIMITS = {
-    name: col.type.length
-    for name, col in Contact.__table__.columns.items()
-    if isinstance(col.type, sa.String) and col.type.length and name in CONTENT_COLUMNS
-}
 
 
 class ImportConflict(Exception):  # noqa: N818 - a domain outcome, not a programming error
@@ -566,28 +556,6 @@ def _synthetic_ids(frame: pd.DataFrame) -> pd.Series:
     )
 
 
-def _over_long(frame: pd.DataFrame) -> pd.Series:
-    """Reason per row for values longer than their database column (None when fine)."""
-    reasons = pd.Series(None, index=frame.index, dtype=object)
-    for column, limit in _STRING_LIMITS.items():
-        source = FRAME_TO_CONTACT.get(column, column)
-        if source not in frame.columns:
-            continue
-        values = frame[source]
-        if values.isna().all():
-            continue
-        if hasattr(values.array, "__arrow_array__"):
-            # one vectorised max per column; the per-row mask only when something is long
-            longest = pc.max(pc.utf8_length(pa.array(values.array))).as_py()
-            if longest is None or longest <= limit:
-                continue
-        long = (values.str.len() > limit).fillna(False).to_numpy(dtype=bool)
-        long &= reasons.isna().to_numpy()
-        if long.any():
-            reasons[long] = f"{column} is longer than {limit} characters"
-    return reasons
-
-
 def _id_hashes(voter_ids: pd.Series) -> np.ndarray:
     return pd.util.hash_array(voter_ids.to_numpy(dtype=object), categorize=False)
 
@@ -702,14 +670,6 @@ def plan_chunk(chunk: parsing.Chunk, known: KnownContacts) -> ChunkPlan:
             frame = frame.copy()
             frame.loc[missing_id, "voter_id"] = _synthetic_ids(frame[missing_id])
             warnings["synthetic_voter_id"] += int(missing_id.sum())
-        too_long = _over_long(frame)
-        bad = too_long.notna().to_numpy()
-        if bad.any():
-            for line, member, reason in zip(
-                frame["line"][bad], frame["member"][bad], too_long[bad], strict=True
-            ):
-                rejects.append(parsing.RowError(int(line), str(member), reason, ""))
-            frame = frame[~bad]
     voter_ids = frame["voter_id"]
     in_chunk_dup = voter_ids.duplicated(keep="first").to_numpy()
     pos = known.positions(voter_ids)

@@ -22,7 +22,8 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from fieldcrm import datacache
-from fieldcrm.contacts.models import VOTERFILE_FIELDS, Contact, ContactEmail, ContactPhone
+from fieldcrm.contacts.models import Contact, ContactEmail, ContactPhone
+from fieldcrm.contacts.record import VOTERFILE_FIELDS, frame_column
 from fieldcrm.database import utcnow
 from fieldcrm.extensions import db
 from fieldcrm.imports import parsing
@@ -37,7 +38,6 @@ from fieldcrm.imports.changes import (
 from fieldcrm.imports.models import ImportBatch
 
 # Contact columns an import writes, in the order used by the fast paths.
-FRAME_TO_CONTACT = {f: f for f in VOTERFILE_FIELDS} | {"voter_status": "status"}
 CONTENT_COLUMNS: tuple[str, ...] = (*VOTERFILE_FIELDS, "latitude", "longitude", "geo_source")
 # Columns a new contact is written with, in the COPY order.
 _INSERT_COLUMNS = (
@@ -106,7 +106,7 @@ def _column_arrays(frame: pd.DataFrame, columns: Iterable[str]) -> dict[str, pa.
                 values = frame[column].to_numpy(dtype=np.float64)
                 out[column] = pa.array(values, pa.float64(), mask=~has_geo)
             continue
-        arr = pa.array(frame[FRAME_TO_CONTACT.get(column, column)])
+        arr = pa.array(frame[frame_column(column)])
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
         if column == "display_name":

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from fieldcrm.imports.layouts import (
-    FIELD_MAX_LENGTHS,
     LAYOUTS,
     NC_CURRENT_COLUMNS,
     looks_like_fl_row,
@@ -161,10 +160,3 @@ def test_validate_mapping__returns_copy() -> None:
     clean = validate_mapping(source)
     assert clean == source
     assert clean is not source
-
-
-def test_field_max_lengths__schema_numbers() -> None:
-    assert FIELD_MAX_LENGTHS["first_name"] == 100
-    assert FIELD_MAX_LENGTHS["res_line1"] == 200
-    assert FIELD_MAX_LENGTHS["email"] == 254
-    assert FIELD_MAX_LENGTHS["voter_id"] == 64

@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from fieldcrm.contacts.record import LENGTHS
 from fieldcrm.imports import parsing
 from fieldcrm.imports.parsing import (
-    FIELD_MAX_LENGTHS,
     FRAME_COLUMNS,
     PHONE_COLUMNS,
     Chunk,
@@ -350,7 +350,7 @@ def test_iter_chunks__blank_lines_keep_physical_line_numbers(tmp_path: Path) -> 
 
 def test_iter_chunks__over_long_field_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "long.csv"
-    long_name = "A" * (FIELD_MAX_LENGTHS["first_name"] + 1)
+    long_name = "A" * (LENGTHS["first_name"] + 1)
     path.write_text(f"Voter ID,First Name,Last Name\n1,{long_name},B\n2,C,D\n", encoding="utf-8")
     frame, _, rejects, _ = _read_all(path)
     assert frame["voter_id"].tolist() == ["2"]
@@ -504,11 +504,6 @@ def test_detect__refuses_corrupt_gzip(tmp_path: Path) -> None:
     path.write_bytes(data.getvalue()[:40])
     with pytest.raises(FileRefused):
         detect(path)
-
-
-def test_parsing__only_module_with_frame_contract() -> None:
-    assert parsing.FIELD_MAX_LENGTHS is FIELD_MAX_LENGTHS
-    assert "row_hash" in FRAME_COLUMNS
 
 
 def test_detect__explicit_mapping_keeps_layout_rules(nc_samples: Path) -> None:
