@@ -81,14 +81,13 @@ from fieldcrm.imports import parsing
 from fieldcrm.imports.changes import HASH_LENGTH, phone_keys
 from fieldcrm.imports.layouts import LAYOUTS, validate_mapping
 from fieldcrm.imports.models import ImportBatch, ImportMapping, ImportRowError
+from fieldcrm.imports.planning import EVERYTHING, ChunkPlan
 from fieldcrm.imports.reading import cache, parallel
+from fieldcrm.imports.stored import compare_with_stored
 from fieldcrm.imports.writers import (
-    EVERYTHING,
-    ChunkPlan,
-    Writer,
-    compare_with_stored,
     create_secondary_indexes,
     drop_secondary_indexes,
+    writer_for,
 )
 from fieldcrm.lib import uploads
 from fieldcrm.turf.services import assign_contacts_to_turfs
@@ -1077,7 +1076,7 @@ def apply_part(run: ImportRun, plan: ChunkPlan) -> ChunkPlan:
     """
     batch = run.batch
     batch.heartbeat_at = utcnow()
-    counts = Writer(batch).write(plan)
+    counts = writer_for(batch).write(plan)
     if run.pacer is not None and counts["ids"]:
         # shared SQLite: place this part's people now, not in one long transaction at the end
         assign_contacts_to_turfs(sa.select(Contact.id).where(Contact.id.in_(counts["ids"])))
@@ -1133,7 +1132,7 @@ def finish_run(run: ImportRun) -> ImportBatch:
     batch = run.batch
     # always (checkfirst): also heals indexes left dropped by a bulk load that was killed
     create_secondary_indexes()
-    writer = Writer(batch)
+    writer = writer_for(batch)
     if batch.full_file:
         known = run.known
         missing = known.ids[~known.seen & ~known.flagged].tolist()

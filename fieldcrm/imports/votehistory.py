@@ -575,7 +575,7 @@ class HistoryImport:
         n = votes.num_rows
         source = self.batch.source
         if connection.dialect.name == "postgresql":
-            from fieldcrm.imports.writers import _copy_text
+            from fieldcrm.imports.writer_postgres import copy_text as _copy_text
 
             arrays = [
                 pa.array([source] * n, pa.string()),
