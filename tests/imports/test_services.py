@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from fieldcrm.contacts.models import Contact, ContactPhone, Tag
 from fieldcrm.errors import ValidationFailed
 from fieldcrm.extensions import db
-from fieldcrm.imports import jobs, services
+from fieldcrm.imports import jobs, planning, services
 from fieldcrm.imports.models import ImportBatch, ImportRowError
 from fieldcrm.ladder.services import ensure_default_ladder
 from tests.fixtures.imports import snapshot
@@ -508,7 +508,7 @@ def test_import__seen_id_hash_collisions_never_make_false_duplicates(
     import numpy as np
 
     # every id hashes alike: each new id "hits", and only the exact check tells them apart
-    monkeypatch.setattr(services, "_id_hashes", lambda ids: np.zeros(len(ids), dtype=np.uint64))
+    monkeypatch.setattr(planning, "_id_hashes", lambda ids: np.zeros(len(ids), dtype=np.uint64))
     rows = [person(n) for n in range(1, 30)] + [person(4, party="R")]
     batch = import_file(write_file("c.csv", van_rows(rows)), source="VAN", chunk_rows=8)
     assert (batch.inserted, batch.duplicates) == (29, 1)
