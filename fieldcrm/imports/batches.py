@@ -23,7 +23,7 @@ from fieldcrm.auth.models import Role, User
 from fieldcrm.database import utcnow
 from fieldcrm.errors import NotFound, PermissionDenied, ValidationFailed
 from fieldcrm.extensions import db
-from fieldcrm.imports import parsing
+from fieldcrm.imports import reading
 from fieldcrm.imports.layouts import LAYOUTS, validate_mapping
 from fieldcrm.imports.models import ImportBatch
 from fieldcrm.lib import uploads
@@ -157,7 +157,7 @@ def create_batch(
     return batch
 
 
-def detect_batch(batch: ImportBatch) -> parsing.Detection | None:
+def detect_batch(batch: ImportBatch) -> reading.Detection | None:
     """(Re)detect the batch's file with its layout/mapping; sets status uploaded or refused.
 
     A .zip or .gz is first checked against the archive limits (uploads.check_container:
@@ -198,10 +198,10 @@ def check_container(batch: ImportBatch) -> int | None:
     return None
 
 
-def detect_stored(batch: ImportBatch, unpacked: int) -> parsing.Detection | None:
+def detect_stored(batch: ImportBatch, unpacked: int) -> reading.Detection | None:
     try:
-        detection = parsing.detect(batch.stored_path, layout=batch.layout, mapping=batch.mapping)
-    except parsing.FileRefused as exc:
+        detection = reading.detect(batch.stored_path, layout=batch.layout, mapping=batch.mapping)
+    except reading.FileRefused as exc:
         batch.status = "refused"
         batch.error_message = exc.reason
         batch.detection = None
@@ -223,7 +223,7 @@ def detect_stored(batch: ImportBatch, unpacked: int) -> parsing.Detection | None
     return detection
 
 
-def _detection_json(detection: parsing.Detection) -> dict:
+def _detection_json(detection: reading.Detection) -> dict:
     return {
         "members": detection.members,
         "history": detection.history,
@@ -240,7 +240,7 @@ def _detection_json(detection: parsing.Detection) -> dict:
     }
 
 
-def detected_source(detection: parsing.Detection) -> str | None:
+def detected_source(detection: reading.Detection) -> str | None:
     """The source a recognised file is named after: its layout's state ("nc", "fl", "oh");
     None for generic files (the importer names the source)."""
     return detection.state.lower() if detection.state else None
@@ -281,13 +281,13 @@ def other_source_message(other_sources: dict[str, int]) -> list[str]:
     ]
 
 
-def detection_of(batch: ImportBatch) -> parsing.Detection:
+def detection_of(batch: ImportBatch) -> reading.Detection:
     """The Detection stored on the batch. Raises ValidationFailed when the file was refused."""
     if not batch.detection:
         raise ValidationFailed([(None, batch.error_message or "The file was not checked.")])
     # The stored dict also carries run state (chunk_rows, bulk_load): keep Detection's fields.
-    known = {f.name for f in dataclasses.fields(parsing.Detection)}
-    return parsing.Detection(**{k: v for k, v in batch.detection.items() if k in known})
+    known = {f.name for f in dataclasses.fields(reading.Detection)}
+    return reading.Detection(**{k: v for k, v in batch.detection.items() if k in known})
 
 
 def apply_mapping(actor: User | None, batch: ImportBatch, mapping: dict) -> ImportBatch:
@@ -357,16 +357,16 @@ def header_columns(batch: ImportBatch) -> list[str]:
     """The file's column names for the mapping form (header, or col1..colN without one)."""
     header = (batch.detection or {}).get("header")
     if header:  # already read by the check; a synthetic trailing column is no choice
-        return [name for name in header if name != parsing.TRAILING_COLUMN]
+        return [name for name in header if name != reading.TRAILING_COLUMN]
     stored = (batch.preview or {}).get("columns")
     if stored:  # a refused file's columns, kept by the check job: no page reads the file
         return list(stored)
     path = batch.stored_path
     try:
-        detection = parsing.detect(path, layout="generic")
+        detection = reading.detect(path, layout="generic")
         if detection.header:
             return detection.header
-    except parsing.FileRefused:
+    except reading.FileRefused:
         pass
     return _raw_header(Path(path))
 

@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from fieldcrm.errors import NotFound, ValidationFailed
 from fieldcrm.extensions import db
-from fieldcrm.imports import jobs, parsing, services
+from fieldcrm.imports import jobs, reading, services
 from fieldcrm.imports.layouts import LAYOUTS, MAPPING_KEYS, MAPPING_OPTIONS
 from fieldcrm.imports.models import ImportBatch
 from fieldcrm.imports.votehistory import summary as vote_summary
@@ -185,7 +185,7 @@ def voter_file(
         raise SystemExit(1) from None
     _print_summary(batch)
     for warning in (batch.detection or {}).get("mapping_warnings", []):
-        click.echo(f"  warning: {parsing.describe_mapping_warning(warning)}")
+        click.echo(f"  warning: {reading.describe_mapping_warning(warning)}")
     if batch.status != "completed":
         raise SystemExit(1)
 
@@ -236,7 +236,7 @@ def _print_preview(preview: dict) -> None:
         )
     )
     for warning in preview.get("mapping_warnings", []):
-        click.echo(f"  warning: {parsing.describe_mapping_warning(warning)}")
+        click.echo(f"  warning: {reading.describe_mapping_warning(warning)}")
     for kind, entry in preview["problems"].items():
         lines = ", ".join(entry["lines"][:10])
         click.echo(f"  {kind}: {entry['count']}" + (f" (lines {lines})" if lines else ""))

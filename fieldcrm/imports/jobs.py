@@ -10,7 +10,7 @@ from flask import current_app
 
 from fieldcrm.database import utcnow
 from fieldcrm.extensions import db
-from fieldcrm.imports import parsing, retention, services
+from fieldcrm.imports import reading, retention, services
 from fieldcrm.imports.models import ImportBatch
 from fieldcrm.imports.votehistory import HistoryImport
 from fieldcrm.logging_setup import error_summary
@@ -94,7 +94,7 @@ def run_batch(
                 time.sleep(run.pacer.pause_after(time.monotonic() - started))
         services.finish_run(run)
         db.session.commit()
-    except parsing.FileRefused as exc:
+    except reading.FileRefused as exc:
         db.session.rollback()
         services.fail_run(batch_id, exc.reason, resumable=False)
         db.session.commit()

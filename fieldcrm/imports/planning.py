@@ -36,7 +36,7 @@ import sqlalchemy as sa
 
 from fieldcrm.contacts.models import Contact
 from fieldcrm.extensions import db
-from fieldcrm.imports import parsing
+from fieldcrm.imports import reading
 from fieldcrm.imports.changes import HASH_LENGTH, MAPPED_KEYS, Carried, carried_columns, phone_keys
 from fieldcrm.imports.stored import compare_with_stored
 
@@ -58,7 +58,7 @@ class ChunkPlan:
     updates: pd.DataFrame  # with contact id in "contact_id"
     unmark_ids: list[int]
     phones: pd.DataFrame
-    rejects: list[parsing.RowError]
+    rejects: list[reading.RowError]
     duplicates: list[tuple[int, str, str]]  # (line, member, voter id)
     unchanged: int
     warnings: Counter
@@ -177,7 +177,7 @@ class KnownContacts:
         return hits
 
 
-def plan_chunk(chunk: parsing.Chunk, known: KnownContacts) -> ChunkPlan:
+def plan_chunk(chunk: reading.Chunk, known: KnownContacts) -> ChunkPlan:
     """Classify a chunk's rows against the known contacts; updates `known.seen`."""
     frame = chunk.frame
     rejects = list(chunk.rejects)
@@ -196,7 +196,7 @@ def plan_chunk(chunk: parsing.Chunk, known: KnownContacts) -> ChunkPlan:
                     f"exported from source {source!r}, not {known.source!r}: "
                     "import it under its own source"
                 )
-                rejects.append(parsing.RowError(int(line), str(member), reason, ""))
+                rejects.append(reading.RowError(int(line), str(member), reason, ""))
             frame = frame[~other]
     if len(frame):
         missing_id = frame["voter_id"].isna()
@@ -394,7 +394,7 @@ def other_sources(source: str) -> list[str]:
     )
 
 
-def other_source_counts(others: list[str], plan: ChunkPlan, chunk: parsing.Chunk) -> Counter[str]:
+def other_source_counts(others: list[str], plan: ChunkPlan, chunk: reading.Chunk) -> Counter[str]:
     """How many voter ids a planned chunk would add that each other source already holds:
     only ids the file itself gives (not the keys made up for rows without one; a "~" key
     in the file is FieldCRM's own, from its contacts export)."""

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from fieldcrm.auth.models import User
 from fieldcrm.database import utcnow
 from fieldcrm.extensions import db
-from fieldcrm.imports import parsing, planning
+from fieldcrm.imports import planning, reading
 from fieldcrm.imports.batches import (
     check_container,
     check_stalled,
@@ -121,7 +121,7 @@ def preview_batch(
 
 def _preview(
     batch: ImportBatch,
-    detection: parsing.Detection,
+    detection: reading.Detection,
     chunk_rows: int,
     progress: Callable[[int], None] | None,
     kept: cache.Writer | None,
@@ -140,7 +140,7 @@ def _preview(
     ):
         if kept is not None:
             kept.add(chunk)
-        filled.update(parsing.filled_counts(chunk))
+        filled.update(reading.filled_counts(chunk))
         if len(first_rows) < PREVIEW_ROWS:
             head = chunk.frame.head(PREVIEW_ROWS - len(first_rows))
             for phone in chunk.phones.head(200).itertuples():
@@ -180,7 +180,7 @@ def _preview(
         "history": [{"member": h["member"], "layout": h["layout"]} for h in detection.history],
         "mapping": detection.mapping,
         "date_order": detection.date_order,
-        "mapping_warnings": parsing.mapping_warnings(detection, filled),
+        "mapping_warnings": reading.mapping_warnings(detection, filled),
         "rows": first_rows,
         "problems": problems,
         "impact": dict(impact),

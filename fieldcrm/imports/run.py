@@ -48,7 +48,7 @@ from fieldcrm import audit
 from fieldcrm.contacts.models import Contact
 from fieldcrm.database import utcnow
 from fieldcrm.extensions import db
-from fieldcrm.imports import parsing, planning
+from fieldcrm.imports import planning, reading
 from fieldcrm.imports.batches import (
     detection_of,
     estimate_rows,
@@ -83,7 +83,7 @@ class ImportRun:
     """The state of one run of a batch (fresh or resumed)."""
 
     batch: ImportBatch
-    detection: parsing.Detection
+    detection: reading.Detection
     known: KnownContacts
     chunk_rows: int
     #: SQLite shared with users: parts and pauses (None: one transaction per chunk)
@@ -174,7 +174,7 @@ def _require_same_file(batch: ImportBatch) -> None:
     except OSError:
         return  # reading it says what is wrong
     if stamp and stamp != now:
-        raise parsing.FileRefused(
+        raise reading.FileRefused(
             f"{batch.original_filename} changed after it was checked: upload it again"
         )
 
@@ -230,7 +230,7 @@ def _chunk_start(batch: ImportBatch) -> int:
     return int((batch.detection or {}).get("chunk_start", batch.rows_done))
 
 
-def iter_run_chunks(run: ImportRun) -> Iterator[parsing.Chunk]:
+def iter_run_chunks(run: ImportRun) -> Iterator[reading.Chunk]:
     """The chunks still to do, from the start of the chunk holding the checkpoint.
 
     After an interruption the chunks already done are read first and planned only (no
@@ -247,10 +247,10 @@ def iter_run_chunks(run: ImportRun) -> Iterator[parsing.Chunk]:
             # chunks are cut the same way on every run (same chunk_rows), so this is a bug
             raise RuntimeError("the resume checkpoint is not on a chunk boundary")
         planning.plan_chunk(chunk, run.known)
-        run.filled.update(parsing.filled_counts(chunk))
+        run.filled.update(reading.filled_counts(chunk))
 
 
-def _run_source(run: ImportRun) -> Iterator[parsing.Chunk]:
+def _run_source(run: ImportRun) -> Iterator[reading.Chunk]:
     """The file's chunks: the normalised ones its check kept when they are of this very
     file, read and cut this way today; else the file, read in a second process when large."""
     path = run.batch.stored_path
@@ -266,14 +266,14 @@ def _run_source(run: ImportRun) -> Iterator[parsing.Chunk]:
     )
 
 
-def plan_parts(run: ImportRun, chunk: parsing.Chunk) -> list[ChunkPlan]:
+def plan_parts(run: ImportRun, chunk: reading.Chunk) -> list[ChunkPlan]:
     """Plan a chunk (no database writes) and cut it into the parts still to commit.
 
     Raises NotConfirmed when the chunk would add voter ids other sources hold and
     ``run.confirm`` says no.
     """
     plan = planning.plan_chunk(chunk, run.known)
-    run.filled.update(parsing.filled_counts(chunk))
+    run.filled.update(reading.filled_counts(chunk))
     if run.confirm is not None:
         counts = planning.other_source_counts(run.other_sources, plan, chunk)
         if counts:
@@ -363,7 +363,7 @@ def finish_run(run: ImportRun) -> ImportBatch:
         )
     if run.detection.members:
         # the run counted what the check would have: say which fields came out blank
-        warnings = parsing.mapping_warnings(run.detection, run.filled)
+        warnings = reading.mapping_warnings(run.detection, run.filled)
         batch.detection = {**(batch.detection or {}), "mapping_warnings": warnings}
     batch.status = "completed"
     batch.finished_at = utcnow()

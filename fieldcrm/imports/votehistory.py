@@ -3,7 +3,7 @@
 State downloads pair the voter file with a vote-history file: North Carolina's ``ncvhis``
 (15 tab-separated columns with a header) and Florida's ``CCC_H_YYYYMMDD.txt`` (5 tab-separated
 columns, no header). They may come alone or in the same zip as the voter file.
-``split_members`` (called by ``parsing.detect``) sets such members aside; the import job runs
+``split_members`` (called by ``reading.detect``) sets such members aside; the import job runs
 the voter rows first, then ``HistoryImport`` reads every history member in chunks and writes
 its votes (README "Vote history").
 
@@ -46,9 +46,10 @@ import sqlalchemy as sa
 
 from fieldcrm import datacache
 from fieldcrm.extensions import db
-from fieldcrm.imports import parsing
 from fieldcrm.imports.layouts import normalize_header
 from fieldcrm.imports.models import ImportRowError
+from fieldcrm.imports.reading import columns, containers, sniffing, streaming, tables
+from fieldcrm.imports.reading.core import Detection, FileRefused, RowError
 from fieldcrm.votes.models import Election
 
 __all__ = [
@@ -168,13 +169,13 @@ def sniff_history(name: str, opener: Callable[[], IO[bytes]]) -> dict[str, Any] 
     encoding, delimiter, quoting, has_header, header, field_count.
     """
     try:
-        sample, complete = parsing._read_sample(opener, 1 << 16)
-    except parsing.FileRefused:
+        sample, complete = containers.read_sample(opener, 1 << 16)
+    except FileRefused:
         return None
     if not sample.strip() or b"\x00" in sample[:65536]:
         return None
-    encoding = parsing._detect_encoding(sample)
-    lines = parsing._sample_lines(sample, complete, encoding)
+    encoding = sniffing.detect_encoding(sample)
+    lines = sniffing.sample_lines(sample, complete, encoding)
     if not lines:
         return None
     first = lines[0].rstrip("\r\n")
@@ -182,11 +183,11 @@ def sniff_history(name: str, opener: Callable[[], IO[bytes]]) -> dict[str, Any] 
         delimiter = "\t"
     else:
         try:
-            delimiter = parsing._choose_delimiter(first)
-        except parsing.FileRefused:
+            delimiter = sniffing.choose_delimiter(first)
+        except FileRefused:
             return None
-    quoting = parsing._choose_quoting(lines, delimiter, None)
-    fields = parsing._split_fields(first, delimiter, quoting)
+    quoting = sniffing.choose_quoting(lines, delimiter, None)
+    fields = sniffing.split_fields(first, delimiter, quoting)
     present = {normalize_header(f) for f in fields}
     nc = HISTORY_LAYOUTS["nc_vhis"]
     if all(req in present for req in nc.required):
@@ -237,10 +238,10 @@ def split_members(
     return voters, history
 
 
-def history_only_detection(history: list[dict[str, Any]]) -> parsing.Detection:
+def history_only_detection(history: list[dict[str, Any]]) -> Detection:
     """The detection of an upload holding vote-history files only (no voter rows)."""
     first = history[0]
-    return parsing.Detection(
+    return Detection(
         members=[],
         encoding=first["encoding"],
         delimiter=first["delimiter"],
@@ -267,12 +268,12 @@ class HistoryPart:
     end_row: int  # data rows of the member done after this part
     rows_read: int
     votes: pa.Table  # voter_id, election_date (date32), election_name, method, party
-    rejects: list[parsing.RowError] = field(default_factory=list)
+    rejects: list[RowError] = field(default_factory=list)
     not_votes: int = 0
 
 
-def _member_detection(info: dict[str, Any]) -> parsing.Detection:
-    return parsing.Detection(
+def _member_detection(info: dict[str, Any]) -> Detection:
+    return Detection(
         members=[info["member"]],
         encoding=info["encoding"],
         delimiter=info["delimiter"],
@@ -312,12 +313,12 @@ def _normalise(
     def col(key: str) -> pa.Array:
         return _per_value(raw(key), _clean)
 
-    voter_id = parsing._nullify(parsing._trim(raw("voter_id")))
+    voter_id = columns.nullify(columns.trim(raw("voter_id")))
     warnings: collections.Counter = collections.Counter()
     today = (dt.datetime.now(tz=dt.UTC).date() - dt.date(1970, 1, 1)).days
     dates = _per_value(
         raw("election_date"),
-        lambda values: parsing._dates(_clean(values), "mdy", "election", 1850, warnings, today)[0],
+        lambda values: columns.dates(_clean(values), "mdy", "election", 1850, warnings, today)[0],
     )
     date_text = pc.strftime(dates, format="%m/%d/%Y")
     if layout.name == "fl_history":
@@ -378,7 +379,7 @@ def _mask(arr: pa.Array) -> np.ndarray:
 
 def _read_chunk(
     lines: list[bytes], numbers: np.ndarray, info: dict[str, Any]
-) -> tuple[pa.Table, np.ndarray, np.ndarray, list[parsing.RowError]]:
+) -> tuple[pa.Table, np.ndarray, np.ndarray, list[RowError]]:
     """(votes, line position of each vote, positions of not-votes, rejects) for raw lines."""
     detection = _member_detection(info)
     names = [normalize_header(n) for n in _column_names(info)]
@@ -389,19 +390,19 @@ def _read_chunk(
         if wanted in names:
             needed[key] = names.index(wanted)
     indexes = sorted(set(needed.values()))
-    buf, _ = parsing._to_utf8(lines, detection.encoding)
+    buf, _ = tables.to_utf8(lines, detection.encoding)
     try:
-        table, bad = parsing._parse_table(buf, len(lines), detection, indexes)
-    except parsing._InvalidUtf8Error:
-        buf, _ = parsing._repair_utf8(lines, detection.encoding)
-        table, bad = parsing._parse_table(buf, len(lines), detection, indexes)
+        table, bad = tables.parse_table(buf, len(lines), detection, indexes)
+    except tables.InvalidUtf8Error:
+        buf, _ = tables.repair_utf8(lines, detection.encoding)
+        table, bad = tables.parse_table(buf, len(lines), detection, indexes)
     good_idx = np.setdiff1d(np.arange(len(lines)), np.fromiter(bad, dtype=np.int64, count=len(bad)))
     rejects = [
-        parsing.RowError(
+        RowError(
             line=int(numbers[i]),
             member=info["member"],
             reason=f"wrong number of fields: expected {detection.field_count}, found {n}",
-            raw=parsing._decode_line(lines[i], detection.encoding)[0].rstrip("\r\n"),
+            raw=sniffing.decode_line(lines[i], detection.encoding)[0].rstrip("\r\n"),
         )
         for i, n in sorted(bad.items())
     ]
@@ -409,11 +410,11 @@ def _read_chunk(
     for pos, reason in sorted(reasons.items()):
         i = int(good_idx[pos])
         rejects.append(
-            parsing.RowError(
+            RowError(
                 line=int(numbers[i]),
                 member=info["member"],
                 reason=reason,
-                raw=parsing._decode_line(lines[i], detection.encoding)[0].rstrip("\r\n"),
+                raw=sniffing.decode_line(lines[i], detection.encoding)[0].rstrip("\r\n"),
             )
         )
     rejects.sort(key=lambda r: r.line)
@@ -452,7 +453,7 @@ class HistoryImport:
                 continue
             first_row = start_row if index == start_member else 0
             detection = _member_detection(info)
-            batches = parsing._iter_batches(path, detection, self.run.chunk_rows, first_row)
+            batches = streaming.iter_batches(path, detection, self.run.chunk_rows, first_row)
             for batch in batches:
                 # (lines, line numbers, member, detection, first row, …): the reader may
                 # add fields after these five
@@ -471,7 +472,7 @@ class HistoryImport:
         votes: pa.Table,
         at: np.ndarray,
         not_at: np.ndarray,
-        rejects: list[parsing.RowError],
+        rejects: list[RowError],
         numbers: np.ndarray,
     ) -> Iterator[HistoryPart]:
         pacer = self.run.pacer

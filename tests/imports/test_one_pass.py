@@ -15,9 +15,9 @@ from werkzeug.test import stream_encode_multipart
 
 from fieldcrm.contacts.models import Contact
 from fieldcrm.extensions import db
-from fieldcrm.imports import jobs, parsing, services
+from fieldcrm.imports import jobs, reading, services
 from fieldcrm.imports.models import ImportBatch
-from fieldcrm.imports.reading import cache, parallel
+from fieldcrm.imports.reading import cache, parallel, streaming
 
 VAN = "Voter File VANID,FirstName,LastName,Address,City,Zip5,Cell Phone,Precinct\n"
 
@@ -31,11 +31,11 @@ def _rows(first: int, last: int, city: str = "Mebane") -> str:
 
 @pytest.fixture
 def reads(monkeypatch):
-    """Every pass over a voter file's rows (parsing.iter_chunks calls) and every load of
+    """Every pass over a voter file's rows (reading.iter_chunks calls) and every load of
     the known-contacts index, as lists of file names / sources."""
     passes: list[str] = []
     loads: list[str] = []
-    real_iter, real_load = parsing.iter_chunks, services.KnownContacts.load.__func__
+    real_iter, real_load = streaming.iter_chunks, services.KnownContacts.load.__func__
 
     def counted_iter(path, *args, **kwargs):
         passes.append(Path(path).name)
@@ -45,7 +45,7 @@ def reads(monkeypatch):
         loads.append(source)
         return real_load(cls, source)
 
-    monkeypatch.setattr(parsing, "iter_chunks", counted_iter)
+    monkeypatch.setattr(streaming, "iter_chunks", counted_iter)
     monkeypatch.setattr(services.KnownContacts, "load", classmethod(counted_load))
     return passes, loads
 
@@ -185,7 +185,7 @@ def test_kept_chunks__equal_the_file_read_again(write_file):
     detection = services.detection_of(batch)
     key = cache.cache_key(path, detection, 7)
     kept = list(cache.read(cache.folder_for(path), key, detection))
-    fresh = list(parsing.iter_chunks(path, detection, chunk_rows=7))
+    fresh = list(reading.iter_chunks(path, detection, chunk_rows=7))
     _assert_same_chunks(kept, fresh)
     starts = [c.start_row for c in kept]
     assert starts == [0, 6, 13, 20, 27]  # the header is the first chunk's first line
@@ -198,18 +198,18 @@ def test_kept_chunks__equal_the_file_read_again(write_file):
 def test_parallel_reader__gives_the_same_chunks_from_a_second_process(monkeypatch, write_file):
     monkeypatch.setattr(parallel, "PROCESS_MIN_BYTES", 0)
     path = write_file("v.csv", VAN + _rows(1, 25) + "99,Too,Few\n" + _rows(26, 30))
-    detection = parsing.detect(path)
+    detection = reading.detect(path)
     from_process = list(parallel.iter_chunks(path, detection, chunk_rows=7, start_row=7))
-    in_process = list(parsing.iter_chunks(path, detection, chunk_rows=7, start_row=7))
+    in_process = list(reading.iter_chunks(path, detection, chunk_rows=7, start_row=7))
     _assert_same_chunks(from_process, in_process)
 
 
 def test_parallel_reader__passes_on_a_refusal(monkeypatch, write_file):
     monkeypatch.setattr(parallel, "PROCESS_MIN_BYTES", 0)
     path = write_file("v.csv", VAN + _rows(1, 3))
-    detection = parsing.detect(path)
+    detection = reading.detect(path)
     detection.members = ["gone.csv"]
-    with pytest.raises(parsing.FileRefused, match="gone.csv"):
+    with pytest.raises(reading.FileRefused, match="gone.csv"):
         list(parallel.iter_chunks(path, detection, chunk_rows=7))
 
 
@@ -260,7 +260,7 @@ def test_upload__a_large_file_arrives_in_the_upload_folder_and_is_linked(
     assert list(spooled) == []  # linked into place, then let go when the request ended
 
 
-def _assert_same_chunks(left: list[parsing.Chunk], right: list[parsing.Chunk]) -> None:
+def _assert_same_chunks(left: list[reading.Chunk], right: list[reading.Chunk]) -> None:
     assert [c.start_row for c in left] == [c.start_row for c in right]
     for a, b in zip(left, right, strict=True):
         assert a.rows_read == b.rows_read

@@ -279,12 +279,12 @@ def test_import__kill_between_parts_of_a_chunk_then_resume_equals_clean_run(
 
 
 def test_split_plan__parts_cover_every_row_once_with_warnings_up_front(import_file, write_file):
-    from fieldcrm.imports import parsing
+    from fieldcrm.imports import reading
 
     rows = [person(n) for n in range(1, 11)] + [person(3, party="R"), (99, "Too", "Few")]
     path = write_file("p.csv", van_rows(rows))
     batch = services.create_batch(None, path, "p.csv", "SPLIT")
-    chunk = next(parsing.iter_chunks(path, services.detection_of(batch), chunk_rows=100))
+    chunk = next(reading.iter_chunks(path, services.detection_of(batch), chunk_rows=100))
     plan = services.plan_chunk(chunk, services.KnownContacts.load("SPLIT"))
     parts = services.split_plan(plan, chunk.numbers, max_writes=4)
     assert [len(p.inserts) for p in parts] == [4, 4, 2]
@@ -525,7 +525,8 @@ def test_create_batch__gz_bomb_refused_before_any_parsing(tmp_path, monkeypatch)
     checks (the zip limits) before the parser reads a byte of it."""
     import gzip
 
-    from fieldcrm.imports import parsing
+    from fieldcrm.imports import reading
+    from fieldcrm.imports.reading import streaming
 
     row = "1234567,ANN,LEE,1 MAIN ST,MEBANE,27302\n"
     path = tmp_path / "bomb.csv.gz"
@@ -534,8 +535,8 @@ def test_create_batch__gz_bomb_refused_before_any_parsing(tmp_path, monkeypatch)
     def no_parsing(*args, **kwargs):
         raise AssertionError("parsed before the archive checks")
 
-    monkeypatch.setattr(parsing, "detect", no_parsing)
-    monkeypatch.setattr(parsing, "iter_chunks", no_parsing)
+    monkeypatch.setattr(reading, "detect", no_parsing)
+    monkeypatch.setattr(streaming, "iter_chunks", no_parsing)
     batch = services.create_batch(None, path, "bomb.csv.gz", "VAN")
     assert batch.status == "refused"
     assert "expands far more than a real voter file" in batch.error_message

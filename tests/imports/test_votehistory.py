@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from fieldcrm.contacts.models import Contact
 from fieldcrm.extensions import db
-from fieldcrm.imports import parsing, votehistory
+from fieldcrm.imports import reading, votehistory
 from fieldcrm.imports.models import ImportRowError
 from fieldcrm.votes import queries
 from fieldcrm.votes.models import Election, Vote
@@ -163,14 +163,14 @@ def test_florida_extract_and_history_zip__history_first(import_file, data_dir, t
 
 
 def test_detect__history_members_set_aside(data_dir, tmp_path):
-    detection = parsing.detect(data_dir / "nc_voters_with_history.zip")
+    detection = reading.detect(data_dir / "nc_voters_with_history.zip")
     assert detection.members == ["ncvoter_Statewide.txt"]
     assert [(h["member"], h["layout"]) for h in detection.history] == [
         ("ncvhis_Statewide.txt", "nc_vhis")
     ]
     alone = tmp_path / "LAF_H_20161201.txt"
     alone.write_text(FL_HISTORY)
-    detection = parsing.detect(alone)
+    detection = reading.detect(alone)
     assert detection.members == []
     assert detection.history[0]["layout"] == "fl_history"
 

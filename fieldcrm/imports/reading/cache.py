@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from fieldcrm.imports import parsing
+from fieldcrm.imports.reading import core
+from fieldcrm.imports.reading.streaming import carried_for
 from fieldcrm.lib import uploads
 
 DIRNAME = ".normalised"
@@ -41,7 +42,7 @@ def folder_for(stored_path: str | Path) -> Path:
     return Path(stored_path).parent / DIRNAME
 
 
-def cache_key(stored_path: str | Path, detection: parsing.Detection, chunk_rows: int) -> dict:
+def cache_key(stored_path: str | Path, detection: core.Detection, chunk_rows: int) -> dict:
     """What the normalised chunks depend on (see the module docstring)."""
     return {
         "file": uploads.file_stamp(stored_path),
@@ -58,11 +59,14 @@ _CODE_DIGEST: list[str] = []
 def _code_digest() -> str:
     """A digest of the modules that normalise rows: a new version reads the file again."""
     if not _CODE_DIGEST:
+        from fieldcrm.contacts import record
         from fieldcrm.imports import changes, layouts
+        from fieldcrm.imports.reading import columns, normalising, sniffing, streaming, tables
         from fieldcrm.lib import addresses, csvsafe, names, phones
 
         digest = hashlib.blake2b(digest_size=8)
-        for module in (parsing, changes, layouts, addresses, csvsafe, names, phones):
+        modules = (record, changes, layouts, columns, normalising, sniffing, streaming, tables)
+        for module in (*modules, addresses, csvsafe, names, phones):
             digest.update(Path(module.__file__ or "").read_bytes())
         _CODE_DIGEST.append(digest.hexdigest())
     return _CODE_DIGEST[0]
@@ -78,7 +82,7 @@ class Writer:
         discard(folder)
         folder.mkdir(parents=True)
 
-    def add(self, chunk: parsing.Chunk) -> None:
+    def add(self, chunk: core.Chunk) -> None:
         """Write one chunk."""
         name = f"{len(self.entries):06d}"
         _write_table(self.folder / f"{name}.frame.arrow", chunk.frame)
@@ -108,8 +112,8 @@ def discard(folder: Path) -> None:
 
 
 def read(
-    folder: Path, key: dict, detection: parsing.Detection, *, start_row: int = 0
-) -> Iterator[parsing.Chunk] | None:
+    folder: Path, key: dict, detection: core.Detection, *, start_row: int = 0
+) -> Iterator[core.Chunk] | None:
     """The chunks from ``start_row`` on (a chunk boundary), or None when there are none for
     this key (absent, unfinished, or made from another file, reading or day)."""
     try:
@@ -121,17 +125,17 @@ def read(
     entries = [e for e in manifest["chunks"] if e["start_row"] + e["rows_read"] > start_row]
     if entries and entries[0]["start_row"] != start_row:
         return None  # not a chunk boundary of these chunks
-    return _chunks(folder, entries, parsing.carried_for(detection))
+    return _chunks(folder, entries, carried_for(detection))
 
 
-def _chunks(folder: Path, entries: list[dict], carried: Any) -> Iterator[parsing.Chunk]:
+def _chunks(folder: Path, entries: list[dict], carried: Any) -> Iterator[core.Chunk]:
     for entry in entries:
         name = entry["name"]
-        yield parsing.Chunk(
+        yield core.Chunk(
             start_row=entry["start_row"],
             frame=_frame(_read_table(folder / f"{name}.frame.arrow")),
             phones=_phones(_read_table(folder / f"{name}.phones.arrow")),
-            rejects=[parsing.RowError(*r) for r in entry["rejects"]],
+            rejects=[core.RowError(*r) for r in entry["rejects"]],
             warnings=collections.Counter(entry["warnings"]),
             rows_read=entry["rows_read"],
             numbers=np.load(folder / f"{name}.lines.npy"),
@@ -140,14 +144,14 @@ def _chunks(folder: Path, entries: list[dict], carried: Any) -> Iterator[parsing
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:
-    frame = table.to_pandas(types_mapper=parsing.pandas_type, split_blocks=True)
+    frame = table.to_pandas(types_mapper=core.pandas_type, split_blocks=True)
     frame["line"] = frame["line"].astype("int64")
     return frame
 
 
 def _phones(table: pa.Table) -> pd.DataFrame:
     phones = table.to_pandas()
-    # as parsing builds it: voter ids are objects, None when missing
+    # as normalising builds it: voter ids are objects, None when missing
     voter_ids = phones["voter_id"].astype(object)
     phones["voter_id"] = voter_ids.where(voter_ids.notna(), None)
     return phones

@@ -16,7 +16,8 @@ import queue as queue_module
 from collections.abc import Iterator
 from pathlib import Path
 
-from fieldcrm.imports import parsing
+from fieldcrm.imports.reading import streaming
+from fieldcrm.imports.reading.core import Chunk, Detection
 
 #: files smaller than this (unpacked bytes) are read in the calling process
 PROCESS_MIN_BYTES = 32 * 1024 * 1024
@@ -30,13 +31,13 @@ _CONTEXT = multiprocessing.get_context("spawn")
 
 def iter_chunks(
     path: str | Path,
-    detection: parsing.Detection,
+    detection: Detection,
     *,
     chunk_rows: int,
     start_row: int = 0,
     size: int | None = None,
-) -> Iterator[parsing.Chunk]:
-    """``parsing.iter_chunks``, read in a second process when the file has ``size``
+) -> Iterator[Chunk]:
+    """``streaming.iter_chunks``, read in a second process when the file has ``size``
     (unpacked bytes; default: its size on disk) of at least PROCESS_MIN_BYTES.
 
     Raises what the reader raises (``FileRefused``), or RuntimeError when the reading
@@ -45,14 +46,16 @@ def iter_chunks(
     if size is None:
         size = Path(path).stat().st_size
     if size < PROCESS_MIN_BYTES:
-        yield from parsing.iter_chunks(path, detection, chunk_rows=chunk_rows, start_row=start_row)
+        yield from streaming.iter_chunks(
+            path, detection, chunk_rows=chunk_rows, start_row=start_row
+        )
         return
     yield from _from_process(path, detection, chunk_rows, start_row)
 
 
 def _from_process(
-    path: str | Path, detection: parsing.Detection, chunk_rows: int, start_row: int
-) -> Iterator[parsing.Chunk]:
+    path: str | Path, detection: Detection, chunk_rows: int, start_row: int
+) -> Iterator[Chunk]:
     chunks = _CONTEXT.Queue(maxsize=QUEUE_CHUNKS)
     reader = _CONTEXT.Process(
         target=_produce,
@@ -85,12 +88,10 @@ def _from_process(
         chunks.cancel_join_thread()
 
 
-def _produce(
-    path: str, detection: parsing.Detection, chunk_rows: int, start_row: int, chunks
-) -> None:
+def _produce(path: str, detection: Detection, chunk_rows: int, start_row: int, chunks) -> None:
     """The reading process: every chunk, then ("done", None); or ("error", exception)."""
     try:
-        for chunk in parsing.iter_chunks(
+        for chunk in streaming.iter_chunks(
             path, detection, chunk_rows=chunk_rows, start_row=start_row
         ):
             chunks.put(("chunk", chunk))
