@@ -60,13 +60,13 @@ def _code_digest() -> str:
     """A digest of the modules that normalise rows: a new version reads the file again."""
     if not _CODE_DIGEST:
         from fieldcrm.contacts import record
-        from fieldcrm.imports import changes, layouts
+        from fieldcrm.imports import changes, generic_layout, layouts, state_layouts
         from fieldcrm.imports.reading import columns, normalising, sniffing, streaming, tables
         from fieldcrm.lib import addresses, csvsafe, names, phones
 
         digest = hashlib.blake2b(digest_size=8)
-        modules = (record, changes, layouts, columns, normalising, sniffing, streaming, tables)
-        for module in (*modules, addresses, csvsafe, names, phones):
+        modules = (record, changes, layouts, generic_layout, state_layouts, columns, normalising)
+        for module in (*modules, sniffing, streaming, tables, addresses, csvsafe, names, phones):
             digest.update(Path(module.__file__ or "").read_bytes())
         _CODE_DIGEST.append(digest.hexdigest())
     return _CODE_DIGEST[0]

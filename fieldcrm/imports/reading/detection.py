@@ -6,7 +6,7 @@ quoting, header, layout) and returns a ``Detection`` or raises ``FileRefused``.
   the mailing address): those are read by position under the names the layout gives them
   (``layouts.distinct_header``; ``Detection.header`` holds those names).
 * **Vote history** members (NC ncvhis, FL ``*_H_*``) are set aside in ``Detection.history``
-  (fieldcrm.imports.votehistory); an upload of history files only has no ``members``.
+  (fieldcrm.imports.reading.history); an upload of history files only has no ``members``.
 """
 
 from __future__ import annotations
@@ -65,9 +65,9 @@ def detect(path: str | Path, **options: Any) -> Detection:
 def _voter_and_history_members(
     path: Path,
 ) -> tuple[list[tuple[str, Callable[[], IO[bytes]]]], list[dict[str, Any]]]:
-    from fieldcrm.imports import votehistory  # it reads with this module's helpers
+    from fieldcrm.imports.reading import history  # it reads with this module's helpers
 
-    return votehistory.split_members(open_members(path))
+    return history.split_members(open_members(path))
 
 
 def _naming_member(path: Path, exc: FileRefused) -> FileRefused:
@@ -120,9 +120,9 @@ def _detect_file(
 
     members, history = _voter_and_history_members(path)
     if not members:
-        from fieldcrm.imports import votehistory
+        from fieldcrm.imports.reading.history import history_only_detection
 
-        return votehistory.history_only_detection(history)
+        return history_only_detection(history)
     first_name, first_open = members[0]
     sample, complete = read_sample(first_open, _SAMPLE_BYTES)
     if not sample.strip():
