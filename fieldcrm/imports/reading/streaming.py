@@ -51,11 +51,12 @@ def iter_chunks(
     """Stream ``path`` as normalised chunks of at most ``chunk_rows`` data rows, in file order.
 
     Rows before ``start_row`` (counted over all members in order) are skipped without being
-    parsed. A chunk never spans two members. Reading happens on the calling thread while up to
-    two chunks are normalised on worker threads (pyarrow releases the GIL), so at most three
-    chunks are in memory at once. Raises ``FileRefused`` if the file changed shape since
-    ``detect`` (e.g. a member disappeared) or cannot be read, and ``ValueError`` for
-    ``chunk_rows < 1``.
+    parsed. A chunk never spans two members. Reading happens on the calling thread while the
+    chunk read before is normalised on a worker thread (``_WORKERS``; most of Arrow's work
+    releases the GIL), so at most three chunks are in memory at once: the one the caller
+    holds, one being normalised and one read. Raises ``FileRefused`` if the file changed
+    shape since ``detect`` (e.g. a member disappeared) or cannot be read, and ``ValueError``
+    for ``chunk_rows < 1``.
     """
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be at least 1")
