@@ -136,7 +136,11 @@ def _preview(
     first_phones: dict[tuple[str, int], list[str]] = {}
     filled: Counter = Counter()
     for chunk in parallel.iter_chunks(
-        batch.stored_path, detection, chunk_rows=chunk_rows, size=unpacked_bytes(batch)
+        batch.stored_path,
+        detection,
+        chunk_rows=chunk_rows,
+        size=unpacked_bytes(batch),
+        light_writes=True,  # a check writes nothing
     ):
         if kept is not None:
             kept.add(chunk)

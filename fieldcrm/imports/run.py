@@ -252,7 +252,7 @@ def iter_run_chunks(run: ImportRun) -> Iterator[reading.Chunk]:
 
 def _run_source(run: ImportRun) -> Iterator[reading.Chunk]:
     """The file's chunks: the normalised ones its check kept when they are of this very
-    file, read and cut this way today; else the file, read in a second process when large."""
+    file, read and cut this way today; else the file, read in other processes when large."""
     path = run.batch.stored_path
     try:
         key = cache.cache_key(path, run.detection, run.chunk_rows)
@@ -262,7 +262,12 @@ def _run_source(run: ImportRun) -> Iterator[reading.Chunk]:
     if kept is not None:
         return kept
     return parallel.iter_chunks(
-        path, run.detection, chunk_rows=run.chunk_rows, size=unpacked_bytes(run.batch)
+        path,
+        run.detection,
+        chunk_rows=run.chunk_rows,
+        size=unpacked_bytes(run.batch),
+        # a re-import of a source mostly finds its rows unchanged: little to write
+        light_writes=bool(len(run.known.index)),
     )
 
 

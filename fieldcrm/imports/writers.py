@@ -267,13 +267,11 @@ _BULK_TABLES = (Contact.__table__, ContactPhone.__table__, ContactEmail.__table_
 
 
 def secondary_indexes() -> list[sa.Index]:
-    """The non-unique indexes of the tables a bulk load fills."""
-    return [
-        ix
-        for table in _BULK_TABLES
-        for ix in sorted(table.indexes, key=lambda i: i.name or "")
-        if not ix.unique
-    ]
+    """The indexes of the tables a bulk load fills, the contacts' unique (source, voter id)
+    included: while the load runs the plan keeps the key unique (the table was empty, one
+    batch of a source runs at a time, a file's repeated voter ids are duplicates), and
+    building the index at the end checks it."""
+    return [ix for table in _BULK_TABLES for ix in sorted(table.indexes, key=lambda i: i.name)]
 
 
 def _foreign_keys() -> list[sa.ForeignKeyConstraint]:
@@ -292,7 +290,7 @@ def _existing_foreign_keys(connection: sa.Connection) -> set[str]:
 def drop_secondary_indexes() -> None:
     """For a bulk first load: drop what costs per row and is cheaper built once at the end.
 
-    Secondary indexes on both databases. On PostgreSQL also the foreign keys of the loaded
+    The indexes on both databases. On PostgreSQL also the foreign keys of the loaded
     tables: each is a per-row trigger (measured: ~5 s a million contacts for their four),
     while adding it back afterwards is one validating join. On SQLite a foreign key check is
     an index probe and cannot be dropped without rebuilding the table, so it stays.

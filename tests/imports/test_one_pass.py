@@ -195,13 +195,21 @@ def test_kept_chunks__equal_the_file_read_again(write_file):
     assert cache.read(cache.folder_for(path), key, detection, start_row=3) is None
 
 
-def test_parallel_reader__gives_the_same_chunks_from_a_second_process(monkeypatch, write_file):
+@pytest.mark.parametrize("light_writes", [False, True])
+def test_parallel_reader__gives_the_same_chunks_from_other_processes(
+    monkeypatch, write_file, light_writes
+):
+    """One reading process, or (little to write) two taking every other chunk."""
     monkeypatch.setattr(parallel, "PROCESS_MIN_BYTES", 0)
-    path = write_file("v.csv", VAN + _rows(1, 25) + "99,Too,Few\n" + _rows(26, 30))
+    monkeypatch.setattr(parallel, "TWO_READERS_MIN_BYTES", 0)
+    path = write_file("v.csv", VAN + _rows(1, 40) + "99,Too,Few\n" + _rows(41, 45))
     detection = reading.detect(path)
-    from_process = list(parallel.iter_chunks(path, detection, chunk_rows=7, start_row=7))
-    in_process = list(reading.iter_chunks(path, detection, chunk_rows=7, start_row=7))
-    _assert_same_chunks(from_process, in_process)
+    from_processes = list(
+        parallel.iter_chunks(path, detection, chunk_rows=7, start_row=6, light_writes=light_writes)
+    )
+    in_process = list(reading.iter_chunks(path, detection, chunk_rows=7, start_row=6))
+    assert len(in_process) == 6
+    _assert_same_chunks(from_processes, in_process)
 
 
 def test_parallel_reader__passes_on_a_refusal(monkeypatch, write_file):
