@@ -18,7 +18,7 @@ import subprocess  # noqa: E402
 
 import pyarrow.csv as pacsv  # noqa: E402
 
-from fieldcrm.imports.parsing import detect, iter_chunks  # noqa: E402
+from fieldcrm.imports.reading import detect, iter_chunks  # noqa: E402
 
 _HERE = Path(__file__).resolve().parent
 

@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, redirect, render_template, request, url_for
+from flask import Flask, Request, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
@@ -25,11 +25,33 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class FieldCRMRequest(Request):
+    """A request whose large uploaded files arrive in a named file in UPLOAD_DIR, so that
+    storing one (fieldcrm.imports.services.store_upload) is a hard link, not a second
+    copy of up to a few GB. Small files stay in memory as usual."""
+
+    #: below this a file part stays in memory (werkzeug's own threshold)
+    SPOOL_BYTES = 500 * 1024
+
+    def _get_file_stream(  # type: ignore[no-untyped-def]
+        self, total_content_length, content_type, filename=None, content_length=None
+    ):
+        if filename and (total_content_length is None or total_content_length > self.SPOOL_BYTES):
+            from fieldcrm.lib.uploads import incoming_file
+
+            return incoming_file(current_app.config["UPLOAD_DIR"])
+        return super()._get_file_stream(
+            total_content_length, content_type, filename, content_length
+        )
+
+
 class FieldCRM(Flask):
     """Flask, with every view run as a unit of work that is retried when it loses a lock
     race (fieldcrm.transactions): a busy SQLite, a PostgreSQL deadlock or serialization
     failure, a row changed under a guarded update. The view runs again from the start after
     a rollback, so it sees what the other transaction wrote; nobody gets a 500 for it."""
+
+    request_class = FieldCRMRequest
 
     def dispatch_request(self):  # type: ignore[no-untyped-def]
         from fieldcrm.transactions import retrying

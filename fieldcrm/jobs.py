@@ -84,9 +84,10 @@ def lower_cpu_priority(*, database: bool = True) -> None:
     """Let this process's background work yield the CPU to web requests.
 
     Raises the nice value to JOB_NICE (default 10; 0 leaves it alone); never lowers it.
-    Called by RQ jobs (each runs in its own forked process) and by the import CLI, never
-    inline in a web worker, whose requests must keep their priority. Threads started
-    afterwards (the import's parser) inherit it. With `database` (a whole process doing
+    Called by RQ jobs (in the worker's own process: fieldcrm.worker runs them without
+    forking) and by the import CLI, never inline in a web worker, whose requests must keep
+    their priority. Threads and processes started afterwards (the reader of a large voter
+    file) inherit it. With `database` (a whole process doing
     background work, not one thread of a web worker), PostgreSQL backends serving this
     process get the same nice value where the OS allows it (see `_nice_backend`).
     """

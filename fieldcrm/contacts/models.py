@@ -1,8 +1,8 @@
 """Contacts with the canonical voter-file fields, phones, emails, tags and organizations.
 
-Voter-file fields (VOTERFILE_FIELDS) are the only ones an import may overwrite; what
-organizers enter (support level, ladder stage, tags, notes, manual phones) is never touched
-by an import.
+Voter-file fields (fieldcrm.contacts.record, which also sizes their columns) are the only
+ones an import may overwrite; what organizers enter (support level, ladder stage, tags,
+notes, manual phones) is never touched by an import.
 """
 
 from __future__ import annotations
@@ -13,6 +13,13 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from fieldcrm.contacts.record import (
+    LENGTHS,
+    PHONE_E164_LENGTH,
+    PHONE_RAW_LENGTH,
+    ROW_HASH_LENGTH,
+    column_length,
+)
 from fieldcrm.database import TimestampMixin, UTCDateTime, utcnow
 from fieldcrm.extensions import db
 from fieldcrm.lib import search_keys
@@ -28,16 +35,6 @@ contact_tags = sa.Table(
     sa.Column("contact_id", sa.ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("tag_id", sa.ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
 )
-
-# The fields a voter-file import owns (it may insert and update these, nothing else).
-VOTERFILE_FIELDS = (
-    "first_name", "middle_name", "last_name", "name_suffix", "display_name",
-    "birth_date", "birth_year", "sex", "race", "ethnicity", "party",
-    "res_line1", "res_house_number", "res_street_name", "res_unit", "res_city", "res_state",
-    "res_zip5", "res_zip4", "mail_line1", "mail_city", "mail_state", "mail_zip",
-    "county", "precinct_code", "precinct_name", "cd", "sd", "hd",
-    "registration_date", "voter_status", "household_key",
-)  # fmt: skip
 
 
 def _key_type(length: int) -> sa.types.TypeEngine[str]:
@@ -67,7 +64,9 @@ class Contact(TimestampMixin, db.Model):
 
     __tablename__ = "contacts"
     __table_args__ = (
-        sa.UniqueConstraint("source", "voter_id"),
+        # the upsert key; a unique index (not a constraint) so that a bulk first load can
+        # drop it and build it once at the end, as on both databases it costs per row
+        sa.Index("uq_contacts_source_voter_id", "source", "voter_id", unique=True),
         sa.CheckConstraint("support_level BETWEEN 1 AND 5", name="support_level_range"),
         # The search (fieldcrm.contacts.search): a query word starts the folded last name
         # or first name; a number may be a voter id (the unique key leads with the source).
@@ -101,16 +100,18 @@ class Contact(TimestampMixin, db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     # Identity: (source, voter_id) is the upsert key; manual contacts have no voter id.
     source: so.Mapped[str] = so.mapped_column(sa.String(50), default="manual")
-    voter_id: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    voter_id: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("voter_id")))
     # The person's VANID, set when a VAN export matched them to this contact of another
     # source (fieldcrm.imports.vanmatch); the VAN canvass export uses it.
     van_id: so.Mapped[str | None] = so.mapped_column(sa.String(20), index=True)
 
-    first_name: so.Mapped[str | None] = so.mapped_column(sa.String(100))
-    middle_name: so.Mapped[str | None] = so.mapped_column(sa.String(100))
-    last_name: so.Mapped[str | None] = so.mapped_column(sa.String(100))
-    name_suffix: so.Mapped[str | None] = so.mapped_column(sa.String(20))
-    display_name: so.Mapped[str] = so.mapped_column(sa.String(320), default="")
+    first_name: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("first_name")))
+    middle_name: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("middle_name")))
+    last_name: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("last_name")))
+    name_suffix: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("name_suffix")))
+    display_name: so.Mapped[str] = so.mapped_column(
+        sa.String(column_length("display_name")), default=""
+    )
     # Search keys (fieldcrm.lib.search_keys): "alvarez nunez jose", "jose" and "nunez". Set
     # with the names (validator below, column default, the import writers), never on their own.
     search_name: so.Mapped[str] = so.mapped_column(
@@ -124,38 +125,48 @@ class Contact(TimestampMixin, db.Model):
     )
     birth_date: so.Mapped[date | None]
     birth_year: so.Mapped[int | None] = so.mapped_column(sa.SmallInteger)
-    sex: so.Mapped[str | None] = so.mapped_column(sa.String(20))
-    race: so.Mapped[str | None] = so.mapped_column(sa.String(40))
-    ethnicity: so.Mapped[str | None] = so.mapped_column(sa.String(40))
-    party: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    sex: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("sex")))
+    race: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("race")))
+    ethnicity: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("ethnicity")))
+    party: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("party")))
 
-    res_line1: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    res_line1: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("res_line1")))
     res_house_number: so.Mapped[int | None]
-    res_street_name: so.Mapped[str | None] = so.mapped_column(sa.String(200))
-    res_unit: so.Mapped[str | None] = so.mapped_column(sa.String(60))
-    res_city: so.Mapped[str | None] = so.mapped_column(sa.String(100))
-    res_state: so.Mapped[str | None] = so.mapped_column(sa.String(2))
-    res_zip5: so.Mapped[str | None] = so.mapped_column(sa.String(5), index=True)
-    res_zip4: so.Mapped[str | None] = so.mapped_column(sa.String(4))
-    mail_line1: so.Mapped[str | None] = so.mapped_column(sa.String(200))
-    mail_city: so.Mapped[str | None] = so.mapped_column(sa.String(100))
-    mail_state: so.Mapped[str | None] = so.mapped_column(sa.String(40))
-    mail_zip: so.Mapped[str | None] = so.mapped_column(sa.String(12))
-    county: so.Mapped[str | None] = so.mapped_column(sa.String(60))
-    precinct_code: so.Mapped[str | None] = so.mapped_column(sa.String(40), index=True)
-    precinct_name: so.Mapped[str | None] = so.mapped_column(sa.String(120))
-    cd: so.Mapped[str | None] = so.mapped_column(sa.String(10))
-    sd: so.Mapped[str | None] = so.mapped_column(sa.String(10))
-    hd: so.Mapped[str | None] = so.mapped_column(sa.String(10))
+    res_street_name: so.Mapped[str | None] = so.mapped_column(
+        sa.String(column_length("res_street_name"))
+    )
+    res_unit: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("res_unit")))
+    res_city: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("res_city")))
+    res_state: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("res_state")))
+    res_zip5: so.Mapped[str | None] = so.mapped_column(
+        sa.String(column_length("res_zip5")), index=True
+    )
+    res_zip4: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("res_zip4")))
+    mail_line1: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("mail_line1")))
+    mail_city: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("mail_city")))
+    mail_state: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("mail_state")))
+    mail_zip: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("mail_zip")))
+    county: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("county")))
+    precinct_code: so.Mapped[str | None] = so.mapped_column(
+        sa.String(column_length("precinct_code")), index=True
+    )
+    precinct_name: so.Mapped[str | None] = so.mapped_column(
+        sa.String(column_length("precinct_name"))
+    )
+    cd: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("cd")))
+    sd: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("sd")))
+    hd: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("hd")))
     registration_date: so.Mapped[date | None]
-    voter_status: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    voter_status: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("voter_status")))
 
     latitude: so.Mapped[float | None]
     longitude: so.Mapped[float | None]
     geo_source: so.Mapped[str | None] = so.mapped_column(sa.String(40))
     geo_precision: so.Mapped[str | None] = so.mapped_column(sa.String(40))
 
-    household_key: so.Mapped[str | None] = so.mapped_column(sa.String(300), index=True)
+    household_key: so.Mapped[str | None] = so.mapped_column(
+        sa.String(column_length("household_key")), index=True
+    )
 
     # What organizers own.
     preferred_languages: so.Mapped[str | None] = so.mapped_column(sa.String(100))
@@ -183,7 +194,7 @@ class Contact(TimestampMixin, db.Model):
         sa.ForeignKey("import_batches.id", ondelete="SET NULL", use_alter=True)
     )
     not_in_latest_file: so.Mapped[bool] = so.mapped_column(default=False)
-    vf_hash: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    vf_hash: so.Mapped[str | None] = so.mapped_column(sa.String(ROW_HASH_LENGTH))
 
     # Optimistic locking: a stale edit form cannot silently overwrite a newer save.
     version: so.Mapped[int] = so.mapped_column(default=1)
@@ -235,8 +246,8 @@ class ContactPhone(db.Model):
     contact_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("contacts.id", ondelete="CASCADE"), index=True
     )
-    e164: so.Mapped[str | None] = so.mapped_column(sa.String(20), index=True)
-    raw: so.Mapped[str] = so.mapped_column(sa.String(40))
+    e164: so.Mapped[str | None] = so.mapped_column(sa.String(PHONE_E164_LENGTH), index=True)
+    raw: so.Mapped[str] = so.mapped_column(sa.String(PHONE_RAW_LENGTH))
     # The digits, last first (fieldcrm.lib.search_keys.phone_key): any ending of the number
     # is a prefix of it, so the search finds "555-0101" or "(336) 555-0101" by an index range.
     reversed_digits: so.Mapped[str | None] = so.mapped_column(
@@ -271,7 +282,7 @@ class ContactEmail(db.Model):
     contact_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("contacts.id", ondelete="CASCADE"), index=True
     )
-    email: so.Mapped[str] = so.mapped_column(sa.String(254))
+    email: so.Mapped[str] = so.mapped_column(sa.String(LENGTHS["email"]))
     source: so.Mapped[str] = so.mapped_column(sa.String(20), default="manual")
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 

@@ -37,6 +37,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fieldcrm.contacts.record import KEY_COLUMNS, frame_column
 from fieldcrm.imports.layouts import PHONE_KINDS, Layout
 
 #: Bump when the hashed values or their normalisation change: every row is then compared
@@ -47,38 +48,6 @@ HASH_VERSION = "2"
 HASH_LENGTH = 24
 _NULL = "\x00"
 
-#: mapping key -> contact columns the file then carries (compared)
-_KEY_COLUMNS: dict[str, tuple[str, ...]] = {
-    "first_name": ("first_name",),
-    "middle_name": ("middle_name",),
-    "last_name": ("last_name",),
-    "name_suffix": ("name_suffix",),
-    "birth_date": ("birth_date", "birth_year"),
-    "birth_year": ("birth_year",),
-    "sex": ("sex",),
-    "race": ("race",),
-    "ethnicity": ("ethnicity",),
-    "party": ("party",),
-    "res_line1": ("res_line1",),
-    "res_unit": ("res_unit",),
-    "res_city": ("res_city",),
-    "res_state": ("res_state",),
-    "res_zip": ("res_zip5",),
-    "res_zip4": ("res_zip4",),
-    "mail_line1": ("mail_line1",),
-    "mail_city": ("mail_city",),
-    "mail_state": ("mail_state",),
-    "mail_zip": ("mail_zip",),
-    "mail_zip4": ("mail_zip",),
-    "county": ("county",),
-    "precinct_code": ("precinct_code",),
-    "precinct_name": ("precinct_name",),
-    "cd": ("cd",),
-    "sd": ("sd",),
-    "hd": ("hd",),
-    "registration_date": ("registration_date",),
-    "status": ("voter_status",),
-}
 #: derived column -> the columns it is computed from; an update writes it only when one of
 #: those changed (so a row updated for its party keeps an apartment another file gave)
 DERIVED_FROM: dict[str, tuple[str, ...]] = {
@@ -92,9 +61,7 @@ DERIVED_FROM: dict[str, tuple[str, ...]] = {
     "household_key": ("res_line1", "res_unit", "res_zip5"),
 }
 #: mapping keys that carry contact columns
-MAPPED_KEYS = tuple(_KEY_COLUMNS)
-#: contact column -> its frame column where the names differ
-CONTACT_TO_FRAME = {"voter_status": "status"}
+MAPPED_KEYS = tuple(KEY_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -137,7 +104,7 @@ def carried_columns(mapping: Mapping[str, object], layout: Layout | None) -> Car
             mapping.setdefault(key, mapping["full_name"])
     compared: dict[str, None] = {}
     for key in mapping:
-        for column in _KEY_COLUMNS.get(key, ()):
+        for column in KEY_COLUMNS.get(key, ()):
             compared[column] = None
     if layout is not None and layout.default_state:
         compared["res_state"] = None
@@ -161,10 +128,6 @@ def carried_columns(mapping: Mapping[str, object], layout: Layout | None) -> Car
         email="email" in mapping,
         additive=bool(layout is not None and layout.additive_children),
     )
-
-
-def frame_column(column: str) -> str:
-    return CONTACT_TO_FRAME.get(column, column)
 
 
 def phone_keys(e164: Sequence[Any], raw: Sequence[Any], dialable: Sequence[Any]) -> list[str]:

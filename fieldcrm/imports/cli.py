@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from fieldcrm.errors import NotFound, ValidationFailed
 from fieldcrm.extensions import db
-from fieldcrm.imports import jobs, parsing, services
+from fieldcrm.imports import jobs, reading, services
 from fieldcrm.imports.layouts import LAYOUTS, MAPPING_KEYS, MAPPING_OPTIONS
 from fieldcrm.imports.models import ImportBatch
 from fieldcrm.imports.votehistory import summary as vote_summary
@@ -49,7 +49,7 @@ def _print_summary(batch: ImportBatch) -> None:
         click.echo(f"  {batch.error_message}")
 
 
-def _run_with_bar(batch: ImportBatch) -> ImportBatch:
+def _run_with_bar(batch: ImportBatch, confirm: jobs.Confirm | None = None) -> ImportBatch:
     from fieldcrm.jobs import lower_cpu_priority
 
     lower_cpu_priority()
@@ -61,8 +61,26 @@ def _run_with_bar(batch: ImportBatch) -> ImportBatch:
             bar.update(current.rows_done - done[0])
             done[0] = current.rows_done
 
-        result = jobs.import_batch(batch.id, on_chunk=step)
+        result = jobs.import_batch(batch.id, on_chunk=step, confirm=confirm)
     return result or batch
+
+
+def _ask_about_other_sources(source: str) -> jobs.Confirm:
+    """The question asked before the first rows whose voter ids other sources hold."""
+
+    def ask(counts: dict[str, int], where: str) -> bool:
+        click.echo()
+        for line in services.other_source_message(counts):
+            click.echo(
+                f"  Warning (from {where}): {line} Under source {source} they "
+                "would be added again as separate people (--source to update them instead)."
+            )
+        try:
+            return click.confirm(f"Import them under source {source} anyway?", default=False)
+        except click.Abort:  # no answer (end of input, Ctrl-C): nothing more is written
+            return False
+
+    return ask
 
 
 @group.command("voter-file")
@@ -119,47 +137,76 @@ def voter_file(
     if date_order:
         mapping = {**(mapping or {}), "date_order": date_order.upper()}
     upload_dir = services.upload_dir_for(current_app.config.get("UPLOAD_DIR"))
-    with path.open("rb") as handle:
-        stored = services.store_upload(upload_dir, path.name, handle)
+    stored = services.store_file(upload_dir, path)
     try:
         batch = services.create_batch(
             None, stored, path.name, source, full_file=full_file, layout=layout, mapping=mapping
         )
     except ValidationFailed as exc:
+        services.discard_upload(stored, upload_dir)
         _fail(str(exc))
     if batch.status == "refused":
         db.session.commit()
         _fail(batch.error_message or "the file cannot be imported")
     if not batch.source:
         db.session.rollback()
+        services.discard_upload(stored, upload_dir)
         _fail("no state layout was recognised in this file: name its source with --source")
-    # Commit the batch row before reading the whole file: on SQLite an open write
-    # transaction would hold the write lock (and everyone's saves) for the whole preview.
-    db.session.commit()
-    preview = services.preview_batch(None, batch)
     if dry_run:
-        db.session.delete(batch)
+        # Commit the batch row before reading the whole file: on SQLite an open write
+        # transaction would hold the write lock (and everyone's saves) for the whole preview.
+        db.session.commit()
+        preview = services.preview_batch(None, batch)
+        services.discard_batch(batch, upload_dir)
         db.session.commit()
         _print_preview(preview)
         return
+    # One pass: the file is read once, by the run, which counts the impact as it writes
+    # and asks (unless --yes) before the first rows whose voter ids other sources hold.
+    _print_detection(batch)
+    services.queue_batch(None, batch, confirm_other_sources=True)
     db.session.commit()
-    _print_preview(preview, rows=False)
-    asked = f"Import them under source {batch.source} anyway?"
-    if preview["other_sources"] and not (confirmed or click.confirm(asked, default=False)):
-        click.echo(f"Not imported. Import {batch.id} is checked; nothing was written.")
-        raise SystemExit(1)
+    ask = None if confirmed else _ask_about_other_sources(batch.source)
+    batch_id = batch.id
     try:
-        services.queue_batch(None, batch, confirm_other_sources=True)
-    except ValidationFailed as exc:
-        _fail(str(exc))
-    db.session.commit()
-    batch = _run_with_bar(batch)
+        batch = _run_with_bar(batch, ask)
+    except services.NotConfirmed:
+        db.session.expire_all()
+        batch = db.session.get(ImportBatch, batch_id)
+        if batch.rows_done == 0:
+            services.discard_batch(batch, upload_dir)
+            db.session.commit()
+            click.echo("Not imported. Nothing was written.")
+        else:
+            click.echo(
+                f"Stopped: the first {batch.rows_done} rows were imported; import {batch_id} "
+                f"is interrupted (`fieldcrm imports resume {batch_id}` imports the rest)."
+            )
+        raise SystemExit(1) from None
     _print_summary(batch)
+    for warning in (batch.detection or {}).get("mapping_warnings", []):
+        click.echo(f"  warning: {reading.describe_mapping_warning(warning)}")
     if batch.status != "completed":
         raise SystemExit(1)
 
 
-def _print_preview(preview: dict, *, rows: bool = True) -> None:
+def _print_detection(batch: ImportBatch) -> None:
+    """How the file is read, before the run (the check's first lines, without impact)."""
+    detection = services.detection_of(batch)
+    _print_how_read(
+        {
+            "history": [{"member": h["member"], "layout": h["layout"]} for h in detection.history],
+            "layout": detection.layout,
+            "encoding": detection.encoding,
+            "delimiter": services.delimiter_name(detection.delimiter),
+            "has_header": detection.has_header,
+            "members": detection.members,
+            "source": batch.source,
+        }
+    )
+
+
+def _print_how_read(preview: dict) -> None:
     for history in preview.get("history") or []:
         click.echo(f"Vote history: {history['member']} ({history['layout']})")
     click.echo(
@@ -168,6 +215,10 @@ def _print_preview(preview: dict, *, rows: bool = True) -> None:
         f"files: {', '.join(preview['members'])}"
     )
     click.echo(f"Source {preview['source']}")
+
+
+def _print_preview(preview: dict) -> None:
+    _print_how_read(preview)
     for line in services.other_source_message(preview.get("other_sources") or {}):
         click.echo(
             f"  Warning: {line} Under source {preview['source']} they would be added "
@@ -193,21 +244,20 @@ def _print_preview(preview: dict, *, rows: bool = True) -> None:
             + f"; not matched: {van['ambiguous']} ambiguous, {van['conflict']} taken"
         )
     for warning in preview.get("mapping_warnings", []):
-        click.echo(f"  warning: {parsing.describe_mapping_warning(warning)}")
+        click.echo(f"  warning: {reading.describe_mapping_warning(warning)}")
     for kind, entry in preview["problems"].items():
         lines = ", ".join(entry["lines"][:10])
         click.echo(f"  {kind}: {entry['count']}" + (f" (lines {lines})" if lines else ""))
-    if rows:
-        click.echo("Mapping: " + json.dumps(preview["mapping"]))
-        if preview.get("date_order"):
-            click.echo(f"Date order: {preview['date_order']}")
-        for row in preview["rows"]:
-            click.echo(
-                f"  line {row['line']}: {row.get('voter_id') or ''} "
-                f"{row.get('display_name') or ''} | "
-                f"{row.get('res_line1') or ''} {row.get('res_city') or ''} "
-                f"{row.get('res_zip5') or ''} | {row.get('phones') or ''}"
-            )
+    click.echo("Mapping: " + json.dumps(preview["mapping"]))
+    if preview.get("date_order"):
+        click.echo(f"Date order: {preview['date_order']}")
+    for row in preview["rows"]:
+        click.echo(
+            f"  line {row['line']}: {row.get('voter_id') or ''} "
+            f"{row.get('display_name') or ''} | "
+            f"{row.get('res_line1') or ''} {row.get('res_city') or ''} "
+            f"{row.get('res_zip5') or ''} | {row.get('phones') or ''}"
+        )
 
 
 @group.command("resume")

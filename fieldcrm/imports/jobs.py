@@ -4,19 +4,21 @@ its progress. Neither runs inside a web request (fieldcrm.jobs.enqueue)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from flask import current_app
 
 from fieldcrm.database import utcnow
 from fieldcrm.extensions import db
-from fieldcrm.imports import parsing, retention, services
+from fieldcrm.imports import reading, retention, services
 from fieldcrm.imports.models import ImportBatch
 from fieldcrm.imports.votehistory import HistoryImport
 from fieldcrm.logging_setup import error_summary
 
 #: Called after each committed transaction (tests use it to simulate a kill between them).
 ChunkHook = Callable[[ImportBatch], None]
+#: Asked before a chunk adds voter ids other sources hold: (counts by source, "line 50001").
+Confirm = Callable[[dict[str, int], str], bool]
 
 
 def run_import(batch_id: int) -> None:
@@ -29,34 +31,57 @@ def import_batch(
     *,
     on_chunk: ChunkHook | None = None,
     chunk_rows: int | None = None,
+    confirm: Confirm | None = None,
 ) -> ImportBatch | None:
-    """Run (or resume) a batch: committed transactions of a chunk or part of one (see
-    services.start_run), then its vote-history members' chunks (votehistory), then the
-    finish step.
+    """Run (or resume) a batch to its end (run_batch), calling ``on_chunk`` after each
+    commit; an error in ``on_chunk`` stops the run as an error inside it would.
 
-    Returns the batch, or None when it is gone. A refused file marks the batch failed; any
-    other error rolls back the current chunk and leaves the batch interrupted (resumable),
-    then re-raises. A process killed mid-chunk leaves it "running" with a stale heartbeat,
-    which shows as interrupted.
+    Returns the batch, or None when it is gone.
+    """
+    steps = run_batch(batch_id, chunk_rows=chunk_rows, confirm=confirm)
+    for batch in steps:
+        if on_chunk is None:
+            continue
+        try:
+            on_chunk(batch)
+        except BaseException as exc:
+            steps.throw(exc)  # the run records where it stopped, then re-raises
+            raise
+    return db.session.get(ImportBatch, batch_id)
+
+
+def run_batch(
+    batch_id: int, *, chunk_rows: int | None = None, confirm: Confirm | None = None
+) -> Iterator[ImportBatch]:
+    """Run (or resume) a batch, yielding it after each committed transaction: a chunk or a
+    part of one (see services.start_run), then its vote-history members' chunks
+    (votehistory), then the finish step. The command line's progress bar and the web's
+    progress page both follow these commits.
+
+    The file is read once, in a second process when it is large, or not at all when the
+    check kept its normalised chunks (services.iter_run_chunks). ``confirm``: see
+    services.start_run. A refused file marks the batch failed; NotConfirmed and any other
+    error roll back the current chunk and leave the batch interrupted (resumable), then
+    re-raise. A process killed mid-chunk leaves it "running" with a stale heartbeat, which
+    shows as interrupted.
     """
     batch = db.session.get(ImportBatch, batch_id)
-    if batch is None:
-        return None
-    if batch.status == "completed":
-        return batch
+    if batch is None or batch.status == "completed":
+        return
     config = current_app.config
     size = chunk_rows or int(config.get("IMPORT_CHUNK_ROWS", services.DEFAULT_CHUNK_ROWS))
     shared_rows = int(config.get("IMPORT_SHARED_WRITE_ROWS", services.DEFAULT_SHARED_WRITE_ROWS))
     try:
-        run = services.start_run(batch, chunk_rows=size, shared_write_rows=shared_rows)
+        run = services.start_run(
+            batch, chunk_rows=size, shared_write_rows=shared_rows, confirm=confirm
+        )
         db.session.commit()
         for chunk in services.iter_run_chunks(run):
             for part in services.plan_parts(run, chunk):
                 started = time.monotonic()
                 services.apply_part(run, part)
                 db.session.commit()
-                if on_chunk is not None:
-                    on_chunk(batch)
+                yield batch
                 if run.pacer is not None:
                     time.sleep(run.pacer.pause_after(time.monotonic() - started))
         history = HistoryImport(run)
@@ -64,13 +89,12 @@ def import_batch(
             started = time.monotonic()
             history.apply(part)
             db.session.commit()
-            if on_chunk is not None:
-                on_chunk(batch)
+            yield batch
             if run.pacer is not None:
                 time.sleep(run.pacer.pause_after(time.monotonic() - started))
         services.finish_run(run)
         db.session.commit()
-    except parsing.FileRefused as exc:
+    except reading.FileRefused as exc:
         db.session.rollback()
         services.fail_run(batch_id, exc.reason, resumable=False)
         db.session.commit()
@@ -78,6 +102,16 @@ def import_batch(
         db.session.rollback()
         services.fail_run(batch_id, str(exc), resumable=True)
         db.session.commit()
+    except services.NotConfirmed as exc:
+        db.session.rollback()
+        services.fail_run(
+            batch_id,
+            f"Stopped after {exc.start_row} rows: the next ones hold voter ids of another "
+            "source, and importing them under this one was not confirmed.",
+            resumable=True,
+        )
+        db.session.commit()
+        raise
     except BaseException as exc:
         db.session.rollback()
         # The page names the error's type only: its message may quote values from the file
@@ -85,7 +119,6 @@ def import_batch(
         services.fail_run(batch_id, f"stopped: {error_summary(exc)}", resumable=True)
         db.session.commit()
         raise
-    return db.session.get(ImportBatch, batch_id)
 
 
 def run_check(batch_id: int) -> None:

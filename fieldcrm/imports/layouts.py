@@ -28,14 +28,30 @@ ignored), never by position when the file has a header.
 from __future__ import annotations
 
 import collections
-import json
 import re
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 
+from fieldcrm.imports.generic_layout import (
+    GENERIC_COMPOSITE,
+    GENERIC_FIELDS,
+    GENERIC_STATUS,
+    VAN_FIELDS,
+)
+from fieldcrm.imports.state_layouts import (
+    EXPORT_FIELDS,
+    FL_COLUMNS,
+    FL_FIELDS,
+    IA_REPEATED,
+    NC_CURRENT_COLUMNS,
+    NC_FIELDS,
+    NC_STATUS,
+    OH_FIELDS,
+)
+
 __all__ = [
+    "NC_CURRENT_COLUMNS",
     "CANONICAL_FIELDS",
-    "FIELD_MAX_LENGTHS",
     "LAYOUTS",
     "PHONE_KINDS",
     "Layout",
@@ -44,8 +60,6 @@ __all__ = [
     "MAPPING_KEYS",
     "MAPPING_OPTIONS",
     "has_names",
-    "mapping_from_json",
-    "mapping_to_json",
     "merge_mapping",
     "split_options",
     "normalize_header",
@@ -56,6 +70,7 @@ __all__ = [
 
 Mapping = dict[str, str | list[str]]
 
+
 #: Phone mapping keys and the ``kind`` written in the phones frame.
 PHONE_KINDS: dict[str, str] = {
     "cell_phone": "cell",
@@ -63,7 +78,10 @@ PHONE_KINDS: dict[str, str] = {
     "daytime_phone": "daytime",
     "phone": "phone",
 }
+
+
 AREA_CODE_FIELDS: dict[str, str] = {f"{key}_area_code": key for key in PHONE_KINDS}
+
 
 #: Canonical fields a mapping may name (besides phone kinds and their area codes).
 CANONICAL_FIELDS: tuple[str, ...] = (
@@ -106,8 +124,12 @@ CANONICAL_FIELDS: tuple[str, ...] = (
     "state_voter_id",
     "voter_file_vanid",
 )
+
+
 #: Mapping keys that are options, not columns, and the values each accepts.
 MAPPING_OPTIONS: dict[str, tuple[str, ...]] = {"date_order": ("MDY", "DMY", "YMD")}
+
+
 #: Every key a mapping may hold, in the order the docs list them.
 MAPPING_KEYS: tuple[str, ...] = (
     *CANONICAL_FIELDS,
@@ -115,52 +137,15 @@ MAPPING_KEYS: tuple[str, ...] = (
     *AREA_CODE_FIELDS,
     *MAPPING_OPTIONS,
 )
+
+
 _ALL_KEYS = frozenset(MAPPING_KEYS)
+
+
 #: Fields every voter file is expected to give; the check warns when one is unmapped or blank
 #: in most rows (``res_zip`` is checked as the normalised ``res_zip5``).
 EXPECTED_FIELDS: tuple[str, ...] = ("first_name", "last_name", "res_line1", "res_city", "res_zip")
 
-#: Maximum lengths of the text columns of the normalised frame. Longer values reject the row.
-#: The database models use the same numbers for their column sizes.
-FIELD_MAX_LENGTHS: dict[str, int] = {
-    "voter_id": 64,
-    "first_name": 100,
-    "middle_name": 100,
-    "last_name": 100,
-    "name_suffix": 20,
-    "display_name": 255,
-    "sex": 20,
-    "race": 50,
-    "ethnicity": 50,
-    "party": 50,
-    "res_line1": 200,
-    "res_street_name": 200,
-    "res_unit": 50,
-    "res_city": 100,
-    "res_state": 20,
-    "res_zip5": 5,
-    "res_zip4": 4,
-    "mail_line1": 300,  # up to four mailing lines joined
-    "mail_city": 100,
-    "mail_state": 50,
-    "mail_zip": 20,  # foreign postal codes are kept as given
-    "county": 100,
-    "precinct_code": 50,
-    "precinct_name": 200,
-    "cd": 20,
-    "sd": 20,
-    "hd": 20,
-    "status": 20,
-    "status_raw": 50,
-    "email": 254,
-    "household_key": 400,
-    "phone_raw": 50,
-    "phone_e164": 16,
-    "member": 255,
-    "row_hash": 24,
-    "state_voter_id": 64,
-    "voter_file_vanid": 20,
-}
 
 _HEADER_JUNK = re.compile(r"[\s_\-.]+")
 
@@ -171,31 +156,6 @@ def normalize_header(name: str) -> str:
 
 
 STATUS_CANONICAL = ("active", "inactive", "removed", "denied", "preregistered", "temporary")
-
-_GENERIC_STATUS: dict[str, str] = {
-    "A": "active",
-    "ACT": "active",
-    "ACTIVE": "active",
-    "REGISTERED": "active",
-    "I": "inactive",
-    "INA": "inactive",
-    "INACTIVE": "inactive",
-    "CONFIRMATION": "inactive",
-    "SUSPENSE": "inactive",
-    "R": "removed",
-    "REMOVED": "removed",
-    "C": "removed",
-    "CANCELLED": "removed",
-    "CANCELED": "removed",
-    "PURGED": "removed",
-    "D": "denied",
-    "DENIED": "denied",
-    "P": "preregistered",
-    "PRE": "preregistered",
-    "PREREG": "preregistered",
-    "PREREGISTERED": "preregistered",
-    "TEMPORARY": "temporary",
-}
 
 
 @dataclass(frozen=True)
@@ -216,7 +176,7 @@ class Layout:
     quoting: str | None = None
     #: how to read 8-digit dates: "ymd" (YYYYMMDD) or "mdy" (MMDDYYYY)
     eight_digit_dates: str = "ymd"
-    status_map: MappingABC[str, str] = field(default_factory=lambda: dict(_GENERIC_STATUS))
+    status_map: MappingABC[str, str] = field(default_factory=lambda: dict(GENERIC_STATUS))
     #: state assumed when the residence state is blank (FL leaves it blank)
     default_state: str | None = None
     #: values of ``exempt_flag`` that mark a public-records-exempt (masked) row
@@ -241,565 +201,13 @@ class Layout:
     repeated: MappingABC[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-_NC_FIELDS: dict[str, tuple[str, ...]] = {
-    "voter_id": ("ncid",),
-    "first_name": ("first_name",),
-    "middle_name": ("middle_name", "midl_name"),
-    "last_name": ("last_name",),
-    "name_suffix": ("name_suffix_lbl", "name_sufx_cd"),
-    "birth_year": ("birth_year",),
-    "sex": ("gender_code",),
-    "race": ("race_code",),
-    "ethnicity": ("ethnic_code",),
-    "party": ("party_cd",),
-    "res_line1": ("res_street_address",),
-    "res_city": ("res_city_desc",),
-    "res_state": ("state_cd",),
-    "res_zip": ("zip_code",),
-    "mail_line1": ("mail_addr1", "mail_addr2", "mail_addr3", "mail_addr4"),
-    "mail_city": ("mail_city",),
-    "mail_state": ("mail_state",),
-    "mail_zip": ("mail_zipcode",),
-    "county": ("county_desc",),
-    "precinct_code": ("precinct_abbrv",),
-    "precinct_name": ("precinct_desc",),
-    "cd": ("cong_dist_abbrv",),
-    "sd": ("nc_senate_abbrv",),
-    "hd": ("nc_house_abbrv",),
-    "registration_date": ("registr_dt",),
-    "status": ("status_cd",),
-    "phone": ("full_phone_number",),
-}
-
-_NC_STATUS = {
-    "A": "active",
-    "I": "inactive",
-    "R": "removed",
-    "D": "denied",
-    "S": "temporary",
-}
-
-_FL_COLUMNS: tuple[str, ...] = (
-    "county_code",
-    "voter_id",
-    "name_last",
-    "name_suffix",
-    "name_first",
-    "name_middle",
-    "public_records_exemption",
-    "residence_address_line_1",
-    "residence_address_line_2",
-    "residence_city",
-    "residence_state",
-    "residence_zipcode",
-    "mailing_address_line_1",
-    "mailing_address_line_2",
-    "mailing_address_line_3",
-    "mailing_city",
-    "mailing_state",
-    "mailing_zipcode",
-    "mailing_country",
-    "gender",
-    "race",
-    "birth_date",
-    "registration_date",
-    "party_affiliation",
-    "precinct",
-    "precinct_group",
-    "precinct_split",
-    "precinct_suffix",
-    "voter_status",
-    "congressional_district",
-    "house_district",
-    "senate_district",
-    "county_commission_district",
-    "school_board_district",
-    "daytime_area_code",
-    "daytime_phone_number",
-    "daytime_phone_extension",
-    "email_address",
-)
-
-_FL_FIELDS: dict[str, tuple[str, ...]] = {
-    "voter_id": ("voter_id",),
-    "first_name": ("name_first",),
-    "middle_name": ("name_middle",),
-    "last_name": ("name_last",),
-    "name_suffix": ("name_suffix",),
-    "exempt_flag": ("public_records_exemption",),
-    "res_line1": ("residence_address_line_1",),
-    "res_unit": ("residence_address_line_2",),
-    "res_city": ("residence_city",),
-    "res_state": ("residence_state",),
-    "res_zip": ("residence_zipcode",),
-    "mail_line1": ("mailing_address_line_1", "mailing_address_line_2", "mailing_address_line_3"),
-    "mail_city": ("mailing_city",),
-    "mail_state": ("mailing_state",),
-    "mail_zip": ("mailing_zipcode",),
-    "sex": ("gender",),
-    "race": ("race",),
-    "birth_date": ("birth_date",),
-    "registration_date": ("registration_date",),
-    "party": ("party_affiliation",),
-    "precinct_code": ("precinct",),
-    "status": ("voter_status",),
-    "cd": ("congressional_district",),
-    "hd": ("house_district",),
-    "sd": ("senate_district",),
-    "county": ("county_code",),
-    "daytime_phone": ("daytime_phone_number",),
-    "daytime_phone_area_code": ("daytime_area_code",),
-    "email": ("email_address",),
-}
-
-_OH_FIELDS: dict[str, tuple[str, ...]] = {
-    "voter_id": ("SOS_VOTERID",),
-    "first_name": ("FIRST_NAME",),
-    "middle_name": ("MIDDLE_NAME",),
-    "last_name": ("LAST_NAME",),
-    "name_suffix": ("SUFFIX",),
-    "birth_date": ("DATE_OF_BIRTH",),
-    "registration_date": ("REGISTRATION_DATE",),
-    "status": ("VOTER_STATUS",),
-    "party": ("PARTY_AFFILIATION",),
-    "res_line1": ("RESIDENTIAL_ADDRESS1",),
-    "res_unit": ("RESIDENTIAL_SECONDARY_ADDR",),
-    "res_city": ("RESIDENTIAL_CITY",),
-    "res_state": ("RESIDENTIAL_STATE",),
-    "res_zip": ("RESIDENTIAL_ZIP",),
-    "res_zip4": ("RESIDENTIAL_ZIP_PLUS4",),
-    "mail_line1": ("MAILING_ADDRESS1", "MAILING_SECONDARY_ADDRESS"),
-    "mail_city": ("MAILING_CITY",),
-    "mail_state": ("MAILING_STATE",),
-    "mail_zip": ("MAILING_ZIP",),
-    "mail_zip4": ("MAILING_ZIP_PLUS4",),
-    "county": ("COUNTY_NUMBER",),
-    "precinct_code": ("PRECINCT_CODE",),
-    "precinct_name": ("PRECINCT_NAME",),
-    "cd": ("CONGRESSIONAL_DISTRICT",),
-    "sd": ("STATE_SENATE_DISTRICT",),
-    "hd": ("STATE_REPRESENTATIVE_DISTRICT",),
-}
-
-# Vendor exports (VAN, L2, TargetSmart), hand-made sheets, and the state files whose headers
-# are known but that have no layout of their own (CO, WA, MI, WV, GA; Iowa's names too, read
-# through the ``ia_statewide`` layout, which names its repeated headers): their names are
-# aliases here, so those files map their names, street, city and ZIP.
-_GENERIC_FIELDS: dict[str, tuple[str, ...]] = {
-    "voter_id": (
-        "Voter File VANID",
-        "VANID",
-        "Van ID",
-        "StateFileID",
-        "LALVOTERID",
-        "vb.voterbase_id",
-        "Voters_StateVoterID",
-        "vb.voterid",
-        "Voter ID",
-        "State Voter ID",
-        "StateVoterID",
-        "Voter Registration Number",
-        "SOS_VOTERID",
-        "ncid",
-        "SBOEID",
-        "VUID",
-        "REGN_NUM",
-        "VOTER_IDENTIFICATION_NUMBER",
-        "ID_VOTER",
-    ),
-    "first_name": ("First Name", "FirstName", "Voters_FirstName", "vb.tsmart_first_name", "FName"),
-    "middle_name": (
-        "Middle Name",
-        "MiddleName",
-        "Voters_MiddleName",
-        "vb.tsmart_middle_name",
-        "MName",
-        "Mid",
-    ),
-    "last_name": ("Last Name", "LastName", "Voters_LastName", "vb.tsmart_last_name", "LName"),
-    "name_suffix": ("Suffix", "Name Suffix", "Voters_NameSuffix", "vb.tsmart_name_suffix"),
-    # not a bare "Name": too many files that are not voter files have one
-    "full_name": ("Full Name", "Voter Name"),
-    "birth_date": (
-        "DOB",
-        "Date of Birth",
-        "Birth Date",
-        "Voters_BirthDate",
-        "vb.voterbase_dob",
-    ),
-    "birth_year": ("Birth Year", "Year of Birth", "YOB"),
-    "sex": ("Sex", "Gender", "Voters_Gender", "vb.voterbase_gender"),
-    "race": ("Race", "EthnicGroups_EthnicGroup1Desc", "vb.voterbase_race"),
-    "ethnicity": ("Ethnicity",),
-    "party": ("Party", "Parties_Description", "vb.vf_party", "Party Affiliation"),
-    "res_line1": (
-        "Address",
-        "vAddress",
-        "Residence_Addresses_AddressLine",
-        "vb.tsmart_full_address",
-        "Street Address",
-        "Address Line 1",
-        "Address1",
-        "Residential Address",
-    ),
-    "res_unit": (
-        "Address Line 2",
-        "Address2",
-        "Residence_Addresses_ExtraAddressLine",
-        "Apt",
-        "Unit",
-        "UNIT_NUM",
-        "RegStUnitNum",
-        "RegUnitNum",
-        "EXTENSION",
-        "Residence Apt Unit Number",
-    ),
-    "res_city": (
-        "City",
-        "vCity",
-        "Residence_Addresses_City",
-        "vb.tsmart_city",
-        "RESIDENTIAL_CITY",
-        "RegCity",
-        "Residence City",
-    ),
-    "res_state": (
-        "State",
-        "vState",
-        "Residence_Addresses_State",
-        "vb.tsmart_state",
-        "RESIDENTIAL_STATE",
-        "RegState",
-    ),
-    "res_zip": (
-        "Zip5",
-        "Zip Code",
-        "Zip",
-        "vZip5",
-        "Residence_Addresses_Zip",
-        "vb.tsmart_zip",
-        "Postal Code",
-        "RESIDENTIAL_ZIP_CODE",
-        "RESIDENTIAL_ZIP",
-        "RegZipCode",
-        "Residence Zipcode",
-    ),
-    "res_zip4": (
-        "Zip4",
-        "vZip4",
-        "Residence_Addresses_ZipPlus4",
-        "vb.tsmart_zip4",
-        "RESIDENTIAL_ZIP_PLUS",
-        "RESIDENTIAL_ZIP_PLUS4",
-        "ZIP_PLUS",
-    ),
-    "mail_line1": (
-        "mAddress",
-        "Mailing Address",
-        "Mailing_Addresses_AddressLine",
-        "MAILING_ADDRESS_1",
-        "MAILING_ADDRESS_2",
-        "MAILING_ADDRESS_3",
-        "Mail1",
-        "Mail2",
-        "Mail3",
-        "Mail4",
-        "MAILING_ADDRESS_LINE_ONE",
-        "MAILING_ADDRESS_LINE_TWO",
-        "MAILING_ADDRESS_LINE_THREE",
-        "MAILING_ADDRESS_LINE_FOUR",
-        "MAILING_ADDRESS_LINE_FIVE",
-    ),
-    "mail_city": ("mCity", "Mailing City", "Mailing_Addresses_City", "MailCity"),
-    "mail_state": ("mState", "Mailing State", "Mailing_Addresses_State", "MailState"),
-    "mail_zip": (
-        "mZip5",
-        "Mailing Zip",
-        "Mailing_Addresses_Zip",
-        "MAILING_ZIP_CODE",
-        "Mailing Zipcode",
-        "MailZip",
-    ),
-    "mail_zip4": ("mZip4", "Mailing_Addresses_ZipPlus4", "MAILING_ZIP_PLUS"),
-    "county": ("CountyName", "County Name", "County", "CountyCode"),
-    "precinct_code": (
-        "Precinct",
-        "Precinct Code",
-        "PrecinctCode",
-        "Precinct_Number",
-        "County Precinct",
-    ),
-    "precinct_name": ("PrecinctName", "Precinct Name"),
-    "cd": (
-        "CD",
-        "Congressional District",
-        "US_Congressional_District",
-        "CONGRESSIONAL",
-        "US_CONGRESS_DISTRICT_CODE",
-    ),
-    "sd": (
-        "SD",
-        "State Senate District",
-        "State_Senate_District",
-        "STATE_SENATE",
-        "STATE_SENATE_DISTRICT_CODE",
-        "Senatorial District",
-        "LegislativeDistrict",  # WA: one legislative district elects both chambers
-    ),
-    "hd": (
-        "HD",
-        "State House District",
-        "State_House_District",
-        "STATE_HOUSE",
-        "STATE_HOUSE_DISTRICT_CODE",
-        "Delegate District",
-        "LegislativeDistrict",
-    ),
-    "registration_date": (
-        "DateReg",
-        "Registration Date",
-        "vb.vf_registration_date",
-        "EFF_REGN_DATE",
-    ),
-    "status": (
-        "Status",
-        "Voter Status",
-        "vb.voterbase_registration_status",
-        "StatusCode",
-        "VOTER_STATUS_TYPE_CODE",
-    ),
-    "latitude": ("Latitude", "Lat", "Residence_Addresses_Latitude"),
-    "longitude": ("Longitude", "Lon", "Lng", "Residence_Addresses_Longitude"),
-    "email": ("Email", "PreferredEmail", "Preferred Email", "Email Address"),
-    "cell_phone": (
-        "Cell Phone",
-        "Mobile Phone",
-        "VoterTelephones_CellPhoneFormatted",
-        "cell.tsmart_wireless_phone",
-    ),
-    "home_phone": ("Home Phone", "Landline", "VoterTelephones_LandlineFormatted"),
-    "phone": (
-        "Preferred Phone",
-        "Pref Phone",
-        "Phone",
-        "Phone Number",
-        "vb.voterbase_phone",
-        "PHONE_NUM",
-        "PHONENO",
-    ),
-}
-
-#: Street addresses delivered in parts (house number, directions, name, type), joined in order.
-_GENERIC_COMPOSITE: dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] = {
-    "res_line1": (
-        (  # Washington VRDB
-            ("RegStNum", "RegStName"),
-            (
-                "RegStNum",
-                "RegStFrac",
-                "RegStPreDirection",
-                "RegStName",
-                "RegStType",
-                "RegStPostDirection",
-            ),
-        ),
-        (  # Michigan QVF
-            ("STREET_NUMBER", "STREET_NAME"),
-            (
-                "STREET_NUMBER_PREFIX",
-                "STREET_NUMBER",
-                "STREET_NUMBER_SUFFIX",
-                "DIRECTION_PREFIX",
-                "STREET_NAME",
-                "STREET_TYPE",
-                "DIRECTION_SUFFIX",
-            ),
-        ),
-        (  # Colorado and Iowa parts
-            ("HOUSE_NUM", "STREET_NAME"),
-            ("HOUSE_NUM", "HOUSE_SUFFIX", "PRE_DIR", "STREET_NAME", "STREET_TYPE", "POST_DIR"),
-        ),
-        (  # West Virginia
-            ("HOUSE NO", "STREET"),
-            ("HOUSE NO", "STREET", "STREET2"),
-        ),
-        (  # Georgia
-            ("Residence Street Number", "Residence Street Name"),
-            ("Residence Street Number", "Residence Street Name"),
-        ),
-        (  # L2 parts
-            ("Residence_Addresses_HouseNumber", "Residence_Addresses_StreetName"),
-            (
-                "Residence_Addresses_HouseNumber",
-                "Residence_Addresses_PrefixDirection",
-                "Residence_Addresses_StreetName",
-                "Residence_Addresses_Designator",
-                "Residence_Addresses_SuffixDirection",
-            ),
-        ),
-    ),
-}
-
-#: The NC current layout's 67 columns in file order (NCSBE layout_ncvoter.txt, 02/2022).
-#: Import matches by header name; this order is for writing NC-layout files (demo, bench).
-NC_CURRENT_COLUMNS: tuple[str, ...] = (
-    "county_id",
-    "county_desc",
-    "voter_reg_num",
-    "ncid",
-    "last_name",
-    "first_name",
-    "middle_name",
-    "name_suffix_lbl",
-    "status_cd",
-    "voter_status_desc",
-    "reason_cd",
-    "voter_status_reason_desc",
-    "res_street_address",
-    "res_city_desc",
-    "state_cd",
-    "zip_code",
-    "mail_addr1",
-    "mail_addr2",
-    "mail_addr3",
-    "mail_addr4",
-    "mail_city",
-    "mail_state",
-    "mail_zipcode",
-    "full_phone_number",
-    "confidential_ind",
-    "registr_dt",
-    "race_code",
-    "ethnic_code",
-    "party_cd",
-    "gender_code",
-    "birth_year",
-    "age_at_year_end",
-    "birth_state",
-    "drivers_lic",
-    "precinct_abbrv",
-    "precinct_desc",
-    "municipality_abbrv",
-    "municipality_desc",
-    "ward_abbrv",
-    "ward_desc",
-    "cong_dist_abbrv",
-    "super_court_abbrv",
-    "judic_dist_abbrv",
-    "nc_senate_abbrv",
-    "nc_house_abbrv",
-    "county_commiss_abbrv",
-    "county_commiss_desc",
-    "township_abbrv",
-    "township_desc",
-    "school_dist_abbrv",
-    "school_dist_desc",
-    "fire_dist_abbrv",
-    "fire_dist_desc",
-    "water_dist_abbrv",
-    "water_dist_desc",
-    "sewer_dist_abbrv",
-    "sewer_dist_desc",
-    "sanit_dist_abbrv",
-    "sanit_dist_desc",
-    "rescue_dist_abbrv",
-    "rescue_dist_desc",
-    "munic_dist_abbrv",
-    "munic_dist_desc",
-    "dist_1_abbrv",
-    "dist_1_desc",
-    "vtd_abbrv",
-    "vtd_desc",
-)
-
-#: FieldCRM's own contacts export (fieldcrm.contacts.export): its default columns, then the
-#: "full" set's. Columns that are FieldCRM's own state (contact_id, turf, support_level,
-#: not_in_latest_file) and ``phone`` (one of ``phones``) are not imported.
-_EXPORT_FIELDS: dict[str, tuple[str, ...]] = {
-    "record_source": ("source",),
-    "voter_id": ("voter_id",),
-    "first_name": ("first_name",),
-    "middle_name": ("middle_name",),
-    "last_name": ("last_name",),
-    "name_suffix": ("suffix",),
-    "birth_year": ("birth_year",),
-    "party": ("party",),
-    "res_line1": ("address",),
-    "res_unit": ("unit",),
-    "res_city": ("city",),
-    "res_state": ("state",),
-    "res_zip": ("zip5",),
-    "res_zip4": ("zip4",),
-    "county": ("county",),
-    "precinct_code": ("precinct_code",),
-    "precinct_name": ("precinct_name",),
-    "phone": ("phones",),
-    "email": ("email",),
-    "birth_date": ("birth_date",),
-    "sex": ("sex",),
-    "race": ("race",),
-    "ethnicity": ("ethnicity",),
-    "registration_date": ("registration_date",),
-    "status": ("status",),
-    "cd": ("cd",),
-    "sd": ("sd",),
-    "hd": ("hd",),
-    "mail_line1": ("mail_address",),
-    "mail_city": ("mail_city",),
-    "mail_state": ("mail_state",),
-    "mail_zip": ("mail_zip",),
-}
-
-
-def _numbered(name: str, count: int) -> tuple[str, ...]:
-    return tuple(f"{name}_{n}" for n in range(2, count + 1))
-
-
-# Iowa's statewide list (Secretary of State; columns as in Voteshield/reggie's iowa.yaml):
-# the residence CITY, STATE, ZIP_CODE, ZIP_PLUS come first, then MAILING_ADDRESS and the
-# mailing CITY, STATE, ZIP_CODE, ZIP_PLUS under the same names; a third CITY is the city
-# district; the vote history comes as five groups of GENERAL_ / PRIMARY_ (with
-# POLITICAL_PARTY and POLITICAL_ORGANIZATION) / SCHOOL_ / CITY_ / SPECIAL_ / CITY/SCHOOL_
-# columns, each group repeating the same names.
-_IA_HISTORY = tuple(
-    f"{kind}_{part}"
-    for kind in ("GENERAL", "PRIMARY", "SCHOOL", "CITY", "SPECIAL", "CITY/SCHOOL")
-    for part in ("ELECTION_DATE", "VOTERVOTEMETHOD")
-) + ("POLITICAL_PARTY",)
-_IA_REPEATED: dict[str, tuple[str, ...]] = {
-    "CITY": ("MAILING_CITY", "CITY_DISTRICT"),
-    "STATE": ("MAILING_STATE",),
-    "ZIP_CODE": ("MAILING_ZIP_CODE",),
-    "ZIP_PLUS": ("MAILING_ZIP_PLUS",),
-    **{name: _numbered(name, 5) for name in _IA_HISTORY},
-    # named once among the main columns, then once in each of the five primary groups
-    "POLITICAL_ORGANIZATION": _numbered("POLITICAL_ORGANIZATION", 6),
-}
-
-
-#: A MyCampaign or VoteBuilder export: keyed on its VANID; its state voter id and Voter File
-#: VANID match its people to contacts already here (fieldcrm.imports.vanmatch).
-_VAN_FIELDS: dict[str, tuple[str, ...]] = {
-    **_GENERIC_FIELDS,
-    "voter_id": ("VANID",),
-    "voter_file_vanid": ("Voter File VANID",),
-    "state_voter_id": (
-        "StateFileID",
-        "State File ID",
-        "StateVoterID",
-        "State Voter ID",
-        "State ID",
-        "SOS Voter ID",
-    ),
-}
-
 LAYOUTS: dict[str, Layout] = {
     "fieldcrm_export": Layout(
         name="fieldcrm_export",
         description="FieldCRM contacts export (contact_id, source, voter_id, ...)",
         state=None,
         has_header=True,
-        fields=_EXPORT_FIELDS,
+        fields=EXPORT_FIELDS,
         leading=("contactid", "source", "voterid"),
         delimiter=",",
         quoting="csv",
@@ -813,10 +221,10 @@ LAYOUTS: dict[str, Layout] = {
         description="North Carolina NCSBE ncvoter, 67 columns (from 02/2022)",
         state="NC",
         has_header=True,
-        fields=_NC_FIELDS,
+        fields=NC_FIELDS,
         required=("ncid", "countyid", "resstreetaddress", "ageatyearend"),
         delimiter="\t",
-        status_map=_NC_STATUS,
+        status_map=NC_STATUS,
         joined=("mail_line1",),
     ),
     "nc_pre2022": Layout(
@@ -824,10 +232,10 @@ LAYOUTS: dict[str, Layout] = {
         description="North Carolina NCSBE ncvoter, 71 columns (until 02/2022, incl. 2018 names)",
         state="NC",
         has_header=True,
-        fields=_NC_FIELDS,
+        fields=NC_FIELDS,
         required=("ncid", "countyid", "resstreetaddress", "birthage"),
         delimiter="\t",
-        status_map=_NC_STATUS,
+        status_map=NC_STATUS,
         joined=("mail_line1",),
     ),
     "fl_extract": Layout(
@@ -835,8 +243,8 @@ LAYOUTS: dict[str, Layout] = {
         description="Florida Voter Extract Disk, 38 tab-separated columns, no header",
         state="FL",
         has_header=False,
-        fields=_FL_FIELDS,
-        columns=_FL_COLUMNS,
+        fields=FL_FIELDS,
+        columns=FL_COLUMNS,
         delimiter="\t",
         quoting="none",
         status_map={"ACT": "active", "INA": "inactive", "PRE": "preregistered"},
@@ -849,7 +257,7 @@ LAYOUTS: dict[str, Layout] = {
         description="Ohio Secretary of State statewide voter file (history columns ignored)",
         state="OH",
         has_header=True,
-        fields=_OH_FIELDS,
+        fields=OH_FIELDS,
         required=("sosvoterid", "residentialaddress1"),
         delimiter=",",
         status_map={"ACTIVE": "active", "CONFIRMATION": "inactive"},
@@ -861,22 +269,22 @@ LAYOUTS: dict[str, Layout] = {
         "by position: the second ones are the mailing address)",
         state="IA",
         has_header=True,
-        fields=_GENERIC_FIELDS,
+        fields=GENERIC_FIELDS,
         leading=("regnnum", "firstname", "middlename", "lastname", "namesuffix"),
         delimiter=",",
         joined=("mail_line1",),
-        composite=_GENERIC_COMPOSITE,
-        repeated=_IA_REPEATED,
+        composite=GENERIC_COMPOSITE,
+        repeated=IA_REPEATED,
     ),
     "van_export": Layout(
         name="van_export",
         description="NGP VAN MyCampaign / VoteBuilder export (VANID and Voter File VANID)",
         state=None,
         has_header=True,
-        fields=_VAN_FIELDS,
+        fields=VAN_FIELDS,
         required=("vanid", "voterfilevanid"),
         joined=("mail_line1",),
-        composite=_GENERIC_COMPOSITE,
+        composite=GENERIC_COMPOSITE,
         # its people are often contacts of the state file too: add phones, never remove
         additive_children=True,
     ),
@@ -885,9 +293,9 @@ LAYOUTS: dict[str, Layout] = {
         description="Any headered file whose columns match common vendor names (VAN, L2, ...)",
         state=None,
         has_header=True,
-        fields=_GENERIC_FIELDS,
+        fields=GENERIC_FIELDS,
         joined=("mail_line1",),
-        composite=_GENERIC_COMPOSITE,
+        composite=GENERIC_COMPOSITE,
     ),
 }
 
@@ -989,13 +397,17 @@ def recognise_header(header: list[str]) -> Layout | None:
 
 
 _FL_COUNTY = re.compile(r"^[A-Z]{3}$")
+
+
 _FL_VOTER_ID = re.compile(r"^[0-9]{1,10}$")
+
+
 _FL_DATE = re.compile(r"^(?:[0-9]{2}/[0-9]{2}/[0-9]{4}|\*|)$")
 
 
 def looks_like_fl_row(fields: list[str]) -> bool:
     """True when a headerless row has Florida's 38-column extract shape."""
-    if len(fields) != len(_FL_COLUMNS):
+    if len(fields) != len(FL_COLUMNS):
         return False
     return (
         bool(_FL_COUNTY.match(fields[0].strip()))
@@ -1061,17 +473,3 @@ def merge_mapping(detected: MappingABC[str, object], user: MappingABC[str, objec
         else:
             merged[key] = value  # type: ignore[assignment]
     return merged
-
-
-def mapping_to_json(mapping: Mapping) -> str:
-    """Serialise a mapping (validated first; raises ``ValueError`` like ``validate_mapping``)."""
-    return json.dumps(validate_mapping(mapping), sort_keys=True, ensure_ascii=False)
-
-
-def mapping_from_json(text: str) -> Mapping:
-    """Load a mapping saved by ``mapping_to_json``; raises ``ValueError`` on bad JSON or shape."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"mapping is not valid JSON: {exc.msg}") from exc
-    return validate_mapping(data)

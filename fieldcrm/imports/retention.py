@@ -51,8 +51,10 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def _remove(path: Path, upload_dir: Path) -> int:
-    """Delete a stored upload (its own folder when it has one); returns the bytes freed."""
+def remove_stored(path: Path, upload_dir: Path) -> int:
+    """Delete a stored upload (its own folder when it has one, with the normalised chunks
+    its check kept there); returns the bytes freed."""
+    path = path.resolve()
     target = path.parent if path.parent.parent == upload_dir else path
     if not target.exists() or upload_dir not in target.parents:
         return 0
@@ -98,7 +100,7 @@ def purge_uploads(
             expired = False
         if not expired:
             continue
-        done.bytes += _remove(path, upload_dir)
+        done.bytes += remove_stored(path, upload_dir)
         done.batches += 1
         if batch.status == "refused":
             batch.error_message = (

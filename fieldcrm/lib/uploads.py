@@ -18,13 +18,22 @@
   for every compressed upload, zip or gzip.
 * `storage_name(original)` is the name a stored upload gets: random, with a known
   extension; the client's filename is kept only as a label, never used as a path.
+* `place_file(source, target)` stores a file that is already on disk without writing its
+  bytes again where the file system allows (a copy-on-write clone, else a hard link).
+* `incoming_file(upload_dir)` is where the web spools a large upload while it arrives:
+  a named file in UPLOAD_DIR, so storing it is a hard link, not a second copy.
+* `file_stamp(path)` is what says a stored file has not changed since it was checked.
 """
 
 from __future__ import annotations
 
+import errno
 import gzip
 import io
+import os
 import secrets
+import shutil
+import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -302,3 +311,72 @@ def storage_name(original: str | None, default_suffix: str = ".csv") -> str:
     suffix = PurePosixPath((original or "").replace("\\", "/")).suffix.lower()
     allowed = (*TEXT_SUFFIXES, ".zip", ".gz")
     return secrets.token_hex(16) + (suffix if suffix in allowed else default_suffix)
+
+
+#: Linux FICLONE ioctl: a copy-on-write clone of a whole file (btrfs, XFS, bcachefs)
+_FICLONE = 0x40049409
+
+
+def place_file(source: str | Path, target: str | Path) -> str:
+    """Store ``source`` at ``target`` (which must not exist); returns how: "clone", "link"
+    or "copy".
+
+    A copy-on-write clone shares the bytes until either side is written; a hard link
+    shares them for good (rewriting the source in place then changes the stored file,
+    which ``file_stamp`` lets the importer notice); a copy writes them again (across file
+    systems, or where neither is allowed). Raises OSError when even the copy fails.
+    """
+    source, target = Path(source), Path(target)
+    try:
+        import fcntl
+
+        with source.open("rb") as src, target.open("xb") as dst:
+            try:
+                fcntl.ioctl(dst.fileno(), _FICLONE, src.fileno())
+                return "clone"
+            except OSError:
+                pass
+        target.unlink()
+    except ImportError:  # pragma: no cover - no fcntl off POSIX
+        pass
+    try:
+        os.link(source, target)
+        return "link"
+    except OSError as exc:
+        if exc.errno == errno.EEXIST:
+            raise
+    shutil.copyfile(source, target)
+    return "copy"
+
+
+def file_stamp(path: str | Path) -> dict[str, int]:
+    """Size and modification time (ns) of a stored file: equal stamps, same file."""
+    stat = Path(path).stat()
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+#: spool files of uploads still arriving (deleted when the request ends; a process killed
+#: meanwhile leaves one, which the retention sweep removes like any unreferenced entry)
+INCOMING_PREFIX = ".incoming-"
+
+
+def incoming_file(upload_dir: str | Path) -> IO[bytes]:
+    """A named temporary file in ``upload_dir`` for an upload's bytes as they arrive."""
+    folder = Path(upload_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    return tempfile.NamedTemporaryFile(dir=folder, prefix=INCOMING_PREFIX)  # noqa: SIM115
+
+
+def spooled_path(stream: Any, upload_dir: str | Path) -> Path | None:
+    """The path of ``stream`` when it is an ``incoming_file`` of ``upload_dir`` (an uploaded
+    file object, or its ``.stream``); None for anything else."""
+    inner = getattr(stream, "stream", stream)
+    name = getattr(inner, "name", None)
+    if not isinstance(name, str):
+        return None
+    path = Path(name)
+    if not path.name.startswith(INCOMING_PREFIX):
+        return None
+    if path.resolve().parent != Path(upload_dir).resolve() or not path.is_file():
+        return None
+    return path

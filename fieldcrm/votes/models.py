@@ -15,7 +15,7 @@ import sqlalchemy.orm as so
 
 from fieldcrm.extensions import db
 
-#: Election kinds, from the election's name (see fieldcrm.imports.votehistory.election_kind).
+#: Election kinds, from the election's name (see fieldcrm.imports.reading.history.election_kind).
 ELECTION_KINDS = (
     "general", "primary", "runoff", "presidential_primary", "municipal", "special", "other",
 )  # fmt: skip

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fieldcrm.imports import parsing
+from fieldcrm.imports import reading
 from fieldcrm.imports.changes import carried_columns
 from fieldcrm.imports.layouts import LAYOUTS
 
 
 def _hashes(path: Path) -> list[str]:
-    detection = parsing.detect(path)
-    return [h for c in parsing.iter_chunks(path, detection) for h in c.frame["row_hash"]]
+    detection = reading.detect(path)
+    return [h for c in reading.iter_chunks(path, detection) for h in c.frame["row_hash"]]
 
 
 def test_carried__a_voter_file_carries_its_mapped_columns_only():

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from fieldcrm import create_app
 from fieldcrm.auth import services as auth_services
 from fieldcrm.extensions import db
-from fieldcrm.imports import jobs, services
+from fieldcrm.imports import jobs, planning, services
 from fieldcrm.imports.models import ImportBatch
 from fieldcrm.jobs import wait_for_threads
 
@@ -77,7 +77,7 @@ def test_check_job__progress_is_committed_chunk_by_chunk(db, write_file, monkeyp
     batch = services.create_batch(None, path, "v.csv", "VAN", detect=False)
     db.session.commit()
     seen: list[tuple[str, int]] = []
-    real_plan = services.plan_chunk
+    real_plan = planning.plan_chunk
 
     def watching_plan(chunk, known):
         # the job has committed its progress: nothing is pending while it reads the file
@@ -89,7 +89,7 @@ def test_check_job__progress_is_committed_chunk_by_chunk(db, write_file, monkeyp
         seen.append((row.status, row.preview["progress"]["rows"]))
         return real_plan(chunk, known)
 
-    monkeypatch.setattr(services, "plan_chunk", watching_plan)
+    monkeypatch.setattr(planning, "plan_chunk", watching_plan)
     jobs.check_upload(batch.id, chunk_rows=100)
     # chunks of 100 lines: the first holds the header
     assert seen == [("checking", 0), ("checking", 99), ("checking", 199)]
@@ -153,7 +153,7 @@ def test_upload__check_never_holds_the_sqlite_write_lock_while_reading(tmp_path,
         admin_id = admin.get_id()
 
     attempts: list[bool] = []
-    real_plan = services.plan_chunk
+    real_plan = planning.plan_chunk
 
     def plan_while_someone_saves(chunk, known):
         other = sqlite3.connect(path, timeout=0)
@@ -167,7 +167,7 @@ def test_upload__check_never_holds_the_sqlite_write_lock_while_reading(tmp_path,
             other.close()
         return real_plan(chunk, known)
 
-    monkeypatch.setattr(services, "plan_chunk", plan_while_someone_saves)
+    monkeypatch.setattr(planning, "plan_chunk", plan_while_someone_saves)
     client = app.test_client()
     with client.session_transaction() as sess:
         sess["_user_id"] = admin_id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fieldcrm.imports import parsing, services
+from fieldcrm.imports import reading, services
 from fieldcrm.imports.models import ImportBatch
 
 
@@ -26,6 +26,6 @@ def test_detection_of__ignores_run_state_saved_with_it(db):
         source="v", original_filename="v.txt", stored_path="/x", detection=detection
     )
     result = services.detection_of(batch)
-    assert isinstance(result, parsing.Detection)
+    assert isinstance(result, reading.Detection)
     assert result.layout == "nc_current"
     assert result.mapping == {"voter_id": "ncid"}

@@ -13,13 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fieldcrm.imports.parsing import FileRefused, detect, iter_chunks
+from fieldcrm.imports.reading import FileRefused, detect, iter_chunks
+from tests.fixtures.imports import records
 
 
 def _read(path: Path, chunk_rows: int = 100_000) -> tuple[list[dict], list]:
     detection = detect(path)
     chunks = list(iter_chunks(path, detection, chunk_rows=chunk_rows))
-    return [r for c in chunks for r in c.records()], [e for c in chunks for e in c.rejects]
+    return [r for c in chunks for r in records(c.frame)], [e for c in chunks for e in c.rejects]
 
 
 @pytest.mark.parametrize(
@@ -82,7 +83,7 @@ def test_iter_chunks__quote_never_closed_is_rejected_alone(tmp_path: Path) -> No
     # read with CSV quoting (detection picks it for files that quote their values)
     detection = dataclasses.replace(detect(path), quoting="csv")
     chunks = list(iter_chunks(path, detection, chunk_rows=2))
-    assert [r["voter_id"] for c in chunks for r in c.records()] == ["2", "3"]
+    assert [r["voter_id"] for c in chunks for r in records(c.frame)] == ["2", "3"]
     rejects = [e for c in chunks for e in c.rejects]
     assert [(e.line, e.raw) for e in rejects] == [(2, '1,Ann,"Lee')]
     assert rejects[0].reason == "a quoted value is not closed within 100 lines"

@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fieldcrm.imports import parsing
+from fieldcrm.imports import reading
 from fieldcrm.imports.layouts import MAPPING_KEYS, validate_mapping
-from fieldcrm.imports.parsing import FileRefused, detect, iter_chunks
+from fieldcrm.imports.reading import FileRefused, detect, iter_chunks
 
 
 def _write(path: Path, delimiter: str, header: list[str], rows: list[dict[str, str]]) -> Path:
@@ -41,8 +41,8 @@ def _warnings(path: Path, **kwargs: object) -> list[dict]:
     detection = detect(path, **kwargs)  # type: ignore[arg-type]
     filled: collections.Counter = collections.Counter()
     for chunk in iter_chunks(path, detection):
-        filled.update(parsing.filled_counts(chunk))
-    return parsing.mapping_warnings(detection, filled)
+        filled.update(reading.filled_counts(chunk))
+    return reading.mapping_warnings(detection, filled)
 
 
 # Real headers (LAYOUTS.md: reggie's column lists) with one made-up voter each.
@@ -438,7 +438,7 @@ def test_mapping_warnings__mostly_blank_field_is_warned_with_counts(tmp_path: Pa
     assert _warnings(path) == [
         {"field": "res_zip", "problem": "blank", "column": "Zip", "blank": 2, "rows": 3}
     ]
-    text = parsing.describe_mapping_warning(_warnings(path)[0])
+    text = reading.describe_mapping_warning(_warnings(path)[0])
     assert text == "res_zip (from Zip) is blank in 2 of 3 rows"
 
 

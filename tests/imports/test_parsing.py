@@ -1,4 +1,4 @@
-"""Tests for fieldcrm.imports.parsing: detection, streaming, normalisation and rejects."""
+"""Tests for fieldcrm.imports.reading: detection, streaming, normalisation and rejects."""
 
 from __future__ import annotations
 
@@ -13,17 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fieldcrm.imports import parsing
-from fieldcrm.imports.parsing import (
-    FIELD_MAX_LENGTHS,
-    FRAME_COLUMNS,
-    PHONE_COLUMNS,
-    Chunk,
-    FileRefused,
-    detect,
-    iter_chunks,
-    preview,
-)
+from fieldcrm.contacts.record import FRAME_COLUMNS, LENGTHS
+from fieldcrm.imports import reading
+from fieldcrm.imports.reading import PHONE_COLUMNS, Chunk, FileRefused, detect, iter_chunks
+from tests.fixtures.imports import records
 
 
 def _read_all(path: Path, **kwargs: object) -> tuple[pd.DataFrame, pd.DataFrame, list, dict]:
@@ -350,7 +343,7 @@ def test_iter_chunks__blank_lines_keep_physical_line_numbers(tmp_path: Path) -> 
 
 def test_iter_chunks__over_long_field_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "long.csv"
-    long_name = "A" * (FIELD_MAX_LENGTHS["first_name"] + 1)
+    long_name = "A" * (LENGTHS["first_name"] + 1)
     path.write_text(f"Voter ID,First Name,Last Name\n1,{long_name},B\n2,C,D\n", encoding="utf-8")
     frame, _, rejects, _ = _read_all(path)
     assert frame["voter_id"].tolist() == ["2"]
@@ -358,9 +351,10 @@ def test_iter_chunks__over_long_field_is_rejected(tmp_path: Path) -> None:
     assert rejects[0].reason == "first_name is longer than 100 characters"
 
 
-def test_preview__first_rows_as_plain_values(data_dir: Path) -> None:
+def test_iter_chunks__first_rows_as_plain_values(data_dir: Path) -> None:
     path = data_dir / "van_export.csv"
-    rows, warnings, rejects = preview(path, detect(path), n=2)
+    chunk = next(iter_chunks(path, detect(path), chunk_rows=3))  # the header and two rows
+    rows, warnings, rejects = records(chunk.frame), chunk.warnings, chunk.rejects
     assert len(rows) == 2
     assert rows[0]["voter_id"] == "101"
     assert rows[0]["birth_date"] == dt.date(1978, 4, 27)
@@ -371,9 +365,10 @@ def test_preview__first_rows_as_plain_values(data_dir: Path) -> None:
     assert isinstance(warnings, collections.Counter)
 
 
-def test_preview__rejects_within_the_first_rows(data_dir: Path) -> None:
+def test_iter_chunks__rejects_within_the_first_rows(data_dir: Path) -> None:
     path = data_dir / "fl_extract_laf.txt"
-    rows, _, rejects = preview(path, detect(path), n=4)
+    chunk = next(iter_chunks(path, detect(path), chunk_rows=4))
+    rows, rejects = records(chunk.frame), chunk.rejects
     assert [r["line"] for r in rows] == [1, 2, 4]
     assert [r.line for r in rejects] == [3]
 
@@ -382,12 +377,12 @@ def test_chunk_records__none_for_missing(data_dir: Path) -> None:
     path = data_dir / "fl_extract_laf.txt"
     chunk = next(iter_chunks(path, detect(path)))
     assert isinstance(chunk, Chunk)
-    record = chunk.records()[0]
+    record = records(chunk.frame)[0]
     assert record["latitude"] is None
     assert record["birth_date"] == dt.date(1978, 4, 27)
     assert record["birth_year"] == 1978
     assert record["name_suffix"] is None
-    phone = chunk.phone_records()[0]
+    phone = records(chunk.phones)[0]
     assert phone["kind"] == "daytime"
     assert phone["dialable"] is True
 
@@ -506,11 +501,6 @@ def test_detect__refuses_corrupt_gzip(tmp_path: Path) -> None:
         detect(path)
 
 
-def test_parsing__only_module_with_frame_contract() -> None:
-    assert parsing.FIELD_MAX_LENGTHS is FIELD_MAX_LENGTHS
-    assert "row_hash" in FRAME_COLUMNS
-
-
 def test_detect__explicit_mapping_keeps_layout_rules(nc_samples: Path) -> None:
     path = nc_samples / "ncvoter_Statewide.txt"
     mapping = {"voter_id": "ncid", "last_name": "last_name", "status": "status_cd"}
@@ -550,7 +540,7 @@ def test_detect__trailing_delimiter_on_every_row(tmp_path: Path) -> None:
     detection = detect(path)
     assert detection.field_count == 4
     assert detection.header is not None
-    assert detection.header[-1] == parsing.TRAILING_COLUMN
+    assert detection.header[-1] == reading.TRAILING_COLUMN
     frame, _, rejects, _ = _read_all(path)
     assert rejects == []
     assert frame["voter_id"].tolist() == ["1", "2"]
@@ -561,7 +551,6 @@ def test_iter_chunks__header_only_file_has_no_chunks(tmp_path: Path) -> None:
     path.write_bytes(b"Voter ID,First Name,Last Name\r\n\r\n")
     detection = detect(path)
     assert list(iter_chunks(path, detection)) == []
-    assert preview(path, detection) == ([], collections.Counter(), [])
 
 
 def test_iter_chunks__rejects_chunk_rows_below_one(data_dir: Path) -> None:
@@ -573,7 +562,7 @@ def test_iter_chunks__rejects_chunk_rows_below_one(data_dir: Path) -> None:
 def test_detect__zip_with_unsafe_path_is_refused_before_extraction(tmp_path):
     import zipfile
 
-    from fieldcrm.imports.parsing import FileRefused, detect
+    from fieldcrm.imports.reading import FileRefused, detect
 
     path = tmp_path / "evil.zip"
     with zipfile.ZipFile(path, "w") as archive:
@@ -586,7 +575,7 @@ def test_detect__zip_with_unsafe_path_is_refused_before_extraction(tmp_path):
 def test_detect__zip_bomb_is_refused_before_extraction(tmp_path):
     import zipfile
 
-    from fieldcrm.imports.parsing import FileRefused, detect
+    from fieldcrm.imports.reading import FileRefused, detect
 
     path = tmp_path / "bomb.zip"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:

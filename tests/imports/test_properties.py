@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fieldcrm.imports.parsing import Detection, FileRefused, detect, iter_chunks
+from fieldcrm.imports.reading import Detection, FileRefused, detect, iter_chunks
 from fieldcrm.lib.addresses import household_key, split_street_address
 from fieldcrm.lib.phones import parse_phone
 

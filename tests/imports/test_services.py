@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from fieldcrm.contacts.models import Contact, ContactPhone, Tag
 from fieldcrm.errors import ValidationFailed
 from fieldcrm.extensions import db
-from fieldcrm.imports import jobs, services
+from fieldcrm.imports import jobs, planning, services
 from fieldcrm.imports.models import ImportBatch, ImportRowError
 from fieldcrm.ladder.services import ensure_default_ladder
 from tests.fixtures.imports import snapshot
@@ -279,12 +279,12 @@ def test_import__kill_between_parts_of_a_chunk_then_resume_equals_clean_run(
 
 
 def test_split_plan__parts_cover_every_row_once_with_warnings_up_front(import_file, write_file):
-    from fieldcrm.imports import parsing
+    from fieldcrm.imports import reading
 
     rows = [person(n) for n in range(1, 11)] + [person(3, party="R"), (99, "Too", "Few")]
     path = write_file("p.csv", van_rows(rows))
     batch = services.create_batch(None, path, "p.csv", "SPLIT")
-    chunk = next(parsing.iter_chunks(path, services.detection_of(batch), chunk_rows=100))
+    chunk = next(reading.iter_chunks(path, services.detection_of(batch), chunk_rows=100))
     plan = services.plan_chunk(chunk, services.KnownContacts.load("SPLIT"))
     parts = services.split_plan(plan, chunk.numbers, max_writes=4)
     assert [len(p.inserts) for p in parts] == [4, 4, 2]
@@ -453,6 +453,11 @@ def test_import__bulk_first_load_rebuilds_indexes_and_keys(import_file, write_fi
     batch = import_file(write_file("a.csv", van_rows([person(1), person(2)])), source="VAN")
     assert batch.detection["bulk_load"] is True
     assert _bulk_schema() == before
+    # the key is unique again once the load is done
+    db.session.add(Contact(source="VAN", voter_id="1", display_name="Again"))
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.flush()
+    db.session.rollback()
 
 
 @pytest.mark.usefixtures("db")
@@ -463,6 +468,7 @@ def test_import__bulk_load_drops_what_costs_per_row_while_it_runs(write_file):
     jobs.import_batch(batch.id, on_chunk=lambda current: during.append(_bulk_schema()))
     indexes, keys = during[0]
     assert "ix_contacts_search_name" not in indexes
+    assert "uq_contacts_source_voter_id" not in indexes  # built once, at the end
     if db.engine.dialect.name == "postgresql":
         assert keys == set()  # per-row triggers there; added back (validated) at the end
     else:
@@ -508,7 +514,7 @@ def test_import__seen_id_hash_collisions_never_make_false_duplicates(
     import numpy as np
 
     # every id hashes alike: each new id "hits", and only the exact check tells them apart
-    monkeypatch.setattr(services, "_id_hashes", lambda ids: np.zeros(len(ids), dtype=np.uint64))
+    monkeypatch.setattr(planning, "_id_hashes", lambda ids: np.zeros(len(ids), dtype=np.uint64))
     rows = [person(n) for n in range(1, 30)] + [person(4, party="R")]
     batch = import_file(write_file("c.csv", van_rows(rows)), source="VAN", chunk_rows=8)
     assert (batch.inserted, batch.duplicates) == (29, 1)
@@ -525,7 +531,8 @@ def test_create_batch__gz_bomb_refused_before_any_parsing(tmp_path, monkeypatch)
     checks (the zip limits) before the parser reads a byte of it."""
     import gzip
 
-    from fieldcrm.imports import parsing
+    from fieldcrm.imports import reading
+    from fieldcrm.imports.reading import streaming
 
     row = "1234567,ANN,LEE,1 MAIN ST,MEBANE,27302\n"
     path = tmp_path / "bomb.csv.gz"
@@ -534,8 +541,8 @@ def test_create_batch__gz_bomb_refused_before_any_parsing(tmp_path, monkeypatch)
     def no_parsing(*args, **kwargs):
         raise AssertionError("parsed before the archive checks")
 
-    monkeypatch.setattr(parsing, "detect", no_parsing)
-    monkeypatch.setattr(parsing, "iter_chunks", no_parsing)
+    monkeypatch.setattr(reading, "detect", no_parsing)
+    monkeypatch.setattr(streaming, "iter_chunks", no_parsing)
     batch = services.create_batch(None, path, "bomb.csv.gz", "VAN")
     assert batch.status == "refused"
     assert "expands far more than a real voter file" in batch.error_message

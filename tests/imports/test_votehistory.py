@@ -11,8 +11,9 @@ import sqlalchemy as sa
 
 from fieldcrm.contacts.models import Contact
 from fieldcrm.extensions import db
-from fieldcrm.imports import parsing, votehistory
+from fieldcrm.imports import reading, votehistory
 from fieldcrm.imports.models import ImportRowError
+from fieldcrm.imports.reading import history
 from fieldcrm.votes import queries
 from fieldcrm.votes.models import Election, Vote
 
@@ -163,14 +164,14 @@ def test_florida_extract_and_history_zip__history_first(import_file, data_dir, t
 
 
 def test_detect__history_members_set_aside(data_dir, tmp_path):
-    detection = parsing.detect(data_dir / "nc_voters_with_history.zip")
+    detection = reading.detect(data_dir / "nc_voters_with_history.zip")
     assert detection.members == ["ncvoter_Statewide.txt"]
     assert [(h["member"], h["layout"]) for h in detection.history] == [
         ("ncvhis_Statewide.txt", "nc_vhis")
     ]
     alone = tmp_path / "LAF_H_20161201.txt"
     alone.write_text(FL_HISTORY)
-    detection = parsing.detect(alone)
+    detection = reading.detect(alone)
     assert detection.members == []
     assert detection.history[0]["layout"] == "fl_history"
 
@@ -191,17 +192,17 @@ def test_quoted_nc_history__read_like_the_voter_file(import_file, tmp_path):
 
 
 def test_election_kind__names_seen_in_nc_and_fl():
-    assert votehistory.election_kind("11/08/2016 GENERAL") == "general"
-    assert votehistory.election_kind("11/03/2015 MUNICIPAL GENERAL/CITY OF MONROE RUNOFF") == (
+    assert history.election_kind("11/08/2016 GENERAL") == "general"
+    assert history.election_kind("11/03/2015 MUNICIPAL GENERAL/CITY OF MONROE RUNOFF") == (
         "municipal"
     )
-    assert votehistory.election_kind("06/07/2016 CONGRESSIONAL PRIMARY") == "primary"
-    assert votehistory.election_kind("07/17/2018 SECOND PRIMARY") == "runoff"
-    assert votehistory.election_kind("03/15/2016 PRESIDENTIAL PREFERENCE PRIMARY") == (
+    assert history.election_kind("06/07/2016 CONGRESSIONAL PRIMARY") == "primary"
+    assert history.election_kind("07/17/2018 SECOND PRIMARY") == "runoff"
+    assert history.election_kind("03/15/2016 PRESIDENTIAL PREFERENCE PRIMARY") == (
         "presidential_primary"
     )
-    assert votehistory.election_kind("09/10/2019 SPECIAL") == "special"
-    assert votehistory.election_kind("05/01/2019 OTHER") == "other"
+    assert history.election_kind("09/10/2019 SPECIAL") == "special"
+    assert history.election_kind("05/01/2019 OTHER") == "other"
 
 
 def test_cli__voter_file_with_history_prints_vote_counts(runner, data_dir):

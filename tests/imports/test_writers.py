@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from fieldcrm.imports.writers import _copy_text, _has_special_bytes
+from fieldcrm.imports.writer_postgres import copy_text, has_special_bytes
 
 
 def test_copy_text__escapes_nulls_nan_and_ends_every_line():
     text = bytes(
-        _copy_text(
+        copy_text(
             [
                 pa.array([1, None, 3]),
                 pa.array(["tab\there", "back\\slash", "new\nline\r"]),
@@ -22,14 +22,14 @@ def test_copy_text__escapes_nulls_nan_and_ends_every_line():
 
 def test_copy_text__a_sliced_array_gives_only_its_own_rows():
     names = pa.array(["skipped", "kept", "also kept"]).slice(1)
-    assert bytes(_copy_text([names])) == b"kept\nalso kept\n"
+    assert bytes(copy_text([names])) == b"kept\nalso kept\n"
 
 
 def test_copy_text__empty_input_is_empty():
-    assert bytes(_copy_text([pa.array([], pa.string())])) == b""
+    assert bytes(copy_text([pa.array([], pa.string())])) == b""
 
 
 def test_special_bytes__found_only_where_escaping_is_needed():
-    assert not _has_special_bytes(pa.array(["plain", None, 'O\'Lee "Jr"']))
-    assert _has_special_bytes(pa.array(["plain", "tab\t"]))
-    assert not _has_special_bytes(pa.array([None, None], pa.string()))
+    assert not has_special_bytes(pa.array(["plain", None, 'O\'Lee "Jr"']))
+    assert has_special_bytes(pa.array(["plain", "tab\t"]))
+    assert not has_special_bytes(pa.array([None, None], pa.string()))

@@ -1,0 +1,143 @@
+"""The SQLite writer: DB-API ``executemany`` with tuples on the session's own connection.
+
+SQLite binds every parameter of every row, which is most of an insert's cost: values the
+same for the whole run are SQL literals, NULLs are cheap, and an update writes only the
+columns whose value changed (an UPDATE rewrites every index on a column it names).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from fieldcrm.imports.changes import Carried
+from fieldcrm.imports.stored import stored_values
+from fieldcrm.imports.writers import (
+    CONTENT_COLUMNS,
+    INSERT_COLUMNS,
+    WRITE_SLICE,
+    Writer,
+    contact_values,
+    pylist,
+)
+
+#: a bigger page cache for the importing connection while it writes (the default is 2 MB)
+SQLITE_CACHE_KB = 64 * 1024
+_TIMESTAMP_TEXT = re.compile(r"[0-9][0-9 :.\-]*")
+
+
+class SQLiteWriter(Writer):
+    """Writes a chunk plan into SQLite."""
+
+    def prepare(self) -> None:
+        self.raw.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")
+
+    def timestamp(self, value: datetime) -> Any:
+        # SQLite keeps naive UTC text (as SQLAlchemy stores it)
+        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+    def insert_contacts(self, frame: pd.DataFrame) -> list[int]:
+        cursor = self.raw.cursor()
+        try:
+            cursor.execute("SELECT COALESCE(MAX(id), 0) FROM contacts")
+            start = cursor.fetchone()[0] + 1
+        finally:
+            cursor.close()
+        ids = list(range(start, start + len(frame)))
+        for at in range(0, len(frame), WRITE_SLICE):
+            self._insert_slice(frame.iloc[at : at + WRITE_SLICE], ids[at : at + WRITE_SLICE])
+        return ids
+
+    def _insert_slice(self, frame: pd.DataFrame, ids: list[int]) -> None:
+        n = len(frame)
+        # The values the same for the whole run are SQL literals. All are ours: a timestamp
+        # of digits and separators, and integers; the source label is user text and stays a
+        # parameter.
+        now = self.timestamp(self.now)
+        if not _TIMESTAMP_TEXT.fullmatch(now):
+            raise ValueError(f"unexpected timestamp text {now!r}")
+        literals = {
+            "first_seen_at": f"'{now}'", "last_seen_at": f"'{now}'",
+            "last_import_batch_id": str(int(self.batch.id)), "not_in_latest_file": "0",
+            "do_not_contact": "0", "version": "1", "created_at": f"'{now}'",
+            "updated_at": f"'{now}'",
+        }  # fmt: skip
+        bound = ["id", "source", "voter_id", *CONTENT_COLUMNS, "vf_hash"]
+        if set(literals) | set(bound) != set(INSERT_COLUMNS):
+            raise AssertionError("the SQLite insert must name exactly the COPY columns")
+        values = contact_values(frame, "sqlite")
+        rows = zip(
+            ids,
+            [self.batch.source] * n,
+            pylist(frame["voter_id"]),
+            *(values[c] for c in CONTENT_COLUMNS),
+            pylist(frame["row_hash"]),
+            strict=True,
+        )
+        marks = ", ".join(["?"] * len(bound) + list(literals.values()))
+        cursor = self.raw.cursor()
+        try:
+            cursor.executemany(
+                f"INSERT INTO contacts ({', '.join([*bound, *literals])}) "  # noqa: S608 - ours
+                f"VALUES ({marks})",
+                rows,
+            )
+        finally:
+            cursor.close()
+
+    def update_slice(self, frame: pd.DataFrame, carried: Carried) -> None:
+        ids = frame["contact_id"].tolist()
+        written = list(carried.written)
+        values = contact_values(frame, "sqlite", written)
+        content = [values[c] for c in written]
+        fill = [c in carried.fill for c in written]
+        now = self.timestamp(self.now)
+        hashes = pylist(frame["row_hash"])
+        old = stored_values(self.raw, "sqlite", ids, written)
+        groups: dict[tuple[str, ...], list[tuple]] = {}
+        sources = [set(carried.sources(c)) for c in written]
+        derived = [c in carried.derived for c in written]
+        for i, contact_id in enumerate(ids):
+            before = old[contact_id]
+            differs = {
+                name
+                for k, name in enumerate(written)
+                if content[k][i] != before[k] and not (fill[k] and content[k][i] is None)
+            }
+            changed = tuple(
+                name
+                for k, name in enumerate(written)
+                if name in differs and (not derived[k] or sources[k] & differs)
+            )
+            row = (*(values[name][i] for name in changed), hashes[i], now, self.batch.id, now,
+                   contact_id)  # fmt: skip
+            groups.setdefault(changed, []).append(row)
+        for changed, rows in groups.items():
+            sets = "".join(f"{name} = ?, " for name in changed)
+            self.executemany(
+                f"UPDATE contacts SET {sets}vf_hash = ?, last_seen_at = ?, "  # noqa: S608
+                "last_import_batch_id = ?, updated_at = ?, not_in_latest_file = 0, "
+                "version = version + 1 WHERE id = ?",
+                rows,
+            )
+
+    def insert_phones(self, columns: list[str], values: list[Any]) -> None:
+        contact_ids, e164, raw, kinds, sources, valid, dnc, _created, keys = values
+        now = self.timestamp(self.now)  # every phone of a part is created now
+        rows = zip(
+            contact_ids, e164, raw, kinds, sources,
+            [int(v) for v in valid], [int(v) for v in dnc], [now] * len(contact_ids),
+            keys.to_pylist(),
+            strict=True,
+        )  # fmt: skip
+        self.insert_rows("contact_phones", columns, list(rows))
+
+    def insert_rows(self, table: str, columns: list[str], rows: list[tuple]) -> None:
+        marks = ", ".join("?" for _ in columns)
+        self.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
+            rows,
+        )
