@@ -95,7 +95,7 @@ VOCABULARIES: dict[str, dict[str, Any]] = {
         "rejected": lazy_pgettext("import row", "Rejected"),
         "duplicate": lazy_pgettext("import row", "Duplicate"),
     },
-    # what an import noticed in the rows it kept (fieldcrm.imports.parsing's warnings)
+    # what an import noticed in the rows it kept (the warnings of fieldcrm.imports.reading)
     "import_warning": {
         "invalid_birth_date": _l("Birth date not a date or in the future (left blank)"),
         "placeholder_birth_date": _l("Birth date a placeholder (left blank)"),

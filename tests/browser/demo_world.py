@@ -13,11 +13,11 @@ from pathlib import Path
 
 from fieldcrm import seed
 from fieldcrm.contacts.models import Contact
+from fieldcrm.door.demo import seed_door_demo
 from fieldcrm.extensions import db
 from fieldcrm.imports import jobs as import_jobs
 from fieldcrm.imports import services as import_services
 from fieldcrm.turf import services as turf_services
-from fieldcrm.door.demo import seed_door_demo
 from fieldcrm.turf.demo import seed_turf_demo
 from fieldcrm.turf.models import Region
 
