@@ -230,7 +230,10 @@ def _fill(engine: sa.Engine, info: DatasetInfo, rng: random.Random) -> None:  # 
     pw_hash = hash_password(PASSWORD)
     n_regions = max(1, info.turfs // 20)
 
-    # Regions, turfs, ladder stages, choice lists.
+    # Regions, turfs, ladder stages, choice lists (replacing the defaults `db upgrade`
+    # installs, so ids and labels are the dataset's own).
+    for table in ("ladder_stages", "choice_options"):
+        w.cur.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
     w.insert(
         "regions",
         ["id", "name", "created_at", "updated_at"],

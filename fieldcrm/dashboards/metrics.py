@@ -46,6 +46,7 @@ from fieldcrm.auth.models import Role, User, user_turfs
 from fieldcrm.commitments.models import Commitment
 from fieldcrm.contacts.models import Contact
 from fieldcrm.conversations.models import Conversation
+from fieldcrm.dashboards import rollup_coverage
 from fieldcrm.extensions import db
 from fieldcrm.ladder.models import LadderStage
 from fieldcrm.scoping import contact_scope, turf_ids_subquery, visible_turfs
@@ -187,7 +188,8 @@ def coverage(
 ) -> list[CoverageRow]:
     """Coverage rows per turf (or per precinct of `turf_id`) in the actor's scope.
 
-    Turfs the actor can see appear even when empty. Six queries, whatever the row count.
+    Turfs the actor can see appear even when empty. A fixed number of queries, whatever
+    the row count: ten reading the rollups (`rollup_coverage.applies_to`), else six.
     """
     g = _group_column(group)
     rows: dict[Any, CoverageRow] = {}
@@ -222,12 +224,71 @@ def coverage(
         ).order_by(LadderStage.position)
     ).all()
     stage_ids = [sid for sid, _pos, _name, _active in stages]
-    # 1. one pass over the group's people: universe, IDs, stages, centroid, local leaders
-    # (who count whatever the universe filter, hence FILTER clauses instead of WHERE).
     position = leader_stage_position([(name, pos) for _sid, pos, name, active in stages if active])
     leading_stages = [
         sid for sid, pos, _n, _a in stages if position is not None and pos >= position
     ]
+    # Region- and program-wide reports are worth a connection per query; an organizer's
+    # turf is small, and under load extra connections per page only queue on the pool.
+    parallel = actor.role in (Role.ADMIN, Role.DIRECTOR)
+    if rollup_coverage.applies_to(flt, group) and rollup_coverage.runs_to_present(flt.until):
+        _from_rollups(actor, flt, rows, list(turf_names), leading_stages, stage_ids, parallel)
+    else:
+        _live(flt, g, scope, where, in_universe, leading_stages, stage_ids, row, parallel)
+    _organizers(rows, group, turf_id, list(turf_names))
+    if group == "turf":
+        # Rows for turfs outside the actor's visible turfs cannot appear (scope), but a
+        # contact's turf may be one the actor sees only through contacts; keep named ones.
+        return [r for r in rows.values() if r.key in turf_names]
+    return sorted(rows.values(), key=lambda r: str(r.label))
+
+
+def _from_rollups(  # noqa: PLR0913
+    actor: User,
+    flt: CoverageFilter,
+    rows: dict[Any, CoverageRow],
+    turf_ids: list[int],
+    leading: list[int],
+    stage_ids: list[int],
+    parallel: bool,
+) -> None:
+    """Fill the turf rows from the rollups (fieldcrm.dashboards.rollup_coverage)."""
+    reads, fold = rollup_coverage.statements(actor, flt, turf_ids, leading)
+    figures = fold(run_together(reads, parallel=parallel))
+    quiet = [t for t in turf_ids if figures.get(t, {}).get("last") is None]
+    older = rollup_coverage.last_activity(quiet)
+    known = set(stage_ids)
+    for tid, item in rows.items():
+        f = figures.get(tid)
+        item.last_activity = _aware((f or {}).get("last") or older.get(tid))
+        if f is None:
+            continue
+        item.universe, item.local_leaders = f["universe"], f["leaders"]
+        item.lat = f["lat"][1] / f["lat"][0] / 1e6 if f["lat"][0] else None
+        item.lon = f["lon"][1] / f["lon"][0] / 1e6 if f["lon"][0] else None
+        item.support = {lvl: n for lvl, n in sorted(f["support"].items()) if n}
+        item.stages = {sid: n for sid, n in f["stages"].items() if n and sid in known}
+        item.attempts, item.conversations = f["attempts"], f["conversations"]
+        item.commitments_made, item.commitments_kept = f["made"], f["kept"]
+        item.attempted, item.reached = f["attempted"], f["reached"]
+        if f["trend"] is not None and flt.week_starts:
+            item.trend = f["trend"]
+
+
+def _live(  # noqa: PLR0913
+    flt: CoverageFilter,
+    g: sa.ColumnElement[Any],
+    scope: sa.ColumnElement[bool],
+    where: list[sa.ColumnElement[bool]],
+    in_universe: sa.ColumnElement[bool],
+    leading_stages: list[int],
+    stage_ids: list[int],
+    row: Any,
+    parallel: bool,
+) -> None:
+    """Fill the rows by counting the people, conversations and commitments themselves."""
+    # 1. one pass over the group's people: universe, IDs, stages, centroid, local leaders
+    # (who count whatever the universe filter, hence FILTER clauses instead of WHERE).
     is_leader = sa.or_(
         Contact.ladder_stage_id.in_(leading_stages or [-1]),
         # people linked to a volunteer leader's or organizer's account (a subquery: one
@@ -309,10 +370,8 @@ def coverage(
         .where(*where, made)
         .group_by(g)
     )
-    # Region- and program-wide reports are worth a connection per query; an organizer's
-    # turf is small, and under load extra connections per page only queue on the pool.
     people_rows, conv_rows, com_rows = run_together(
-        [people_stmt, conv_stmt, com_stmt], parallel=actor.role in (Role.ADMIN, Role.DIRECTOR)
+        [people_stmt, conv_stmt, com_stmt], parallel=parallel
     )
     for r in people_rows:
         item = row(r[0])
@@ -329,7 +388,12 @@ def coverage(
     for r in com_rows:
         item = row(r[0])
         item.commitments_made, item.commitments_kept = r[1], r[2]
-    # 4. organizers assigned.
+
+
+def _organizers(
+    rows: dict[Any, CoverageRow], group: str, turf_id: int | None, turf_ids: list[int]
+) -> None:
+    """The active organizers assigned to each turf (one query)."""
     organizers = db.session.execute(
         sa.select(user_turfs.c.turf_id, User.name)
         .join(User, User.id == user_turfs.c.user_id)
@@ -337,7 +401,7 @@ def coverage(
         .where(
             user_turfs.c.turf_id == turf_id
             if turf_id is not None
-            else user_turfs.c.turf_id.in_(list(turf_names) or [0])
+            else user_turfs.c.turf_id.in_(turf_ids or [0])
         )
         .order_by(User.name)
     ).all()
@@ -350,11 +414,6 @@ def coverage(
             if group == "turf"
             else (by_turf.get(turf_id or 0, []))
         )
-    if group == "turf":
-        # Rows for turfs outside the actor's visible turfs cannot appear (scope), but a
-        # contact's turf may be one the actor sees only through contacts; keep named ones.
-        return [r for r in rows.values() if r.key in turf_names]
-    return sorted(rows.values(), key=lambda r: str(r.label))
 
 
 def _contact_scope(actor: User, visible: dict[int, Any] | None) -> sa.ColumnElement[bool]:
