@@ -456,15 +456,22 @@ def run_together(statements: list[sa.Select], *, parallel: bool = True) -> list[
 def cached_coverage(
     actor: User, flt: CoverageFilter, group: str = "turf", turf_id: int | None = None
 ) -> list[CoverageRow]:
-    """`coverage`, reused until any write to the data it reads (fieldcrm.datacache).
+    """`coverage`, reused until a write to the data it reads (fieldcrm.datacache).
 
     The returned rows are shared: sort or fold them into new objects, never mutate them.
     """
     key = (actor.id, actor.role, group, turf_id, flt)
     # Every figure is per turf (contacts without a turf are left out), so adding people
-    # with no turf, as an import does before placing them, keeps the cached rows.
+    # with no turf, as an import does before placing them, keeps the cached rows. Over the
+    # "everyone" universe, only a change to the actor's own turfs (or to turfs, users, the
+    # ladder) recomputes them (rollup_coverage.version).
+    scoped = rollup_coverage.applies_to(flt, group)
     return datacache.cached(
-        "coverage", key, lambda: coverage(actor, flt, group, turf_id), reads_unplaced=False
+        "coverage",
+        key,
+        lambda: coverage(actor, flt, group, turf_id),
+        reads_unplaced=False,
+        version=(lambda: rollup_coverage.version(actor)) if scoped else None,
     )
 
 

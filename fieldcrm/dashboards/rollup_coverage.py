@@ -29,6 +29,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from fieldcrm import datacache
 from fieldcrm.auth.models import Role, User
 from fieldcrm.commitments.models import Commitment
 from fieldcrm.contacts.models import Contact
@@ -36,6 +37,7 @@ from fieldcrm.conversations.models import Conversation
 from fieldcrm.extensions import db
 from fieldcrm.rollups import jobs as rollup_jobs
 from fieldcrm.rollups.models import TurfDay, TurfPeople
+from fieldcrm.scoping import turf_ids_subquery
 
 SUPPORT_LEVELS = (1, 2, 3, 4, 5)
 HALF_DAY = timedelta(hours=12)
@@ -274,3 +276,25 @@ def last_activity(turf_ids: list[int]) -> dict[int, datetime]:
         .group_by(Contact.turf_id)
     )
     return {turf_id: last for turf_id, last in rows if last is not None}
+
+
+def version(actor: User) -> tuple[int, ...]:
+    """What the actor's report over the "everyone" universe depends on, in one query: the
+    main data-version counters (turfs, users, the ladder…: fieldcrm.datacache) and, for
+    each rollup table, the number and the sum of the ids of the rows of the actor's turfs.
+
+    Every change to those turfs' people, conversations or commitments appends rows (the
+    triggers; a fold or a recount deletes some and adds others), so the pair changes; ids
+    are never reused and a fold's new ids exceed the ones it removes, so equal pairs mean
+    the same rows. A save in a turf the actor does not see changes neither.
+    """
+    scoped = actor.role != Role.ADMIN or not actor.active
+    turfs = turf_ids_subquery(actor) if scoped else None
+    parts: list[sa.ScalarSelect[Any]] = [datacache.structure_version()]
+    for table in (TurfPeople, TurfDay):
+        where = [table.turf_id.in_(turfs)] if turfs is not None else []
+        parts.append(sa.select(sa.func.count()).select_from(table).where(*where).scalar_subquery())
+        parts.append(
+            sa.select(sa.func.coalesce(sa.func.sum(table.id), 0)).where(*where).scalar_subquery()
+        )
+    return tuple(int(v) for v in db.session.execute(sa.select(*parts)).one())
