@@ -232,7 +232,14 @@ def coverage(
     # turf is small, and under load extra connections per page only queue on the pool.
     parallel = actor.role in (Role.ADMIN, Role.DIRECTOR)
     if rollup_coverage.applies_to(flt, group) and rollup_coverage.runs_to_present(flt.until):
-        _from_rollups(actor, flt, rows, list(turf_names), leading_stages, stage_ids, parallel)
+        rollup_coverage.fill(
+            rows,
+            flt,
+            list(turf_names),
+            leading_stages,
+            stage_ids,
+            lambda reads: run_together(reads, parallel=parallel),
+        )
     else:
         _live(flt, g, scope, where, in_universe, leading_stages, stage_ids, row, parallel)
     _organizers(rows, group, turf_id, list(turf_names))
@@ -241,38 +248,6 @@ def coverage(
         # contact's turf may be one the actor sees only through contacts; keep named ones.
         return [r for r in rows.values() if r.key in turf_names]
     return sorted(rows.values(), key=lambda r: str(r.label))
-
-
-def _from_rollups(  # noqa: PLR0913
-    actor: User,
-    flt: CoverageFilter,
-    rows: dict[Any, CoverageRow],
-    turf_ids: list[int],
-    leading: list[int],
-    stage_ids: list[int],
-    parallel: bool,
-) -> None:
-    """Fill the turf rows from the rollups (fieldcrm.dashboards.rollup_coverage)."""
-    reads, fold = rollup_coverage.statements(actor, flt, turf_ids, leading)
-    figures = fold(run_together(reads, parallel=parallel))
-    quiet = [t for t in turf_ids if figures.get(t, {}).get("last") is None]
-    older = rollup_coverage.last_activity(quiet)
-    known = set(stage_ids)
-    for tid, item in rows.items():
-        f = figures.get(tid)
-        item.last_activity = _aware((f or {}).get("last") or older.get(tid))
-        if f is None:
-            continue
-        item.universe, item.local_leaders = f["universe"], f["leaders"]
-        item.lat = f["lat"][1] / f["lat"][0] / 1e6 if f["lat"][0] else None
-        item.lon = f["lon"][1] / f["lon"][0] / 1e6 if f["lon"][0] else None
-        item.support = {lvl: n for lvl, n in sorted(f["support"].items()) if n}
-        item.stages = {sid: n for sid, n in f["stages"].items() if n and sid in known}
-        item.attempts, item.conversations = f["attempts"], f["conversations"]
-        item.commitments_made, item.commitments_kept = f["made"], f["kept"]
-        item.attempted, item.reached = f["attempted"], f["reached"]
-        if f["trend"] is not None and flt.week_starts:
-            item.trend = f["trend"]
 
 
 def _live(  # noqa: PLR0913

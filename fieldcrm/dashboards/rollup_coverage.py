@@ -39,12 +39,12 @@ from fieldcrm.rollups import jobs as rollup_jobs
 from fieldcrm.rollups.models import TurfDay, TurfPeople
 from fieldcrm.scoping import turf_ids_subquery
 
-SUPPORT_LEVELS = (1, 2, 3, 4, 5)
 HALF_DAY = timedelta(hours=12)
 
 
 def applies_to(flt: Any, group: str) -> bool:
-    """Whether the rollups can answer this filter (the period is checked by `fill`)."""
+    """Whether the rollups can answer this filter (the caller also checks
+    `runs_to_present`)."""
     return group == "turf" and flt.universe == "all" and not (flt.votes and flt.votes.kind)
 
 
@@ -73,7 +73,7 @@ def _days(col: Any, window: tuple[datetime, datetime]) -> sa.ColumnElement[bool]
 
 
 def statements(
-    actor: User, flt: Any, turf_ids: list[int], leading: list[int]
+    flt: Any, turf_ids: list[int], leading: list[int]
 ) -> tuple[list[sa.Select], Callable[[list[list[sa.Row]]], dict[int, dict[str, Any]]]]:
     """The independent reads and a function folding their rows into figures per turf."""
     ids = turf_ids or [-1]
@@ -180,6 +180,38 @@ def statements(
         return _fold(people_rows, linked_rows, day_rows, edge_rows, reach_rows, windows, leading)
 
     return [people, linked, days, sa.select(edges.subquery()), reach], fold
+
+
+def fill(  # noqa: PLR0913
+    rows: dict[Any, Any],
+    flt: Any,
+    turf_ids: list[int],
+    leading: list[int],
+    stage_ids: list[int],
+    run: Callable[[list[sa.Select]], list[list[sa.Row]]],
+) -> None:
+    """Fill the coverage rows (metrics.CoverageRow by turf id) from the rollups; `run`
+    executes the independent reads (in parallel for a region or the whole program)."""
+    reads, fold = statements(flt, turf_ids, leading)
+    figures = fold(run(reads))
+    older = last_activity([t for t in turf_ids if figures.get(t, {}).get("last") is None])
+    known = set(stage_ids)
+    for tid, item in rows.items():
+        f = figures.get(tid)
+        last = (f or {}).get("last") or older.get(tid)
+        item.last_activity = last if last is None or last.tzinfo else last.replace(tzinfo=UTC)
+        if f is None:
+            continue
+        item.universe, item.local_leaders = f["universe"], f["leaders"]
+        item.lat = f["lat"][1] / f["lat"][0] / 1e6 if f["lat"][0] else None
+        item.lon = f["lon"][1] / f["lon"][0] / 1e6 if f["lon"][0] else None
+        item.support = {lvl: n for lvl, n in sorted(f["support"].items()) if n}
+        item.stages = {sid: n for sid, n in f["stages"].items() if n and sid in known}
+        item.attempts, item.conversations = f["attempts"], f["conversations"]
+        item.commitments_made, item.commitments_kept = f["made"], f["kept"]
+        item.attempted, item.reached = f["attempted"], f["reached"]
+        if f["trend"] is not None and flt.week_starts:
+            item.trend = f["trend"]
 
 
 def _blank() -> dict[str, Any]:

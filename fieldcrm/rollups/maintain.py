@@ -85,24 +85,23 @@ def refresh(connection: sa.Connection, turf_ids: Iterable[int] | None = None) ->
 
 def resync_contact_times(connection: sa.Connection) -> int:
     """Set every person's last attempt / conversation from their conversations (the
-    triggers keep them so from then on); returns how many people changed."""
+    triggers keep them so from then on); returns how many people changed. Two set-based
+    UPDATEs: people with conversations, then people with a time but none."""
     differs = "IS DISTINCT FROM" if _pg(connection) else "IS NOT"
-    latest_attempt = (
-        "(SELECT max(v.occurred_at) FROM conversations v WHERE v.contact_id = contacts.id)"
-    )
-    latest_talk = (
-        "(SELECT max(v.occurred_at) FROM conversations v "
-        "WHERE v.contact_id = contacts.id AND v.is_conversation)"
-    )
-    result = connection.exec_driver_sql(
-        f"UPDATE contacts SET last_attempt_at = {latest_attempt}, "  # noqa: S608 - fixed
-        f"last_contacted_at = {latest_talk} "
-        "WHERE (last_attempt_at IS NOT NULL OR last_contacted_at IS NOT NULL "
-        "OR EXISTS (SELECT 1 FROM conversations v WHERE v.contact_id = contacts.id)) "
-        f"AND (last_attempt_at {differs} {latest_attempt} "
-        f"OR last_contacted_at {differs} {latest_talk})"
-    )
-    return result.rowcount or 0
+    changed = connection.exec_driver_sql(
+        "UPDATE contacts SET last_attempt_at = x.a, last_contacted_at = x.t FROM ("
+        "SELECT contact_id, max(occurred_at) AS a, "
+        "max(CASE WHEN is_conversation THEN occurred_at END) AS t "
+        "FROM conversations GROUP BY contact_id) AS x "
+        f"WHERE contacts.id = x.contact_id AND (contacts.last_attempt_at {differs} x.a "
+        f"OR contacts.last_contacted_at {differs} x.t)"
+    ).rowcount
+    cleared = connection.exec_driver_sql(
+        "UPDATE contacts SET last_attempt_at = NULL, last_contacted_at = NULL "
+        "WHERE (last_attempt_at IS NOT NULL OR last_contacted_at IS NOT NULL) "
+        "AND NOT EXISTS (SELECT 1 FROM conversations v WHERE v.contact_id = contacts.id)"
+    ).rowcount
+    return (changed or 0) + (cleared or 0)
 
 
 def rebuild(connection: sa.Connection) -> int:

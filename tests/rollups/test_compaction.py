@@ -27,9 +27,7 @@ def test_note_extra_rows__queues_one_fold_past_the_threshold(monkeypatch):
     assert queued == [rollup_jobs.compact_rollups]
 
 
-def test_coverage__asks_for_a_fold_and_the_fold_keeps_the_figures(
-    world, monkeypatch, make_contact
-):
+def test_coverage__asks_for_a_fold_and_the_fold_keeps_the_figures(world, monkeypatch, make_contact):
     for _ in range(4):
         make_contact(world.east).support_level = 2
     db.session.commit()
