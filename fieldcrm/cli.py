@@ -30,6 +30,7 @@ def register(app: Flask) -> None:
     from fieldcrm.exports_cli import group as exports_group
     from fieldcrm.imports.cli import group as imports_group
     from fieldcrm.jobs_cli import group as jobs_group
+    from fieldcrm.rollups.cli import group as rollups_group
     from fieldcrm.seed import seed_command
     from fieldcrm.turf.cli import group as turf_group
     from fieldcrm.votes.cli import group as votes_group
@@ -46,5 +47,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(turf_group)
     app.cli.add_command(votes_group)
     app.cli.add_command(webhooks_group)
+    app.cli.add_command(rollups_group)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

@@ -15,6 +15,12 @@ committed write the sum changes and the next request recomputes.
   recomputed for them; every other report is. Placing those contacts on a turf afterwards
   is an ordinary write and bumps the main counters.
 
+* Writes to the people's own tables (contacts, conversations, commitments) bump a third
+  set of counters, and everything else (turfs, users, the ladder…) the main one. Every
+  report reads all of them unless it knows better: coverage over the "everyone" universe
+  passes a `version` of its own, the main counters plus a fingerprint of its turfs'
+  rollup rows (fieldcrm.rollups), so a save in another region keeps it cached.
+
 * The bump is hooked on SQLAlchemy's cursor events, so ORM flushes, bulk `update()`s, Core
   inserts and `exec_driver_sql` all count. Writes through a raw DB-API cursor (outside
   SQLAlchemy) do not: such a writer must call `bump(connection)` itself.
@@ -78,6 +84,9 @@ class DataVersion(db.Model):
 
 #: First id of the counters for writes that only added contacts with no turf.
 UNPLACED = SHARDS
+#: First id of the counters for other writes to the people's own tables.
+PEOPLE = 2 * SHARDS
+PEOPLE_TABLES = frozenset({"contacts", "conversations", "commitments"})
 
 
 def _bump_sql(first: int = 0) -> str:
@@ -99,11 +108,15 @@ def bump(connection: sa.Connection, *, unplaced_only: bool = False) -> None:
 
 
 def _before(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: PLR0913
-    if conn.info.get("fieldcrm_bumped"):
-        return
     match = _WRITE.match(statement)
-    if match and match.group(1).lower() in TRACKED:
-        conn.info["fieldcrm_pending"] = True
+    if not match:
+        return
+    table = match.group(1).lower()
+    if table not in TRACKED:
+        return
+    first = PEOPLE if table in PEOPLE_TABLES else 0
+    if first not in conn.info.setdefault("fieldcrm_bumped", set()):
+        conn.info["fieldcrm_pending"] = first
 
 
 # Whether each database (by URL) has the data_versions table. A database migrated before
@@ -126,17 +139,18 @@ def _table_exists(conn: sa.Connection, raw: Any) -> bool:
 
 
 def _after(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: PLR0913
-    if not conn.info.pop("fieldcrm_pending", False):
+    first = conn.info.pop("fieldcrm_pending", None)
+    if first is None:
         return
     # Nothing changed: no bump. (With RETURNING, SQLite counts rows only as they are read,
     # so such a statement always bumps.)
     if cursor.rowcount == 0 and not _RETURNING.search(statement):
         return
-    conn.info["fieldcrm_bumped"] = True
+    conn.info["fieldcrm_bumped"].add(first)
     raw = conn.connection.dbapi_connection.cursor()
     try:
         if _table_exists(conn, raw):
-            raw.execute(_bump_sql())
+            raw.execute(_bump_sql(first))
     finally:
         raw.close()
 
@@ -167,8 +181,18 @@ def data_version(*, reads_unplaced: bool = True) -> int:
     """
     stmt = sa.select(sa.func.coalesce(sa.func.sum(DataVersion.version), 0))
     if not reads_unplaced:
-        stmt = stmt.where(DataVersion.id < UNPLACED)
+        stmt = stmt.where(sa.or_(DataVersion.id < UNPLACED, DataVersion.id >= PEOPLE))
     return int(db.session.scalar(stmt))
+
+
+def structure_version() -> sa.ScalarSelect[int]:
+    """A scalar subquery: the main counters only (every tracked write but those to the
+    people's own tables, and the importers' explicit bumps)."""
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(DataVersion.version), 0))
+        .where(DataVersion.id < UNPLACED)
+        .scalar_subquery()
+    )
 
 
 class _LRU:
@@ -199,13 +223,22 @@ class _LRU:
 _cache = _LRU(MAX_ENTRIES)
 
 
-def cached(name: str, key: Hashable, compute: Callable[[], T], *, reads_unplaced: bool = True) -> T:
+def cached(
+    name: str,
+    key: Hashable,
+    compute: Callable[[], T],
+    *,
+    reads_unplaced: bool = True,
+    version: Callable[[], Hashable] | None = None,
+) -> T:
     """`compute()`'s result, reused until any tracked table changes.
 
     `key` must capture everything the result depends on besides the data (the actor's id,
     the filter). Callers get a shared object: treat it as read-only. Pass
     `reads_unplaced=False` only when the result leaves out every contact without a turf
     (and everything attached to one): adding such contacts then keeps the cached result.
+    `version`, when given, replaces the data version: it must change whenever anything
+    the result reads does (one query, in the reader's transaction).
     """
     engine = db.engine
     url = str(engine.url if isinstance(engine, sa.Engine) else engine.engine.url)
@@ -213,7 +246,8 @@ def cached(name: str, key: Hashable, compute: Callable[[], T], *, reads_unplaced
         _has_table[url] = sa.inspect(engine).has_table("data_versions")
     if not _has_table[url]:
         return compute()
-    full = (name, url, key, reads_unplaced, data_version(reads_unplaced=reads_unplaced))
+    current = version() if version is not None else data_version(reads_unplaced=reads_unplaced)
+    full = (name, url, key, reads_unplaced, current)
     hit, value = _cache.get(full)
     if hit:
         return value

@@ -92,6 +92,12 @@ def run_migrations_online():
     def note_upgrade(ctx, step, heads, run_args):
         if step.is_upgrade:
             upgraded.append(step)
+        if ctx.connection.dialect.name == "sqlite":
+            # A SQLite batch migration rebuilds a table (copy, drop, rename), which a trigger
+            # naming it breaks: the rollup triggers are off between steps (see below).
+            from fieldcrm.rollups import ddl
+
+            ddl.drop(ctx.connection)
 
     conf_args["on_version_apply"] = note_upgrade
 
@@ -105,10 +111,17 @@ def run_migrations_online():
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        rollups_off = connection.dialect.name == "sqlite" and set(
+            context.get_context().get_current_heads()
+        ) != set(context.script.get_heads())
+        if rollups_off:
+            drop_rollup_triggers(connection)
 
         with context.begin_transaction():
             context.run_migrations()
 
+        if rollups_off:
+            reinstall_rollups(connection)
         if connection.dialect.name == "sqlite":
             problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
             if problems:
@@ -118,6 +131,28 @@ def run_migrations_online():
 
     if upgraded and at_head:
         install_defaults()
+
+
+def drop_rollup_triggers(connection):
+    """SQLite: a batch migration rebuilds a table (copy, drop, rename), which a trigger that
+    names the table breaks; the rollup triggers (fieldcrm.rollups) are off while steps run,
+    before the first and after each (a step may install them), and put back at the end."""
+    from fieldcrm.rollups import ddl
+
+    ddl.drop(connection)
+
+
+def reinstall_rollups(connection):
+    """SQLite: put back the rollup triggers dropped for the run, and recount the turfs (a
+    step may have written contacts meanwhile), when the schema has the rollups."""
+    import sqlalchemy as sa
+
+    from fieldcrm.rollups import ddl, maintain
+
+    if sa.inspect(connection).has_table("turf_people"):
+        ddl.install(connection)
+        maintain.rebuild(connection)
+    connection.commit()
 
 
 def install_defaults():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from bench.dataset import build_dataset
+from fieldcrm.rollups import maintain
 
 
 def test_build_dataset__counts_and_consistency(tmp_path):
@@ -23,6 +24,9 @@ def test_build_dataset__counts_and_consistency(tmp_path):
         ).scalar()
         assert orphans == 0
         assert count("PRAGMA foreign_key_check").fetchall() == []
+        # filled with the rollup triggers off, then counted once: whole, and triggers back
+        assert maintain.differences(conn) == []
+        assert count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'").scalar() == 10
     engine.dispose()
     assert len(info.organizer_emails) == 10
     again = build_dataset(url, contacts=3000, conversations=900, commitments=150, turfs=10)

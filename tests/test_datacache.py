@@ -110,3 +110,18 @@ def test_cached__unplaced_contacts_only_recompute_reports_that_read_them(world):
     db.session.commit()
     both()
     assert (len(per_turf), len(everything)) == (2, 3)
+
+
+def test_cached__writes_to_people_and_to_structure_bump_their_own_counters(world):
+    people = datacache.data_version()
+    structure = db.session.scalar(sa.select(datacache.structure_version()))
+    world.east_1.support_level = 3
+    db.session.commit()
+    assert datacache.data_version() == people + 1
+    assert db.session.scalar(sa.select(datacache.structure_version())) == structure
+    # one transaction writing both kinds bumps both
+    world.east_1.support_level = 4
+    world.east.name = "East side"
+    db.session.commit()
+    assert datacache.data_version() == people + 3
+    assert db.session.scalar(sa.select(datacache.structure_version())) == structure + 1

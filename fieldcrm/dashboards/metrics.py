@@ -46,6 +46,7 @@ from fieldcrm.auth.models import Role, User, user_turfs
 from fieldcrm.commitments.models import Commitment
 from fieldcrm.contacts.models import Contact
 from fieldcrm.conversations.models import Conversation
+from fieldcrm.dashboards import rollup_coverage
 from fieldcrm.extensions import db
 from fieldcrm.ladder.models import LadderStage
 from fieldcrm.scoping import contact_scope, turf_ids_subquery, visible_turfs
@@ -187,7 +188,8 @@ def coverage(
 ) -> list[CoverageRow]:
     """Coverage rows per turf (or per precinct of `turf_id`) in the actor's scope.
 
-    Turfs the actor can see appear even when empty. Six queries, whatever the row count.
+    Turfs the actor can see appear even when empty. A fixed number of queries, whatever
+    the row count: ten reading the rollups (`rollup_coverage.applies_to`), else six.
     """
     g = _group_column(group)
     rows: dict[Any, CoverageRow] = {}
@@ -222,12 +224,46 @@ def coverage(
         ).order_by(LadderStage.position)
     ).all()
     stage_ids = [sid for sid, _pos, _name, _active in stages]
-    # 1. one pass over the group's people: universe, IDs, stages, centroid, local leaders
-    # (who count whatever the universe filter, hence FILTER clauses instead of WHERE).
     position = leader_stage_position([(name, pos) for _sid, pos, name, active in stages if active])
     leading_stages = [
         sid for sid, pos, _n, _a in stages if position is not None and pos >= position
     ]
+    # Region- and program-wide reports are worth a connection per query; an organizer's
+    # turf is small, and under load extra connections per page only queue on the pool.
+    parallel = actor.role in (Role.ADMIN, Role.DIRECTOR)
+    if rollup_coverage.applies_to(flt, group) and rollup_coverage.runs_to_present(flt.until):
+        rollup_coverage.fill(
+            rows,
+            flt,
+            list(turf_names),
+            leading_stages,
+            stage_ids,
+            lambda reads: run_together(reads, parallel=parallel),
+        )
+    else:
+        _live(flt, g, scope, where, in_universe, leading_stages, stage_ids, row, parallel)
+    _organizers(rows, group, turf_id, list(turf_names))
+    if group == "turf":
+        # Rows for turfs outside the actor's visible turfs cannot appear (scope), but a
+        # contact's turf may be one the actor sees only through contacts; keep named ones.
+        return [r for r in rows.values() if r.key in turf_names]
+    return sorted(rows.values(), key=lambda r: str(r.label))
+
+
+def _live(  # noqa: PLR0913
+    flt: CoverageFilter,
+    g: sa.ColumnElement[Any],
+    scope: sa.ColumnElement[bool],
+    where: list[sa.ColumnElement[bool]],
+    in_universe: sa.ColumnElement[bool],
+    leading_stages: list[int],
+    stage_ids: list[int],
+    row: Any,
+    parallel: bool,
+) -> None:
+    """Fill the rows by counting the people, conversations and commitments themselves."""
+    # 1. one pass over the group's people: universe, IDs, stages, centroid, local leaders
+    # (who count whatever the universe filter, hence FILTER clauses instead of WHERE).
     is_leader = sa.or_(
         Contact.ladder_stage_id.in_(leading_stages or [-1]),
         # people linked to a volunteer leader's or organizer's account (a subquery: one
@@ -309,10 +345,8 @@ def coverage(
         .where(*where, made)
         .group_by(g)
     )
-    # Region- and program-wide reports are worth a connection per query; an organizer's
-    # turf is small, and under load extra connections per page only queue on the pool.
     people_rows, conv_rows, com_rows = run_together(
-        [people_stmt, conv_stmt, com_stmt], parallel=actor.role in (Role.ADMIN, Role.DIRECTOR)
+        [people_stmt, conv_stmt, com_stmt], parallel=parallel
     )
     for r in people_rows:
         item = row(r[0])
@@ -329,7 +363,12 @@ def coverage(
     for r in com_rows:
         item = row(r[0])
         item.commitments_made, item.commitments_kept = r[1], r[2]
-    # 4. organizers assigned.
+
+
+def _organizers(
+    rows: dict[Any, CoverageRow], group: str, turf_id: int | None, turf_ids: list[int]
+) -> None:
+    """The active organizers assigned to each turf (one query)."""
     organizers = db.session.execute(
         sa.select(user_turfs.c.turf_id, User.name)
         .join(User, User.id == user_turfs.c.user_id)
@@ -337,7 +376,7 @@ def coverage(
         .where(
             user_turfs.c.turf_id == turf_id
             if turf_id is not None
-            else user_turfs.c.turf_id.in_(list(turf_names) or [0])
+            else user_turfs.c.turf_id.in_(turf_ids or [0])
         )
         .order_by(User.name)
     ).all()
@@ -350,11 +389,6 @@ def coverage(
             if group == "turf"
             else (by_turf.get(turf_id or 0, []))
         )
-    if group == "turf":
-        # Rows for turfs outside the actor's visible turfs cannot appear (scope), but a
-        # contact's turf may be one the actor sees only through contacts; keep named ones.
-        return [r for r in rows.values() if r.key in turf_names]
-    return sorted(rows.values(), key=lambda r: str(r.label))
 
 
 def _contact_scope(actor: User, visible: dict[int, Any] | None) -> sa.ColumnElement[bool]:
@@ -397,15 +431,22 @@ def run_together(statements: list[sa.Select], *, parallel: bool = True) -> list[
 def cached_coverage(
     actor: User, flt: CoverageFilter, group: str = "turf", turf_id: int | None = None
 ) -> list[CoverageRow]:
-    """`coverage`, reused until any write to the data it reads (fieldcrm.datacache).
+    """`coverage`, reused until a write to the data it reads (fieldcrm.datacache).
 
     The returned rows are shared: sort or fold them into new objects, never mutate them.
     """
     key = (actor.id, actor.role, group, turf_id, flt)
     # Every figure is per turf (contacts without a turf are left out), so adding people
-    # with no turf, as an import does before placing them, keeps the cached rows.
+    # with no turf, as an import does before placing them, keeps the cached rows. Over the
+    # "everyone" universe, only a change to the actor's own turfs (or to turfs, users, the
+    # ladder) recomputes them (rollup_coverage.version).
+    scoped = rollup_coverage.applies_to(flt, group)
     return datacache.cached(
-        "coverage", key, lambda: coverage(actor, flt, group, turf_id), reads_unplaced=False
+        "coverage",
+        key,
+        lambda: coverage(actor, flt, group, turf_id),
+        reads_unplaced=False,
+        version=(lambda: rollup_coverage.version(actor)) if scoped else None,
     )
 
 

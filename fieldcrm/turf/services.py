@@ -18,6 +18,7 @@ from fieldcrm.lib.geo import (
     GeoJSONArea,
     geojson_overlap,
 )
+from fieldcrm.rollups.maintain import bulk_contact_change
 from fieldcrm.scoping import turf_ids_subquery, visible_users
 from fieldcrm.turf.models import (
     Region,
@@ -240,6 +241,17 @@ def assign_contacts_to_turfs(contact_ids: sa.Select | None = None) -> int:
         )
     # Area matches are computed before the UPDATE (they need the current turf_id).
     placed = _area_matches(areas, precinct_map, contact_ids) if areas else []
+    # many people at once: the rollups recount after the move (fieldcrm.rollups.maintain)
+    with bulk_contact_change(db.session.connection(), contact_ids):
+        return _place(cases, placed, zip_map, contact_ids)
+
+
+def _place(
+    cases: list,
+    placed: list[tuple[int, int | None, str | None, int]],
+    zip_map: dict[str, int],
+    contact_ids: sa.Select | None,
+) -> int:
     new_turf = sa.case(*cases, else_=sa.null()) if cases else sa.null()
     stmt = sa.update(Contact)
     if contact_ids is not None:

@@ -170,18 +170,26 @@ def test_sort_rows__gap_first(east, period):
     assert gaps == sorted(gaps, reverse=True)
 
 
-def test_coverage__query_count_is_fixed(east, period, count_queries, make_turf):
+@pytest.mark.parametrize(
+    ("universe", "queries"),
+    [
+        ("all", 10),  # from the rollups (fieldcrm.dashboards.rollup_coverage)
+        ("persuadable", 6),  # counted live
+    ],
+)
+def test_coverage__query_count_is_fixed(east, period, count_queries, make_turf, universe, queries):
+    flt = metrics.CoverageFilter(period.since, period.until, period.week_starts, universe)
     assert east.admin_dev.turfs == []  # load the actor before counting
     with count_queries() as n:
-        metrics.coverage(east.admin_dev, period)
+        metrics.coverage(east.admin_dev, flt)
     first = n()
     for i in range(5):
         make_turf(f"More {i}", east.triangle)
     db.session.commit()
     assert east.admin_dev.turfs == []
     with count_queries() as n:
-        metrics.coverage(east.admin_dev, period)
-    assert n() == first == 6
+        metrics.coverage(east.admin_dev, flt)
+    assert n() == first == queries
 
 
 def test_leader_homes__scoped(east, period):

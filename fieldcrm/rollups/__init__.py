@@ -1,0 +1,1 @@
+"""Per-turf rollups of contacts, conversations and commitments, kept by database triggers."""
