@@ -297,10 +297,6 @@ def _fill(engine: sa.Engine, info: DatasetInfo, rng: random.Random) -> None:  # 
     info.region_ids = list(range(1, n_regions + 1))
     from fieldcrm.ladder.models import DEFAULT_LADDER
 
-    # `db upgrade` installs the default ladder stages and choice lists (fieldcrm.defaults);
-    # the dataset writes its own, with the ids it refers to below
-    w.cur.execute("DELETE FROM choice_options")
-    w.cur.execute("DELETE FROM ladder_stages")
     w.insert(
         "ladder_stages",
         ["id", "name", "position", "description", "active", "created_at", "updated_at"],

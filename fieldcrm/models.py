@@ -11,8 +11,8 @@ from fieldcrm.door import models as door_models  # noqa: F401
 from fieldcrm.fieldapp import models as fieldapp_models  # noqa: F401
 from fieldcrm.imports import models as imports_models  # noqa: F401
 from fieldcrm.ladder import models as ladder_models  # noqa: F401
-from fieldcrm.settings import models as settings_models  # noqa: F401
 from fieldcrm.rollups import models as rollups_models  # noqa: F401
+from fieldcrm.settings import models as settings_models  # noqa: F401
 from fieldcrm.turf import models as turf_models  # noqa: F401
 from fieldcrm.van import models as van_models  # noqa: F401
 from fieldcrm.votes import models as votes_models  # noqa: F401
