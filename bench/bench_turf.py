@@ -117,7 +117,7 @@ def run(url: str, label: str, contacts: int) -> None:
     from fieldcrm.database import utcnow
     from fieldcrm.door import services as door_services
     from fieldcrm.extensions import db
-    from fieldcrm.turf import services
+    from fieldcrm.turf import radius
     from fieldcrm.turf.models import Turf
 
     with app.app_context():
@@ -190,7 +190,7 @@ def run(url: str, label: str, contacts: int) -> None:
             sa.update(Contact).where(Contact.turf_id.in_(turf_ids)).values(turf_id=turf_ids[0])
         )
         turf = db.session.get(Turf, turf_ids[0])
-        doors = len(services.turf_doors(admin, turf, "all", utcnow(), 30))
+        doors = len(door_services.turf_doors(admin, turf, "all", utcnow(), 30))
         timings = []
         for _ in range(3):
             nested = db.session.begin_nested()
@@ -207,7 +207,7 @@ def run(url: str, label: str, contacts: int) -> None:
             .order_by(Contact.id)
             .limit(1)
         ).one()
-        found = services.radius_search(organizer, centre[0], centre[1], 1.0)
+        found = radius.radius_search(organizer, radius.Centre.point(centre[0], centre[1]), 1.0)
         figures["radius_1_mile"] = _median_ms(
             lambda: get(f"/turf/radius?lat={centre[0]}&lon={centre[1]}&miles=1", organizer)
         )
