@@ -339,6 +339,8 @@ class FormParser(HTMLParser):
 @dataclass
 class Stats:
     latencies: list[float] = field(default_factory=list)
+    #: when each of `latencies` ended (monotonic seconds)
+    ended: list[float] = field(default_factory=list)
     by_kind: dict[str, list[float]] = field(default_factory=dict)
     statuses: list[int] = field(default_factory=list)
     writes_ok: int = 0
@@ -390,6 +392,7 @@ class Person:
             with self.stats.lock:
                 if kind not in UNTIMED:
                     self.stats.latencies.append(elapsed)
+                    self.stats.ended.append(time.monotonic())
                     self.stats.statuses.append(status)
                 self.stats.by_kind.setdefault(kind, []).append(elapsed)
                 if status >= 500:
@@ -559,6 +562,78 @@ def wait_healthy(base: str, server: subprocess.Popen) -> None:
     raise RuntimeError("gunicorn did not become healthy")
 
 
+class CpuSampler:
+    """Core-seconds used during the load by each kind of process on this machine (Linux /proc).
+
+    Web workers (gunicorn), the import command, the job worker, PostgreSQL backends serving
+    web requests (nice 0) and background work (niced, as `lower_cpu_priority` sets them),
+    PostgreSQL's own maintenance (autovacuum, checkpointer, WAL writer), this load
+    generator, and everything else on the machine. Tells a slow figure caused by the code
+    apart from one caused by the machine being busy with other work.
+    """
+
+    def __init__(self) -> None:
+        self.ticks: dict[int, int] = {}
+        self.kind: dict[int, str] = {}
+        self.used: dict[str, float] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def _classify(self, pid: int, cmd: str, nice: int) -> str:
+        if pid == os.getpid():
+            return "load generator"
+        if "gunicorn" in cmd:
+            return "web workers"
+        if "imports voter-file" in cmd:
+            return "import command"
+        if "fieldcrm" in cmd and ("worker" in cmd or "rq" in cmd):
+            return "job worker"
+        if cmd.startswith("postgres:"):
+            if any(w in cmd for w in ("autovacuum", "checkpointer", "walwriter", "writer")):
+                return "postgres upkeep"
+            return "postgres, niced" if nice > 0 else "postgres, web"
+        return "other"
+
+    def _sample(self, baseline: bool = False) -> None:
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            pid = int(entry)
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                ticks, nice = int(fields[11]) + int(fields[12]), int(fields[16])
+                if pid not in self.kind:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+                    self.kind[pid] = self._classify(pid, cmd, nice)
+            except (OSError, IndexError, ValueError):
+                continue
+            kind = self.kind[pid]
+            if kind.startswith("postgres, "):  # a backend's nice value can change
+                kind = "postgres, niced" if nice > 0 else "postgres, web"
+            # a process started during the load counts from zero
+            delta = ticks - self.ticks.get(pid, ticks if baseline else 0)
+            self.ticks[pid] = ticks
+            if delta > 0 and not baseline:
+                self.used[kind] = self.used.get(kind, 0.0) + delta / self.hz
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.5):
+            self._sample()
+
+    def start(self) -> None:
+        self._sample(baseline=True)  # what every process had used before the load
+        self.thread.start()
+
+    def finish(self) -> dict[str, float]:
+        self.stop.set()
+        self.thread.join()
+        self._sample()
+        return dict(sorted(self.used.items(), key=lambda kv: -kv[1]))
+
+
 def percentile(values: list[float], share: float) -> float:
     return values[int(share * (len(values) - 1))] if values else float("nan")
 
@@ -617,6 +692,7 @@ def run_load(name: str, database_url: str, workdir: Path) -> bool:
             director.sign_in(secret)
         uploader.sign_in(upload_secret)
         stats.latencies.clear()
+        stats.ended.clear()
         stats.statuses.clear()
         stats.by_kind.clear()
         stop, written = threading.Event(), []
@@ -634,7 +710,10 @@ def run_load(name: str, database_url: str, workdir: Path) -> bool:
         )
         if WITH_IMPORT:
             writer.start()
-        until = time.monotonic() + SECONDS
+        sampler = CpuSampler()
+        sampler.start()
+        began = time.monotonic()
+        until = began + SECONDS
         threads = [
             threading.Thread(target=p.run, args=(until,))
             for p in [*organizers, *directors, uploader]
@@ -644,6 +723,7 @@ def run_load(name: str, database_url: str, workdir: Path) -> bool:
         for t in threads:
             t.join()
         stop.set()
+        used, sampled = sampler.finish(), time.monotonic() - began
         if WITH_IMPORT:
             writer.join()
         rows_after = count_rows(database_url, "conversations")
@@ -673,6 +753,26 @@ def run_load(name: str, database_url: str, workdir: Path) -> bool:
             f"[{name}]   {kind}: n={len(values)} p50 {percentile(values, 0.5):.0f} ms "
             f"p95 {percentile(values, 0.95):.0f} ms p99 {percentile(values, 0.99):.0f} ms"
         )
+    # p95 over each tenth of the run: a spike while the import starts, or throughout?
+    tenth = SECONDS / 10
+    windows = []
+    for w in range(10):
+        inside = sorted(
+            lat
+            for lat, end in zip(stats.latencies, stats.ended, strict=True)
+            if began + w * tenth <= end < began + (w + 1) * tenth
+        )
+        windows.append(f"{percentile(inside, 0.95):.0f}")
+    log(f"[{name}] p95 by tenth of the run (ms): {' '.join(windows)}")
+    total = sum(used.values())
+    log(
+        f"[{name}] CPU used ({total:.0f} core-s in {sampled:.0f} s on {os.cpu_count()} cores): "
+        + ", ".join(f"{kind} {seconds:.1f}" for kind, seconds in used.items())
+    )
+    web = used.get("web workers", 0.0) + used.get("postgres, web", 0.0)
+    if latencies:
+        per_request = web / len(latencies) * 1000
+        log(f"[{name}] web CPU per request (app and its database work): {per_request:.1f} ms")
     for error in stats.errors[:5]:
         log(f"[{name}] {error}")
     for refused in stats.writes_refused[:3]:
