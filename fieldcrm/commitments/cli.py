@@ -11,7 +11,6 @@ from flask.cli import AppGroup
 
 from fieldcrm import programtime
 from fieldcrm.commitments import digest as digests
-from fieldcrm.conversations.services import choices
 from fieldcrm.extensions import db
 
 group = AppGroup("commitments", help="Follow-ups and their daily digest.")
@@ -23,18 +22,18 @@ group = AppGroup("commitments", help="Follow-ups and their daily digest.")
 def digest_command(day: datetime | None, dry_run: bool) -> None:
     """Send each owner their due-today and overdue follow-ups (once per day)."""
     the_day: date = day.date() if day else programtime.today()
-    labels = dict(choices("commitment_kind"))
     pending = digests.pending_digests(the_day)
     if dry_run:
         for item in pending:
-            click.echo(f"To: {item.user.email}\nSubject: {item.subject}\n\n{item.body(labels)}")
+            subject, body = item.render()
+            click.echo(f"To: {item.user.email}\nSubject: {subject}\n\n{body}")
         click.echo(f"{len(pending)} digest(s) would be sent for {the_day.isoformat()}.")
         return
     sent = 0
     for item in pending:
         try:
             digests.send_digest(
-                item, current_app.config, labels, echo=click.echo, smtp_factory=smtplib.SMTP
+                item, current_app.config, echo=click.echo, smtp_factory=smtplib.SMTP
             )
         except OSError as exc:
             db.session.rollback()

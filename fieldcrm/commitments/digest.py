@@ -10,48 +10,58 @@ from email.message import EmailMessage
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
 
+from fieldcrm import programtime
 from fieldcrm.auth.models import User
 from fieldcrm.commitments.models import Commitment, DigestSent
 from fieldcrm.commitments.queries import due_for_digest
+from fieldcrm.conversations.services import choices
 from fieldcrm.extensions import db
 from fieldcrm.scoping import visible_commitments
 
 
 @dataclass(frozen=True)
 class Digest:
-    """One owner's digest for one day."""
+    """One owner's digest for one day, written in the owner's language (`User.locale`)."""
 
     user: User
     day: date
     overdue: list[Commitment]
     due_today: list[Commitment]
 
-    @property
-    def subject(self) -> str:
-        return (
-            f"Follow-ups for {self.day.isoformat()}: "
-            f"{len(self.due_today)} due today, {len(self.overdue)} overdue"
-        )
-
-    def body(self, kind_labels: dict[str, str], base_url: str = "") -> str:
-        lines = [f"Hello {self.user.name},", ""]
-        for title, items in (("Due today", self.due_today), ("Overdue", self.overdue)):
-            if not items:
-                continue
-            lines.append(f"{title}:")
-            for c in items:
-                kind = kind_labels.get(c.kind, c.kind)
-                due = c.due_date.isoformat() if c.due_date else ""
-                phone = c.contact.best_phone
+    def render(self, base_url: str = "") -> tuple[str, str]:
+        """(subject, body) in the owner's language: wording, kinds' labels and dates."""
+        with force_locale(self.user.locale or "en"):
+            locale = get_locale()
+            labels = dict(choices("commitment_kind", locale))
+            subject = _(
+                "Follow-ups for %(day)s: %(due)s due today, %(overdue)s overdue",
+                day=programtime.format_date(self.day),
+                due=len(self.due_today),
+                overdue=len(self.overdue),
+            )
+            lines = [_("Hello %(name)s,", name=self.user.name), ""]
+            for title, items in ((_("Due today"), self.due_today), (_("Overdue"), self.overdue)):
+                if not items:
+                    continue
+                lines.append(f"{title}:")
+                for c in items:
+                    line = _(
+                        "%(person)s: %(kind)s (due %(due)s)",
+                        person=c.contact.display_name,
+                        kind=labels.get(c.kind, c.kind),
+                        due=programtime.format_date(c.due_date) if c.due_date else "",
+                    )
+                    phone = c.contact.best_phone
+                    lines.append(f"  - {line}" + (f", {phone.e164}" if phone else ""))
+                lines.append("")
+            if base_url:
                 lines.append(
-                    f"  - {c.contact.display_name}: {kind} (due {due})"
-                    + (f", {phone.e164}" if phone else "")
+                    _("Mark outcomes at %(url)s", url=f"{base_url.rstrip('/')}/commitments/")
                 )
-            lines.append("")
-        if base_url:
-            lines.append(f"Mark outcomes at {base_url.rstrip('/')}/commitments/")
-        return "\n".join(lines).rstrip() + "\n"
+        return str(subject), "\n".join(str(line) for line in lines).rstrip() + "\n"
 
 
 def pending_digests(day: date) -> list[Digest]:
@@ -88,7 +98,6 @@ def pending_digests(day: date) -> list[Digest]:
 def send_digest(
     digest: Digest,
     config: dict[str, Any],
-    kind_labels: dict[str, str],
     *,
     echo: Callable[[str], Any],
     smtp_factory: Callable[..., Any] = smtplib.SMTP,
@@ -98,10 +107,10 @@ def send_digest(
     Flushes a DigestSent row (unique per user and day): the caller commits after each send,
     so a second run the same day sends nothing.
     """
-    body = digest.body(kind_labels, config.get("BASE_URL") or "")
+    subject, body = digest.render(config.get("BASE_URL") or "")
     if config.get("MAIL_SERVER"):
         message = EmailMessage()
-        message["Subject"] = digest.subject
+        message["Subject"] = subject
         message["From"] = config.get("MAIL_DEFAULT_SENDER") or "fieldcrm@localhost"
         message["To"] = digest.user.email
         message.set_content(body)
@@ -115,7 +124,7 @@ def send_digest(
             smtp.send_message(message)
         channel = "email"
     else:
-        echo(f"To: {digest.user.email}\nSubject: {digest.subject}\n\n{body}")
+        echo(f"To: {digest.user.email}\nSubject: {subject}\n\n{body}")
         channel = "print"
     db.session.add(DigestSent(user_id=digest.user.id, digest_date=digest.day, channel=channel))
     db.session.flush()

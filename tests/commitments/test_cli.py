@@ -103,3 +103,18 @@ def test_digest__failed_mail_is_retried_next_run(app, runner, due, monkeypatch):
     result = runner.invoke(args=["commitments", "digest", "--date", DAY.isoformat()])
     assert "Could not mail" in result.output
     assert _sent() == []
+
+
+def test_digest__is_written_in_each_owners_language(runner, due):
+    due.leader_lena.locale = "es"
+    db.session.commit()
+    result = runner.invoke(args=["commitments", "digest", "--date", DAY.isoformat()])
+    assert result.exit_code == 0, result.output
+    ana, lena = result.output.split("To: lena@example.test")
+    assert "Subject: Follow-ups for Nov 25, 2026: 1 due today, 1 overdue" in ana
+    assert "Attend a training" in ana
+    assert "Subject: Seguimientos del 25 nov 2026: 1 vencen hoy, 0 vencidos" in lena
+    assert "Hola, " in lena
+    assert "Vencen hoy:" in lena
+    assert "(vence el 25 nov 2026)" in lena
+    assert "Due today" not in lena
