@@ -139,6 +139,8 @@ class Config:
     # A tapped outcome (kept / flaked / cancelled) can be undone by whoever tapped it for
     # this long; after that it is corrected from the person's page (kept in the history).
     COMMITMENT_UNDO_MINUTES = int(os.environ.get("COMMITMENT_UNDO_MINUTES", "10"))
+    # How long an API Idempotency-Key is remembered (README "API"); older ones are deleted.
+    API_IDEMPOTENCY_DAYS = int(os.environ.get("API_IDEMPOTENCY_DAYS", "7"))
 
     # The country phones are dialled from (ISO 3166 code): its numbers are shown in national
     # format ("(336) 752-0471"), others in international format ("+44 20 7946 0958").

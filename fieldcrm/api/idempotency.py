@@ -7,6 +7,10 @@ body gets that record back instead of a second one; the same key with another bo
 another operation, is refused (422), since the client has confused two requests. Two
 copies racing in at once meet the unique constraint: the loser rolls back and answers as a
 retry.
+
+Keys are remembered for API_IDEMPOTENCY_DAYS (7 by default): a user's older keys are
+deleted when they next claim one, so the table holds about a week of writes, not every
+write ever made. A retry later than that is a new request.
 """
 
 from __future__ import annotations
@@ -14,12 +18,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 
 from fieldcrm.api.models import ApiIdempotencyKey
 from fieldcrm.auth.models import User
+from fieldcrm.database import utcnow
 from fieldcrm.errors import ValidationFailed
 from fieldcrm.extensions import db
 
@@ -46,11 +53,18 @@ def fingerprint(body: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def remembered_since(now: datetime | None = None) -> datetime:
+    """Keys claimed before this moment are forgotten."""
+    return (now or utcnow()) - timedelta(days=current_app.config["API_IDEMPOTENCY_DAYS"])
+
+
 def find(actor: User, key: str) -> ApiIdempotencyKey | None:
-    """The actor's earlier use of `key`, if any."""
+    """The actor's earlier use of `key` within the remembered days, if any."""
     return db.session.scalar(
         sa.select(ApiIdempotencyKey).where(
-            ApiIdempotencyKey.user_id == actor.id, ApiIdempotencyKey.key == key
+            ApiIdempotencyKey.user_id == actor.id,
+            ApiIdempotencyKey.key == key,
+            ApiIdempotencyKey.created_at >= remembered_since(),
         )
     )
 
@@ -71,7 +85,16 @@ def check_replay(row: ApiIdempotencyKey, operation: str, digest: str) -> int:
 
 def claim(actor: User, key: str, operation: str, digest: str, resource_id: int) -> None:
     """Record that `key` created `resource_id` (in the caller's transaction). Flushes: a
-    concurrent claim of the same key raises IntegrityError here or at commit."""
+    concurrent claim of the same key raises IntegrityError here or at commit.
+
+    First deletes the actor's keys older than the remembered days (one indexed statement;
+    a forgotten key sent again is then free to be claimed anew)."""
+    db.session.execute(
+        sa.delete(ApiIdempotencyKey).where(
+            ApiIdempotencyKey.user_id == actor.id,
+            ApiIdempotencyKey.created_at < remembered_since(),
+        )
+    )
     db.session.add(
         ApiIdempotencyKey(
             user_id=actor.id,

@@ -87,6 +87,24 @@ def test_conversation__idempotency_key_stores_one_record(world, api_as, fieldwor
     assert key.resource_id == first.get_json()["id"]
 
 
+def test_conversation__keys_are_forgotten_after_the_remembered_days(world, api_as, fieldwork):
+    """A week-old key is deleted when its user claims the next one; sent again, it is new."""
+    api = api_as(world.organizer_ana)
+    body = {"contact_id": world.east_1.id, "channel": "phone", "result_code": "not_home"}
+    assert (
+        api.post("/conversations", json=body, headers={"Idempotency-Key": "old"}).status_code == 201
+    )
+    db.session.execute(sa.update(ApiIdempotencyKey).values(created_at=utcnow() - timedelta(days=8)))
+    db.session.commit()
+    again = api.post("/conversations", json=body, headers={"Idempotency-Key": "old"})
+    assert again.status_code == 201
+    assert "Idempotent-Replayed" not in again.headers
+    assert _count(Conversation) == 2
+    # the old claim was deleted and the key claimed anew: one row, for the new record
+    keys = db.session.scalars(sa.select(ApiIdempotencyKey)).all()
+    assert [(k.key, k.resource_id) for k in keys] == [("old", again.get_json()["id"])]
+
+
 def test_conversation__same_key_other_body_is_refused(world, api_as, fieldwork):
     api = api_as(world.organizer_ana)
     headers = {"Idempotency-Key": "k-1"}
