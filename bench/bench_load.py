@@ -30,6 +30,14 @@ postgresql://postgres@127.0.0.1:5432), for a fresh database created and dropped 
    and the difference between successful writes (redirect after POST) and the rows
    found in the database.
 
+PostgreSQL runs as the scale-out does: when Redis answers on BENCH_REDIS_URL (default
+redis://127.0.0.1:6379/9, emptied first), with REDIS_URL set and an RQ worker
+(`python -m fieldcrm.worker`) running the upload checks. BENCH_LOAD_DATABASES picks the
+databases (default `sqlite,postgres`). Beside the latencies it logs the p95 of each tenth of
+the run and the CPU each kind of process used (web workers, PostgreSQL backends, the import,
+the job worker, this generator, everything else), to tell the code's cost from a busy
+machine.
+
 Prints `bench load_<db>_p95`, `bench load_<db>_5xx` and `bench load_<db>_rows_match`
 lines; exits non-zero when a 5xx happened or a row is missing.
 """
@@ -75,6 +83,10 @@ IMPORT_CHUNK = int(os.environ.get("BENCH_LOAD_IMPORT_CHUNK", "500"))
 IMPORT_PAUSE = float(os.environ.get("BENCH_LOAD_IMPORT_PAUSE", "0.1"))
 IMPORT_ROWS = int(os.environ.get("BENCH_LOAD_IMPORT_ROWS", "100000"))
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
+#: PostgreSQL runs as the scale-out does, with jobs on an RQ worker, when Redis answers here
+#: (its database is emptied first)
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+DATABASES = os.environ.get("BENCH_LOAD_DATABASES", "sqlite,postgres").split(",")
 PASSWORD = "bench-password-long"  # noqa: S105 - synthetic bench accounts
 P95_GOAL_MS = 200
 # Requests reported apart from the interactive p95: an upload POST carries megabytes.
@@ -587,7 +599,7 @@ class CpuSampler:
             return "web workers"
         if "imports voter-file" in cmd:
             return "import command"
-        if "fieldcrm" in cmd and ("worker" in cmd or "rq" in cmd):
+        if "fieldcrm.worker" in cmd or ("fieldcrm" in cmd and "jobs worker" in cmd):
             return "job worker"
         if cmd.startswith("postgres:"):
             if any(w in cmd for w in ("autovacuum", "checkpointer", "walwriter", "writer")):
@@ -659,6 +671,9 @@ def run_load(name: str, database_url: str, workdir: Path) -> bool:
     if THREADS:
         env["GUNICORN_THREADS"] = THREADS
     env.pop("REDIS_URL", None)
+    redis_url = REDIS_URL if name == "postgres" and redis_available() else None
+    if redis_url:  # the scale-out as production runs it: checks and imports on an RQ worker
+        env["REDIS_URL"] = redis_url
     log(f"[{name}] seeding {USERS} organizers, {DIRECTORS} directors, {CONTACTS} contacts…")
     people = seed(env)
     sys.path.insert(0, str(ROOT / "bench"))
@@ -673,6 +688,17 @@ def run_load(name: str, database_url: str, workdir: Path) -> bool:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    worker = None
+    if redis_url:
+        worker = subprocess.Popen(
+            [str(BIN / "python"), "-m", "fieldcrm.worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=(workdir / f"{name}-worker.log").open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log(f"[{name}] background jobs on an RQ worker ({redis_url})")
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(base, server)
@@ -730,6 +756,9 @@ def run_load(name: str, database_url: str, workdir: Path) -> bool:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+        if worker is not None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=30)
     latencies = sorted(stats.latencies)
     p95 = percentile(latencies, 0.95)
     five_xx = sum(1 for s in stats.statuses if s >= 500) + stats.untimed_5xx
@@ -790,6 +819,18 @@ def run_load(name: str, database_url: str, workdir: Path) -> bool:
     )
 
 
+def redis_available() -> bool:
+    """Whether Redis answers on REDIS_URL; its database is emptied for the run."""
+    try:
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+        client.flushdb()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not available"
+        return False
+
+
 def postgres_available() -> bool:
     try:
         import psycopg
@@ -804,8 +845,11 @@ def main() -> int:
     ok = True
     with tempfile.TemporaryDirectory(prefix="bench_load_") as tmp:
         workdir = Path(tmp)
-        ok &= run_load("sqlite", f"sqlite:///{workdir / 'load.sqlite'}", workdir)
-        if postgres_available():
+        if "sqlite" in DATABASES:
+            ok &= run_load("sqlite", f"sqlite:///{workdir / 'load.sqlite'}", workdir)
+        if "postgres" not in DATABASES:
+            pass
+        elif postgres_available():
             import psycopg
 
             name = f"bench_load_{os.getpid()}"
