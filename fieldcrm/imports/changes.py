@@ -163,15 +163,19 @@ def row_hashes(frame: pd.DataFrame, phones: pd.DataFrame, carried: Carried) -> n
         parts.append(pa.array([""] * n, pa.string()))
     joined = pc.binary_join_element_wise(*parts, "\x1f").to_numpy(zero_copy_only=False)
     digest = pd.util.hash_array(joined.astype(object), hash_key=key, categorize=False)
-    if carried.phones and len(phones):
-        keys = phone_keys(phones["e164"].tolist(), phones["raw"].tolist(), phones["dialable"])
-        phone_hash = pd.util.hash_array(
-            np.array(keys, dtype=object), hash_key=key, categorize=False
-        )
-        # rows of one member, in line order: find each phone's row by its line
-        rows = np.searchsorted(frame["line"].to_numpy(dtype=np.int64), phones["line"].to_numpy())
+    if carried.phones:
+        # Mixed in even when no row of the chunk has a phone (the sums are then 0): a row's
+        # hash must never depend on which other rows share its chunk.
         sums = np.zeros(n, dtype=np.uint64)
-        np.add.at(sums, rows, phone_hash)  # wraps around modulo 2**64, order-free
+        if len(phones):
+            keys = phone_keys(phones["e164"].tolist(), phones["raw"].tolist(), phones["dialable"])
+            phone_hash = pd.util.hash_array(
+                np.array(keys, dtype=object), hash_key=key, categorize=False
+            )
+            # rows of one member, in line order: find each phone's row by its line
+            lines = frame["line"].to_numpy(dtype=np.int64)
+            rows = np.searchsorted(lines, phones["line"].to_numpy())
+            np.add.at(sums, rows, phone_hash)  # wraps around modulo 2**64, order-free
         digest = pd.util.hash_array(digest ^ (sums * np.uint64(0x9E3779B97F4A7C15)))
     hex_digits = np.frombuffer(digest.astype(">u8").tobytes().hex().encode("ascii"), "S16")
     return np.char.add(np.full(n, carried.tag().encode("ascii"), dtype="S8"), hex_digits)

@@ -52,3 +52,18 @@ def test_row_hash__same_values_same_hash_whatever_the_line_looks_like(tmp_path):
     narrower = tmp_path / "e.csv"
     narrower.write_text("Voter ID,First Name,Last Name\n1,Ann,Lee\n")
     assert _hashes(narrower)[0][:8] != _hashes(plain)[0][:8]  # another shape, another tag
+
+
+def test_row_hash__a_row_without_phones_hashes_alike_whoever_shares_its_chunk(tmp_path):
+    """A row with no phone hashed differently when no other row of its chunk had one: the
+    last row of a file, alone in its chunk, was rewritten by every refresh that appended
+    rows after it (and again when the file shrank back)."""
+    path = tmp_path / "a.csv"
+    path.write_text("Voter ID,First Name,Last Name,Cell Phone\n1,Ann,Lee,3365550101\n2,Bo,Diaz,\n")
+    detection = reading.detect(path)
+    together = [h for c in reading.iter_chunks(path, detection) for h in c.frame["row_hash"]]
+    apart = [
+        h for c in reading.iter_chunks(path, detection, chunk_rows=1) for h in c.frame["row_hash"]
+    ]
+    assert len(apart) == 2
+    assert apart == together
