@@ -35,7 +35,7 @@ from fieldcrm.door.models import WalkPacket
 from fieldcrm.errors import NotFound
 from fieldcrm.extensions import db
 from fieldcrm.ladder.models import LadderMove, LadderStage
-from fieldcrm.scoping import contact_scope, visible_turfs
+from fieldcrm.scoping import contact_id_order, contact_scope, visible_turfs
 from fieldcrm.turf.models import Region, Turf
 
 
@@ -94,7 +94,7 @@ def contacts(
         .outerjoin(Turf, Turf.id == Contact.turf_id)
         .outerjoin(LadderStage, LadderStage.id == Contact.ladder_stage_id)
         .where(contact_scope(actor), *where, Contact.id > after)
-        .order_by(Contact.id)
+        .order_by(contact_id_order(actor, limit))
         .limit(limit)
     ).all()
     ids = [row[0] for row in rows]

@@ -12,6 +12,7 @@ from fieldcrm.contacts.models import Contact
 from fieldcrm.contacts.visibility import RESTRICTED_FIELDS
 from fieldcrm.database import utcnow
 from fieldcrm.extensions import db
+from fieldcrm.scoping import contact_id_order, contact_scope
 
 
 def _ids(records: list[dict]) -> list[int]:
@@ -291,3 +292,33 @@ def test_update__422_and_404(world, api_as):
     )
     db.session.expire_all()
     assert db.session.get(Contact, world.east_1.id).version == 1
+
+
+def test_list__small_scopes_read_their_turfs_large_ones_walk_the_ids(world):
+    """An organizer's few people among many are read through the turf index and sorted,
+    not found by walking every contact's id (which read the rest of the table to end an
+    organizer's last page); a scope holding much of the program walks the ids."""
+
+    def sorted_through_turfs(actor, rows: int) -> bool:
+        return "+" in str(contact_id_order(actor, rows))
+
+    # 5 contacts: East holds 2 (Ana's), Dana's regions 3. Small means size² < rows × 5.
+    assert sorted_through_turfs(world.organizer_ana, rows=1)
+    assert sorted_through_turfs(world.director_dana, rows=5)
+    assert not sorted_through_turfs(world.director_dana, rows=1)
+    assert not sorted_through_turfs(world.admin_dev, rows=1000)
+    assert not sorted_through_turfs(world.leader_lena, rows=1000)
+
+
+@pytest.mark.parametrize("limit", [1, 2, 1000])
+def test_list__pages_are_complete_and_in_order_on_either_path(world, api_as, make_contact, limit):
+    for _ in range(5):
+        make_contact(world.east)
+        make_contact(world.west)
+    for persona in ("organizer_ana", "director_dana", "admin_dev"):
+        actor = getattr(world, persona)
+        ids = _ids(api_as(actor).all("/contacts", limit=limit))
+        assert ids == sorted(set(ids))
+        assert set(ids) == set(
+            db.session.scalars(sa.select(Contact.id).where(contact_scope(actor)))
+        )
