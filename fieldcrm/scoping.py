@@ -69,7 +69,8 @@ def contact_id_order(actor: User, rows: int) -> sa.ColumnElement[Any]:
     for an organizer's 5,000 people among 1,000,000 that reads the rest of the table to
     find the end of their last page. So a scope smaller than sqrt(rows × all) is read
     through its turfs (`id + 0` keeps the key out of the ORDER BY) and a larger one walks
-    the key. The sizes come from the turf rollups and the largest id: estimates are enough.
+    the key. The sizes come from the turf rollups and the range of ids (the span a walk
+    passes over): estimates are enough.
     """
     if actor.role not in (Role.DIRECTOR, Role.ORGANIZER):
         return Contact.id  # an admin sees everything; a leader's list is read by id
@@ -78,7 +79,7 @@ def contact_id_order(actor: User, rows: int) -> sa.ColumnElement[Any]:
             sa.select(sa.func.sum(TurfPeople.people))
             .where(TurfPeople.turf_id.in_(turf_ids_subquery(actor)))
             .scalar_subquery(),
-            sa.select(sa.func.max(Contact.id)).scalar_subquery(),
+            sa.select(sa.func.max(Contact.id) - sa.func.min(Contact.id) + 1).scalar_subquery(),
         )
     ).one()
     if (in_scope or 0) ** 2 < rows * (everyone or 0):

@@ -302,7 +302,8 @@ def test_list__small_scopes_read_their_turfs_large_ones_walk_the_ids(world):
     def sorted_through_turfs(actor, rows: int) -> bool:
         return "+" in str(contact_id_order(actor, rows))
 
-    # 5 contacts: East holds 2 (Ana's), Dana's regions 3. Small means size² < rows × 5.
+    # 5 contacts in a row of ids: East holds 2 (Ana's), Dana's regions 3.
+    # Small means size² < rows × 5.
     assert sorted_through_turfs(world.organizer_ana, rows=1)
     assert sorted_through_turfs(world.director_dana, rows=5)
     assert not sorted_through_turfs(world.director_dana, rows=1)
