@@ -150,6 +150,31 @@ def contact(actor: User, contact_id: int) -> dict:
     return _one(contacts(actor, [Contact.id == contact_id], 0, 1), "contact")
 
 
+def _page(
+    query: sa.Select[Any],
+    columns: dict[str, sa.ColumnElement[Any]],
+    key: sa.ColumnElement[int],
+    after: int,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Up to `limit` rows of `query` (its joins and conditions) with `key` after `after`, in
+    `key` order, each a dict of `columns` by name, dates and times as ISO text. One query."""
+    rows = db.session.execute(
+        query.with_only_columns(*columns.values()).where(key > after).order_by(key).limit(limit)
+    ).all()
+    return [dict(zip(columns, map(iso, row), strict=True)) for row in rows]
+
+
+def _voter(record: Any) -> dict[str, sa.ColumnElement[Any]]:
+    """The columns every record about a person starts with: its id, the contact's ids."""
+    return {
+        "id": record.id,
+        "contact_id": record.contact_id,
+        "voter_id": Contact.voter_id,
+        "source": Contact.source,
+    }
+
+
 # -- conversations -------------------------------------------------------------------------
 
 
@@ -162,65 +187,41 @@ def conversations(
     id and timestamps. Like the export, no story, agitation or notes: they stay in FieldCRM.
     """
     c = Conversation
-    rows = db.session.execute(
-        sa.select(
-            c.id,
-            c.contact_id,
-            Contact.voter_id,
-            Contact.source,
-            c.occurred_at,
-            c.channel,
-            c.result_code,
-            c.is_conversation,
-            c.support_level,
-            c.issues,
-            c.issues_text,
-            c.ask_kind,
-            c.ask_text,
-            c.response,
-            c.follow_up_date,
-            c.packet_id,
-            Turf.name,
-            c.user_id,
-            User.email,
-            c.created_at,
-            c.updated_at,
-        )  # fmt: skip
+    query = (
+        sa.select(c.id)
         .join(Contact, Contact.id == c.contact_id)
         .outerjoin(Turf, Turf.id == Contact.turf_id)
         .outerjoin(User, User.id == c.user_id)
-        .where(contact_scope(actor), *where, c.id > after)
-        .order_by(c.id)
-        .limit(limit)
-    ).all()
-    return [
-        {
-            "id": r[0],
-            "conversation_id": r[0],
-            "contact_id": r[1],
-            "voter_id": r[2],
-            "source": r[3],
-            "date": programtime.local_date(r[4]).isoformat(),
-            "occurred_at": iso(r[4]),
-            "channel": r[5],
-            "result_code": r[6],
-            "is_conversation": r[7],
-            "support_level": r[8],
-            "issues": list(r[9] or []),
-            "issues_text": r[10],
-            "ask_kind": r[11],
-            "ask_text": r[12],
-            "response": r[13],
-            "follow_up_date": iso(r[14]),
-            "packet_id": r[15],
-            "turf": r[16],
-            "user_id": r[17],
-            "canvasser_email": r[18],
-            "created_at": iso(r[19]),
-            "updated_at": iso(r[20]),
-        }
-        for r in rows
-    ]
+        .where(contact_scope(actor), *where)
+    )
+    columns = {
+        **_voter(c),
+        "conversation_id": c.id,
+        "date": c.occurred_at,  # the day in program time, below
+        "occurred_at": c.occurred_at,
+        "channel": c.channel,
+        "result_code": c.result_code,
+        "is_conversation": c.is_conversation,
+        "support_level": c.support_level,
+        "issues": c.issues,
+        "issues_text": c.issues_text,
+        "ask_kind": c.ask_kind,
+        "ask_text": c.ask_text,
+        "response": c.response,
+        "follow_up_date": c.follow_up_date,
+        "packet_id": c.packet_id,
+        "turf": Turf.name,
+        "user_id": c.user_id,
+        "canvasser_email": User.email,
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
+    }
+    records = _page(query, columns, c.id, after, limit)
+    for record in records:
+        occurred = datetime.fromisoformat(record["date"])
+        record["date"] = programtime.local_date(occurred).isoformat()
+        record["issues"] = list(record["issues"] or [])
+    return records
 
 
 def conversation(actor: User, conversation_id: int) -> dict:
@@ -239,49 +240,27 @@ def commitments(
     The commitments export's columns (README "Exports") plus the owner's id.
     """
     m = Commitment
-    rows = db.session.execute(
-        sa.select(
-            m.id,
-            m.contact_id,
-            Contact.voter_id,
-            Contact.source,
-            m.conversation_id,
-            m.kind,
-            m.description,
-            m.status,
-            m.due_date,
-            m.created_at,
-            m.status_changed_at,
-            m.owner_id,
-            User.email,
-            m.updated_at,
-        )  # fmt: skip
+    query = (
+        sa.select(m.id)
         .join(Contact, Contact.id == m.contact_id)
         .outerjoin(User, User.id == m.owner_id)
-        .where(contact_scope(actor), *where, m.id > after)
-        .order_by(m.id)
-        .limit(limit)
-    ).all()
-    return [
-        {
-            "id": r[0],
-            "commitment_id": r[0],
-            "contact_id": r[1],
-            "voter_id": r[2],
-            "source": r[3],
-            "conversation_id": r[4],
-            "commitment_kind": r[5],
-            "description": r[6],
-            "commitment_status": r[7],
-            "due_date": iso(r[8]),
-            "created_at": iso(r[9]),
-            "status_changed_at": iso(r[10]),
-            "owner_id": r[11],
-            "owner_email": r[12],
-            "updated_at": iso(r[13]),
-        }
-        for r in rows
-    ]
+        .where(contact_scope(actor), *where)
+    )
+    columns = {
+        **_voter(m),
+        "commitment_id": m.id,
+        "conversation_id": m.conversation_id,
+        "commitment_kind": m.kind,
+        "description": m.description,
+        "commitment_status": m.status,
+        "due_date": m.due_date,
+        "created_at": m.created_at,
+        "status_changed_at": m.status_changed_at,
+        "owner_id": m.owner_id,
+        "owner_email": User.email,
+        "updated_at": m.updated_at,
+    }
+    return _page(query, columns, m.id, after, limit)
 
 
 def commitment(actor: User, commitment_id: int) -> dict:
@@ -298,34 +277,26 @@ def ladder_moves(
     """Up to `limit` ladder moves of contacts the actor may see, by id. One query."""
     from_stage, to_stage = so.aliased(LadderStage), so.aliased(LadderStage)
     m = LadderMove
-    rows = db.session.execute(
-        sa.select(
-            m.id,
-            m.contact_id,
-            Contact.voter_id,
-            Contact.source,
-            m.from_stage_id,
-            from_stage.name,
-            m.to_stage_id,
-            to_stage.name,
-            m.moved_at,
-            m.by_user_id,
-            User.email,
-            m.reason,
-        )  # fmt: skip
+    query = (
+        sa.select(m.id)
         .join(Contact, Contact.id == m.contact_id)
         .outerjoin(from_stage, from_stage.id == m.from_stage_id)
         .outerjoin(to_stage, to_stage.id == m.to_stage_id)
         .outerjoin(User, User.id == m.by_user_id)
-        .where(contact_scope(actor), *where, m.id > after)
-        .order_by(m.id)
-        .limit(limit)
-    ).all()
-    keys = (
-        "id", "contact_id", "voter_id", "source", "from_stage_id", "from_stage",
-        "to_stage_id", "to_stage", "moved_at", "by_user_id", "by_email", "reason",
-    )  # fmt: skip
-    return [dict(zip(keys, map(iso, r), strict=True)) for r in rows]
+        .where(contact_scope(actor), *where)
+    )
+    columns = {
+        **_voter(m),
+        "from_stage_id": m.from_stage_id,
+        "from_stage": from_stage.name,
+        "to_stage_id": m.to_stage_id,
+        "to_stage": to_stage.name,
+        "moved_at": m.moved_at,
+        "by_user_id": m.by_user_id,
+        "by_email": User.email,
+        "reason": m.reason,
+    }
+    return _page(query, columns, m.id, after, limit)
 
 
 def ladder_move(actor: User, move_id: int) -> dict:
@@ -338,28 +309,18 @@ def ladder_move(actor: User, move_id: int) -> dict:
 
 def turfs(actor: User, where: Sequence[sa.ColumnElement[bool]], after: int, limit: int) -> list:
     """Up to `limit` turfs the actor works in, by id. One query."""
-    rows = db.session.execute(
-        visible_turfs(actor)
-        .with_only_columns(
-            Turf.id,
-            Turf.name,
-            Turf.region_id,
-            Region.name,
-            Turf.precinct_codes,
-            Turf.zip_codes,
-            Turf.definition_version,
-            Turf.updated_at,
-        )  # fmt: skip
-        .join(Region, Region.id == Turf.region_id)
-        .where(*where, Turf.id > after)
-        .order_by(Turf.id)
-        .limit(limit)
-    ).all()
-    keys = (
-        "id", "name", "region_id", "region", "precinct_codes", "zip_codes",
-        "definition_version", "updated_at",
-    )  # fmt: skip
-    return [dict(zip(keys, map(iso, r), strict=True)) for r in rows]
+    query = visible_turfs(actor).join(Region, Region.id == Turf.region_id).where(*where)
+    columns = {
+        "id": Turf.id,
+        "name": Turf.name,
+        "region_id": Turf.region_id,
+        "region": Region.name,
+        "precinct_codes": Turf.precinct_codes,
+        "zip_codes": Turf.zip_codes,
+        "definition_version": Turf.definition_version,
+        "updated_at": Turf.updated_at,
+    }
+    return _page(query, columns, Turf.id, after, limit)
 
 
 def turf(actor: User, turf_id: int) -> dict:
@@ -370,33 +331,22 @@ def turf(actor: User, turf_id: int) -> dict:
 def packets(actor: User, where: Sequence[sa.ColumnElement[bool]], after: int, limit: int) -> list:
     """Up to `limit` walk packets the actor may open, by id. Two queries (packets, progress)."""
     p = WalkPacket
-    rows = db.session.execute(
-        door_queries.visible_packets(actor)
-        .with_only_columns(
-            p.id,
-            p.name,
-            p.turf_id,
-            Turf.name,
-            p.mode,
-            p.assigned_user_id,
-            p.door_count,
-            p.created_at,
-        )  # fmt: skip
-        .join(Turf, Turf.id == p.turf_id)
-        .where(*where, p.id > after)
-        .order_by(p.id)
-        .limit(limit)
-    ).all()
-    progress = door_queries.packet_progress(r[0] for r in rows)
-    keys = ("id", "name", "turf_id", "turf", "mode", "assigned_user_id", "door_count")
-    return [
-        {
-            **dict(zip(keys, r[:7], strict=True)),
-            "doors_attempted": progress.get(r[0], 0),
-            "created_at": iso(r[7]),
-        }
-        for r in rows
-    ]
+    query = door_queries.visible_packets(actor).join(Turf, Turf.id == p.turf_id).where(*where)
+    columns = {
+        "id": p.id,
+        "name": p.name,
+        "turf_id": p.turf_id,
+        "turf": Turf.name,
+        "mode": p.mode,
+        "assigned_user_id": p.assigned_user_id,
+        "door_count": p.door_count,
+        "created_at": p.created_at,
+    }
+    records = _page(query, columns, p.id, after, limit)
+    progress = door_queries.packet_progress(r["id"] for r in records)
+    for record in records:
+        record["doors_attempted"] = progress.get(record["id"], 0)
+    return records
 
 
 def packet(actor: User, packet_id: int) -> dict:
