@@ -72,6 +72,18 @@ def today() -> date:
     return now().date()
 
 
+def today_anywhere() -> date:
+    """The latest date on Earth now (the calendar at UTC+14), without the app's config.
+
+    For code that runs where the program's zone is not known (a voter file's reading
+    processes): a date after it is in the future wherever the program works, so a date
+    checked against it is never refused for being "in the future" when it is today in the
+    program's zone (a program east of UTC is a day ahead of UTC each morning); one at most a
+    day ahead of the program's today passes.
+    """
+    return (datetime.now(UTC) + timedelta(hours=14)).date()
+
+
 def local(value: datetime) -> datetime:
     """An instant (aware; naive means UTC) as program-local time."""
     if value.tzinfo is None:

@@ -583,3 +583,34 @@ def test_detect__zip_bomb_is_refused_before_extraction(tmp_path):
     with pytest.raises(FileRefused) as exc:
         detect(path)
     assert "expands far more" in str(exc.value)
+
+
+def test_normalise__a_date_that_is_today_somewhere_is_not_in_the_future(tmp_path: Path) -> None:
+    """Reading processes do not know the program's zone; they measured "the future" from
+    UTC's date, so a program east of UTC had each morning's registrations refused. A date is
+    now refused only when it is after today everywhere."""
+    from fieldcrm import programtime
+
+    latest = programtime.today_anywhere()
+    path = tmp_path / "regs.csv"
+    rows = [(1, latest), (2, latest + dt.timedelta(days=1))]
+    path.write_text(
+        "Voter ID,First Name,Last Name,Registration Date\n"
+        + "".join(f"{v},Ann,Lee,{d:%m/%d/%Y}\n" for v, d in rows)
+    )
+    frame, _phones, _rejects, warnings = _read_all(path)
+    assert _value(frame, "1", "registration_date") == latest
+    assert _value(frame, "2", "registration_date") is None
+    assert warnings["invalid_registration_date"] == 1
+
+
+def test_today_anywhere__is_the_date_in_the_zone_furthest_ahead() -> None:
+    from zoneinfo import ZoneInfo
+
+    from fieldcrm import programtime
+
+    latest = programtime.today_anywhere()
+    furthest = dt.datetime.now(ZoneInfo("Pacific/Kiritimati")).date()  # UTC+14
+    assert latest in (furthest, furthest - dt.timedelta(days=1))  # midnight may pass between
+    for zone in ("America/Los_Angeles", "America/New_York", "Pacific/Guam", "Etc/GMT+12"):
+        assert dt.datetime.now(ZoneInfo(zone)).date() <= latest

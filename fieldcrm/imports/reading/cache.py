@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from fieldcrm import programtime
 from fieldcrm.imports.reading import core
 from fieldcrm.imports.reading.streaming import carried_for
 from fieldcrm.lib import uploads
@@ -48,7 +48,7 @@ def cache_key(stored_path: str | Path, detection: core.Detection, chunk_rows: in
         "file": uploads.file_stamp(stored_path),
         "detection": json.loads(json.dumps(dataclasses.asdict(detection), default=str)),
         "chunk_rows": chunk_rows,
-        "day": datetime.now(UTC).date().isoformat(),
+        "day": programtime.today_anywhere().isoformat(),  # the future-date checks' today
         "code": _code_digest(),
     }
 

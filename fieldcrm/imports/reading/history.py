@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fieldcrm import programtime
 from fieldcrm.imports.layouts import normalize_header
 from fieldcrm.imports.reading import columns, containers, sniffing, tables
 from fieldcrm.imports.reading.core import Detection, FileRefused, RowError
@@ -281,7 +282,7 @@ def normalise_history(
 
     voter_id = columns.nullify(columns.trim(raw("voter_id")))
     warnings: collections.Counter = collections.Counter()
-    today = (dt.datetime.now(tz=dt.UTC).date() - dt.date(1970, 1, 1)).days
+    today = (programtime.today_anywhere() - dt.date(1970, 1, 1)).days
     dates = _per_value(
         raw("election_date"),
         lambda values: columns.dates(_clean(values), "mdy", "election", 1850, warnings, today)[0],

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fieldcrm import programtime
 from fieldcrm.contacts.record import FRAME_COLUMNS, LENGTHS, PHONE_RAW_LENGTH
 from fieldcrm.imports.changes import carried_columns, row_hashes
 from fieldcrm.imports.layouts import AREA_CODE_FIELDS, LAYOUTS, PHONE_KINDS, Layout
@@ -83,7 +84,7 @@ def normalise(
     value problems are counted in ``warnings``."""
     layout = LAYOUTS.get(detection.layout or "", LAYOUTS["generic"])
     src = _Source(table, detection, layout)
-    today = dt.datetime.now(tz=dt.UTC).date()
+    today = programtime.today_anywhere()
     date_order = (detection.date_order or layout.eight_digit_dates).lower()
     out: dict[str, Any] = {}
     _names(out, src)
