@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fieldcrm.commitments.models import Commitment
 from fieldcrm.commitments.summary import marked_message
+from fieldcrm.contacts.models import Contact
 from fieldcrm.conversations.models import Conversation
 from fieldcrm.conversations.summary import saved_message
 from fieldcrm.database import utcnow
@@ -43,6 +44,7 @@ SHELL_FILES = (
     "js/conversations.js",
     "js/field-store.js",
     "js/field.js",
+    "js/field-forms.js",
     "vendor/idb-8.0.4/idb.umd.js",
     "icons/fieldcrm-192.png",
     "icons/fieldcrm-512.png",
@@ -244,11 +246,13 @@ def _told(kind: str, record_id: int | None, result: dict[str, Any]) -> dict[str,
         return {"message": marked_message(commitment, result.get("status", commitment.status))}
     if kind == "contact_edit":
         kept = result.get("kept_values") or {}
+        contact = db.session.get(Contact, record_id) if kept and record_id else None
         return {
+            "contact": contact.display_name if contact else None,
             "not_applied": [
                 {"field": str(FIELD_LABELS.get(name, name)), "kept": _shown(value)}
                 for name, value in kept.items()
-            ]
+            ],
         }
     return {}
 

@@ -450,7 +450,11 @@
       return S.enqueue("attempt", payload).then(function (item) { kick(); return item; });
     },
     send: send,
-    refresh: refresh
+    refresh: refresh,
+    // for static/js/field-forms.js: queue-first forms and notices
+    kick: kick,
+    render: render,
+    t: t
   };
 
   if (navigator.serviceWorker) {
