@@ -157,17 +157,28 @@
       said.classList.toggle("warn", !!waiting);
     };
     quick.hidden = false;
-    // Edits of this person still on the phone: shown as the person left them.
-    S.items().then(function (all) {
-      all.filter(function (i) { return i.kind === "contact_edit" && i.payload.contact_id === contactId; })
-        .forEach(function (i) {
+    // Edits of this person still on the phone: shown as the person left them (once, on
+    // opening), and marked waiting until they are sent.
+    var pending = function (fill) {
+      return S.items().then(function (all) {
+        var mine = all.filter(function (i) { return i.kind === "contact_edit" && i.payload.contact_id === contactId; });
+        mine.forEach(function (i) {
+          if (!fill) { return; }
           Object.keys(i.payload.fields).forEach(function (name) {
             show(name, i.payload.fields[name]);
             seen[name] = i.payload.fields[name];
           });
-          say(i.state === "refused" ? t("not-sent") : t("waiting-badge"), true);
         });
-    });
+        var refused = mine.some(function (i) { return i.state === "refused"; });
+        if (refused) { say(t("not-sent"), true); }
+        else if (mine.length && !said.classList.contains("warn")) { say(t("waiting-badge"), true); }
+        else if (!mine.length && said.classList.contains("warn")) { say(""); }  // sent
+      });
+    };
+    pending(true);
+    if (window.BroadcastChannel) {
+      new BroadcastChannel(S.CHANNEL).addEventListener("message", function () { if (!busy) { pending(false); } });
+    }
     qform.addEventListener("submit", function (event) {
       event.preventDefault();
       if (busy) { return; }

@@ -74,6 +74,7 @@ def test_two_phones_edit_one_person__later_edit_kept_and_the_other_phone_told(
     _online(phone)
     a.evaluate("window.dispatchEvent(new Event('online'))")
     _wait_waiting(a, "Nothing waiting to send")
+    a.locator(".quick-edit-said").wait_for(state="hidden")  # no longer waiting
     told = a.locator("#field-status .field-not-applied")
     told.wait_for()
     assert "Changes not applied (Pat O1)" in told.inner_text()
