@@ -4,6 +4,9 @@ answers to one-on-ones and outcomes say what was created, as the pages' confirma
 
 from __future__ import annotations
 
+import html
+import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -94,3 +97,34 @@ def test_conversation_answer__names_what_was_created(street_world, login_as, sen
     assert answer["message"].endswith(f"handed to {w.leader_lena.name}")
     again = send(talk).get_json()["items"][0]
     assert (again["status"], again["message"]) == ("already", answer["message"])
+
+
+def test_contact_page__quick_edit_carries_the_values_the_person_sees(street_world, login_as):
+    w = street_world
+    contact = w.east_1
+    contact.notes, contact.support_level = "met at the fair", 2
+    db.session.commit()
+    body = login_as(w.organizer_ana).get(f"/contacts/{contact.id}").get_data(as_text=True)
+    [seen] = re.findall(r"data-seen='([^']*)'", body)
+    assert json.loads(html.unescape(seen)) == {
+        "support_level": 2,
+        "preferred_languages": contact.preferred_languages,
+        "notes": "met at the fair",
+        "do_not_contact": False,
+    }
+    assert 'id="quick-edit" hidden' in body  # shown by the field app's script only
+    assert 'name="qe-notes"' in body
+
+
+def test_outcome_answer__says_what_was_marked(street_world, login_as, send):
+    w = street_world
+    login_as(w.organizer_ana)
+    form = [["channel", "door"], ["commitments-0-kind", "house_meeting"]]
+    talk = item("conversation", w.organizer_ana, {"contact_id": w.east_1.id, "form": form})
+    [answer] = send(talk).get_json()["items"]
+    [commitment_id] = answer["result"]["commitment_ids"]
+    kept = item(
+        "commitment_outcome", w.organizer_ana, {"commitment_id": commitment_id, "status": "kept"}
+    )
+    [marked] = send(kept).get_json()["items"]
+    assert marked["message"] == f"{w.east_1.display_name}: marked kept."
