@@ -1,4 +1,4 @@
-"""Helpers for the field app's browser tests (the `phone` and `field_server` fixtures are in
+"""Shared steps for the field app's browser tests (the `phone` and `field_server` fixtures are in
 conftest.py): signing in, the lists kept on the phone, going without signal and back.
 
 Offline is `context.set_offline(True)` plus aborting the service worker's own requests:
