@@ -162,6 +162,7 @@
     var pending = function (fill) {
       return S.items().then(function (all) {
         var mine = all.filter(function (i) { return i.kind === "contact_edit" && i.payload.contact_id === contactId; });
+        if (fill && mine.length) { quick.open = true; }
         mine.forEach(function (i) {
           if (!fill) { return; }
           Object.keys(i.payload.fields).forEach(function (name) {

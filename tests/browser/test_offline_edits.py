@@ -59,6 +59,12 @@ def test_two_phones_edit_one_person__later_edit_kept_and_the_other_phone_told(
     _quick_edit(a, notes="A: call after six", preferred_languages="es")
     a.locator(".quick-edit-said", has_text="Saved on this phone").wait_for()
     _wait_waiting(a, "1 ")
+    a.goto(f"{server.url}/field")  # what waits, named
+    waiting = a.locator("#waiting-to-send li.field-item")
+    waiting.filter(has_text="Contact edit · Pat O1 · Notes, Preferred languages").wait_for()
+    a.goto(server.url + path)  # the person's page again: the edit shown, waiting
+    a.locator(".quick-edit-said", has_text="waiting to send").wait_for()
+    assert a.locator("#quick-edit").get_by_label("Notes").input_value() == "A: call after six"
     assert _rows(server, Contact, id=friend.id)[0].notes is None
 
     # Phone B (Ana, the organizer), with signal, a little later: the same field.
