@@ -19,8 +19,8 @@ the app on loopback (the werkzeug server, threaded, CSRF on) and, on a phone vie
 
 Step 2 runs on SQLite (a temporary file) and, when a PostgreSQL server answers on
 BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432), on a fresh database created and
-dropped here. Steps 1 and 3 run once (on SQLite): the page opens from the phone and weighs
-the same whatever the database.
+dropped here (named BENCH_PG_DATABASE, default bench_offline_<pid>). Steps 1 and 3 run
+once (on SQLite): the page opens from the phone and weighs the same whatever the database.
 
 Playwright's `context.set_offline(True)` does not reach a service worker's own requests
 (Playwright issue #2311), so "no signal" also aborts every request a service worker makes,
@@ -55,7 +55,8 @@ os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
 RESULTS = int(os.environ.get("BENCH_OFFLINE_RESULTS", "500"))
 DOORS = int(os.environ.get("BENCH_OFFLINE_DOORS", "80"))
 OPENS = int(os.environ.get("BENCH_OFFLINE_OPENS", "10"))
-PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
+PG_DATABASE = os.environ.get("BENCH_PG_DATABASE") or f"bench_offline_{os.getpid()}"
 CHROMIUM = os.environ.get("FIELDCRM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 PHONE = {"width": 390, "height": 844}
@@ -357,7 +358,8 @@ def postgres_database() -> Iterator[str | None]:
     except Exception:  # noqa: BLE001 - any failure means "no PostgreSQL here"
         yield None
         return
-    name = f"bench_offline_{os.getpid()}"
+    name = PG_DATABASE
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # a run cut short
     admin.execute(f'CREATE DATABASE "{name}"')
     try:
         yield f"{PG_URL}/{name}"

@@ -21,6 +21,7 @@ from fieldcrm.commitments.forms import (
     UndoForm,
 )
 from fieldcrm.commitments.models import Commitment
+from fieldcrm.commitments.summary import marked_message
 from fieldcrm.contacts.models import Organization
 from fieldcrm.database import utcnow
 from fieldcrm.errors import NotFound, ValidationFailed
@@ -158,11 +159,7 @@ def set_status(commitment_id: int):
             flash(exc.errors[0][1], "error")
         else:
             db.session.commit()
-            text = _(
-                "%(name)s: marked %(status)s.",
-                name=commitment.contact.display_name,
-                status=label(form.status.data, "commitment_status").lower(),
-            )
+            text = marked_message(commitment, form.status.data)
             event = services.latest_event(commitment.id)
             if form.status.data in services.OUTCOMES and event is not None:
                 # Shown with an Undo button (templates/commitments/_undo_flash.html).

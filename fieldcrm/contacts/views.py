@@ -159,6 +159,8 @@ def detail(contact_id: int):
         flaked=flaked,
         rate=rate,
         phone_form=PhoneForm(),
+        # The quick edit (static/js/field-forms.js): saved on the phone first, then sent.
+        quick_form=ContactEditForm(obj=contact, prefix="qe", meta={"csrf": False}),
         leaders=_leaders(),
         on_lists=leaders.leaders_of(current_user, contact),
         **organizations_views.contact_panel(current_user, contact),

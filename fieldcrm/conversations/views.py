@@ -6,7 +6,6 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,7 +16,6 @@ from fieldcrm import programtime
 from fieldcrm.auth.decorators import roles_required
 from fieldcrm.auth.models import User
 from fieldcrm.auth.views import safe_next
-from fieldcrm.commitments.models import Commitment
 from fieldcrm.contacts.models import Contact
 from fieldcrm.contacts.queries import household_members
 from fieldcrm.conversations import services
@@ -28,6 +26,7 @@ from fieldcrm.conversations.forms import (
     LogConversationForm,
 )
 from fieldcrm.conversations.models import CHANNELS, ChoiceOption, Conversation
+from fieldcrm.conversations.summary import saved_message
 from fieldcrm.database import utcnow
 from fieldcrm.errors import PermissionDenied, ValidationFailed
 from fieldcrm.exports import check_export, csv_response, record_export
@@ -111,46 +110,6 @@ def log(contact_id: int):
     return _render_log(contact, _choose(form, lists), lists)
 
 
-def _saved_message(conversation: Conversation) -> str:
-    """What saving created, in words: "Conversation saved · commitment “Host a house
-    meeting” due Dec 12 handed to Lena" (a failed attempt: "Logged: Not home.")."""
-    if conversation.result_code:
-        return _("Logged: %(what)s.", what=label(conversation.result_code, "result_code"))
-    parts = [_("Conversation saved")]
-    made = db.session.scalars(
-        sa.select(Commitment)
-        .where(Commitment.conversation_id == conversation.id)
-        .options(so.joinedload(Commitment.owner))
-        .order_by(Commitment.id)
-    )
-    for commitment in made:
-        kind = label(commitment.kind, "commitment_kind")
-        due = programtime.format_day(commitment.due_date)
-        owner = commitment.owner
-        if owner is not None and owner.id != current_user.id:
-            parts.append(
-                _(
-                    "commitment “%(kind)s” due %(date)s handed to %(name)s",
-                    kind=kind,
-                    date=due,
-                    name=owner.name,
-                )
-                if due
-                else _("commitment “%(kind)s” handed to %(name)s", kind=kind, name=owner.name)
-            )
-        else:
-            parts.append(
-                _("commitment “%(kind)s” due %(date)s, you follow up", kind=kind, date=due)
-                if due
-                else _("commitment “%(kind)s”, you follow up", kind=kind)
-            )
-    if conversation.follow_up_date:
-        parts.append(
-            _("follow up on %(date)s", date=programtime.format_day(conversation.follow_up_date))
-        )
-    return " · ".join(parts) if len(parts) > 1 else _("Conversation saved.")
-
-
 @bp.route("/contacts/<int:contact_id>/conversations", methods=["POST"])
 @login_required
 def create(contact_id: int):
@@ -161,7 +120,7 @@ def create(contact_id: int):
         data = form.to_input(form.commitment_inputs(), form.idempotency_key.data or None)
         try:
             conversation = services.log_conversation(current_user, contact, data)
-            message = _saved_message(conversation)  # read before the commit expires it
+            message = saved_message(current_user, conversation)  # before the commit expires it
             db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()

@@ -3,7 +3,7 @@ forms check a post (the same form classes where a page has one)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -66,6 +66,8 @@ class ContactEditData:
     contact_id: int
     fields: dict[str, Any]
     edited_at: datetime | None
+    #: the values the person saw before editing (of the fields in `fields`)
+    seen: dict[str, Any] = field(default_factory=dict)
 
 
 class NewPersonForm(FieldCRMForm):
@@ -177,21 +179,27 @@ def item_input(item: QueuedItem) -> Any:
     fields = p.get("fields")
     if not isinstance(fields, dict) or not fields:
         raise Refused("invalid", "no fields")
+    seen = p.get("seen") if isinstance(p.get("seen"), dict) else {}
     clean: dict[str, Any] = {}
     for name, value in fields.items():
         if name not in EDITABLE_CONTACT_FIELDS:
             raise Refused("invalid", f"{name} cannot be edited here")
-        if name == "support_level":
-            clean[name] = None if value in (None, "") else _level(value)
-        elif name == "do_not_contact":
-            clean[name] = bool(value)
-        else:
-            clean[name] = _text(value, 10000 if name == "notes" else 100)
+        clean[name] = _contact_value(name, value)
     return ContactEditData(
         contact_id=_id(p.get("contact_id")),
         fields=clean,
         edited_at=parse_instant(p.get("edited_at")),
+        seen={name: _contact_value(name, seen[name]) for name in clean if name in seen},
     )
+
+
+def _contact_value(name: str, value: Any) -> Any:
+    """An editable contact field's value as the device sent it, checked."""
+    if name == "support_level":
+        return None if value in (None, "") else _level(value)
+    if name == "do_not_contact":
+        return bool(value)
+    return _text(value, 5000 if name == "notes" else 100)
 
 
 def _level(value: Any) -> int:

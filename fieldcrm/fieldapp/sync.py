@@ -300,9 +300,17 @@ def _new_person(actor: User, item: QueuedItem, data: Any, when: datetime) -> Sto
 def _contact_edit(actor: User, item: QueuedItem, data: Any, when: datetime) -> Stored:
     contact = _contact(actor, data.contact_id)
     edited_at = effective_time(data.edited_at, utcnow()) if data.edited_at else when
-    applied, kept = apply_contact_edit(actor, contact, data.fields, edited_at)
+    applied, kept = apply_contact_edit(actor, contact, data.fields, edited_at, data.seen)
     return Stored(
-        "contacts", contact.id, {"contact_id": contact.id, "applied": applied, "kept_newer": kept}
+        "contacts",
+        contact.id,
+        {
+            "contact_id": contact.id,
+            "applied": applied,
+            "kept_newer": kept,
+            # What the contact keeps instead, for the device's "changes not applied" notice.
+            "kept_values": {name: _audit_value(getattr(contact, name)) for name in kept},
+        },
     )
 
 
@@ -364,10 +372,19 @@ def last_server_edits(contact: Contact) -> dict[str, datetime]:
 
 
 def apply_contact_edit(
-    actor: User, contact: Contact, fields: dict[str, Any], edited_at: datetime
+    actor: User,
+    contact: Contact,
+    fields: dict[str, Any],
+    edited_at: datetime,
+    seen: dict[str, Any] | None = None,
 ) -> tuple[list[str], list[str]]:
     """Apply an edit made at `edited_at` (on a device), field by field: a field set on the
     server after that keeps its newer value; otherwise the edit wins.
+
+    `seen` holds the values the person saw before editing (the device sends them). A field
+    whose value on the server is still the one they saw was not changed by anyone since,
+    so the edit applies whatever the later saves of *other* fields (the edit form's save
+    counts as setting every field); a field changed since keeps the later of the two edits.
 
     Every change is audited with the value it overwrote ("contact.field_edit"); every edit
     that lost to a newer one is audited with the value it would have set
@@ -383,13 +400,15 @@ def apply_contact_edit(
     level = fields.get("support_level")
     if level is not None and not (isinstance(level, int) and 1 <= level <= 5):
         raise ValidationFailed([("support_level", _("Support level is 1 to 5."))])
+    seen = seen or {}
     last = last_server_edits(contact)
     applied, kept = [], []
     for name in EDITABLE_CONTACT_FIELDS:
         if name not in fields:
             continue
         value = fields[name]
-        if name in last and last[name] > edited_at:
+        unchanged_since_seen = name in seen and _same(seen[name], getattr(contact, name))
+        if not unchanged_since_seen and name in last and last[name] > edited_at:
             kept.append(name)
             audit.record(
                 "contact.field_edit_kept_newer",
@@ -398,6 +417,7 @@ def apply_contact_edit(
                 field=name,
                 offline_value=_audit_value(value),
                 server_value=_audit_value(getattr(contact, name)),
+                seen=_audit_value(seen.get(name)),
                 edited_at=edited_at.isoformat(),
             )
             continue
@@ -412,10 +432,16 @@ def apply_contact_edit(
             field=name,
             before=_audit_value(before),
             after=_audit_value(value),
+            seen=_audit_value(seen.get(name)),
             edited_at=edited_at.isoformat(),
         )
     db.session.flush()
     return applied, kept
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as the person sees them: a blank and no value are the same."""
+    return (a if a not in ("", None) else None) == (b if b not in ("", None) else None)
 
 
 def _audit_value(value: Any) -> Any:

@@ -13,10 +13,16 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, make_response, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
+from fieldcrm.commitments.models import Commitment
+from fieldcrm.commitments.summary import marked_message
+from fieldcrm.contacts.models import Contact
+from fieldcrm.conversations.models import Conversation
+from fieldcrm.conversations.summary import saved_message
 from fieldcrm.database import utcnow
 from fieldcrm.door import queries as door_queries
 from fieldcrm.door.queries import get_packet
@@ -38,6 +44,7 @@ SHELL_FILES = (
     "js/conversations.js",
     "js/field-store.js",
     "js/field.js",
+    "js/field-forms.js",
     "vendor/idb-8.0.4/idb.umd.js",
     "icons/fieldcrm-192.png",
     "icons/fieldcrm-512.png",
@@ -197,13 +204,57 @@ def _refused(client_id: str | None, code: str, detail: str = "") -> dict[str, An
 
 
 def _answer(row, status: str) -> dict[str, Any]:
-    return {
+    answer = {
         "id": row.client_id,
         "status": status,
         "record_type": row.record_type,
         "record_id": row.record_id,
         "result": row.result or {},
     }
+    answer.update(_told(row.kind, row.record_id, row.result or {}))
+    return answer
+
+
+# Contact fields as the device names them in "changes not applied".
+FIELD_LABELS = {
+    "support_level": _l("Support level"),
+    "preferred_languages": _l("Preferred languages"),
+    "notes": _l("Notes"),
+    "do_not_contact": _l("Do not contact"),
+}
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return _("(blank)")
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return str(value)
+
+
+def _told(kind: str, record_id: int | None, result: dict[str, Any]) -> dict[str, Any]:
+    """What the person is told about a stored item, in their language: what a conversation
+    or an outcome created (as the page's confirmation says it), and the contact fields a
+    later edit kept ("not_applied": field and the value kept)."""
+    if kind == "conversation" and record_id:
+        conversation = db.session.get(Conversation, record_id)
+        return {"message": saved_message(current_user, conversation)} if conversation else {}
+    if kind == "commitment_outcome" and record_id:
+        commitment = db.session.get(Commitment, record_id)
+        if commitment is None:
+            return {}
+        return {"message": marked_message(commitment, result.get("status", commitment.status))}
+    if kind == "contact_edit":
+        kept = result.get("kept_values") or {}
+        contact = db.session.get(Contact, record_id) if kept and record_id else None
+        return {
+            "contact": contact.display_name if contact else None,
+            "not_applied": [
+                {"field": str(FIELD_LABELS.get(name, name)), "kept": _shown(value)}
+                for name, value in kept.items()
+            ],
+        }
+    return {}
 
 
 def _sync_one(raw: Any) -> dict[str, Any]:

@@ -126,7 +126,7 @@
       };
       next = safeNext(form.get("next"), "/commitments/");
     }
-    return enqueue(match.kind, payload).then(function () { return { next: next }; }, function () { return null; });
+    return enqueue(match.kind, payload).then(function (item) { return { next: next, item: item }; }, function () { return null; });
   }
 
   // What a queued item says about a person's latest result: {contact_id, result, at}, or
@@ -148,6 +148,16 @@
       var cutoff = Date.now() - SENT_DAYS * 86400000;
       var kept = (old || []).concat(entries).filter(function (e) { return new Date(e.at).getTime() > cutoff; });
       return set("sent", kept.slice(-SENT_KEEP));
+    });
+  }
+
+  // What the server said about items it stored that the person should read: what a
+  // one-on-one or an outcome created, and contact fields a later edit kept ("changes not
+  // applied"). Shown by static/js/field-forms.js on the next page drawn.
+  var NOTICES_KEEP = 50;
+  function addNotices(entries) {
+    return get("notices").then(function (old) {
+      return set("notices", (old || []).concat(entries).slice(-NOTICES_KEEP));
     });
   }
 
@@ -181,6 +191,7 @@
     batch.forEach(function (i) { byId[i.id] = i; });
     var stored = 0;
     var results = [];
+    var notices = [];
     return db().then(function (d) {
       var tx = d.transaction("queue", "readwrite");
       answers.forEach(function (a) {
@@ -189,6 +200,9 @@
         if (a.status === "stored" || a.status === "already") {
           stored += 1;
           if (resultOf(item)) { results.push(resultOf(item)); }
+          if (a.message || (a.not_applied && a.not_applied.length)) {
+            notices.push({ id: item.id, kind: item.kind, message: a.message || null, not_applied: a.not_applied || [], contact: a.contact || null, at: new Date().toISOString() });
+          }
           tx.store.delete(item.id);
         } else if (a.status === "refused") {
           item.state = "refused"; item.reason = a.reason; item.code = a.code;
@@ -204,6 +218,8 @@
       return stored ? set("last_sent_at", new Date().toISOString()) : notify();
     }).then(function () {
       return remember(results);
+    }).then(function () {
+      return notices.length ? addNotices(notices) : null;
     }).then(function () { return stored; });
   }
 

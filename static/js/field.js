@@ -169,6 +169,7 @@
       parts.push([f.first_name, f.last_name].join(" ").trim());
     } else if (who) { parts.push(who.name); }
     if (item.kind === "attempt") { parts.push(resultLabel(p.result)); }
+    if (item.kind === "contact_edit") { parts.push(Object.keys(p.fields || {}).map(function (f) { return t("field-" + f) || f; }).join(", ")); }
     if (item.kind === "commitment_outcome") {
       var fu = lists && (lists.follow_ups || []).filter(function (x) { return x.id === p.commitment_id; })[0];
       if (fu) { parts.push(fu.name); }
@@ -450,7 +451,11 @@
       return S.enqueue("attempt", payload).then(function (item) { kick(); return item; });
     },
     send: send,
-    refresh: refresh
+    refresh: refresh,
+    // for static/js/field-forms.js: queue-first forms and notices
+    kick: kick,
+    render: render,
+    t: t
   };
 
   if (navigator.serviceWorker) {

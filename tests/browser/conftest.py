@@ -28,6 +28,8 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 860}
+# The phone the field app is built for (and measured on in bench/bench_offline.py).
+FIELD_PHONE = {"width": 390, "height": 844}
 PASSWORD = "browser test password"
 
 
@@ -87,3 +89,34 @@ def sign_in(live_server):
         tab.wait_for_url("**/home")
 
     return _sign_in
+
+
+@pytest.fixture
+def field_server(tmp_path, live_server):
+    """The offline world, fresh per test (live_server only checks for Chromium)."""
+    from tests.browser import offline_world
+
+    with serve_world(tmp_path / "offline.sqlite", lambda: offline_world.build(PASSWORD)) as server:
+        yield server
+
+
+def _phone_context(browser):
+    return browser.new_context(
+        viewport=FIELD_PHONE, is_mobile=True, has_touch=True, service_workers="allow"
+    )
+
+
+@pytest.fixture
+def phone(browser):
+    """A phone with the field app's service worker (390 x 844, touch)."""
+    context = _phone_context(browser)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def second_phone(browser):
+    """Another phone: a second device, with its own store and worker."""
+    context = _phone_context(browser)
+    yield context
+    context.close()

@@ -1,5 +1,5 @@
 """The offline browser tests' world: Riverside's 27 doors cut into a packet for leader Lena,
-a second small packet of hers ("Spare", taken back in a test), and a follow-up she owns."""
+a second small packet of hers ("Spare", taken back in a test), and two follow-ups she owns."""
 
 from __future__ import annotations
 
@@ -87,7 +87,17 @@ def build(password: str) -> dict:
             kind="volunteer_shift", due_date=(utcnow() + timedelta(days=2)).date(), owner_id=lena.id
         ),
     )
+    # A second follow-up of hers, for a person further down the street (rescheduled in a test).
+    later = record_commitment(
+        ana,
+        db.session.query(Contact).filter(Contact.voter_id == "O0-3").one(),
+        CommitmentInput(
+            kind="volunteer_shift", due_date=(utcnow() + timedelta(days=3)).date(), owner_id=lena.id
+        ),
+    )
     return {
+        "later_follow_up_id": later.id,
+        "ana_id": ana.id,
         "emails": {"organizer": ana.email, "leader": lena.email},
         "packet_id": oak[0].id,
         "spare_id": spare.id,
