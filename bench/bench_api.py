@@ -12,14 +12,16 @@ of the SQLite file, so the shared dataset is never written to. With BENCH_POSTGR
   alternating a one-tap attempt and a one-on-one with a commitment (goal: p95 <= 50 ms).
 
 Server time is the wall time of each request inside the process (no network), after a
-warm-up; the process CPU time per request is printed beside it (on a shared machine the
-wall time also counts waiting for a core). BENCH_API_CONTACTS builds a smaller dataset of
+warm-up and `gc.freeze()` (as wsgi.py does in each gunicorn worker); the process CPU time
+per request is printed beside it (on a shared machine the wall time also counts waiting
+for a core). BENCH_API_CONTACTS builds a smaller dataset of
 its own for a smoke run: `BENCH_API_CONTACTS=20000 python bench/bench_api.py`. Prints lines
 like `bench api_list_1000_contacts: 80.1 ms p95 (sqlite, 1,000,000 contacts; cpu p95 …)`.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import statistics
@@ -120,6 +122,7 @@ def measure(url: str, label: str, info) -> None:
 
     for email in (organizers[0], info.admin_email):  # warm the process: SQL and model caches
         client.get("/api/v1/contacts", query_string={"limit": 1000}, headers=auth(email))
+    gc.freeze()  # as wsgi.py does in each gunicorn worker once the app is built
     # Listing: pages of 1,000 through each organizer's turfs, then the admin's program.
     list_samples: list[float] = []
     per_user = max(2, LIST_REQUESTS // len(listers))
