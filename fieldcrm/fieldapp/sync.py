@@ -245,6 +245,9 @@ def _commitment_outcome(actor: User, item: QueuedItem, data: Any, when: datetime
     commitment_services.set_status(
         actor, commitment, data.status, note=data.note, new_due_date=data.new_due_date
     )
+    event = commitment_services.latest_event(commitment.id)
+    if data.status in commitment_services.OUTCOMES and event is not None:
+        result["event_id"] = event.id  # what the phone's Undo takes back, as on the page
     return Stored("commitments", commitment.id, result)
 
 

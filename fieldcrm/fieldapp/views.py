@@ -243,7 +243,16 @@ def _told(kind: str, record_id: int | None, result: dict[str, Any]) -> dict[str,
         commitment = db.session.get(Commitment, record_id)
         if commitment is None:
             return {}
-        return {"message": marked_message(commitment, result.get("status", commitment.status))}
+        told: dict[str, Any] = {
+            "message": marked_message(commitment, result.get("status", commitment.status))
+        }
+        if result.get("event_id"):
+            # The Undo the page's own confirmation carries (commitments/_undo_flash.html).
+            told["undo"] = {
+                "action": url_for("commitments.undo", commitment_id=commitment.id),
+                "event_id": result["event_id"],
+            }
+        return told
     if kind == "contact_edit":
         kept = result.get("kept_values") or {}
         contact = db.session.get(Contact, record_id) if kept and record_id else None

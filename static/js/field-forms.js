@@ -31,7 +31,22 @@
       flashes = el("div", { "class": "flashes", role: "status" });
       main.insertBefore(flashes, main.firstChild);
     }
-    flashes.appendChild(el("p", { "class": "flash flash-success", "data-notice": n.id }, n.message));
+    var token = document.querySelector("input[name=csrf_token]");
+    if (!n.undo || !token) {
+      flashes.appendChild(el("p", { "class": "flash flash-success", "data-notice": n.id }, n.message));
+      return;
+    }
+    // An outcome keeps its Undo, as the page's own confirmation does
+    // (templates/commitments/_undo_flash.html): a plain form, posted by the browser.
+    var form = el("form", { method: "post", action: n.undo.action, "class": "flash flash-success undo-flash", "data-notice": n.id });
+    [["csrf_token", token.value], ["event_id", String(n.undo.event_id)],
+     ["next", window.location.pathname + window.location.search]].forEach(function (pair) {
+      form.appendChild(el("input", { type: "hidden", name: pair[0], value: pair[1] }));
+    });
+    form.appendChild(el("span", {}, n.message));
+    form.appendChild(document.createTextNode(" "));
+    form.appendChild(el("button", { type: "submit", "class": "button small" }, t("undo")));
+    flashes.appendChild(form);
   }
   function drawNotices() {
     var box = status.querySelector(".field-notices");

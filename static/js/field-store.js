@@ -201,7 +201,7 @@
           stored += 1;
           if (resultOf(item)) { results.push(resultOf(item)); }
           if (a.message || (a.not_applied && a.not_applied.length)) {
-            notices.push({ id: item.id, kind: item.kind, message: a.message || null, not_applied: a.not_applied || [], contact: a.contact || null, at: new Date().toISOString() });
+            notices.push({ id: item.id, kind: item.kind, message: a.message || null, undo: a.undo || null, not_applied: a.not_applied || [], contact: a.contact || null, at: new Date().toISOString() });
           }
           tx.store.delete(item.id);
         } else if (a.status === "refused") {

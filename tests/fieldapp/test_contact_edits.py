@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from fieldcrm.audit import AuditEvent
+from fieldcrm.commitments import services as commitment_services
 from fieldcrm.contacts.models import Contact
 from fieldcrm.extensions import db
 from tests.fieldapp.conftest import item
@@ -128,3 +129,14 @@ def test_outcome_answer__says_what_was_marked(street_world, login_as, send):
     )
     [marked] = send(kept).get_json()["items"]
     assert marked["message"] == f"{w.east_1.display_name}: marked kept."
+    # The phone shows the same Undo as the page's confirmation: the event it takes back.
+    event = commitment_services.latest_event(commitment_id)
+    assert marked["undo"] == {
+        "action": f"/commitments/{commitment_id}/undo",
+        "event_id": event.id,
+    }
+    again = item(
+        "commitment_outcome", w.organizer_ana, {"commitment_id": commitment_id, "status": "kept"}
+    )
+    [unchanged] = send(again).get_json()["items"]
+    assert "undo" not in unchanged  # already kept: nothing of this send to take back
