@@ -14,7 +14,7 @@ HASH := $(shell sha1sum pyproject.toml | cut -c1-12)
 RUNTIME_STAMP := $(VENV)/.installed-runtime-$(HASH)
 DEV_STAMP := $(VENV)/.installed-dev-$(HASH)
 
-.PHONY: setup setup-dev run test lint bench serve worker translations messages clean
+.PHONY: setup setup-dev run test lint bench bench-statewide serve worker translations messages clean
 
 setup: $(RUNTIME_STAMP)
 setup-dev: $(DEV_STAMP)
@@ -74,6 +74,11 @@ test: setup-dev translations lint
 
 bench: setup-dev
 	@for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done
+
+# Opt-in: an 8.3M-row statewide file into PostgreSQL and its weekly refresh (about 7 GB of
+# temporary files, tens of minutes; BENCH_DATABASE_URL, BENCH_STATEWIDE_ROWS).
+bench-statewide: setup-dev
+	$(BIN)/python bench/statewide.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

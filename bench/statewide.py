@@ -1,0 +1,117 @@
+"""Benchmark (opt-in, `make bench-statewide`): a statewide voter file through the command.
+
+Generates its own North Carolina file of BENCH_STATEWIDE_ROWS rows (default 8,300,000, the
+size of NC's; quoted TSV, CRLF, the current layout) and a weekly refresh of it: the same
+people with 1% of rows changed (phone, party, apartment) and 0.5% new voters at the end.
+Then, into an empty PostgreSQL database (BENCH_DATABASE_URL, default
+postgresql://postgres@127.0.0.1:5432/postgres: a database of its own is created and dropped),
+it times `fieldcrm imports voter-file` as a person runs it, from start to exit, with the
+peak memory of its process tree:
+
+* `statewide_first_load`: the file into the empty database (goal 180 s, 1.5 GB);
+* `statewide_refresh`: the refresh (goal 60 s), checking that exactly the changed and new
+  rows are written.
+
+Beside them, in the same run, `psql \\copy` of the file into an unindexed table of text
+columns: the floor a load cannot beat on this machine. The files take about 3.3 GB each in
+a temporary folder (BENCH_STATEWIDE_DIR to choose where).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import psycopg
+
+_HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(_HERE), str(_HERE.parent)]
+
+from bench_import_command import FIELDCRM, _env, _import, timed  # noqa: E402
+
+ROWS = int(os.environ.get("BENCH_STATEWIDE_ROWS", "8300000"))
+URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+GOALS = {"first": 180.0, "refresh": 60.0, "peak_mb": 1536.0}
+CHANGED, NEW = 0.01, 0.005
+
+
+def _generate(folder: Path) -> tuple[Path, Path, int, int]:
+    """(first file, refresh file, rows changed, rows new): the refresh holds every voter of
+    the first file, CHANGED of them altered, then NEW more."""
+    total = ROWS + int(ROWS * NEW)
+    code = (
+        "import sys; sys.path[:0] = sys.argv[1:3]; from voterfile_gen import write_nc_file; "
+        "write_nc_file(sys.argv[3], int(sys.argv[4]), changed_fraction=float(sys.argv[5]))"
+    )
+    every, refresh = folder / "every.txt", folder / "refresh.txt"
+    for path, fraction in ((every, 0.0), (refresh, CHANGED)):
+        args = [str(_HERE), str(_HERE.parent), str(path), str(total), str(fraction)]
+        subprocess.run([sys.executable, "-c", code, *args], check=True)
+    first = folder / "ncvoter_statewide.txt"
+    changed = 0
+    with every.open("rb") as a, refresh.open("rb") as b, first.open("wb") as out:
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if i <= ROWS:  # the header and the first file's rows
+                out.write(x)
+                changed += x != y
+    every.unlink()
+    return first, refresh, changed, total - ROWS
+
+
+def _copy_floor(url: str, path: Path) -> float:
+    header = path.open(encoding="latin-1").readline().rstrip("\r\n").split("\t")
+    columns = ", ".join(f'"{h.strip(chr(34))}" text' for h in header)
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute(f"CREATE TABLE voters ({columns})")
+    copy = (
+        f"\\copy voters FROM '{path}' WITH (FORMAT csv, DELIMITER E'\\t', HEADER true, "
+        "ENCODING 'LATIN1')"
+    )
+    return timed(["psql", "-X", "-q", url, "-c", copy]).seconds
+
+
+def _line(name: str, value: float, unit: str, goal: float) -> None:
+    print(f"bench {name}: {value:.1f} {unit} (goal <= {goal:g} {unit})", flush=True)
+
+
+def main() -> None:
+    url = URL.replace("postgresql+psycopg://", "postgresql://", 1)
+    names = [f"fieldcrm_statewide_{os.getpid()}", f"fieldcrm_statewide_floor_{os.getpid()}"]
+    folder = os.environ.get("BENCH_STATEWIDE_DIR")
+    with (
+        tempfile.TemporaryDirectory(dir=folder) as tmp,
+        psycopg.connect(url, autocommit=True) as admin,
+    ):
+        first, refresh, changed, new = _generate(Path(tmp))
+        print(f"  ({ROWS:,} rows, {first.stat().st_size / 1e9:.2f} GB; refresh: "
+              f"{changed:,} changed, {new:,} new)", flush=True)  # fmt: skip
+        for name in names:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            app_url, floor_url = (url.rsplit("/", 1)[0] + "/" + name for name in names)
+            floor = _copy_floor(floor_url, first)
+            print(f"  (floor: psql \\copy into an unindexed table, {floor:.1f} s)", flush=True)
+            env = _env(app_url, Path(tmp) / "uploads")
+            subprocess.run(
+                [str(FIELDCRM), "db", "upgrade"], env=env, check=True, capture_output=True
+            )
+            run, counts = _import(first, env)
+            assert counts["inserted"] == ROWS - counts["rejected"] - counts["duplicates"], counts
+            _line("statewide_first_load", run.seconds, "s", GOALS["first"])
+            _line("statewide_first_load_peak_rss", run.peak_mb, "MB", GOALS["peak_mb"])
+            print(f"  (first load: {run.cpu:.0f} CPU-s; {run.seconds / floor:.1f}x the copy)")
+            run, counts = _import(refresh, env)
+            assert (counts["updated"], counts["inserted"]) == (changed, new), (counts, changed)
+            _line("statewide_refresh", run.seconds, "s", GOALS["refresh"])
+            _line("statewide_refresh_peak_rss", run.peak_mb, "MB", GOALS["peak_mb"])
+            print(f"  (refresh: {run.cpu:.0f} CPU-s; wrote exactly the changed and new rows)")
+        finally:
+            for name in names:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
