@@ -63,13 +63,14 @@ lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The whole suite on SQLite; again on PostgreSQL when TEST_DATABASE_URL is set.
+# The whole suite on SQLite; again on PostgreSQL when TEST_DATABASE_URL is set (without the
+# browser tests, except the field app's, marked both_databases).
 test: setup-dev translations lint
 	@scripts/ensure-chromium
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-	  $(BIN)/python -m pytest -m "not browser"; \
+	  $(BIN)/python -m pytest -m "not browser or both_databases"; \
 	fi
 
 bench: setup-dev

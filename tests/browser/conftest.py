@@ -93,10 +93,14 @@ def sign_in(live_server):
 
 @pytest.fixture
 def field_server(tmp_path, live_server):
-    """The offline world, fresh per test (live_server only checks for Chromium)."""
+    """The offline world, fresh per test (live_server only checks for Chromium), on
+    PostgreSQL when TEST_DATABASE_URL names it: the field app's browser tests run on both
+    databases (the Makefile's second pass selects them by the `both_databases` mark)."""
     from tests.browser import offline_world
 
-    with serve_world(tmp_path / "offline.sqlite", lambda: offline_world.build(PASSWORD)) as server:
+    with serve_world(
+        tmp_path / "offline.sqlite", lambda: offline_world.build(PASSWORD), on_postgres=True
+    ) as server:
         yield server
 
 

@@ -21,7 +21,7 @@ from tests.browser.offline_tools import (
     _wait_waiting,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.both_databases]
 
 
 def _page_on_phone(tab, path: str) -> None:

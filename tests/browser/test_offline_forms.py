@@ -25,7 +25,7 @@ from tests.browser.offline_tools import (
     _wait_waiting,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.both_databases]
 QUEUED = "Saved on this phone. It will be sent when there is signal."
 
 
