@@ -160,6 +160,22 @@ def _sqlite(rows: int, label: str, tmp: Path, base: Path, changed: Path) -> None
     print(f"  (10% changed: {written} rows written, exactly the {expected_changes} changed)")
 
 
+def copy_floor(url: str, path: Path) -> Timed:
+    """``psql \\copy`` of the voter file at ``path`` into an unindexed table of text columns
+    in the (empty) database at ``url``: the PostgreSQL floor."""
+    import psycopg
+
+    header = path.open(encoding="latin-1").readline().rstrip("\r\n").split("\t")
+    columns = ", ".join(f'"{h.strip(chr(34))}" text' for h in header)
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute(f"CREATE TABLE voters ({columns})")
+    copy = (
+        f"\\copy voters FROM '{path}' WITH (FORMAT csv, DELIMITER E'\\t', HEADER true, "
+        "ENCODING 'LATIN1')"
+    )
+    return timed(["psql", "-X", "-q", url, "-c", copy])
+
+
 def _postgres(rows: int, label: str, tmp: Path, base: Path) -> None:
     url = os.environ.get("BENCH_DATABASE_URL")
     if not url:
@@ -174,15 +190,7 @@ def _postgres(rows: int, label: str, tmp: Path, base: Path) -> None:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
         app_url, floor_url = (url.rsplit("/", 1)[0] + "/" + name for name in names)
-        header = base.open(encoding="latin-1").readline().rstrip("\r\n").split("\t")
-        columns = ", ".join(f'"{h.strip(chr(34))}" text' for h in header)
-        with psycopg.connect(floor_url, autocommit=True) as con:
-            con.execute(f"CREATE TABLE voters ({columns})")
-        copy = (
-            f"\\copy voters FROM '{base}' WITH (FORMAT csv, DELIMITER E'\\t', HEADER true, "
-            "ENCODING 'LATIN1')"
-        )
-        floor = timed(["psql", "-X", "-q", floor_url, "-c", copy])
+        floor = copy_floor(floor_url, base)
         print(f"  (floor, PostgreSQL: psql \\copy into an unindexed table, {floor.seconds:.2f} s)")
         env = _env(app_url, tmp / "uploads_pg")
         subprocess.run([str(FIELDCRM), "db", "upgrade"], env=env, check=True, capture_output=True)

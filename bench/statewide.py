@@ -30,7 +30,7 @@ import psycopg
 _HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(_HERE), str(_HERE.parent)]
 
-from bench_import_command import FIELDCRM, _env, _import, timed  # noqa: E402
+from bench_import_command import FIELDCRM, _env, _import, copy_floor  # noqa: E402
 
 ROWS = int(os.environ.get("BENCH_STATEWIDE_ROWS", "8300000"))
 URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -61,18 +61,6 @@ def _generate(folder: Path) -> tuple[Path, Path, int, int]:
     return first, refresh, changed, total - ROWS
 
 
-def _copy_floor(url: str, path: Path) -> float:
-    header = path.open(encoding="latin-1").readline().rstrip("\r\n").split("\t")
-    columns = ", ".join(f'"{h.strip(chr(34))}" text' for h in header)
-    with psycopg.connect(url, autocommit=True) as con:
-        con.execute(f"CREATE TABLE voters ({columns})")
-    copy = (
-        f"\\copy voters FROM '{path}' WITH (FORMAT csv, DELIMITER E'\\t', HEADER true, "
-        "ENCODING 'LATIN1')"
-    )
-    return timed(["psql", "-X", "-q", url, "-c", copy]).seconds
-
-
 def _line(name: str, value: float, unit: str, goal: float) -> None:
     print(f"bench {name}: {value:.1f} {unit} (goal <= {goal:g} {unit})", flush=True)
 
@@ -92,7 +80,7 @@ def main() -> None:
             admin.execute(f'CREATE DATABASE "{name}"')
         try:
             app_url, floor_url = (url.rsplit("/", 1)[0] + "/" + name for name in names)
-            floor = _copy_floor(floor_url, first)
+            floor = copy_floor(floor_url, first).seconds
             print(f"  (floor: psql \\copy into an unindexed table, {floor:.1f} s)", flush=True)
             env = _env(app_url, Path(tmp) / "uploads")
             subprocess.run(
