@@ -19,13 +19,13 @@ from tests.browser.conftest import PASSWORD
 os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
 
 
-def _open(context):
+def open_tab(context):
     tab = context.new_page()
     tab.set_default_timeout(15_000)
     return tab
 
 
-def _sign_in(tab, server, email):
+def sign_in_as(tab, server, email):
     tab.goto(server.url + "/auth/login")
     tab.get_by_label("Email").fill(email)
     tab.get_by_label("Password").fill(PASSWORD)
@@ -40,17 +40,17 @@ def _cut_off_worker(route):
         route.continue_()
 
 
-def _offline(context):
+def go_offline(context):
     context.set_offline(True)
     context.route("**/*", _cut_off_worker)
 
 
-def _online(context):
+def go_online(context):
     context.unroute("**/*", _cut_off_worker)
     context.set_offline(False)
 
 
-def _lists_on_phone(tab, server):
+def lists_on_phone(tab, server):
     """Wait until the worker controls the page and the packet pages are on the phone."""
     tab.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller")
     tab.evaluate("() => window.FieldApp.settled.then(() => true)")
@@ -65,14 +65,26 @@ def _lists_on_phone(tab, server):
     )
 
 
-def _rows(server, model, **where):
+def leader_on_phone(phone, server):
+    """The leader signed in on the phone with her lists stored: (tab, the page's script
+    errors, collected from now on)."""
+    tab = open_tab(phone)
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in_as(tab, server, server.emails["leader"])
+    tab.goto(f"{server.url}/field")
+    lists_on_phone(tab, server)
+    return tab, errors
+
+
+def rows_of(server, model, **where):
     with server.app.app_context():
         rows = db.session.scalars(sa.select(model).filter_by(**where)).all()
         db.session.expunge_all()
         return rows
 
 
-def _wait_waiting(tab, start: str) -> None:
+def wait_waiting(tab, start: str) -> None:
     """Wait until the status line's queue count starts with `start`."""
     tab.wait_for_function(
         """(start) => {
@@ -84,7 +96,7 @@ def _wait_waiting(tab, start: str) -> None:
     )
 
 
-def _door(doors, n):
+def door_row(doors, n):
     """The n-th door of the walk list, tapped open (a door is one row until opened)."""
     door = doors.nth(n)
     if door.locator("details.door-details").get_attribute("open") is None:

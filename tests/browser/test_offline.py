@@ -26,14 +26,15 @@ from fieldcrm.extensions import db
 from fieldcrm.fieldapp.models import SyncedItem
 from tests.browser.conftest import PASSWORD
 from tests.browser.offline_tools import (
-    _door,
-    _lists_on_phone,
-    _offline,
-    _online,
-    _open,
-    _rows,
-    _sign_in,
-    _wait_waiting,
+    door_row,
+    go_offline,
+    go_online,
+    leader_on_phone,
+    lists_on_phone,
+    open_tab,
+    rows_of,
+    sign_in_as,
+    wait_waiting,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.both_databases]
@@ -46,15 +47,10 @@ def _waiting(tab) -> str:
 
 def test_a_shift_without_signal_is_sent_once_when_the_signal_returns(phone, field_server):
     server = field_server
-    tab = _open(phone)
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    _sign_in(tab, server, server.emails["leader"])
-    tab.goto(f"{server.url}/field")
-    _lists_on_phone(tab, server)
+    tab, errors = leader_on_phone(phone, server)
     started = datetime.now(UTC)
 
-    _offline(phone)
+    go_offline(phone)
     tab.goto(f"{server.url}/turf/packets/{server.packet_id}")  # from the phone
     tab.locator("#field-status .field-offline").wait_for()  # filled in once the page runs
     assert "No signal" in tab.locator("#field-status").inner_text()
@@ -62,7 +58,7 @@ def test_a_shift_without_signal_is_sent_once_when_the_signal_returns(phone, fiel
     assert doors.count() == 27
     # Results at 20 doors: the first person at each, "Not home".
     for n in range(20):
-        _door(doors, n).locator("form[data-attempt]").first.get_by_role(
+        door_row(doors, n).locator("form[data-attempt]").first.get_by_role(
             "button", name="Not home"
         ).tap()
         tab.wait_for_function(
@@ -72,22 +68,22 @@ def test_a_shift_without_signal_is_sent_once_when_the_signal_returns(phone, fiel
     # Reloaded from the phone, the list still shows each result, waiting to send.
     first = doors.nth(0).locator("input[name=contact_id]").first.get_attribute("value")
     tab.reload()
-    _wait_waiting(tab, "20 ")
+    wait_waiting(tab, "20 ")
     assert tab.locator(f"[data-latest-for='{first}']").inner_text() == (
         "Not home · waiting to send"
     )
     assert "20 of 27 doors attempted" in tab.locator("#packet-progress").inner_text()
     # Someone new at the 21st door.
-    door = _door(doors, 20)
+    door = door_row(doors, 20)
     door.locator("details.add-person summary", has_text="Add someone at this door").click()
     door.get_by_label("First name").fill("Rosa")
     door.get_by_label("Last name").fill("Nueva")
     door.get_by_label("Phone").fill("336-555-0177")
     door.get_by_role("button", name="Add").tap()
-    _wait_waiting(tab, "21 ")
+    wait_waiting(tab, "21 ")
 
     # A one-on-one with a commitment, from the form kept on the phone.
-    friend = _rows(server, Contact, voter_id="O0-2")[0]
+    friend = rows_of(server, Contact, voter_id="O0-2")[0]
     tab.goto(f"{server.url}/contacts/{friend.id}/log")
     form = tab.locator("form.conversation-form")
     form.locator("label.chip", has_text="One-on-one").tap()
@@ -109,83 +105,83 @@ def test_a_shift_without_signal_is_sent_once_when_the_signal_returns(phone, fiel
 
     # Close the page, open the app again (still no signal): nothing is lost.
     tab.close()
-    tab = _open(phone)
+    tab = open_tab(phone)
     tab.goto(f"{server.url}/field")
-    _wait_waiting(tab, "23 ")
+    wait_waiting(tab, "23 ")
     assert _waiting(tab) == "23 waiting to send"
     assert tab.locator("#waiting-to-send li").count() == 23
     offline_until = datetime.now(UTC)
-    assert _rows(server, Conversation) == []
+    assert rows_of(server, Conversation) == []
 
-    _online(phone)
+    go_online(phone)
     tab.reload()
-    _wait_waiting(tab, "Nothing waiting to send")
+    wait_waiting(tab, "Nothing waiting to send")
     assert "last sent" in tab.locator("#field-status").inner_text()
     tab.reload()  # a second send finds nothing to send (and doubles nothing)
 
     lena = server.lena_id
-    attempts = _rows(server, Conversation, user_id=lena, result_code="not_home")
+    attempts = rows_of(server, Conversation, user_id=lena, result_code="not_home")
     assert len(attempts) == 20
     assert len({a.contact_id for a in attempts}) == 20
     assert all(a.packet_id == server.packet_id for a in attempts)
     assert all(started <= a.occurred_at <= offline_until for a in attempts)
-    [talk] = _rows(server, Conversation, user_id=lena, channel="one_on_one")
+    [talk] = rows_of(server, Conversation, user_id=lena, channel="one_on_one")
     assert (talk.contact_id, talk.support_level) == (friend.id, 1)
     assert started <= talk.occurred_at <= offline_until
-    [made] = _rows(server, Commitment, conversation_id=talk.id)
+    [made] = rows_of(server, Commitment, conversation_id=talk.id)
     assert (made.kind, made.owner_id, made.created_by_id) == ("house_meeting", lena, lena)
-    [kept] = _rows(server, Commitment, id=server.follow_up_id)
+    [kept] = rows_of(server, Commitment, id=server.follow_up_id)
     assert kept.status == "kept"
-    [rosa] = _rows(server, Contact, last_name="Nueva")
+    [rosa] = rows_of(server, Contact, last_name="Nueva")
     assert rosa.owner_id == lena
-    assert len(_rows(server, SyncedItem, user_id=lena)) == 23
+    assert len(rows_of(server, SyncedItem, user_id=lena)) == 23
     assert errors == []
 
 
 def test_expired_session_asks_to_sign_in_then_sends(phone, field_server):
     server = field_server
-    tab = _open(phone)
-    _sign_in(tab, server, server.emails["leader"])
+    tab = open_tab(phone)
+    sign_in_as(tab, server, server.emails["leader"])
     tab.goto(f"{server.url}/field")
-    _lists_on_phone(tab, server)
-    _offline(phone)
+    lists_on_phone(tab, server)
+    go_offline(phone)
     tab.goto(f"{server.url}/turf/packets/{server.packet_id}")
-    _door(tab.locator("li.door"), 0).get_by_role("button", name="Refused").first.tap()
-    _door(tab.locator("li.door"), 1).get_by_role("button", name="Not home").first.tap()
-    _wait_waiting(tab, "2 ")
+    door_row(tab.locator("li.door"), 0).get_by_role("button", name="Refused").first.tap()
+    door_row(tab.locator("li.door"), 1).get_by_role("button", name="Not home").first.tap()
+    wait_waiting(tab, "2 ")
     with server.app.app_context():  # meanwhile her session ends (signed out elsewhere)
         user = db.session.get(User, server.lena_id)
         user.session_token = new_session_token()
         db.session.commit()
-    _online(phone)
+    go_online(phone)
     tab.evaluate("window.dispatchEvent(new Event('online'))")
     link = tab.get_by_role("link", name="Sign in to send 2 waiting")
     link.wait_for()
-    assert _rows(server, Conversation) == []
+    assert rows_of(server, Conversation) == []
     link.tap()
     tab.get_by_label("Email").fill(server.emails["leader"])
     tab.get_by_label("Password").fill(PASSWORD)
     tab.get_by_role("button", name="Sign in").click()
-    _wait_waiting(tab, "Nothing waiting to send")
-    sent = _rows(server, Conversation, user_id=server.lena_id)
+    wait_waiting(tab, "Nothing waiting to send")
+    sent = rows_of(server, Conversation, user_id=server.lena_id)
     assert sorted(c.result_code for c in sent) == ["not_home", "refused"]
 
 
 def test_packet_taken_back_shows_in_could_not_send(phone, field_server):
     server = field_server
-    tab = _open(phone)
-    _sign_in(tab, server, server.emails["leader"])
+    tab = open_tab(phone)
+    sign_in_as(tab, server, server.emails["leader"])
     tab.goto(f"{server.url}/field")
-    _lists_on_phone(tab, server)
+    lists_on_phone(tab, server)
     tab.goto(f"{server.url}/turf/packets/{server.spare_id}")
-    _offline(phone)
+    go_offline(phone)
     tab.reload()
-    _door(tab.locator("li.door"), 0).get_by_role("button", name="Not home").first.tap()
+    door_row(tab.locator("li.door"), 0).get_by_role("button", name="Not home").first.tap()
     tab.wait_for_selector("li.door.queued")
     with server.app.app_context():  # the organizer takes the packet back meanwhile
         db.session.get(WalkPacket, server.spare_id).assigned_user_id = None
         db.session.commit()
-    _online(phone)
+    go_online(phone)
     tab.goto(f"{server.url}/field")
     bad = tab.locator("#could-not-send")
     bad.wait_for()
@@ -200,18 +196,18 @@ def test_packet_taken_back_shows_in_could_not_send(phone, field_server):
     tab.on("dialog", lambda dialog: dialog.accept())
     bad.locator("li.field-item").get_by_role("button", name="Discard").tap()
     tab.wait_for_function("() => document.getElementById('could-not-send').hidden")
-    assert _rows(server, Conversation) == []
+    assert rows_of(server, Conversation) == []
 
 
 def test_talked_without_signal_opens_the_form_kept_on_the_phone(phone, field_server):
     server = field_server
-    tab = _open(phone)
-    _sign_in(tab, server, server.emails["leader"])
+    tab = open_tab(phone)
+    sign_in_as(tab, server, server.emails["leader"])
     tab.goto(f"{server.url}/field")
-    _lists_on_phone(tab, server)
-    _offline(phone)
+    lists_on_phone(tab, server)
+    go_offline(phone)
     tab.goto(f"{server.url}/turf/packets/{server.packet_id}")
-    door = _door(tab.locator("li.door"), 2)
+    door = door_row(tab.locator("li.door"), 2)
     person = door.locator("input[name=contact_id]").first.get_attribute("value")
     door.get_by_role("link", name="Talked").tap()
     # The link carries where to come back to; the copy on the phone is found all the same.
@@ -222,8 +218,8 @@ def test_talked_without_signal_opens_the_form_kept_on_the_phone(phone, field_ser
     tab.wait_for_url(re.compile(rf".*/turf/packets/{server.packet_id}#queued$"))
     latest = tab.locator(f"[data-latest-for='{person}']")
     latest.filter(has_text="Talked · waiting to send").wait_for()
-    _online(phone)
+    go_online(phone)
     tab.evaluate("window.dispatchEvent(new Event('online'))")
-    _wait_waiting(tab, "Nothing waiting to send")
-    [talk] = _rows(server, Conversation, contact_id=int(person))
+    wait_waiting(tab, "Nothing waiting to send")
+    [talk] = rows_of(server, Conversation, contact_id=int(person))
     assert (talk.is_conversation, talk.support_level, talk.user_id) == (True, 2, server.lena_id)

@@ -12,13 +12,13 @@ import sqlalchemy as sa
 from fieldcrm.audit import AuditEvent
 from fieldcrm.contacts.models import Contact
 from tests.browser.offline_tools import (
-    _lists_on_phone,
-    _offline,
-    _online,
-    _open,
-    _rows,
-    _sign_in,
-    _wait_waiting,
+    go_offline,
+    go_online,
+    lists_on_phone,
+    open_tab,
+    rows_of,
+    sign_in_as,
+    wait_waiting,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.both_databases]
@@ -45,47 +45,47 @@ def test_two_phones_edit_one_person__later_edit_kept_and_the_other_phone_told(
     phone, second_phone, field_server
 ):
     server = field_server
-    [friend] = _rows(server, Contact, voter_id="O0-1")
+    [friend] = rows_of(server, Contact, voter_id="O0-1")
     path = f"/contacts/{friend.id}"
 
     # Phone A (Lena, the leader): her lists on the phone, then no signal.
-    a = _open(phone)
-    _sign_in(a, server, server.emails["leader"])
+    a = open_tab(phone)
+    sign_in_as(a, server, server.emails["leader"])
     a.goto(f"{server.url}/field")
-    _lists_on_phone(a, server)
+    lists_on_phone(a, server)
     _page_on_phone(a, path)
-    _offline(phone)
+    go_offline(phone)
     a.goto(server.url + path)  # from the phone
     _quick_edit(a, notes="A: call after six", preferred_languages="es")
     a.locator(".quick-edit-said", has_text="Saved on this phone").wait_for()
-    _wait_waiting(a, "1 ")
+    wait_waiting(a, "1 ")
     a.goto(f"{server.url}/field")  # what waits, named
     waiting = a.locator("#waiting-to-send li.field-item")
     waiting.filter(has_text="Contact edit · Pat O1 · Notes, Preferred languages").wait_for()
     a.goto(server.url + path)  # the person's page again: the edit shown, waiting
     a.locator(".quick-edit-said", has_text="waiting to send").wait_for()
     assert a.locator("#quick-edit").get_by_label("Notes").input_value() == "A: call after six"
-    assert _rows(server, Contact, id=friend.id)[0].notes is None
+    assert rows_of(server, Contact, id=friend.id)[0].notes is None
 
     # Phone B (Ana, the organizer), with signal, a little later: the same field.
-    b = _open(second_phone)
-    _sign_in(b, server, server.emails["organizer"])
+    b = open_tab(second_phone)
+    sign_in_as(b, server, server.emails["organizer"])
     b.goto(server.url + path)
     b.wait_for_function("() => window.FieldApp && !document.getElementById('quick-edit').hidden")
     _quick_edit(b, notes="B: prefers texts")
     b.locator("p.notes", has_text="B: prefers texts").wait_for()  # sent, and the page fresh
-    assert _rows(server, Contact, id=friend.id)[0].notes == "B: prefers texts"
+    assert rows_of(server, Contact, id=friend.id)[0].notes == "B: prefers texts"
 
     # A's signal returns: her queue is sent; B's later notes stay, her languages apply.
-    _online(phone)
+    go_online(phone)
     a.evaluate("window.dispatchEvent(new Event('online'))")
-    _wait_waiting(a, "Nothing waiting to send")
+    wait_waiting(a, "Nothing waiting to send")
     a.locator(".quick-edit-said").wait_for(state="hidden")  # no longer waiting
     told = a.locator("#field-status .field-not-applied")
     told.wait_for()
     assert "Changes not applied (Pat O1)" in told.inner_text()
     assert "Notes stays “B: prefers texts”" in told.inner_text()
-    [fresh] = _rows(server, Contact, id=friend.id)
+    [fresh] = rows_of(server, Contact, id=friend.id)
     assert (fresh.notes, fresh.preferred_languages) == ("B: prefers texts", "es")
     with server.app.app_context():
         from fieldcrm.extensions import db

@@ -16,13 +16,13 @@ from fieldcrm.conversations.models import Conversation
 from fieldcrm.fieldapp.models import SyncedItem
 from tests.browser.conftest import FIELD_PHONE
 from tests.browser.offline_tools import (
-    _lists_on_phone,
-    _offline,
-    _online,
-    _open,
-    _rows,
-    _sign_in,
-    _wait_waiting,
+    go_offline,
+    go_online,
+    leader_on_phone,
+    open_tab,
+    rows_of,
+    sign_in_as,
+    wait_waiting,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.both_databases]
@@ -47,14 +47,9 @@ def _due(days: int) -> str:
 
 def test_one_on_one_and_outcomes_without_signal__each_stored_once(phone, field_server):
     server = field_server
-    tab = _open(phone)
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    _sign_in(tab, server, server.emails["leader"])
-    tab.goto(f"{server.url}/field")
-    _lists_on_phone(tab, server)
-    [friend] = _rows(server, Contact, voter_id="O0-2")
-    _offline(phone)
+    tab, errors = leader_on_phone(phone, server)
+    [friend] = rows_of(server, Contact, voter_id="O0-2")
+    go_offline(phone)
 
     due = _due(20)
     _one_on_one(tab, server, friend.id, due)
@@ -70,31 +65,31 @@ def test_one_on_one_and_outcomes_without_signal__each_stored_once(phone, field_s
     new_date = _due(30)
     later.get_by_label("New date").fill(new_date)
     later.get_by_role("button", name="Reschedule").tap()
-    _wait_waiting(tab, "3 ")
+    wait_waiting(tab, "3 ")
     assert QUEUED in tab.locator("#field-status").inner_text()
-    assert _rows(server, Conversation) == []
+    assert rows_of(server, Conversation) == []
 
-    _online(phone)
+    go_online(phone)
     tab.goto(f"{server.url}/field")
-    _wait_waiting(tab, "Nothing waiting to send")
+    wait_waiting(tab, "Nothing waiting to send")
     # Once the server has answered, the phone says what was created.
     flashes = tab.locator(".flashes")
     flashes.filter(has_text="you follow up").wait_for()
     assert "Conversation saved · commitment “Host a house meeting” due" in flashes.inner_text()
     assert "Pat O1: marked kept." in flashes.inner_text()
     tab.reload()  # a second send finds nothing (and doubles nothing)
-    _wait_waiting(tab, "Nothing waiting to send")
+    wait_waiting(tab, "Nothing waiting to send")
 
     lena = server.lena_id
-    [talk] = _rows(server, Conversation, user_id=lena)
+    [talk] = rows_of(server, Conversation, user_id=lena)
     assert (talk.contact_id, talk.channel, talk.support_level) == (friend.id, "one_on_one", 1)
-    [made] = _rows(server, Commitment, conversation_id=talk.id)
+    [made] = rows_of(server, Commitment, conversation_id=talk.id)
     assert (made.kind, made.owner_id, made.due_date.isoformat()) == ("house_meeting", lena, due)
-    [kept] = _rows(server, Commitment, id=server.follow_up_id)
+    [kept] = rows_of(server, Commitment, id=server.follow_up_id)
     assert kept.status == "kept"
-    [moved] = _rows(server, Commitment, id=server.later_follow_up_id)
+    [moved] = rows_of(server, Commitment, id=server.later_follow_up_id)
     assert (moved.status, moved.due_date.isoformat()) == ("rescheduled", new_date)
-    kinds = sorted(s.kind for s in _rows(server, SyncedItem, user_id=lena))
+    kinds = sorted(s.kind for s in rows_of(server, SyncedItem, user_id=lena))
     assert kinds == ["commitment_outcome", "commitment_outcome", "conversation"]
     assert errors == []
 
@@ -102,17 +97,17 @@ def test_one_on_one_and_outcomes_without_signal__each_stored_once(phone, field_s
 def test_one_on_one_with_signal__queued_first_then_confirmed(phone, field_server):
     """Ana, the organizer, hands the commitment to Lena, with signal."""
     server = field_server
-    tab = _open(phone)
-    _sign_in(tab, server, server.emails["organizer"])
-    [friend] = _rows(server, Contact, voter_id="O0-4")
+    tab = open_tab(phone)
+    sign_in_as(tab, server, server.emails["organizer"])
+    [friend] = rows_of(server, Contact, voter_id="O0-4")
     _one_on_one(tab, server, friend.id, _due(12), owner="Lena (Volunteer leader)")
     tab.wait_for_url(f"**/contacts/{friend.id}")
     flash = tab.locator(".flashes")
     flash.filter(has_text="Conversation saved").wait_for()
     assert "commitment “Host a house meeting” due" in flash.inner_text()
     assert flash.inner_text().endswith("handed to Lena")
-    [talk] = _rows(server, Conversation, user_id=server.ana_id)
-    [synced] = _rows(server, SyncedItem, user_id=server.ana_id)
+    [talk] = rows_of(server, Conversation, user_id=server.ana_id)
+    [synced] = rows_of(server, SyncedItem, user_id=server.ana_id)
     assert (synced.kind, synced.record_id) == ("conversation", talk.id)
 
 
@@ -122,9 +117,9 @@ def test_without_javascript__the_forms_post_as_plain_forms(browser, field_server
         viewport=FIELD_PHONE, is_mobile=True, has_touch=True, java_script_enabled=False
     )
     try:
-        tab = _open(context)
-        _sign_in(tab, server, server.emails["leader"])
-        [friend] = _rows(server, Contact, voter_id="O0-5")
+        tab = open_tab(context)
+        sign_in_as(tab, server, server.emails["leader"])
+        [friend] = rows_of(server, Contact, voter_id="O0-5")
         _one_on_one(tab, server, friend.id, _due(12))
         tab.wait_for_url(f"**/contacts/{friend.id}")
         assert "you follow up" in tab.locator(".flashes").inner_text()
@@ -133,6 +128,6 @@ def test_without_javascript__the_forms_post_as_plain_forms(browser, field_server
         assert "Pat O1: marked kept." in tab.locator(".flashes").inner_text()
     finally:
         context.close()
-    assert len(_rows(server, Conversation, user_id=server.lena_id)) == 1
-    assert _rows(server, Commitment, id=server.follow_up_id)[0].status == "kept"
-    assert _rows(server, SyncedItem) == []
+    assert len(rows_of(server, Conversation, user_id=server.lena_id)) == 1
+    assert rows_of(server, Commitment, id=server.follow_up_id)[0].status == "kept"
+    assert rows_of(server, SyncedItem) == []
