@@ -102,7 +102,11 @@ def _text(value: Any, limit: int) -> str | None:
         return None
     if not isinstance(value, str):
         raise Refused("invalid", "text expected")
-    return value.strip()[:limit] or None
+    text = value.strip()
+    if len(text) > limit:
+        # refused, never cut: the item stays on the phone to be copied or shortened
+        raise Refused("invalid", f"longer than {limit:,} characters")
+    return text or None
 
 
 def _pairs(value: Any) -> MultiDict:

@@ -82,6 +82,23 @@ def test_contact_edit__an_edit_later_than_the_server_overwrites_and_audits_the_o
     assert audit.details["seen"] == "old note"
 
 
+def test_contact_edit__notes_over_the_limit_are_refused_never_cut(street_world, login_as, send):
+    """Notes longer than the edit form allows were cut to fit and the rest lost; the item is
+    now refused, so it stays on the phone ("Could not send": copy, shorten, send again)."""
+    w = street_world
+    login_as(w.organizer_ana)
+    contact = w.east_1
+    contact.notes = "old note"
+    db.session.commit()
+    long = "x" * 5001
+    edit = _edit(w.organizer_ana, contact, {"notes": long}, {"notes": "old note"}, 1)
+    [answer] = send(edit).get_json()["items"]
+    assert (answer["status"], answer["code"]) == ("refused", "invalid")
+    assert "5,000" in answer["reason"]
+    db.session.expire_all()
+    assert db.session.get(Contact, contact.id).notes == "old note"
+
+
 def test_conversation_answer__names_what_was_created(street_world, login_as, send):
     w = street_world
     login_as(w.organizer_ana)
