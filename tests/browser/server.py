@@ -41,6 +41,26 @@ def _database(db_path: Path, on_postgres: bool) -> Iterator[str]:
         admin.dispose()
 
 
+def _bodies_read_at_once(app):
+    """`app` with each response body read whole and closed before werkzeug sends it.
+
+    werkzeug's development server drains the request socket before it closes the response
+    body; when the browser has already dropped the connection (a navigation cancelling a
+    script's load), that read raises, the body (an open static file) is never closed, and
+    its ResourceWarning surfaces in some later test. Production serves with gunicorn."""
+
+    def wrapped(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    return wrapped
+
+
 @contextmanager
 def serve_world(
     db_path: Path, build: Callable[[], dict], *, on_postgres: bool = False
@@ -65,7 +85,7 @@ def serve_world(
             db.create_all()
             data = build()
             db.session.commit()
-        server = make_server("127.0.0.1", 0, app, threaded=True)
+        server = make_server("127.0.0.1", 0, _bodies_read_at_once(app), threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
