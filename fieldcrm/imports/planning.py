@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from fieldcrm.contacts.models import Contact
@@ -91,21 +93,42 @@ def _synthetic_ids(frame: pd.DataFrame) -> pd.Series:
     )
 
 
-def _id_hashes(voter_ids: pd.Series) -> np.ndarray:
-    return pd.util.hash_array(voter_ids.to_numpy(dtype=object), categorize=False)
+def _id_hashes(voter_ids: pd.Series | np.ndarray) -> np.ndarray:
+    values = voter_ids.to_numpy(dtype=object) if isinstance(voter_ids, pd.Series) else voter_ids
+    return pd.util.hash_array(values, categorize=False)
+
+
+#: rows fetched per round trip while loading the known contacts
+_LOAD_BATCH = 100_000
+
+
+def _strings(parts: list[pa.Array]) -> pa.Array:
+    """One Arrow string array from per-batch ones (64-bit offsets only past 1 GB of text)."""
+    if not parts:
+        return pa.array([], pa.string())
+    big = sum(p.nbytes for p in parts) > 2**30
+    return pa.concat_arrays([p.cast(pa.large_string()) if big else p for p in parts])
 
 
 @dataclass
 class KnownContacts:
-    """The source's existing contacts, loaded once: voter id -> (id, vf_hash, flag)."""
+    """The source's existing contacts, loaded once into arrays: position -> voter id, contact
+    id, stored row hash ("" when none) and the not-in-latest-file flag.
 
-    index: pd.Index
+    No Python object is kept per voter (a statewide file has 8M or more): voter ids and
+    hashes are Arrow strings, the rest NumPy. A voter id is found through the sorted 64-bit
+    hashes of the known ids and every hit is confirmed against the id itself, so a hash
+    collision can never match the wrong person; ids whose hash another known id shares (in
+    practice none) are found exactly through a small dict.
+    """
+
+    voter_ids: pa.Array
     ids: np.ndarray
-    hashes: np.ndarray
+    hashes: pa.Array
     flagged: np.ndarray
-    seen: np.ndarray  # rows of `index` seen in this file
+    seen: np.ndarray  # positions seen in this file
     source: str = ""
-    #: voter ids first met in this run (not in `index`), as a sorted array of 64-bit hashes:
+    #: voter ids first met in this run (not known), as a sorted array of 64-bit hashes:
     #: 8 bytes an id instead of a Python string. A hash hit is confirmed exactly against the
     #: rows this run already wrote (or, when nothing is written, against `exact_new`).
     seen_new: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
@@ -113,37 +136,117 @@ class KnownContacts:
     #: a layout's extra matching, run on each chunk before it is planned: it may add
     #: contacts of other sources as known under this file's ids (fieldcrm.imports.vanmatch)
     match_more: Callable[[pd.DataFrame, KnownContacts], None] | None = None
+    #: the lookup: known ids' hashes sorted, the position of each, and the shared-hash ids
+    _sorted: np.ndarray = field(init=False, default_factory=lambda: np.empty(0, np.uint64))
+    _order: np.ndarray = field(init=False, default_factory=lambda: np.empty(0, np.int64))
+    _shared: dict[str, int] = field(init=False, default_factory=dict)
+    _shared_hashes: np.ndarray = field(init=False, default_factory=lambda: np.empty(0, np.uint64))
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
     @classmethod
     def load(cls, source: str) -> KnownContacts:
-        # plain DB-API rows: the ORM result machinery costs seconds per million rows
-        cursor = db.session.connection().connection.driver_connection.cursor()
-        mark = "?" if db.session.get_bind().dialect.name == "sqlite" else "%s"
+        # plain DB-API rows in batches (the ORM result machinery costs seconds per million
+        # rows); on PostgreSQL a server-side cursor, so the client never holds them all
+        connection = db.session.connection().connection.driver_connection
+        sqlite = db.session.get_bind().dialect.name == "sqlite"
+        cursor = connection.cursor() if sqlite else connection.cursor(name="known_contacts")
+        mark = "?" if sqlite else "%s"
+        voter_ids: list[pa.Array] = []
+        hashes: list[pa.Array] = []
+        ids: list[np.ndarray] = []
+        flags: list[np.ndarray] = []
+        id_hashes: list[np.ndarray] = []
         try:
             cursor.execute(
                 "SELECT voter_id, id, vf_hash, not_in_latest_file FROM contacts "  # noqa: S608
                 f"WHERE source = {mark} AND voter_id IS NOT NULL",
                 (source,),
             )
-            rows = cursor.fetchall()
+            while rows := cursor.fetchmany(_LOAD_BATCH):
+                vid, cid, vf_hash, flag = zip(*rows, strict=True)
+                values = np.array(vid, dtype=object)
+                voter_ids.append(pa.array(values, pa.string()))
+                id_hashes.append(_id_hashes(values))
+                ids.append(np.array(cid, dtype=np.int64))
+                hashes.append(pa.array(vf_hash, pa.string()).fill_null(""))
+                flags.append(np.array(flag, dtype=bool))
+                del rows, vid, cid, vf_hash, flag, values
         finally:
             cursor.close()
-        columns = list(zip(*rows, strict=True)) if rows else [(), (), (), ()]
-        return cls(
-            # an object-dtype index keeps its hash table between lookups (arrow strings do not)
-            index=pd.Index(np.array(columns[0], dtype=object), dtype=object),
-            ids=np.array(columns[1], dtype=np.int64),
-            hashes=np.array([h or "" for h in columns[2]], dtype=object),
-            flagged=np.array(columns[3], dtype=bool),
-            seen=np.zeros(len(rows), dtype=bool),
+        known = cls(
+            voter_ids=_strings(voter_ids),
+            ids=np.concatenate(ids) if ids else np.empty(0, np.int64),
+            hashes=_strings(hashes),
+            flagged=np.concatenate(flags) if flags else np.empty(0, bool),
+            seen=np.zeros(sum(len(i) for i in ids), dtype=bool),
             source=source,
         )
+        known._index(np.concatenate(id_hashes) if id_hashes else np.empty(0, np.uint64))
+        return known
+
+    def _index(self, id_hashes: np.ndarray) -> None:
+        self._order = np.argsort(id_hashes, kind="stable")
+        self._sorted = id_hashes[self._order]
+        same = np.flatnonzero(self._sorted[1:] == self._sorted[:-1])
+        self._shared_hashes = np.unique(self._sorted[same])
+        shared_at = np.flatnonzero(np.isin(id_hashes, self._shared_hashes))
+        values = self.voter_ids.take(pa.array(shared_at)).to_pylist() if len(shared_at) else []
+        self._shared = dict(zip(values, shared_at.tolist(), strict=True))
 
     def positions(self, voter_ids: pd.Series) -> np.ndarray:
-        """Index of each voter id in the known contacts, -1 when new."""
-        if not len(self.index):
-            return np.full(len(voter_ids), -1, dtype=np.int64)
-        return self.index.get_indexer(voter_ids.to_numpy(dtype=object))
+        """Position of each voter id among the known contacts, -1 when new."""
+        pos = np.full(len(voter_ids), -1, dtype=np.int64)
+        if not len(self) or not len(voter_ids):
+            return pos
+        values = voter_ids.to_numpy(dtype=object)
+        wanted = _id_hashes(values)
+        at = np.searchsorted(self._sorted, wanted).clip(max=len(self._sorted) - 1)
+        hit = self._sorted[at] == wanted
+        pos[hit] = self._order[at[hit]]
+        if len(self._shared_hashes):
+            shared = hit & np.isin(wanted, self._shared_hashes)
+            for i in np.flatnonzero(shared).tolist():
+                pos[i] = self._shared.get(values[i], -1)
+            hit &= ~shared
+        check = np.flatnonzero(hit)
+        if len(check):
+            same = pc.equal(
+                self.voter_ids.take(pa.array(pos[check])),
+                pa.array(values[check], self.voter_ids.type, from_pandas=True),
+            )
+            pos[check[~same.fill_null(False).to_numpy(zero_copy_only=False)]] = -1
+        return pos
+
+    def hashes_at(self, pos: np.ndarray) -> np.ndarray:
+        """The stored row hashes at these positions, as Python strings."""
+        return self.hashes.take(pa.array(pos, pa.int64())).to_numpy(zero_copy_only=False)
+
+    def hash_differs(self, pos: np.ndarray, row_hashes: pd.Series) -> np.ndarray:
+        """Whether the stored row hash at each position differs from the file row's."""
+        if not len(pos):
+            return np.zeros(0, dtype=bool)
+        new = pa.array(row_hashes.array, from_pandas=True).cast(self.hashes.type)
+        differs = pc.not_equal(self.hashes.take(pa.array(pos, pa.int64())), new)
+        return differs.fill_null(True).to_numpy(zero_copy_only=False)
+
+    def add(self, voter_ids: list[str], ids: list[int], hashes: list[str]) -> None:
+        """Know more contacts (another source's, matched by a layout) under these voter ids."""
+        if not voter_ids:
+            return
+        start = len(self)
+        self.voter_ids = _strings([self.voter_ids, pa.array(voter_ids, pa.string())])
+        self.hashes = _strings([self.hashes, pa.array(hashes, pa.string())])
+        self.ids = np.concatenate([self.ids, np.array(ids, np.int64)])
+        # never un-marked or marked "not in latest file" by this file: that flag is their
+        # own source's
+        self.flagged = np.concatenate([self.flagged, np.zeros(len(ids), dtype=bool)])
+        self.seen = np.concatenate([self.seen, np.zeros(len(ids), dtype=bool)])
+        every = np.empty(len(self), dtype=np.uint64)
+        every[self._order] = self._sorted
+        every[start:] = _id_hashes(np.array(voter_ids, dtype=object))
+        self._index(every)
 
     def mark_seen(self, voter_ids: pd.Series, pos: np.ndarray) -> None:
         self.seen[pos[pos >= 0]] = True
@@ -230,7 +333,7 @@ def plan_chunk(chunk: reading.Chunk, known: KnownContacts) -> ChunkPlan:
     new_mask = keep & ~existing
     old_mask = keep & existing
     old_pos = pos[old_mask]
-    changed_sub = known.hashes[old_pos] != frame["row_hash"].to_numpy(dtype=object)[old_mask]
+    changed_sub = known.hash_differs(old_pos, frame["row_hash"][old_mask])
     changed_mask = old_mask.copy()
     changed_mask[old_mask] = changed_sub
     unchanged_mask = old_mask.copy()
@@ -247,18 +350,13 @@ def plan_chunk(chunk: reading.Chunk, known: KnownContacts) -> ChunkPlan:
     if len(candidates):
         cand_lines = set(updates["line"].tolist())
         cand_phones = phones[phones["line"].isin(cand_lines)] if len(phones) else phones
+        stored_hashes = known.hashes_at(pos[candidates])
         verdicts = compare_with_stored(
-            updates,
-            cand_phones,
-            updates["contact_id"].tolist(),
-            carried,
-            known.hashes[pos[candidates]],
+            updates, cand_phones, updates["contact_id"].tolist(), carried, stored_hashes
         )
         really = verdicts.changed
         # unchanged, but the stored hash is of an older version: store this file's hash
-        legacy = ~really & np.array(
-            [len(h) != HASH_LENGTH for h in known.hashes[pos[candidates]]], dtype=bool
-        )
+        legacy = ~really & np.array([len(h) != HASH_LENGTH for h in stored_hashes], dtype=bool)
         if legacy.any():
             rehash = list(
                 zip(

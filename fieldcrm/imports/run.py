@@ -268,7 +268,7 @@ def _run_source(run: ImportRun) -> Iterator[reading.Chunk]:
         chunk_rows=run.chunk_rows,
         size=unpacked_bytes(run.batch),
         # a re-import of a source mostly finds its rows unchanged: little to write
-        light_writes=bool(len(run.known.index)),
+        light_writes=bool(len(run.known)),
     )
 
 

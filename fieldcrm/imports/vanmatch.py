@@ -30,7 +30,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -74,15 +73,7 @@ class VanMatcher:
             return
         keys = list(matches)
         contacts = [matches[k][0] for k in keys]
-        known.index = known.index.append(pd.Index(np.array(keys, dtype=object), dtype=object))
-        known.ids = np.concatenate([known.ids, np.array([c.id for c in contacts], np.int64)])
-        known.hashes = np.concatenate(
-            [known.hashes, np.array([c.vf_hash or "" for c in contacts], dtype=object)]
-        )
-        # never un-marked or marked "not in latest file" by a VAN file: that flag is their
-        # own source's
-        known.flagged = np.concatenate([known.flagged, np.zeros(len(keys), dtype=bool)])
-        known.seen = np.concatenate([known.seen, np.zeros(len(keys), dtype=bool)])
+        known.add(keys, [c.id for c in contacts], [c.vf_hash or "" for c in contacts])
         if self.write and links:
             table = Contact.__table__
             db.session.execute(

@@ -1,0 +1,88 @@
+"""The known-contacts index of a run: arrays, exact lookups even when voter-id hashes collide."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fieldcrm.imports import planning
+
+
+def ids(*values: str) -> pd.Series:
+    return pd.Series(list(values), dtype="string")
+
+
+@pytest.fixture
+def known_world(make_contact):
+    people = [make_contact(source="KN", voter_id=f"K{n}", vf_hash=f"h{n}") for n in range(6)]
+    make_contact(source="OTHER", voter_id="K9")  # another source's: never known here
+    flagged = make_contact(source="KN", voter_id="K6", not_in_latest_file=True)
+    return [*people, flagged]
+
+
+def test_load__arrays_in_database_order_with_no_python_object_per_voter(known_world):
+    known = planning.KnownContacts.load("KN")
+    assert len(known) == 7
+    by_voter = dict(zip(known.voter_ids.to_pylist(), known.ids.tolist(), strict=True))
+    assert by_voter == {c.voter_id: c.id for c in known_world}
+    assert known.ids.dtype == np.int64
+    assert known.flagged.dtype == bool
+    assert known.flagged.sum() == 1
+    assert not known.seen.any()
+    assert known.hashes_at(known.positions(ids("K2", "K6"))).tolist() == ["h2", ""]
+
+
+def test_positions__known_ids_found_new_ones_minus_one(known_world):
+    known = planning.KnownContacts.load("KN")
+    pos = known.positions(ids("K3", "K9", "nobody", "K0"))
+    assert pos[1] == pos[2] == -1
+    assert known.ids[pos[[0, 3]]].tolist() == [known_world[3].id, known_world[0].id]
+
+
+def test_positions__colliding_hashes_never_match_the_wrong_person(known_world, monkeypatch):
+    real = planning._id_hashes
+    # every voter id hashes to one of two values: many known ids share a hash, and unknown
+    # ids hit known hashes
+    monkeypatch.setattr(planning, "_id_hashes", lambda v: real(v) % np.uint64(2))
+    known = planning.KnownContacts.load("KN")
+    asked = ids("K5", "K1", "stranger", "K6", "K9", "K0")
+    pos = known.positions(asked)
+    found = [known.voter_ids.to_pylist()[p] if p >= 0 else None for p in pos]
+    assert found == ["K5", "K1", None, "K6", None, "K0"]
+
+
+def test_positions__a_collision_with_one_known_id_is_confirmed_against_the_id(
+    known_world, monkeypatch
+):
+    real = planning._id_hashes
+    monkeypatch.setattr(
+        planning,
+        "_id_hashes",
+        lambda v: np.where(
+            np.asarray(v, dtype=object) == "twin", real(np.array(["K4"], object))[0], real(v)
+        ),
+    )
+    known = planning.KnownContacts.load("KN")
+    pos = known.positions(ids("twin", "K4"))
+    assert pos[0] == -1
+    assert known.voter_ids.to_pylist()[pos[1]] == "K4"
+
+
+def test_hash_differs__compares_the_stored_hash_with_the_file_rows(known_world):
+    known = planning.KnownContacts.load("KN")
+    pos = known.positions(ids("K1", "K2", "K6"))
+    row_hashes = pd.Series(pd.array(["h1", "changed", ""], dtype="string[pyarrow]"))
+    assert known.hash_differs(pos, row_hashes).tolist() == [False, True, False]
+
+
+def test_add__another_sources_contacts_become_known_under_new_ids(known_world, make_contact):
+    known = planning.KnownContacts.load("KN")
+    van = make_contact(source="VAN", voter_id="100", vf_hash="hv")
+    known.add(["100"], [van.id], ["hv"])
+    pos = known.positions(ids("100", "K2"))
+    assert known.ids[pos[0]] == van.id
+    assert known.hashes_at(pos[:1]).tolist() == ["hv"]
+    assert known.voter_ids.to_pylist()[pos[1]] == "K2"
+    assert len(known.seen) == len(known.flagged) == len(known) == 8
+    assert not known.flagged[pos[0]]
