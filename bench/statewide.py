@@ -10,7 +10,9 @@ peak memory of its process tree:
 
 * `statewide_first_load`: the file into the empty database (goal 180 s, 1.5 GB);
 * `statewide_refresh`: the refresh (goal 60 s), checking that exactly the changed and new
-  rows are written.
+  rows are written;
+* then a program on those voters and its reports (bench/statewide_reports.py): the coverage
+  report cold and after a write, the search by name and a turf cut.
 
 Beside them, in the same run, `psql \\copy` of the file into an unindexed table of text
 columns: the floor a load cannot beat on this machine. The files take about 3.3 GB each in
@@ -30,6 +32,7 @@ import psycopg
 _HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(_HERE), str(_HERE.parent)]
 
+import statewide_reports  # noqa: E402
 from bench_import_command import FIELDCRM, _env, _import, copy_floor  # noqa: E402
 
 ROWS = int(os.environ.get("BENCH_STATEWIDE_ROWS", "8300000"))
@@ -96,6 +99,14 @@ def main() -> None:
             _line("statewide_refresh", run.seconds, "s", GOALS["refresh"])
             _line("statewide_refresh_peak_rss", run.peak_mb, "MB", GOALS["peak_mb"])
             print(f"  (refresh: {run.cpu:.0f} CPU-s; wrote exactly the changed and new rows)")
+            statewide_reports.build_program(app_url)
+            placing = statewide_reports.place_everyone(str(FIELDCRM), env)
+            print(f"  (fieldcrm turf reassign of every contact: {placing:.1f} s)", flush=True)
+            figures, notes = statewide_reports.measure(app_url)
+            for name, value in figures.items():
+                _line(f"statewide_{name}", value, "ms", statewide_reports.GOALS_MS[name])
+            for note in notes:
+                print(f"  ({note})")
         finally:
             for name in names:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,185 @@
+"""The statewide bench's second half: a program on the loaded voters, and its reports.
+
+After `bench/statewide.py` has loaded and refreshed its file, this defines a program over
+the contacts, as a director would after a first load: 200 turfs of three or four ZIP codes
+each in 10 regions, a director per region, an organizer per turf, one admin. It places
+every contact with `fieldcrm turf reassign` (the command, timed from start to exit), then
+measures, in this process through the app's test client as `bench/bench_turf.py` does:
+
+* the coverage report, cold and right after a write (an organizer logs a conversation),
+  for a director's region (goal 300 ms) and for the admin's whole program (goal 1 s);
+* the contacts search by name, for a director and for the admin (goal 100 ms);
+* cutting the smallest turf into walk packets (goal 2 s; its doors are printed).
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import subprocess
+import time
+
+import numpy as np
+import sqlalchemy as sa
+from bench_turf import _FreshContextClient, _login, _median_ms
+
+from bench.dataset import PASSWORD, _normalise, make_app
+
+TURFS, REGIONS = 200, 10
+GOALS_MS = {
+    "coverage_director_cold": 300,
+    "coverage_director_after_write": 300,
+    "coverage_admin_cold": 1000,
+    "coverage_admin_after_write": 1000,
+    "search_name_director": 100,
+    "search_name_admin": 100,
+    "cut_turf": 2000,
+}
+
+
+def build_program(url: str) -> None:
+    """Regions, turfs (by ZIP code) and people of a statewide program."""
+    from fieldcrm.auth.models import User
+    from fieldcrm.auth.passwords import hash_password
+    from fieldcrm.extensions import db
+    from fieldcrm.turf.models import Region, Turf
+
+    app = make_app(url)
+    with app.app_context():
+        zips = db.session.scalars(
+            sa.text("SELECT DISTINCT res_zip5 FROM contacts WHERE res_zip5 IS NOT NULL")
+        ).all()
+        groups = np.array_split(np.array(sorted(zips), dtype=object), TURFS)
+        password = hash_password(PASSWORD)
+        regions = [Region(name=f"Region {r}") for r in range(1, REGIONS + 1)]
+
+        def user(email: str, name: str, role: str, **links: list) -> User:
+            return User(email=email, name=name, role=role, password_hash=password, **links)
+
+        db.session.add(user("admin@state.test", "State Admin", "admin"))
+        for r, region in enumerate(regions, start=1):
+            db.session.add(user(f"director{r}@state.test", f"Director {r}", "director",
+                                regions=[region]))  # fmt: skip
+        for t, codes in enumerate(groups, start=1):
+            turf = Turf(name=f"Turf {t:03d}", region=regions[(t - 1) % REGIONS],
+                        zip_codes=list(codes), precinct_codes=[])  # fmt: skip
+            db.session.add(user(f"organizer{t}@state.test", f"Organizer {t}", "organizer",
+                                turfs=[turf]))  # fmt: skip
+        db.session.commit()
+    with app.app_context():
+        db.engine.dispose()
+
+
+def place_everyone(fieldcrm: str, env: dict[str, str]) -> float:
+    """`fieldcrm turf reassign`, start to exit, in seconds."""
+    started = time.perf_counter()
+    subprocess.run([fieldcrm, "turf", "reassign"], env=env, check=True, capture_output=True)
+    seconds = time.perf_counter() - started
+    engine = sa.create_engine(_normalise(env["DATABASE_URL"]), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.exec_driver_sql("ANALYZE")
+    engine.dispose()
+    return seconds
+
+
+def measure(url: str) -> tuple[dict[str, float], list[str]]:
+    """The figures (name -> ms) and notes of the program's reports."""
+    from fieldcrm import datacache
+    from fieldcrm.auth.models import User
+    from fieldcrm.contacts.models import Contact
+    from fieldcrm.conversations.services import ConversationInput, log_conversation
+    from fieldcrm.dashboards import metrics
+    from fieldcrm.database import utcnow
+    from fieldcrm.door import services as door_services
+    from fieldcrm.extensions import db
+    from fieldcrm.turf.models import Turf
+
+    app = make_app(url)
+    logging.getLogger("fieldcrm.access").setLevel(logging.WARNING)  # one line a request
+    app.config["SERVER_NAME"] = "bench.local"
+    app.test_client_class = _FreshContextClient
+    with app.app_context():
+        users = {u.email: u for u in db.session.scalars(sa.select(User))}
+        admin, director = users["admin@state.test"], users["director1@state.test"]
+        organizer = users["organizer1@state.test"]
+        client = app.test_client()
+        pages: list[str] = []
+
+        def get(path: str, who: User) -> None:
+            _login(client, who)
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+            assert f"Signed in as {who.name} " in response.get_data(as_text=True), path
+            pages.append(response.get_data(as_text=True))
+
+        def cold(path: str, who: User) -> None:
+            datacache.clear()
+            get(path, who)
+
+        computed: list[int] = []
+        real_coverage = metrics.coverage
+
+        def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+            computed.append(1)
+            return real_coverage(*args, **kwargs)
+
+        metrics.coverage = counting
+        turf1 = db.session.scalar(sa.select(Turf).where(Turf.name == "Turf 001"))
+        people = db.session.scalars(
+            sa.select(Contact.id).where(Contact.turf_id == turf1.id).limit(50)
+        ).all()
+        writes = iter(range(10**6))
+
+        def after_write(path: str, who: User) -> None:
+            n = next(writes)
+            contact = db.session.get(Contact, people[n % len(people)])
+            log_conversation(
+                organizer, contact, ConversationInput(channel="door", support_level=1 + n % 5)
+            )
+            db.session.commit()
+            before = len(computed)
+            get(path, who)
+            assert len(computed) == before + 1, "the report was served from the cache"
+
+        figures = {
+            "coverage_director_cold": _median_ms(lambda: cold("/coverage", director), 5),
+            "coverage_director_after_write": _median_ms(
+                lambda: after_write("/coverage", director), 5
+            ),
+            "coverage_admin_cold": _median_ms(lambda: cold("/coverage", admin), 5),
+            "coverage_admin_after_write": _median_ms(lambda: after_write("/coverage", admin), 5),
+        }
+        metrics.coverage = real_coverage
+        query = "/contacts/?q=Mary+Smith"
+        figures["search_name_director"] = _median_ms(lambda: get(query, director))
+        figures["search_name_admin"] = _median_ms(lambda: get(query, admin))
+        assert "/contacts/" in pages[-1]
+        placed = db.session.execute(
+            sa.select(Contact.turf_id, sa.func.count())
+            .where(Contact.turf_id.is_not(None))
+            .group_by(Contact.turf_id)
+            .order_by(sa.func.count())
+            .limit(1)
+        ).one()
+        smallest = db.session.get(Turf, placed[0])
+        doors = len(door_services.turf_doors(admin, smallest, "all", utcnow(), 30))
+        timings = []
+        for _ in range(3):
+            nested = db.session.begin_nested()
+            started = time.perf_counter()
+            door_services.cut_turf(
+                admin, smallest, door_services.CutInput(target_size=50), utcnow()
+            )
+            timings.append((time.perf_counter() - started) * 1000)
+            nested.rollback()
+        db.session.rollback()
+        figures["cut_turf"] = statistics.median(timings)
+        placed_total = db.session.scalar(
+            sa.select(sa.func.count()).where(Contact.turf_id.is_not(None))
+        )
+        db.engine.dispose()
+    notes = [
+        f"{placed_total:,} contacts placed in {TURFS} turfs; the smallest turf, cut: "
+        f"{placed[1]:,} people at {doors:,} doors"
+    ]
+    return figures, notes
