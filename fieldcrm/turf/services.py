@@ -227,44 +227,58 @@ def assign_contacts_to_turfs(contact_ids: sa.Select | None = None) -> int:
                 areas.append((turf_id, GeoJSONArea(geojson)))
             except ValueError:
                 continue
-    cases = []
-    if precinct_map:
-        cases.append(
-            (
-                sa.func.upper(Contact.precinct_code).in_(list(precinct_map)),
-                sa.case(precinct_map, value=sa.func.upper(Contact.precinct_code)),
-            )
-        )
-    if zip_map:
-        cases.append(
-            (Contact.res_zip5.in_(list(zip_map)), sa.case(zip_map, value=Contact.res_zip5))
-        )
     # Area matches are computed before the UPDATE (they need the current turf_id).
     placed = _area_matches(areas, precinct_map, contact_ids) if areas else []
     # many people at once: the rollups recount after the move (fieldcrm.rollups.maintain)
     with bulk_contact_change(db.session.connection(), contact_ids):
-        return _place(cases, placed, zip_map, contact_ids)
+        return _place(_new_turfs(precinct_map, zip_map, contact_ids), placed, zip_map)
+
+
+def _codes(name: str, mapping: dict[str, int]) -> sa.CTE:
+    # a CTE, not a FROM (VALUES …) AS name (columns), which SQLite cannot read; nested in
+    # the subquery, so the statement still starts with UPDATE (fieldcrm.datacache reads
+    # that to know reports changed)
+    return (
+        sa.values(sa.column("code", sa.String), sa.column("turf_id", sa.Integer), name=name)
+        .data(list(mapping.items()))
+        .cte(name, nesting=True)
+    )
+
+
+def _new_turfs(
+    precinct_map: dict[str, int], zip_map: dict[str, int], contact_ids: sa.Select | None
+) -> sa.Subquery:
+    """(id, turf_id) of the people `contact_ids` selects (everyone when None): the turf their
+    precinct, else their ZIP, names. The codes are joined as values, so each person's turf is
+    one hash lookup, not a CASE of every code evaluated for each use."""
+    new_turf: sa.ColumnElement = sa.null()
+    stmt = sa.select(Contact.id)
+    if precinct_map:
+        by_precinct = _codes("by_precinct", precinct_map)
+        stmt = stmt.outerjoin(
+            by_precinct, by_precinct.c.code == sa.func.upper(Contact.precinct_code)
+        )
+        new_turf = by_precinct.c.turf_id
+    if zip_map:
+        by_zip = _codes("by_zip", zip_map)
+        stmt = stmt.outerjoin(by_zip, by_zip.c.code == Contact.res_zip5)
+        new_turf = (
+            sa.func.coalesce(new_turf, by_zip.c.turf_id) if precinct_map else by_zip.c.turf_id
+        )
+    if contact_ids is not None:
+        stmt = stmt.where(Contact.id.in_(contact_ids))
+    return stmt.add_columns(sa.cast(new_turf, sa.Integer).label("turf_id")).subquery("new")
 
 
 def _place(
-    cases: list,
+    new: sa.Subquery,
     placed: list[tuple[int, int | None, str | None, int]],
     zip_map: dict[str, int],
-    contact_ids: sa.Select | None,
 ) -> int:
-    new_turf = sa.case(*cases, else_=sa.null()) if cases else sa.null()
-    stmt = sa.update(Contact)
-    if contact_ids is not None:
-        stmt = stmt.where(Contact.id.in_(contact_ids))
     stmt = (
-        stmt.where(
-            sa.or_(
-                sa.and_(Contact.turf_id.is_(None), new_turf.is_not(None)),
-                sa.and_(Contact.turf_id.is_not(None), new_turf.is_(None)),
-                Contact.turf_id != new_turf,
-            )
-        )
-        .values(turf_id=new_turf)
+        sa.update(Contact)
+        .where(Contact.id == new.c.id, Contact.turf_id.is_distinct_from(new.c.turf_id))
+        .values(turf_id=new.c.turf_id)
         .execution_options(synchronize_session=False)
     )
     changed = db.session.execute(stmt).rowcount or 0

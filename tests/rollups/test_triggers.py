@@ -206,6 +206,38 @@ def test_rollups__a_bulk_move_pauses_the_triggers_and_recounts(place, monkeypatc
     _agree()
 
 
+def test_rollups__a_bulk_move_of_some_people_counts_them_out_and_in(
+    place, monkeypatch, make_contact, make_conversation
+):
+    """A part of the program moved at once (turf reassign, 50,000 at a time) is counted
+    set-based over its own people: no recount of every turf, and the rollups still agree,
+    conversations and commitments moving with their people."""
+    movers = [
+        make_contact(place.east, precinct_code="W1", support_level=(i % 5) + 1) for i in range(6)
+    ]
+    stayer = make_contact(place.east, precinct_code="W1")
+    make_conversation(movers[0], place.organizer_ana)
+    make_conversation(movers[1], place.organizer_ana, is_conversation=False, result_code="not_home")
+    make_conversation(stayer, place.organizer_ana)
+    monkeypatch.setattr(maintain, "BULK_MIN", 0)
+    monkeypatch.setattr(
+        maintain, "refresh", lambda *a, **k: pytest.fail("a part must not recount every turf")
+    )
+    ids = [m.id for m in movers]
+    moved = assign_contacts_to_turfs(sa.select(Contact.id).where(Contact.id.in_(ids)))
+    assert moved == 6
+    db.session.expire_all()
+    assert {m.turf_id for m in movers} == {place.west.id}
+    assert stayer.turf_id == place.east.id
+    _agree()
+    # the triggers are on again afterwards, in the same transaction
+    movers[0].support_level = 5
+    db.session.flush()
+    _agree()
+    db.session.commit()
+    _agree()
+
+
 def test_rollups__conversations_keep_the_persons_last_times(place, make_conversation):
     now = utcnow().replace(microsecond=0)
     person = place.east_1
