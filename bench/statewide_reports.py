@@ -151,8 +151,8 @@ def measure(url: str) -> tuple[dict[str, float], list[str]]:
         }
         metrics.coverage = real_coverage
         query = "/contacts/?q=Mary+Smith"
-        figures["search_name_director"] = _median_ms(lambda: get(query, director))
-        figures["search_name_admin"] = _median_ms(lambda: get(query, admin))
+        figures["search_name_director"] = _median_ms(lambda: get(query, director), 3)
+        figures["search_name_admin"] = _median_ms(lambda: get(query, admin), 3)
         assert "/contacts/" in pages[-1]
         placed = db.session.execute(
             sa.select(Contact.turf_id, sa.func.count())
