@@ -77,6 +77,7 @@ def main() -> None:
         psycopg.connect(url, autocommit=True) as admin,
     ):
         first, refresh, changed, new = _generate(Path(tmp))
+        os.sync()  # the 6.5 GB just written must not be flushed while the loads are timed
         print(f"  ({ROWS:,} rows, {first.stat().st_size / 1e9:.2f} GB; refresh: "
               f"{changed:,} changed, {new:,} new)", flush=True)  # fmt: skip
         for name in names:

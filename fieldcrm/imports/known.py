@@ -45,6 +45,7 @@ _KNOWN = (
     "SELECT voter_id, id, coalesce(vf_hash, '') AS vf_hash, not_in_latest_file FROM contacts "
     "WHERE source = {mark} AND voter_id IS NOT NULL"
 )
+_COLUMNS = {"voter_id": pa.string(), "id": pa.int64(), "vf_hash": pa.string(), "flag": pa.bool_()}
 #: the batches' types: voter id, contact id, row hash ("" when none), not-in-latest-file
 _Batch = tuple[pa.Array, np.ndarray, pa.Array, np.ndarray]
 
@@ -73,6 +74,7 @@ class _CopyOut(io.RawIOBase):
     def __init__(self, copy: Any) -> None:
         self._copy = copy
         self._left = memoryview(b"")
+        self.empty = True
 
     def readable(self) -> bool:
         return True
@@ -83,6 +85,7 @@ class _CopyOut(io.RawIOBase):
             if not data:
                 return 0
             self._left = memoryview(data)
+            self.empty = False
         n = min(len(buffer), len(self._left))
         buffer[:n] = self._left[:n]
         self._left = self._left[n:]
@@ -92,26 +95,29 @@ class _CopyOut(io.RawIOBase):
 def _batches_pg(connection: Any, source: str) -> Iterator[_Batch]:
     """The known contacts streamed as CSV by ``COPY`` and parsed by Arrow: no Python object
     per row, and never more than a block in memory at once."""
-    columns = ["voter_id", "id", "vf_hash", "flag"]
     query = _KNOWN.format(mark="%s")
     with (
         connection.cursor() as cursor,
         cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)", (source,)) as copy,
     ):
-        reader = pa_csv.open_csv(
-            io.BufferedReader(_CopyOut(copy), 1 << 20),
-            read_options=pa_csv.ReadOptions(column_names=columns, block_size=8 << 20),
-            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
-            convert_options=pa_csv.ConvertOptions(
-                column_types=dict(
-                    zip(columns, [pa.string(), pa.int64(), pa.string(), pa.bool_()], strict=True)
+        stream = _CopyOut(copy)
+        try:
+            reader = pa_csv.open_csv(
+                io.BufferedReader(stream, 1 << 20),
+                read_options=pa_csv.ReadOptions(column_names=list(_COLUMNS), block_size=8 << 20),
+                parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types=_COLUMNS,
+                    true_values=["t"],
+                    false_values=["f"],
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
                 ),
-                true_values=["t"],
-                false_values=["f"],
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+            )
+        except pa.ArrowInvalid:
+            if stream.empty:  # no known contacts: Arrow calls that an empty CSV file
+                return
+            raise
         for batch in reader:
             yield (
                 batch.column(0),

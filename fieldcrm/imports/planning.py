@@ -27,20 +27,18 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from fieldcrm.contacts.models import Contact
 from fieldcrm.extensions import db
 from fieldcrm.imports import reading
 from fieldcrm.imports.changes import HASH_LENGTH, MAPPED_KEYS, Carried, carried_columns, phone_keys
+from fieldcrm.imports.known import KnownContacts
 from fieldcrm.imports.stored import compare_with_stored
 
 #: what a plan made without a file's mapping writes: every column, phone and email
@@ -91,197 +89,6 @@ def _synthetic_ids(frame: pd.DataFrame) -> pd.Series:
         index=frame.index,
         dtype="string",
     )
-
-
-def _id_hashes(voter_ids: pd.Series | np.ndarray) -> np.ndarray:
-    values = voter_ids.to_numpy(dtype=object) if isinstance(voter_ids, pd.Series) else voter_ids
-    return pd.util.hash_array(values, categorize=False)
-
-
-#: rows fetched per round trip while loading the known contacts
-_LOAD_BATCH = 100_000
-
-
-def _strings(parts: list[pa.Array]) -> pa.Array:
-    """One Arrow string array from per-batch ones (64-bit offsets only past 1 GB of text)."""
-    if not parts:
-        return pa.array([], pa.string())
-    big = sum(p.nbytes for p in parts) > 2**30
-    return pa.concat_arrays([p.cast(pa.large_string()) if big else p for p in parts])
-
-
-@dataclass
-class KnownContacts:
-    """The source's existing contacts, loaded once into arrays: position -> voter id, contact
-    id, stored row hash ("" when none) and the not-in-latest-file flag.
-
-    No Python object is kept per voter (a statewide file has 8M or more): voter ids and
-    hashes are Arrow strings, the rest NumPy. A voter id is found through the sorted 64-bit
-    hashes of the known ids and every hit is confirmed against the id itself, so a hash
-    collision can never match the wrong person; ids whose hash another known id shares (in
-    practice none) are found exactly through a small dict.
-    """
-
-    voter_ids: pa.Array
-    ids: np.ndarray
-    hashes: pa.Array
-    flagged: np.ndarray
-    seen: np.ndarray  # positions seen in this file
-    source: str = ""
-    #: voter ids first met in this run (not known), as a sorted array of 64-bit hashes:
-    #: 8 bytes an id instead of a Python string. A hash hit is confirmed exactly against the
-    #: rows this run already wrote (or, when nothing is written, against `exact_new`).
-    seen_new: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
-    exact_new: set[str] | None = None
-    #: a layout's extra matching, run on each chunk before it is planned: it may add
-    #: contacts of other sources as known under this file's ids (fieldcrm.imports.vanmatch)
-    match_more: Callable[[pd.DataFrame, KnownContacts], None] | None = None
-    #: the lookup: known ids' hashes sorted, the position of each, and the shared-hash ids
-    _sorted: np.ndarray = field(init=False, default_factory=lambda: np.empty(0, np.uint64))
-    _order: np.ndarray = field(init=False, default_factory=lambda: np.empty(0, np.int64))
-    _shared: dict[str, int] = field(init=False, default_factory=dict)
-    _shared_hashes: np.ndarray = field(init=False, default_factory=lambda: np.empty(0, np.uint64))
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    @classmethod
-    def load(cls, source: str) -> KnownContacts:
-        # plain DB-API rows in batches (the ORM result machinery costs seconds per million
-        # rows); on PostgreSQL a server-side cursor, so the client never holds them all
-        connection = db.session.connection().connection.driver_connection
-        sqlite = db.session.get_bind().dialect.name == "sqlite"
-        cursor = connection.cursor() if sqlite else connection.cursor(name="known_contacts")
-        mark = "?" if sqlite else "%s"
-        voter_ids: list[pa.Array] = []
-        hashes: list[pa.Array] = []
-        ids: list[np.ndarray] = []
-        flags: list[np.ndarray] = []
-        id_hashes: list[np.ndarray] = []
-        try:
-            cursor.execute(
-                "SELECT voter_id, id, vf_hash, not_in_latest_file FROM contacts "  # noqa: S608
-                f"WHERE source = {mark} AND voter_id IS NOT NULL",
-                (source,),
-            )
-            while rows := cursor.fetchmany(_LOAD_BATCH):
-                vid, cid, vf_hash, flag = zip(*rows, strict=True)
-                values = np.array(vid, dtype=object)
-                voter_ids.append(pa.array(values, pa.string()))
-                id_hashes.append(_id_hashes(values))
-                ids.append(np.array(cid, dtype=np.int64))
-                hashes.append(pa.array(vf_hash, pa.string()).fill_null(""))
-                flags.append(np.array(flag, dtype=bool))
-                del rows, vid, cid, vf_hash, flag, values
-        finally:
-            cursor.close()
-        known = cls(
-            voter_ids=_strings(voter_ids),
-            ids=np.concatenate(ids) if ids else np.empty(0, np.int64),
-            hashes=_strings(hashes),
-            flagged=np.concatenate(flags) if flags else np.empty(0, bool),
-            seen=np.zeros(sum(len(i) for i in ids), dtype=bool),
-            source=source,
-        )
-        known._index(np.concatenate(id_hashes) if id_hashes else np.empty(0, np.uint64))
-        return known
-
-    def _index(self, id_hashes: np.ndarray) -> None:
-        self._order = np.argsort(id_hashes, kind="stable")
-        self._sorted = id_hashes[self._order]
-        same = np.flatnonzero(self._sorted[1:] == self._sorted[:-1])
-        self._shared_hashes = np.unique(self._sorted[same])
-        shared_at = np.flatnonzero(np.isin(id_hashes, self._shared_hashes))
-        values = self.voter_ids.take(pa.array(shared_at)).to_pylist() if len(shared_at) else []
-        self._shared = dict(zip(values, shared_at.tolist(), strict=True))
-
-    def positions(self, voter_ids: pd.Series) -> np.ndarray:
-        """Position of each voter id among the known contacts, -1 when new."""
-        pos = np.full(len(voter_ids), -1, dtype=np.int64)
-        if not len(self) or not len(voter_ids):
-            return pos
-        values = voter_ids.to_numpy(dtype=object)
-        wanted = _id_hashes(values)
-        at = np.searchsorted(self._sorted, wanted).clip(max=len(self._sorted) - 1)
-        hit = self._sorted[at] == wanted
-        pos[hit] = self._order[at[hit]]
-        if len(self._shared_hashes):
-            shared = hit & np.isin(wanted, self._shared_hashes)
-            for i in np.flatnonzero(shared).tolist():
-                pos[i] = self._shared.get(values[i], -1)
-            hit &= ~shared
-        check = np.flatnonzero(hit)
-        if len(check):
-            same = pc.equal(
-                self.voter_ids.take(pa.array(pos[check])),
-                pa.array(values[check], self.voter_ids.type, from_pandas=True),
-            )
-            pos[check[~same.fill_null(False).to_numpy(zero_copy_only=False)]] = -1
-        return pos
-
-    def hashes_at(self, pos: np.ndarray) -> np.ndarray:
-        """The stored row hashes at these positions, as Python strings."""
-        return self.hashes.take(pa.array(pos, pa.int64())).to_numpy(zero_copy_only=False)
-
-    def hash_differs(self, pos: np.ndarray, row_hashes: pd.Series) -> np.ndarray:
-        """Whether the stored row hash at each position differs from the file row's."""
-        if not len(pos):
-            return np.zeros(0, dtype=bool)
-        new = pa.array(row_hashes.array, from_pandas=True).cast(self.hashes.type)
-        differs = pc.not_equal(self.hashes.take(pa.array(pos, pa.int64())), new)
-        return differs.fill_null(True).to_numpy(zero_copy_only=False)
-
-    def add(self, voter_ids: list[str], ids: list[int], hashes: list[str]) -> None:
-        """Know more contacts (another source's, matched by a layout) under these voter ids."""
-        if not voter_ids:
-            return
-        start = len(self)
-        self.voter_ids = _strings([self.voter_ids, pa.array(voter_ids, pa.string())])
-        self.hashes = _strings([self.hashes, pa.array(hashes, pa.string())])
-        self.ids = np.concatenate([self.ids, np.array(ids, np.int64)])
-        # never un-marked or marked "not in latest file" by this file: that flag is their
-        # own source's
-        self.flagged = np.concatenate([self.flagged, np.zeros(len(ids), dtype=bool)])
-        self.seen = np.concatenate([self.seen, np.zeros(len(ids), dtype=bool)])
-        every = np.empty(len(self), dtype=np.uint64)
-        every[self._order] = self._sorted
-        every[start:] = _id_hashes(np.array(voter_ids, dtype=object))
-        self._index(every)
-
-    def mark_seen(self, voter_ids: pd.Series, pos: np.ndarray) -> None:
-        self.seen[pos[pos >= 0]] = True
-        new_ids = voter_ids[pos < 0]
-        if not len(new_ids):
-            return
-        if self.exact_new is not None:
-            self.exact_new.update(new_ids.tolist())
-        # merge into the sorted array in linear time (a union re-sorts everything per chunk)
-        hashes = np.sort(_id_hashes(new_ids))
-        self.seen_new = np.insert(self.seen_new, np.searchsorted(self.seen_new, hashes), hashes)
-
-    def earlier_new(self, voter_ids: pd.Series) -> np.ndarray:
-        """Which of these (not previously known) voter ids this run has already met."""
-        hits = np.zeros(len(voter_ids), dtype=bool)
-        if not len(self.seen_new) or not len(voter_ids):
-            return hits
-        hashes = _id_hashes(voter_ids)
-        at = np.searchsorted(self.seen_new, hashes).clip(max=len(self.seen_new) - 1)
-        candidates = np.flatnonzero(self.seen_new[at] == hashes)
-        if not len(candidates):
-            return hits
-        values = voter_ids.iloc[candidates].tolist()
-        if self.exact_new is not None:
-            confirmed = self.exact_new
-        else:
-            confirmed = set(
-                db.session.scalars(
-                    sa.select(Contact.voter_id).where(
-                        Contact.source == self.source, Contact.voter_id.in_(values)
-                    )
-                )
-            )
-        hits[candidates] = [v in confirmed for v in values]
-        return hits
 
 
 def plan_chunk(chunk: reading.Chunk, known: KnownContacts) -> ChunkPlan:

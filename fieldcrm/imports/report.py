@@ -27,6 +27,7 @@ from fieldcrm.imports.batches import (
     require_importer,
     unpacked_bytes,
 )
+from fieldcrm.imports.known import KnownContacts
 from fieldcrm.imports.models import ImportBatch, ImportRowError
 from fieldcrm.imports.reading import cache, parallel
 from fieldcrm.imports.run import DEFAULT_CHUNK_ROWS
@@ -126,7 +127,7 @@ def _preview(
     progress: Callable[[int], None] | None,
     kept: cache.Writer | None,
 ) -> dict:
-    known = planning.KnownContacts.load(batch.source)
+    known = KnownContacts.load(batch.source)
     known.exact_new = set()  # a preview writes nothing, so duplicates are confirmed in memory
     van = vanmatch.attach(known, detection.layout, write=False)
     others = planning.other_sources(batch.source)

@@ -56,8 +56,9 @@ from fieldcrm.imports.batches import (
     stale_seconds,
     unpacked_bytes,
 )
+from fieldcrm.imports.known import KnownContacts
 from fieldcrm.imports.models import ImportBatch, ImportRowError
-from fieldcrm.imports.planning import ChunkPlan, KnownContacts
+from fieldcrm.imports.planning import ChunkPlan
 from fieldcrm.imports.reading import cache, parallel
 from fieldcrm.imports.writers import (
     create_secondary_indexes,
@@ -133,7 +134,7 @@ def start_run(
         raise ImportConflict(f"import {other} of source {batch.source} is running")
     _require_same_file(batch)
     detection = detection_of(batch)
-    known = planning.KnownContacts.load(batch.source)
+    known = KnownContacts.load(batch.source)
     vanmatch.attach(known, detection.layout, write=True)
     # a resumed run must cut chunks where the first run did
     chunk_rows = int((batch.detection or {}).get("chunk_rows") or chunk_rows)

@@ -38,8 +38,9 @@ from fieldcrm.imports.batches import (
     upload_dir_for,
     visible_batches,
 )
+from fieldcrm.imports.known import KnownContacts
 from fieldcrm.imports.mappings import get_mapping, list_mappings, save_mapping
-from fieldcrm.imports.planning import KnownContacts, plan_chunk, split_plan
+from fieldcrm.imports.planning import plan_chunk, split_plan
 from fieldcrm.imports.report import (
     PREVIEW_ROWS,
     ROW_ERROR_COLUMNS,

@@ -1,4 +1,4 @@
-"""The known-contacts index of a run: arrays, exact lookups even when voter-id hashes collide."""
+"""The known contacts of a run: arrays, exact lookups even when voter-id hashes collide."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fieldcrm.imports import planning
+from fieldcrm.imports import known as known_module
 
 
 def ids(*values: str) -> pd.Series:
@@ -22,7 +22,7 @@ def known_world(make_contact):
 
 
 def test_load__arrays_in_database_order_with_no_python_object_per_voter(known_world):
-    known = planning.KnownContacts.load("KN")
+    known = known_module.KnownContacts.load("KN")
     assert len(known) == 7
     by_voter = dict(zip(known.voter_ids.to_pylist(), known.ids.tolist(), strict=True))
     assert by_voter == {c.voter_id: c.id for c in known_world}
@@ -33,19 +33,35 @@ def test_load__arrays_in_database_order_with_no_python_object_per_voter(known_wo
     assert known.hashes_at(known.positions(ids("K2", "K6"))).tolist() == ["h2", ""]
 
 
+def test_load__voter_ids_with_commas_quotes_and_line_breaks_come_back_as_they_are(make_contact):
+    """PostgreSQL streams them as CSV: the reader must take quoting and line breaks."""
+    odd = ["K,1", 'K"2"', "K\n3", " K4 ", "Ñ5"]
+    made = {make_contact(source="ODD", voter_id=v, vf_hash=None).id: v for v in odd}
+    known = known_module.KnownContacts.load("ODD")
+    assert dict(zip(known.ids.tolist(), known.voter_ids.to_pylist(), strict=True)) == made
+    assert known.hashes.to_pylist() == [""] * len(odd)
+    assert (known.positions(ids(*odd)) >= 0).all()
+
+
+def test_load__a_source_with_no_contacts_knows_nobody(known_world):
+    known = known_module.KnownContacts.load("NOBODY")
+    assert len(known) == 0
+    assert known.positions(ids("K1", "x")).tolist() == [-1, -1]
+
+
 def test_positions__known_ids_found_new_ones_minus_one(known_world):
-    known = planning.KnownContacts.load("KN")
+    known = known_module.KnownContacts.load("KN")
     pos = known.positions(ids("K3", "K9", "nobody", "K0"))
     assert pos[1] == pos[2] == -1
     assert known.ids[pos[[0, 3]]].tolist() == [known_world[3].id, known_world[0].id]
 
 
 def test_positions__colliding_hashes_never_match_the_wrong_person(known_world, monkeypatch):
-    real = planning._id_hashes
+    real = known_module._id_hashes
     # every voter id hashes to one of two values: many known ids share a hash, and unknown
     # ids hit known hashes
-    monkeypatch.setattr(planning, "_id_hashes", lambda v: real(v) % np.uint64(2))
-    known = planning.KnownContacts.load("KN")
+    monkeypatch.setattr(known_module, "_id_hashes", lambda v: real(v) % np.uint64(2))
+    known = known_module.KnownContacts.load("KN")
     asked = ids("K5", "K1", "stranger", "K6", "K9", "K0")
     pos = known.positions(asked)
     found = [known.voter_ids.to_pylist()[p] if p >= 0 else None for p in pos]
@@ -55,29 +71,29 @@ def test_positions__colliding_hashes_never_match_the_wrong_person(known_world, m
 def test_positions__a_collision_with_one_known_id_is_confirmed_against_the_id(
     known_world, monkeypatch
 ):
-    real = planning._id_hashes
+    real = known_module._id_hashes
     monkeypatch.setattr(
-        planning,
+        known_module,
         "_id_hashes",
         lambda v: np.where(
             np.asarray(v, dtype=object) == "twin", real(np.array(["K4"], object))[0], real(v)
         ),
     )
-    known = planning.KnownContacts.load("KN")
+    known = known_module.KnownContacts.load("KN")
     pos = known.positions(ids("twin", "K4"))
     assert pos[0] == -1
     assert known.voter_ids.to_pylist()[pos[1]] == "K4"
 
 
 def test_hash_differs__compares_the_stored_hash_with_the_file_rows(known_world):
-    known = planning.KnownContacts.load("KN")
+    known = known_module.KnownContacts.load("KN")
     pos = known.positions(ids("K1", "K2", "K6"))
     row_hashes = pd.Series(pd.array(["h1", "changed", ""], dtype="string[pyarrow]"))
     assert known.hash_differs(pos, row_hashes).tolist() == [False, True, False]
 
 
 def test_add__another_sources_contacts_become_known_under_new_ids(known_world, make_contact):
-    known = planning.KnownContacts.load("KN")
+    known = known_module.KnownContacts.load("KN")
     van = make_contact(source="VAN", voter_id="100", vf_hash="hv")
     known.add(["100"], [van.id], ["hv"])
     pos = known.positions(ids("100", "K2"))

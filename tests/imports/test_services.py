@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from fieldcrm.contacts.models import Contact, ContactPhone, Tag
 from fieldcrm.errors import ValidationFailed
 from fieldcrm.extensions import db
-from fieldcrm.imports import jobs, planning, services
+from fieldcrm.imports import jobs, services
 from fieldcrm.imports.models import ImportBatch, ImportRowError
 from fieldcrm.ladder.services import ensure_default_ladder
 from tests.fixtures.imports import snapshot
@@ -513,11 +513,16 @@ def test_import__seen_id_hash_collisions_never_make_false_duplicates(
 ):
     import numpy as np
 
+    from fieldcrm.imports import known
+
     # every id hashes alike: each new id "hits", and only the exact check tells them apart
-    monkeypatch.setattr(planning, "_id_hashes", lambda ids: np.zeros(len(ids), dtype=np.uint64))
+    monkeypatch.setattr(known, "_id_hashes", lambda ids: np.zeros(len(ids), dtype=np.uint64))
     rows = [person(n) for n in range(1, 30)] + [person(4, party="R")]
     batch = import_file(write_file("c.csv", van_rows(rows)), source="VAN", chunk_rows=8)
     assert (batch.inserted, batch.duplicates) == (29, 1)
+    # again: every known voter id shares one hash, and each row still finds its own person
+    again = import_file(write_file("c2.csv", van_rows(rows)), source="VAN", chunk_rows=8)
+    assert (again.inserted, again.updated, again.unchanged, again.duplicates) == (0, 0, 29, 1)
     preview = services.preview_batch(
         None, services.create_batch(None, write_file("d.csv", van_rows(rows)), "d", "NEW"),
         chunk_rows=8,
