@@ -16,7 +16,8 @@ peak memory of its process tree:
 
 Beside them, in the same run, `psql \\copy` of the file into an unindexed table of text
 columns: the floor a load cannot beat on this machine. The files take about 3.3 GB each in
-a temporary folder (BENCH_STATEWIDE_DIR to choose where).
+a temporary folder (BENCH_STATEWIDE_DIR to choose where). BENCH_STATEWIDE_REPORTS=0 stops
+after the refresh (the program's turf reassign takes about a quarter of an hour).
 """
 
 from __future__ import annotations
@@ -100,6 +101,8 @@ def main() -> None:
             _line("statewide_refresh", run.seconds, "s", GOALS["refresh"])
             _line("statewide_refresh_peak_rss", run.peak_mb, "MB", GOALS["peak_mb"])
             print(f"  (refresh: {run.cpu:.0f} CPU-s; wrote exactly the changed and new rows)")
+            if os.environ.get("BENCH_STATEWIDE_REPORTS", "1") == "0":
+                return
             statewide_reports.build_program(app_url)
             placing = statewide_reports.place_everyone(str(FIELDCRM), env)
             print(f"  (fieldcrm turf reassign of every contact: {placing:.1f} s)", flush=True)
