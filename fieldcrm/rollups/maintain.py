@@ -194,13 +194,6 @@ def differences(connection: sa.Connection) -> list[str]:
     return found
 
 
-def placed_people(connection: sa.Connection) -> int:
-    """How many people are on a turf, by the rollups (one indexed sum)."""
-    return int(
-        connection.exec_driver_sql("SELECT coalesce(sum(people), 0) FROM turf_people").scalar()
-    )
-
-
 def _pause(connection: sa.Connection, on: bool) -> None:
     if _pg(connection):
         connection.exec_driver_sql(
@@ -224,7 +217,8 @@ def bulk_contact_change(connection: sa.Connection, contact_ids: sa.Select | None
     over those people alone, so moving a program in parts (`fieldcrm turf reassign`, 50,000
     at a time) costs each part its own size, not a recount of everyone. On PostgreSQL their
     rows are locked first: a conversation logged meanwhile (its trigger locks its person)
-    waits and is then counted on the person's new turf.
+    waits and is then counted on the person's new turf. The block must not change which
+    people `contact_ids` selects.
     """
     if contact_ids is None:
         candidates = connection.execute(sa.text("SELECT count(*) FROM contacts")).scalar() or 0

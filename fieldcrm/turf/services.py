@@ -229,7 +229,7 @@ def assign_contacts_to_turfs(contact_ids: sa.Select | None = None) -> int:
                 continue
     # Area matches are computed before the UPDATE (they need the current turf_id).
     placed = _area_matches(areas, precinct_map, contact_ids) if areas else []
-    # many people at once: the rollups recount after the move (fieldcrm.rollups.maintain)
+    # many people at once: the rollups count the move set-based (fieldcrm.rollups.maintain)
     with bulk_contact_change(db.session.connection(), contact_ids):
         return _place(_new_turfs(precinct_map, zip_map, contact_ids), placed, zip_map)
 
