@@ -65,6 +65,92 @@ def _login(client, user) -> None:
         sess["_fresh"] = True
 
 
+class PageTimer:
+    """Pages as people get them, through the app's test client (inside an app context):
+    warm, cold (the process's report cache emptied first) and right after a write (an
+    organizer logs a conversation with an ID on one of `people` through the app's service,
+    which must make the coverage report be recounted, not served from the cache)."""
+
+    def __init__(self, app, organizer, people: list[int]) -> None:  # type: ignore[no-untyped-def]
+        from fieldcrm.dashboards import metrics
+
+        app.test_client_class = _FreshContextClient
+        self.client = app.test_client()
+        self.organizer, self.people = organizer, people
+        self.writes = iter(range(10**6))
+        self.computed: list[int] = []
+        self._metrics, self._coverage = metrics, metrics.coverage
+
+        def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+            self.computed.append(1)
+            return self._coverage(*args, **kwargs)
+
+        metrics.coverage = counting
+
+    def close(self) -> None:
+        self._metrics.coverage = self._coverage
+
+    def get(self, path: str, who) -> str:  # type: ignore[no-untyped-def]
+        _login(self.client, who)
+        response = self.client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        text = response.get_data(as_text=True)
+        # the page was rendered for `who`, not for a user cached from an earlier request
+        assert f"Signed in as {who.name} " in text, path
+        return text
+
+    def cold(self, path: str, who) -> None:  # type: ignore[no-untyped-def]
+        from fieldcrm import datacache
+
+        datacache.clear()
+        self.get(path, who)
+
+    def after_write(self, path: str, who) -> None:  # type: ignore[no-untyped-def]
+        from fieldcrm.contacts.models import Contact
+        from fieldcrm.conversations.services import ConversationInput, log_conversation
+        from fieldcrm.extensions import db
+
+        n = next(self.writes)
+        contact = db.session.get(Contact, self.people[n % len(self.people)])
+        log_conversation(
+            self.organizer, contact, ConversationInput(channel="door", support_level=1 + n % 5)
+        )
+        db.session.commit()
+        before = len(self.computed)
+        self.get(path, who)
+        assert len(self.computed) == before + 1, "the report was served from the cache"
+
+    def coverage(self, director, admin) -> dict[str, float]:  # type: ignore[no-untyped-def]
+        """The coverage page cold and after a write, for a director and for the admin (ms)."""
+        return {
+            "coverage_director_cold": _median_ms(lambda: self.cold("/coverage", director), 5),
+            "coverage_director_after_write": _median_ms(
+                lambda: self.after_write("/coverage", director), 5
+            ),
+            "coverage_admin_cold": _median_ms(lambda: self.cold("/coverage", admin), 5),
+            "coverage_admin_after_write": _median_ms(
+                lambda: self.after_write("/coverage", admin), 5
+            ),
+        }
+
+
+def time_cut(admin, turf) -> float:  # type: ignore[no-untyped-def]
+    """Median ms of cutting `turf` into packets of 50 (each cut rolled back)."""
+    from fieldcrm.database import utcnow
+    from fieldcrm.door import services as door_services
+    from fieldcrm.extensions import db
+
+    timings = []
+    for _ in range(3):
+        nested = db.session.begin_nested()
+        started = time.perf_counter()
+        door_services.cut_turf(admin, turf, door_services.CutInput(target_size=50), utcnow())
+        timings.append((time.perf_counter() - started) * 1000)
+        nested.rollback()
+    db.session.rollback()
+    return statistics.median(timings)
+
+
 def _existing(url: str, contacts: int) -> DatasetInfo | None:
     """A PostgreSQL dataset built by an earlier run (SQLite files carry their own sidecar)."""
     if url.startswith("sqlite"):
@@ -125,63 +211,17 @@ def run(url: str, label: str, contacts: int) -> None:
         director = users[info.director_emails[0]]
         organizer = users[info.organizer_emails[0]]
         admin = users[info.admin_email]
-        app.test_client_class = _FreshContextClient
-        client = app.test_client()
-
-        def get(path: str, who) -> None:
-            _login(client, who)
-            response = client.get(path)
-            assert response.status_code == 200, (path, response.status_code)
-            # the page was rendered for `who`, not for a user cached from an earlier request
-            assert f"Signed in as {who.name} " in response.get_data(as_text=True), path
-
-        from fieldcrm import datacache
-        from fieldcrm.conversations.services import ConversationInput, log_conversation
-        from fieldcrm.dashboards import metrics
-
-        def cold(path: str, who) -> None:
-            datacache.clear()
-            get(path, who)
-
-        computed: list[int] = []
-        real_coverage = metrics.coverage
-
-        def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
-            computed.append(1)
-            return real_coverage(*args, **kwargs)
-
-        metrics.coverage = counting
-        writes = iter(range(10**6))
-
-        def after_write(path: str, who) -> None:
-            # A field write, as on a field day: an organizer logs a conversation with an ID
-            # on someone in their turf (director 1's region), through the app's service;
-            # then the page, which must be recounted, not served from the cache.
-            n = next(writes)
-            contact = db.session.get(Contact, 1 + n % 50)
-            log_conversation(
-                organizer,
-                contact,
-                ConversationInput(channel="door", support_level=1 + n % 5),
-            )
-            db.session.commit()
-            before = len(computed)
-            get(path, who)
-            assert len(computed) == before + 1, "the report was served from the cache"
-
+        pages = PageTimer(app, organizer, list(range(1, 51)))
         figures = {
-            "coverage_report": _median_ms(lambda: get("/coverage", director)),
-            "organizer_dashboard": _median_ms(lambda: get("/home", organizer)),
-            "coverage_director_cold": _median_ms(lambda: cold("/coverage", director), 5),
-            "coverage_director_after_write": _median_ms(
-                lambda: after_write("/coverage", director), 5
-            ),
-            "coverage_admin_cold": _median_ms(lambda: cold("/coverage", admin), 5),
-            "coverage_admin_after_write": _median_ms(lambda: after_write("/coverage", admin), 5),
+            "coverage_report": _median_ms(lambda: pages.get("/coverage", director)),
+            "organizer_dashboard": _median_ms(lambda: pages.get("/home", organizer)),
+            **pages.coverage(director, admin),
         }
-        metrics.coverage = real_coverage
+        pages.close()
         notes = {
-            "coverage warm (admin, all 200 turfs)": _median_ms(lambda: get("/coverage", admin)),
+            "coverage warm (admin, all 200 turfs)": _median_ms(
+                lambda: pages.get("/coverage", admin)
+            ),
         }
 
         # Cutting: gather three turfs' people into one turf of 5,000+ doors, cut, roll back.
@@ -191,15 +231,7 @@ def run(url: str, label: str, contacts: int) -> None:
         )
         turf = db.session.get(Turf, turf_ids[0])
         doors = len(door_services.turf_doors(admin, turf, "all", utcnow(), 30))
-        timings = []
-        for _ in range(3):
-            nested = db.session.begin_nested()
-            started = time.perf_counter()
-            door_services.cut_turf(admin, turf, door_services.CutInput(target_size=50), utcnow())
-            timings.append((time.perf_counter() - started) * 1000)
-            nested.rollback()
-        db.session.rollback()
-        figures["cut_5000_doors"] = statistics.median(timings)
+        figures["cut_5000_doors"] = time_cut(admin, turf)
 
         centre = db.session.execute(
             sa.select(Contact.latitude, Contact.longitude)
@@ -209,7 +241,7 @@ def run(url: str, label: str, contacts: int) -> None:
         ).one()
         found = radius.radius_search(organizer, radius.Centre.point(centre[0], centre[1]), 1.0)
         figures["radius_1_mile"] = _median_ms(
-            lambda: get(f"/turf/radius?lat={centre[0]}&lon={centre[1]}&miles=1", organizer)
+            lambda: pages.get(f"/turf/radius?lat={centre[0]}&lon={centre[1]}&miles=1", organizer)
         )
         db.engine.dispose()
     for name, value in figures.items():

@@ -15,13 +15,12 @@ measures, in this process through the app's test client as `bench/bench_turf.py`
 from __future__ import annotations
 
 import logging
-import statistics
 import subprocess
 import time
 
 import numpy as np
 import sqlalchemy as sa
-from bench_turf import _FreshContextClient, _login, _median_ms
+from bench_turf import PageTimer, _median_ms, time_cut
 
 from bench.dataset import PASSWORD, _normalise, make_app
 
@@ -84,11 +83,8 @@ def place_everyone(fieldcrm: str, env: dict[str, str]) -> float:
 
 def measure(url: str) -> tuple[dict[str, float], list[str]]:
     """The figures (name -> ms) and notes of the program's reports."""
-    from fieldcrm import datacache
     from fieldcrm.auth.models import User
     from fieldcrm.contacts.models import Contact
-    from fieldcrm.conversations.services import ConversationInput, log_conversation
-    from fieldcrm.dashboards import metrics
     from fieldcrm.database import utcnow
     from fieldcrm.door import services as door_services
     from fieldcrm.extensions import db
@@ -97,63 +93,20 @@ def measure(url: str) -> tuple[dict[str, float], list[str]]:
     app = make_app(url)
     logging.getLogger("fieldcrm.access").setLevel(logging.WARNING)  # one line a request
     app.config["SERVER_NAME"] = "bench.local"
-    app.test_client_class = _FreshContextClient
     with app.app_context():
         users = {u.email: u for u in db.session.scalars(sa.select(User))}
         admin, director = users["admin@state.test"], users["director1@state.test"]
         organizer = users["organizer1@state.test"]
-        client = app.test_client()
-        pages: list[str] = []
-
-        def get(path: str, who: User) -> None:
-            _login(client, who)
-            response = client.get(path)
-            assert response.status_code == 200, (path, response.status_code)
-            assert f"Signed in as {who.name} " in response.get_data(as_text=True), path
-            pages.append(response.get_data(as_text=True))
-
-        def cold(path: str, who: User) -> None:
-            datacache.clear()
-            get(path, who)
-
-        computed: list[int] = []
-        real_coverage = metrics.coverage
-
-        def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
-            computed.append(1)
-            return real_coverage(*args, **kwargs)
-
-        metrics.coverage = counting
         turf1 = db.session.scalar(sa.select(Turf).where(Turf.name == "Turf 001"))
         people = db.session.scalars(
             sa.select(Contact.id).where(Contact.turf_id == turf1.id).limit(50)
         ).all()
-        writes = iter(range(10**6))
-
-        def after_write(path: str, who: User) -> None:
-            n = next(writes)
-            contact = db.session.get(Contact, people[n % len(people)])
-            log_conversation(
-                organizer, contact, ConversationInput(channel="door", support_level=1 + n % 5)
-            )
-            db.session.commit()
-            before = len(computed)
-            get(path, who)
-            assert len(computed) == before + 1, "the report was served from the cache"
-
-        figures = {
-            "coverage_director_cold": _median_ms(lambda: cold("/coverage", director), 5),
-            "coverage_director_after_write": _median_ms(
-                lambda: after_write("/coverage", director), 5
-            ),
-            "coverage_admin_cold": _median_ms(lambda: cold("/coverage", admin), 5),
-            "coverage_admin_after_write": _median_ms(lambda: after_write("/coverage", admin), 5),
-        }
-        metrics.coverage = real_coverage
+        pages = PageTimer(app, organizer, list(people))
+        figures = pages.coverage(director, admin)
+        pages.close()
         query = "/contacts/?q=Mary+Smith"
-        figures["search_name_director"] = _median_ms(lambda: get(query, director), 3)
-        figures["search_name_admin"] = _median_ms(lambda: get(query, admin), 3)
-        assert "/contacts/" in pages[-1]
+        figures["search_name_director"] = _median_ms(lambda: pages.get(query, director), 3)
+        figures["search_name_admin"] = _median_ms(lambda: pages.get(query, admin), 3)
         placed = db.session.execute(
             sa.select(Contact.turf_id, sa.func.count())
             .where(Contact.turf_id.is_not(None))
@@ -163,17 +116,7 @@ def measure(url: str) -> tuple[dict[str, float], list[str]]:
         ).one()
         smallest = db.session.get(Turf, placed[0])
         doors = len(door_services.turf_doors(admin, smallest, "all", utcnow(), 30))
-        timings = []
-        for _ in range(3):
-            nested = db.session.begin_nested()
-            started = time.perf_counter()
-            door_services.cut_turf(
-                admin, smallest, door_services.CutInput(target_size=50), utcnow()
-            )
-            timings.append((time.perf_counter() - started) * 1000)
-            nested.rollback()
-        db.session.rollback()
-        figures["cut_turf"] = statistics.median(timings)
+        figures["cut_turf"] = time_cut(admin, smallest)
         placed_total = db.session.scalar(
             sa.select(sa.func.count()).where(Contact.turf_id.is_not(None))
         )
