@@ -41,7 +41,7 @@ translations:
 # Re-extract every marked string and merge it into the catalogs, then translate the new and
 # fuzzy ones: scripts/translations.py todo todo.json, fill in "es", ... fill todo.json.
 messages: setup-dev
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 \
+	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs=".*" -k _l -k lazy_gettext -k lazy_pgettext:1c,2 \
 	  -o fieldcrm/translations/messages.pot .
 	$(BIN)/pybabel update -i fieldcrm/translations/messages.pot -d fieldcrm/translations
 

@@ -17,7 +17,8 @@ peak memory of its process tree:
 Beside them, in the same run, `psql \\copy` of the file into an unindexed table of text
 columns: the floor a load cannot beat on this machine. The files take about 3.3 GB each in
 a temporary folder (BENCH_STATEWIDE_DIR to choose where). BENCH_STATEWIDE_REPORTS=0 stops
-after the refresh (the program's turf reassign takes about a quarter of an hour).
+after the refresh (the program's turf reassign takes about a quarter of an hour);
+BENCH_STATEWIDE_KEEP=1 keeps the loaded database, to look into its queries afterwards.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from bench_import_command import FIELDCRM, _env, _import, copy_floor  # noqa: E4
 
 ROWS = int(os.environ.get("BENCH_STATEWIDE_ROWS", "8300000"))
 URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+KEEP = os.environ.get("BENCH_STATEWIDE_KEEP") == "1"
 GOALS = {"first": 180.0, "refresh": 60.0, "peak_mb": 1536.0}
 CHANGED, NEW = 0.01, 0.005
 
@@ -112,7 +114,9 @@ def main() -> None:
             for note in notes:
                 print(f"  ({note})")
         finally:
-            for name in names:
+            if KEEP:  # to look into the reports' queries after the run
+                print(f"  (kept the database: {app_url})")
+            for name in names[1:] if KEEP else names:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -13,10 +13,12 @@ these functions, so a record outside the actor's scope is simply not found (404)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
 
 from fieldcrm.auth.models import LeaderAssignment, Role, User, user_regions, user_turfs
 from fieldcrm.commitments.models import Commitment
@@ -27,6 +29,33 @@ from fieldcrm.errors import NotFound
 from fieldcrm.extensions import db
 from fieldcrm.rollups.models import TurfPeople
 from fieldcrm.turf.models import Region, Turf
+
+
+class _InList(ColumnElement[bool]):
+    """``value IN (SELECT ...)`` as a test of each row against a list read once.
+
+    PostgreSQL plans an IN as a join, and when it misjudges how many rows reach it (a name
+    range of thousands taken for one) re-runs the subquery for each of them; against
+    ``ARRAY(SELECT ...)``, read once before the scan, the test stays a filter. SQLite
+    already reads the list once.
+    """
+
+    inherit_cache = False
+    type = sa.Boolean()
+
+    def __init__(self, value: sa.ColumnElement[Any], select: sa.Select[Any]) -> None:
+        self.value, self.select = value, select
+
+
+@compiles(_InList)
+def _in_list(element: _InList, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.value.in_(element.select), **kw)  # type: ignore[no-any-return]
+
+
+@compiles(_InList, "postgresql")
+def _in_list_postgresql(element: _InList, compiler: Any, **kw: Any) -> str:
+    value = compiler.process(element.value, **kw)
+    return f"{value} = ANY(ARRAY({compiler.process(element.select.scalar_subquery(), **kw)}))"
 
 
 def turf_ids_subquery(actor: User) -> sa.Select[Any]:
@@ -40,14 +69,28 @@ def turf_ids_subquery(actor: User) -> sa.Select[Any]:
     return sa.select(user_turfs.c.turf_id).where(user_turfs.c.user_id == actor.id)
 
 
-def contact_scope(actor: User | None) -> sa.ColumnElement[bool]:
-    """A WHERE clause on Contact limiting rows to what `actor` may see."""
+TurfTest = Literal["in", "list", "walk"]
+
+
+def contact_scope(actor: User | None, turfs: TurfTest = "in") -> sa.ColumnElement[bool]:
+    """A WHERE clause on Contact limiting rows to what `actor` may see.
+
+    ``turfs``: how a director's or organizer's turfs are tested. "in": ``IN (SELECT ...)``,
+    which a planner may read through the turf index or join. "list": each row against the
+    list of turfs read once (``_InList``), for a query another index drives whose size the
+    planner may misjudge. "walk": the same, kept off the turf index (``turf_id + 0``), for
+    a query that walks another index in its order past other people's contacts
+    (``walks_past_scope``).
+    """
     if actor is None or not actor.active:
         return sa.false()
     if actor.role == Role.ADMIN:
         return sa.true()
     if actor.role in (Role.DIRECTOR, Role.ORGANIZER):
-        return Contact.turf_id.in_(turf_ids_subquery(actor))
+        if turfs == "in":
+            return Contact.turf_id.in_(turf_ids_subquery(actor))
+        turf = Contact.turf_id + 0 if turfs == "walk" else Contact.turf_id
+        return _InList(turf, turf_ids_subquery(actor))
     if actor.role == Role.LEADER:
         return sa.or_(
             Contact.id.in_(
@@ -74,25 +117,32 @@ def scope_sizes(actor: User) -> sa.Select[Any]:
     )
 
 
-def contact_id_order(actor: User, rows: int) -> sa.ColumnElement[Any]:
-    """The ORDER BY for reading `rows` of the actor's contacts in id order (keyset pages).
+def walks_past_scope(actor: User, rows: int) -> bool:
+    """Whether to read `rows` of the actor's contacts by walking an index in its order (the
+    key, the name index), passing over other people's contacts, rather than reading the
+    actor's turfs through the turf index and sorting them.
 
-    Walking the primary key in order and passing over other people's contacts visits
-    about rows × all / in-scope contacts; reading the actor's turfs through the turf index
-    and sorting visits the contacts in scope. The planner cannot tell which is cheaper (it
-    does not know how many people a subquery's turfs hold), and on SQLite it walks the key:
-    for an organizer's 5,000 people among 1,000,000 that reads the rest of the table to
-    find the end of their last page. So a scope smaller than sqrt(rows × all) is read
-    through its turfs (`id + 0` keeps the key out of the ORDER BY) and a larger one walks
-    the key. The sizes come from the turf rollups and the range of ids (the span a walk
-    passes over): estimates are enough.
+    A walk visits about rows × all / in-scope contacts; reading the turfs visits the
+    contacts in scope. The planner cannot tell which is cheaper (it does not know how many
+    people a subquery's turfs hold; SQLite, without statistics, takes whichever index its
+    fixed guesses favour): for an organizer's 5,000 people among 1,000,000, a walk of the
+    key reads the rest of the table to find the end of their last page, and a director's
+    region read through its turfs to show 50 names gathers and sorts all of it. So a scope
+    smaller than sqrt(rows × all) is read through its turfs and a larger one walks. The
+    sizes come from the turf rollups and the range of ids (the span a walk passes over):
+    estimates are enough. Admins and leaders always walk (no turf test, or a short list).
     """
     if actor.role not in (Role.DIRECTOR, Role.ORGANIZER):
-        return Contact.id  # an admin sees everything; a leader's list is read by id
+        return True
     in_scope, everyone = db.session.execute(scope_sizes(actor)).one()
-    if (in_scope or 0) ** 2 < rows * (everyone or 0):
-        return Contact.id + 0
-    return Contact.id
+    return (in_scope or 0) ** 2 >= rows * (everyone or 0)
+
+
+def contact_id_order(actor: User, rows: int) -> sa.ColumnElement[Any]:
+    """The ORDER BY for reading `rows` of the actor's contacts in id order (keyset pages):
+    the key itself when walking it is cheaper (``walks_past_scope``), else ``id + 0``, which
+    keeps the key out of the ORDER BY so that the scope is read through its turfs."""
+    return Contact.id if walks_past_scope(actor, rows) else Contact.id + 0
 
 
 def _packet_residents(user_id: int) -> sa.Select[Any]:
@@ -109,9 +159,9 @@ def _packet_residents(user_id: int) -> sa.Select[Any]:
     )
 
 
-def visible_contacts(actor: User | None) -> sa.Select[tuple[Contact]]:
-    """SELECT Contact rows the actor may see."""
-    return sa.select(Contact).where(contact_scope(actor))
+def visible_contacts(actor: User | None, turfs: TurfTest = "in") -> sa.Select[tuple[Contact]]:
+    """SELECT Contact rows the actor may see (``turfs``: see ``contact_scope``)."""
+    return sa.select(Contact).where(contact_scope(actor, turfs))
 
 
 def is_id(value: int) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, request, session, url_for
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -181,3 +181,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_dt"] = programtime.format_datetime
     app.jinja_env.filters["local_date"] = programtime.format_date
     app.jinja_env.filters["local_day"] = programtime.format_day
+    app.jinja_env.filters["number"] = format_decimal  # 1,000 / 1.000 by locale

@@ -20,12 +20,20 @@ A query is read as people type it:
 
 Searching never runs a function over every row: names and phones are matched through keys
 stored when they were written (fieldcrm.lib.search_keys).
+
+**Order.** The list shows first the people a name query names in order, last name first or
+first name first (``name_order_prefixes``: for "Mary Smith", the people whose name key
+starts "mary smith" or "smith mary", as Smith, Mary Ann), then the other matches, by name
+(fieldcrm.contacts.queries.contacts_page). Those first people are ranges of the name index
+in name order, so a page of a common name ("Mary Smith" among millions) never gathers every
+match before showing the first ones.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import permutations
 
 import phonenumbers
 import sqlalchemy as sa
@@ -36,6 +44,7 @@ from fieldcrm.lib.phones import parse_phone
 from fieldcrm.lib.search_keys import fold, prefix_upper
 
 MAX_WORDS = 6
+MAX_ORDERED_WORDS = 3  # up to this many words, every order of them is an ordered match
 MIN_PHONE_DIGITS = 4
 _PHONE_SHAPE = re.compile(r"^[0-9+().\-/ ]+$")
 _HOUSE_NUMBER = re.compile(r"^([0-9]{1,6})[A-Za-z]?$")
@@ -134,32 +143,63 @@ def _voter_ids(other: type[Contact], tokens: tuple[str, ...]) -> sa.Select[tuple
     return sa.select(other.id).where(other.voter_id.in_(typed))
 
 
-def _name_clause(words: tuple[str, ...], voter_ids: tuple[str, ...]) -> sa.ColumnElement[bool]:
+def _name_clause(
+    words: tuple[str, ...], voter_ids: tuple[str, ...], excluding: tuple[str, ...] = ()
+) -> sa.ColumnElement[bool]:
     """Every word starts a word of the name; one of them starts the last name, the first name
-    or the last word of the last name.
+    or the last word of the last name (and the name key starts with none of ``excluding``).
 
     The probes are an ``id IN (... UNION ALL ...)`` of index ranges, so the index drives the
     query on both databases even without planner statistics (SQLite has none unless someone
-    ran ANALYZE, and would otherwise read the actor's whole scope by turf).
+    ran ANALYZE, and would otherwise read the actor's whole scope by turf). Each probe tests
+    the other words on the name key its index holds (fieldcrm.contacts.models), so a common
+    word's probe ("mary") reads the rows of the people who match, not of every Mary.
     """
     # Probe with the words of two letters or more (one letter ranges over too much).
     probes = [w for w in words if len(w) > 1] or list(words)
     other = so.aliased(Contact)  # not correlated with the outer query's contacts
+    # a lone word is a prefix of the last or first name, hence of a name word
+    tests = [_has_word(other.search_name, w) for w in words] if len(words) > 1 else []
+    tests += [sa.not_(_starts(other.search_name, prefix)) for prefix in excluding]
     found = [
-        sa.select(other.id).where(_starts(column, w))
+        sa.select(other.id).where(_starts(column, w), *tests)
         for w in probes
         for column in (other.search_name, other.search_first, other.search_surname)
     ]
     if voter_ids:  # a word with digits may be a voter id instead
-        found.append(_voter_ids(other, voter_ids))
-    probe = Contact.id.in_(sa.union_all(*found))
-    if len(words) == 1:
-        return probe  # a prefix of the last or first name is a prefix of a name word
-    return sa.and_(probe, *(_has_word(Contact.search_name, w) for w in words))
+        found.append(_voter_ids(other, voter_ids).where(*tests))
+    return Contact.id.in_(sa.union_all(*found))
 
 
-def search_clause(q: str | None) -> sa.ColumnElement[bool] | None:
-    """A WHERE clause on Contact for a search box query, or None for an empty query."""
+def name_order_prefixes(q: str | None) -> list[str]:
+    """For a query of name words only, the ``search_name`` prefixes of the people it names in
+    order, last name first: ``["mary smith", "smith mary"]`` for "Mary Smith" (Smith, Mary
+    is the second). Sorted, and none is a prefix of another, so the ranges they start follow
+    one another in name order. Empty when the query has anything but name words of two
+    letters or more (each range is then also a match of ``search_clause``: its first word
+    starts the last name and every word starts a word of the name).
+    """
+    parsed = parse_query(q)
+    words = parsed.words
+    if not words or parsed.numbers or parsed.voter_ids or any(len(w) < 2 for w in words):
+        return []
+    orders = permutations(words) if len(words) <= MAX_ORDERED_WORDS else [words]
+    return sorted({" ".join(order) for order in orders})
+
+
+def name_prefix_clause(prefix: str) -> sa.ColumnElement[bool]:
+    """``search_name`` starts with ``prefix``: one range of the name index, in name order."""
+    return _starts(Contact.search_name, prefix)
+
+
+def search_clause(
+    q: str | None, excluding: list[str] | None = None
+) -> sa.ColumnElement[bool] | None:
+    """A WHERE clause on Contact for a search box query, or None for an empty query.
+
+    ``excluding``: name-key prefixes (``name_order_prefixes``) whose people are left out,
+    tested inside the search indexes.
+    """
     parsed = parse_query(q)
     if parsed.phone is not None:
         return Contact.id.in_(_with_phone_ending(parsed.phone))
@@ -167,7 +207,7 @@ def search_clause(q: str | None) -> sa.ColumnElement[bool] | None:
         return None
     clauses = [_number_clause(token) for token in parsed.numbers]
     if parsed.words:
-        clauses.insert(0, _name_clause(parsed.words, parsed.voter_ids))
+        clauses.insert(0, _name_clause(parsed.words, parsed.voter_ids, tuple(excluding or ())))
     clause = sa.and_(*clauses)
     if parsed.house_number is not None:
         line = sa.func.upper(Contact.res_line1)

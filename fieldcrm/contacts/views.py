@@ -42,14 +42,16 @@ from fieldcrm.labels import label
 from fieldcrm.ladder.models import LadderStage
 from fieldcrm.organizations import views as organizations_views
 from fieldcrm.scoping import get_contact, visible_turfs
+from fieldcrm.turf.models import Turf
 from fieldcrm.web import authenticated_at, excel_requested, export_rate_limit
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 
 
 def _turf_choices():
-    turfs = db.session.scalars(visible_turfs(current_user).order_by("name")).all()
-    return [(t.id, t.name) for t in turfs]
+    # the ids and names only: a Turf loads its organizers and their regions with it
+    turfs = visible_turfs(current_user).with_only_columns(Turf.id, Turf.name)
+    return [(t.id, t.name) for t in db.session.execute(turfs.order_by(Turf.name))]
 
 
 def _leaders() -> list[User]:
@@ -83,11 +85,8 @@ def _search() -> tuple[ContactSearchForm, queries.ContactFilters]:
 @login_required
 def index():
     form, filters = _search()
-    page = db.paginate(
-        queries.contacts_list(current_user, filters),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-        max_per_page=200,
+    page = queries.contacts_page(
+        current_user, filters, per_page=current_app.config["PAGE_SIZE"], max_per_page=200
     )
     return render_template(
         "contacts/index.html",
