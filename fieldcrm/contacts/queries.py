@@ -143,9 +143,11 @@ def contacts_page(
     order = SORTS["name"] if walk else (Contact.search_name.concat(""), Contact.id)
     turfs = "walk" if walk else "list"
     parts = [visible_contacts(actor, turfs).where(r, *others).order_by(*order) for r in ranges]
+    # The other matches: probes of the name indexes, or a small scope read through its turfs.
+    rest = search_clause(filters.q, excluding=prefixes, on_rows=not walk)
     parts.append(
-        visible_contacts(actor, "list")
-        .where(search_clause(filters.q, excluding=prefixes), *others)
+        visible_contacts(actor, "list" if walk else "in")
+        .where(rest, *others)
         .order_by(Contact.search_name.concat(""), Contact.id)
     )
     return NameSearchPage(

@@ -138,13 +138,20 @@ def _number_clause(token: str) -> sa.ColumnElement[bool]:
     return Contact.id.in_(sa.union_all(*found) if len(found) > 1 else found[0])
 
 
+def _typed(tokens: tuple[str, ...]) -> list[str]:
+    """The voter ids a token may be: as typed or upper-cased."""
+    return sorted({v for t in tokens for v in (t, t.upper())})
+
+
 def _voter_ids(other: type[Contact], tokens: tuple[str, ...]) -> sa.Select[tuple[int]]:
-    typed = sorted({v for t in tokens for v in (t, t.upper())})
-    return sa.select(other.id).where(other.voter_id.in_(typed))
+    return sa.select(other.id).where(other.voter_id.in_(_typed(tokens)))
 
 
 def _name_clause(
-    words: tuple[str, ...], voter_ids: tuple[str, ...], excluding: tuple[str, ...] = ()
+    words: tuple[str, ...],
+    voter_ids: tuple[str, ...],
+    excluding: tuple[str, ...] = (),
+    on_rows: bool = False,
 ) -> sa.ColumnElement[bool]:
     """Every word starts a word of the name; one of them starts the last name, the first name
     or the last word of the last name (and the name key starts with none of ``excluding``).
@@ -154,9 +161,24 @@ def _name_clause(
     ran ANALYZE, and would otherwise read the actor's whole scope by turf). Each probe tests
     the other words on the name key its index holds (fieldcrm.contacts.models), so a common
     word's probe ("mary") reads the rows of the people who match, not of every Mary.
+
+    ``on_rows``: the same test written on each row, for a query that reads a small scope
+    through its turfs instead (fieldcrm.scoping.walks_past_scope): its cost is the scope's
+    size, where a probe's is its word's, and a common first name can be a tenth of a state.
     """
     # Probe with the words of two letters or more (one letter ranges over too much).
     probes = [w for w in words if len(w) > 1] or list(words)
+    if on_rows:  # `|| ''`: kept off the name indexes, which a planner would OR together
+        name, first, surname = (
+            c.concat("")
+            for c in (Contact.search_name, Contact.search_first, Contact.search_surname)
+        )
+        tests = [_has_word(name, w) for w in words] if len(words) > 1 else []
+        tests += [sa.not_(_starts(name, prefix)) for prefix in excluding]
+        leads = [_starts(column, w) for w in probes for column in (name, first, surname)]
+        if voter_ids:
+            leads.append(Contact.voter_id.in_(_typed(voter_ids)))
+        return sa.and_(sa.or_(*leads), *tests)
     other = so.aliased(Contact)  # not correlated with the outer query's contacts
     # a lone word is a prefix of the last or first name, hence of a name word
     tests = [_has_word(other.search_name, w) for w in words] if len(words) > 1 else []
@@ -193,12 +215,13 @@ def name_prefix_clause(prefix: str) -> sa.ColumnElement[bool]:
 
 
 def search_clause(
-    q: str | None, excluding: list[str] | None = None
+    q: str | None, excluding: list[str] | None = None, on_rows: bool = False
 ) -> sa.ColumnElement[bool] | None:
     """A WHERE clause on Contact for a search box query, or None for an empty query.
 
     ``excluding``: name-key prefixes (``name_order_prefixes``) whose people are left out,
-    tested inside the search indexes.
+    tested inside the search indexes. ``on_rows``: names tested on each row of a scope read
+    through its turfs (see ``_name_clause``).
     """
     parsed = parse_query(q)
     if parsed.phone is not None:
@@ -207,7 +230,8 @@ def search_clause(
         return None
     clauses = [_number_clause(token) for token in parsed.numbers]
     if parsed.words:
-        clauses.insert(0, _name_clause(parsed.words, parsed.voter_ids, tuple(excluding or ())))
+        name = _name_clause(parsed.words, parsed.voter_ids, tuple(excluding or ()), on_rows)
+        clauses.insert(0, name)
     clause = sa.and_(*clauses)
     if parsed.house_number is not None:
         line = sa.func.upper(Contact.res_line1)
