@@ -5,13 +5,13 @@ first part read from the name index in name order, never gathered whole."""
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 
 from fieldcrm.contacts import queries
 from fieldcrm.contacts.models import Contact
 from fieldcrm.contacts.queries import ContactFilters, contacts_list, contacts_page
 from fieldcrm.contacts.search import name_order_prefixes
 from fieldcrm.extensions import db
+from tests.fixtures.plans import query_plan
 
 
 @pytest.fixture
@@ -124,27 +124,11 @@ def test_list__under_the_cap_keeps_its_exact_count(login_as, smiths):
     assert body.index("Smith Mary") < body.index("Mary Ann Smith") < body.index("Mary Smithers")
 
 
-def _sql(stmt, connection) -> str:
-    compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
-    return str(compiled).replace("%%", "%")
-
-
 def _plan(stmt) -> str:
     connection = db.session.connection()
-    if connection.dialect.name == "sqlite":
-        rows = connection.execute(sa.text("EXPLAIN QUERY PLAN " + _sql(stmt, connection)))
-        return "\n".join(r[-1] for r in rows)
-    connection.exec_driver_sql("ANALYZE contacts")
-    # A few test rows are read fastest without an index, and sorted for free; forbid both to
-    # see what is possible (a sort that cannot be avoided still shows).
-    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-    connection.exec_driver_sql("SET LOCAL enable_sort = off")
-    try:
-        rows = connection.execute(sa.text("EXPLAIN " + _sql(stmt, connection)))
-        return "\n".join(r[0] for r in rows)
-    finally:
-        connection.exec_driver_sql("SET LOCAL enable_seqscan = on")
-        connection.exec_driver_sql("SET LOCAL enable_sort = on")
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("ANALYZE contacts")
+    return query_plan(stmt, forbid=("seqscan", "sort"))
 
 
 def _sorts_all(plan: str) -> bool:
