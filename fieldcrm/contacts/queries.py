@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_sqlalchemy.pagination import Pagination
 
-from fieldcrm.auth.models import User
+from fieldcrm.auth.models import Role, User
 from fieldcrm.contacts.models import Affiliation, Contact, Tag, contact_tags
 from fieldcrm.contacts.search import name_order_prefixes, name_prefix_clause, search_clause
 from fieldcrm.extensions import db
@@ -138,8 +138,9 @@ def contacts_page(
     ranges = [name_prefix_clause(p) for p in prefixes]
     # Walking: the bare column, so that the name index serves the range and its order, read
     # only as far as a page or the capped count needs. A small scope is read through its
-    # turfs and sorted instead (fieldcrm.scoping.walks_past_scope).
-    walk = walks_past_scope(actor, SEARCH_COUNT_CAP + 1)
+    # turfs and sorted instead (fieldcrm.scoping.walks_past_scope); a leader's list, a few
+    # people, is always read whole.
+    walk = actor.role != Role.LEADER and walks_past_scope(actor, SEARCH_COUNT_CAP + 1)
     order = SORTS["name"] if walk else (Contact.search_name.concat(""), Contact.id)
     turfs = "walk" if walk else "list"
     parts = [visible_contacts(actor, turfs).where(r, *others).order_by(*order) for r in ranges]
@@ -189,7 +190,7 @@ class NameSearchPage(Pagination):
             sa.select(Contact).where(Contact.id.in_(ids)).options(*_list_loads())
         ).unique()
         by_id = {c.id: c for c in found}
-        return [by_id[i] for i in ids]
+        return [by_id[i] for i in ids if i in by_id]  # (one deleted in between is gone)
 
     def _query_items(self) -> list[Any]:
         skip, wanted = self._query_offset, self.per_page + 1  # one more: is there a next?

@@ -72,13 +72,21 @@ def test_pages__every_match_once_across_the_parts(app, smiths, per_page):
 
 
 @pytest.mark.parametrize("walk", [True, False])
-def test_pages__the_same_people_as_the_list_and_its_export(app, smiths, monkeypatch, walk):
-    """Walking the name index and probing, or reading the scope's turfs and testing rows."""
+def test_pages__the_same_people_as_the_list_and_its_export(
+    app, smiths, monkeypatch, assign_to_leader, walk
+):
+    """Walking the name index and probing, or reading the scope's turfs and testing rows;
+    and a leader's list."""
     monkeypatch.setattr(queries, "walks_past_scope", lambda actor, rows: walk)
-    for actor in (smiths.organizer_ana, smiths.director_dana, smiths.admin_dev):
+    for person in (smiths.mary_smith, smiths.mary_smithers, smiths.john_smith):
+        assign_to_leader(smiths.leader_lena, person)
+    actors = (smiths.organizer_ana, smiths.director_dana, smiths.admin_dev, smiths.leader_lena)
+    for actor in actors:
         for q in ("Mary Smith", "smith", "mar smi", "Smith Mary Ann", "jones smith", "m smith"):
             listed = set(db.session.scalars(contacts_list(actor, ContactFilters(q=q))))
             assert set(_walk(app, actor, q, 2)) == listed, (actor.email, q)
+    lena = _walk(app, smiths.leader_lena, "mary smith", 1)
+    assert lena == [smiths.mary_smith, smiths.mary_smithers]
 
 
 def test_pages__other_filters_narrow_both_parts(app, smiths):
