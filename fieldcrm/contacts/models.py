@@ -77,7 +77,9 @@ class Contact(TimestampMixin, db.Model):
         # whole name key, so the other words of a query are tested inside the index (SQLite
         # before it reads the row; PostgreSQL in an index-only scan, with the turf and id
         # included): a common first name's probe reads its index entries, not its rows.
-        sa.Index("ix_contacts_search_name", "search_name", postgresql_include=_SEARCH_INCLUDE),
+        # Keyed by the id after the name: a page of people with one name ("smith mary", tens
+        # of thousands in a state) is read in (name, id) order and stops, not sorted whole.
+        sa.Index("ix_contacts_search_name", "search_name", "id", postgresql_include=["turf_id"]),
         sa.Index(
             "ix_contacts_search_first",
             "search_first",
