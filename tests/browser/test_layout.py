@@ -80,7 +80,10 @@ def _visit(tab, url: str) -> None:
     response = tab.goto(url)
     assert response is not None
     assert response.status == 200, url
-    tab.wait_for_load_state("networkidle")
+    # The page and what it loads, not the network gone quiet: a leader's pages start the
+    # service worker copying their list for offline use, a hundred pages and more, which
+    # on a slow machine outlasts any timeout and changes nothing on screen.
+    tab.wait_for_load_state("load")
     for element in tab.locator(".map").all():  # maps draw after their data arrives
         if element.get_attribute("data-outlines-url") or element.get_attribute("data-url"):
             tab.wait_for_selector(f"#{element.get_attribute('id')}[data-loaded=true]")
