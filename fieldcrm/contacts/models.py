@@ -15,6 +15,7 @@ import sqlalchemy.orm as so
 
 from fieldcrm.contacts.record import (
     LENGTHS,
+    LINE_HASH_LENGTH,
     PHONE_E164_LENGTH,
     PHONE_RAW_LENGTH,
     ROW_HASH_LENGTH,
@@ -210,6 +211,7 @@ class Contact(TimestampMixin, db.Model):
     )
     not_in_latest_file: so.Mapped[bool] = so.mapped_column(default=False)
     vf_hash: so.Mapped[str | None] = so.mapped_column(sa.String(ROW_HASH_LENGTH))
+    vf_line_hash: so.Mapped[str | None] = so.mapped_column(sa.String(LINE_HASH_LENGTH))
 
     # Optimistic locking: a stale edit form cannot silently overwrite a newer save.
     version: so.Mapped[int] = so.mapped_column(default=1)

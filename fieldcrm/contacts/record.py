@@ -84,14 +84,17 @@ FIELDS: tuple[Field, ...] = (
     Field("state_voter_id", "text", 64, stored=False),
     Field("voter_file_vanid", "text", 20, stored=False),
 )
-#: frame columns after the fields: the row's physical line, its file (zip member), its hash
-BOOKKEEPING: tuple[str, ...] = ("line", "member", "row_hash")
+#: frame columns after the fields: the row's physical line, its file (zip member), its hash,
+#: the digest of its raw line (fieldcrm.imports.reading.lines)
+BOOKKEEPING: tuple[str, ...] = ("line", "member", "row_hash", "line_hash")
 FRAME_COLUMNS: tuple[str, ...] = (*(f.name for f in FIELDS), *BOOKKEEPING)
 
 #: other lengths an import writes: a phone's raw text and E.164 form, the stored row hash
 PHONE_RAW_LENGTH = 40
 PHONE_E164_LENGTH = 20
 ROW_HASH_LENGTH = 40
+#: the digest of the raw line a contact was last imported from (fieldcrm.imports.reading.lines)
+LINE_HASH_LENGTH = 32
 
 #: frame column -> the most characters its value may have (the importer rejects longer rows)
 LENGTHS: dict[str, int] = {f.name: f.length for f in FIELDS if f.length is not None}

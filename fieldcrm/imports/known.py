@@ -8,6 +8,7 @@ batches (on PostgreSQL streamed by ``COPY`` and parsed by Arrow).
 
 from __future__ import annotations
 
+import gc
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ import sqlalchemy as sa
 
 from fieldcrm.contacts.models import Contact
 from fieldcrm.extensions import db
+from fieldcrm.imports.changes import HASH_LENGTH
+from fieldcrm.imports.reading import lines
 
 
 def _id_hashes(voter_ids: pd.Series | np.ndarray) -> np.ndarray:
@@ -42,29 +45,40 @@ def _strings(parts: list[pa.Array]) -> pa.Array:
 
 
 _KNOWN = (
-    "SELECT voter_id, id, coalesce(vf_hash, '') AS vf_hash, not_in_latest_file FROM contacts "
+    "SELECT voter_id, id, coalesce(vf_hash, '') AS vf_hash, not_in_latest_file, "
+    "coalesce(vf_line_hash, '') AS vf_line_hash FROM contacts "
     "WHERE source = {mark} AND voter_id IS NOT NULL"
 )
-_COLUMNS = {"voter_id": pa.string(), "id": pa.int64(), "vf_hash": pa.string(), "flag": pa.bool_()}
-#: the batches' types: voter id, contact id, row hash ("" when none), not-in-latest-file
-_Batch = tuple[pa.Array, np.ndarray, pa.Array, np.ndarray]
+_COLUMNS = {
+    "voter_id": pa.string(), "id": pa.int64(), "vf_hash": pa.string(), "flag": pa.bool_(),
+    "vf_line_hash": pa.string(),
+}  # fmt: skip
+#: the batches' types: voter id, contact id, row hash ("" when none), not-in-latest-file,
+#: line digests (``reading.lines``; (0, 0) when none)
+_Batch = tuple[pa.Array, np.ndarray, pa.Array, np.ndarray, np.ndarray]
 
 
 def _batches_sqlite(connection: Any, source: str) -> Iterator[_Batch]:
     """The known contacts in batches of plain DB-API rows (the ORM result machinery costs
-    seconds per million rows)."""
+    seconds per million rows). The row tuples hold no cycles, so the cycle collector is
+    kept off while they are made: it walked them over and over (1.4 of 3.3 s at 1M)."""
     cursor = connection.cursor()
+    collecting = gc.isenabled()
     try:
         cursor.execute(_KNOWN.format(mark="?"), (source,))
+        gc.disable()
         while rows := cursor.fetchmany(_LOAD_BATCH):
-            vid, cid, vf_hash, flag = zip(*rows, strict=True)
+            vid, cid, vf_hash, flag, line_hash = zip(*rows, strict=True)
             yield (
                 pa.array(vid, pa.string()),
                 np.array(cid, dtype=np.int64),
                 pa.array(vf_hash, pa.string()),
                 np.array(flag, dtype=bool),
+                lines.from_text(line_hash),
             )
     finally:
+        if collecting:
+            gc.enable()
         cursor.close()
 
 
@@ -124,6 +138,7 @@ def _batches_pg(connection: Any, source: str) -> Iterator[_Batch]:
                 batch.column(1).to_numpy(),
                 batch.column(2),
                 batch.column(3).to_numpy(zero_copy_only=False),
+                lines.from_text(batch.column(4).to_pylist()),
             )
 
 
@@ -153,6 +168,9 @@ class KnownContacts:
     #: a layout's extra matching, run on each chunk before it is planned: it may add
     #: contacts of other sources as known under this file's ids (fieldcrm.imports.vanmatch)
     match_more: Callable[[pd.DataFrame, KnownContacts], None] | None = None
+    #: the stored line digests (``reading.lines``) by position, for reading to pass the
+    #: lines it holds on unparsed; taken by the run that reads (``take_line_index``)
+    line_index: lines.LineIndex | None = None
     #: the lookup: known ids' hashes sorted, the position of each, and the shared-hash ids
     _sorted: np.ndarray = field(init=False, default_factory=lambda: np.empty(0, np.uint64))
     _order: np.ndarray = field(init=False, default_factory=lambda: np.empty(0, np.int64))
@@ -163,7 +181,9 @@ class KnownContacts:
         return len(self.ids)
 
     @classmethod
-    def load(cls, source: str) -> KnownContacts:
+    def load(cls, source: str, *, line_index: bool = False) -> KnownContacts:
+        """The source's contacts; with ``line_index``, also the index of their stored line
+        digests (``reading.lines``) for a run to pass the lines it holds on unparsed."""
         connection = db.session.connection().connection.driver_connection
         read = _batches_sqlite if db.session.get_bind().dialect.name == "sqlite" else _batches_pg
         voter_ids: list[pa.Array] = []
@@ -171,7 +191,10 @@ class KnownContacts:
         ids: list[np.ndarray] = []
         flags: list[np.ndarray] = []
         id_hashes: list[np.ndarray] = []
-        for vid, cid, vf_hash, flag in read(connection, source):
+        line_hashes: list[np.ndarray] = []
+        for vid, cid, vf_hash, flag, line_hash in read(connection, source):
+            if line_index:
+                line_hashes.append(line_hash)
             voter_ids.append(vid)
             id_hashes.append(_id_hashes(vid.to_numpy(zero_copy_only=False)))
             ids.append(cid)
@@ -186,7 +209,19 @@ class KnownContacts:
             source=source,
         )
         known._index(np.concatenate(id_hashes) if id_hashes else np.empty(0, np.uint64))
+        if line_index and line_hashes:
+            pairs = np.concatenate(line_hashes)
+            line_hashes.clear()
+            # a row hash of an older version is compared value by value, then refreshed
+            current = pc.equal(pc.utf8_length(known.hashes), HASH_LENGTH)
+            known.line_index = lines.LineIndex.build(pairs, current.to_numpy(zero_copy_only=False))
         return known
+
+    def take_line_index(self) -> lines.LineIndex | None:
+        """The line index, for the one reading of this run that uses it (then dropped here:
+        a statewide index is 200 MB, and reading processes map their own copy)."""
+        index, self.line_index = self.line_index, None
+        return index if index is not None and len(index) else None
 
     def _index(self, id_hashes: np.ndarray) -> None:
         self._order = np.argsort(id_hashes, kind="stable")

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import sqlalchemy as sa
 
 from fieldcrm.contacts.models import Contact
@@ -129,14 +130,19 @@ def plan_chunk(chunk: reading.Chunk, known: KnownContacts) -> ChunkPlan:
     if (~existing).any():
         earlier[~existing] = known.earlier_new(voter_ids[~existing])
     dup = in_chunk_dup | earlier
+    skipped = _Skipped.of(chunk, frame, pos, known)
+    dup[skipped.frame_rows] |= skipped.frame_dup
     duplicates = [
         (int(line), str(member), str(vid))
         for line, member, vid in zip(
             frame["line"][dup], frame["member"][dup], voter_ids[dup], strict=True
         )
     ]
+    if skipped.dup.any():
+        duplicates = sorted([*duplicates, *skipped.duplicates(chunk.member, known)])
     keep = ~dup
     known.mark_seen(voter_ids[keep], pos[keep])
+    known.seen[skipped.pos[~skipped.dup]] = True
     new_mask = keep & ~existing
     old_mask = keep & existing
     old_pos = pos[old_mask]
@@ -188,9 +194,15 @@ def plan_chunk(chunk: reading.Chunk, known: KnownContacts) -> ChunkPlan:
         updates = updates[really]
         if len(phones):
             phones = _phones_to_write(phones, cand_lines, new_by_line)
-    unmark_sel = known.flagged[pos[unchanged_mask]]
-    unmark_ids = known.ids[pos[unchanged_mask]][unmark_sel].tolist()
-    unchanged_lines = frame["line"].to_numpy(dtype=np.int64)[unchanged_mask]
+    unchanged_pos = np.concatenate([pos[unchanged_mask], skipped.pos[~skipped.dup]])
+    unchanged_lines = np.concatenate(
+        [frame["line"].to_numpy(dtype=np.int64)[unchanged_mask], skipped.lines[~skipped.dup]]
+    )
+    if len(skipped.pos):
+        by_line = np.argsort(unchanged_lines, kind="stable")
+        unchanged_pos, unchanged_lines = unchanged_pos[by_line], unchanged_lines[by_line]
+    unmark_sel = known.flagged[unchanged_pos]
+    unmark_ids = known.ids[unchanged_pos][unmark_sel].tolist()
     written_lines = set(frame["line"][new_mask | changed_mask].tolist())
     if len(phones):
         phones = phones[phones["line"].isin(written_lines)]
@@ -203,7 +215,7 @@ def plan_chunk(chunk: reading.Chunk, known: KnownContacts) -> ChunkPlan:
         phones=phones,
         rejects=sorted(rejects, key=lambda r: (r.member, r.line)),
         duplicates=duplicates,
-        unchanged=int(unchanged_mask.sum()),
+        unchanged=len(unchanged_lines),
         warnings=warnings,
         rows_read=chunk.rows_read,
         unchanged_lines=unchanged_lines,
@@ -214,6 +226,48 @@ def plan_chunk(chunk: reading.Chunk, known: KnownContacts) -> ChunkPlan:
         rehash=rehash,
         rehash_lines=rehash_lines,
     )
+
+
+@dataclass
+class _Skipped:
+    """A chunk's rows passed on unparsed (``Chunk.skipped_lines``): known contacts whose
+    stored line they are, so unchanged unless a voter id repeats. The first row of a voter
+    id wins, counted in line order over these rows and the parsed ones."""
+
+    lines: np.ndarray
+    pos: np.ndarray
+    #: which of these rows repeat a voter id met on an earlier line (or an earlier chunk)
+    dup: np.ndarray
+    #: the parsed rows of known voters (frame row numbers), and which of them repeat a
+    #: voter id first met on a skipped row
+    frame_rows: np.ndarray
+    frame_dup: np.ndarray
+
+    @classmethod
+    def of(
+        cls, chunk: reading.Chunk, frame: pd.DataFrame, pos: np.ndarray, known: KnownContacts
+    ) -> _Skipped:
+        lines = np.asarray(chunk.skipped_lines, dtype=np.int64)
+        at = np.asarray(chunk.skipped_pos, dtype=np.int64)
+        none = np.empty(0, np.int64)
+        if not len(at):
+            return cls(lines, at, np.zeros(0, bool), none, np.zeros(0, bool))
+        rows = np.flatnonzero(pos >= 0)
+        both_pos = np.concatenate([pos[rows], at])
+        both_lines = np.concatenate([frame["line"].to_numpy(dtype=np.int64)[rows], lines])
+        order = np.argsort(both_lines, kind="stable")
+        again = np.empty(len(both_pos), dtype=bool)
+        in_order = both_pos[order]
+        again[order] = pd.Series(in_order).duplicated().to_numpy() | known.seen[in_order]
+        return cls(lines, at, again[len(rows) :], rows, again[: len(rows)])
+
+    def duplicates(self, member: str, known: KnownContacts) -> list[tuple[int, str, str]]:
+        at = self.pos[self.dup]
+        voter_ids = known.voter_ids.take(pa.array(at, pa.int64())).to_pylist()
+        return [
+            (int(line), member, str(vid))
+            for line, vid in zip(self.lines[self.dup].tolist(), voter_ids, strict=True)
+        ]
 
 
 def _phones_to_write(

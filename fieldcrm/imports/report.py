@@ -143,6 +143,8 @@ def _preview(
         chunk_rows=chunk_rows,
         size=unpacked_bytes(batch),
         light_writes=True,  # a check writes nothing
+        # every row read in full (the preview shows them), its line digested for the run
+        skip=reading.LineSkip(reading.line_keys(detection, batch.source)),
     ):
         if kept is not None:
             kept.add(chunk)

@@ -134,7 +134,7 @@ def start_run(
         raise ImportConflict(f"import {other} of source {batch.source} is running")
     _require_same_file(batch)
     detection = detection_of(batch)
-    known = KnownContacts.load(batch.source)
+    known = KnownContacts.load(batch.source, line_index=True)
     vanmatch.attach(known, detection.layout, write=True)
     # a resumed run must cut chunks where the first run did
     chunk_rows = int((batch.detection or {}).get("chunk_rows") or chunk_rows)
@@ -263,6 +263,9 @@ def _run_source(run: ImportRun) -> Iterator[reading.Chunk]:
     kept = cache.read(cache.folder_for(path), key, run.detection) if key else None
     if kept is not None:
         return kept
+    # lines a contact was last written from are passed on unparsed, unless a layout matches
+    # more than voter ids (a VAN export's keys: vanmatch reads every row)
+    index = run.known.take_line_index() if run.known.match_more is None else None
     return parallel.iter_chunks(
         path,
         run.detection,
@@ -270,6 +273,7 @@ def _run_source(run: ImportRun) -> Iterator[reading.Chunk]:
         size=unpacked_bytes(run.batch),
         # a re-import of a source mostly finds its rows unchanged: little to write
         light_writes=bool(len(run.known)),
+        skip=reading.LineSkip(reading.line_keys(run.detection, run.batch.source), index),
     )
 
 

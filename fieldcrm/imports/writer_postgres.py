@@ -20,6 +20,7 @@ from fieldcrm.imports.writers import (
     WRITE_SLICE,
     Writer,
     column_arrays,
+    line_hashes,
 )
 
 
@@ -68,6 +69,7 @@ class PostgresWriter(Writer):
             pa.array(frame["voter_id"].array),
             *column_arrays(frame, CONTENT_COLUMNS).values(),
             pa.array(frame["row_hash"].array),
+            line_hashes(frame),
             _constant(now_text, n),
             _constant(now_text, n),
             _constant(self.batch.id, n, pa.int64()),
@@ -81,12 +83,16 @@ class PostgresWriter(Writer):
     def update_slice(self, frame: pd.DataFrame, carried: Carried) -> None:
         n = len(frame)
         written = list(carried.written)
-        assigned = [*written, "vf_hash", "last_seen_at", "last_import_batch_id", "updated_at"]
+        assigned = [
+            *written, "vf_hash", "vf_line_hash", "last_seen_at", "last_import_batch_id",
+            "updated_at",
+        ]  # fmt: skip
         now_text = self.now.isoformat()
         arrays = [
             pa.array(frame["contact_id"].tolist(), pa.int64()),
             *column_arrays(frame, written).values(),
             pa.array(frame["row_hash"].array),
+            line_hashes(frame),
             _constant(now_text, n),
             _constant(self.batch.id, n, pa.int64()),
             _constant(now_text, n),

@@ -21,6 +21,7 @@ from fieldcrm.imports.writers import (
     WRITE_SLICE,
     Writer,
     contact_values,
+    line_hashes,
     pylist,
 )
 
@@ -65,7 +66,7 @@ class SQLiteWriter(Writer):
             "do_not_contact": "0", "version": "1", "created_at": f"'{now}'",
             "updated_at": f"'{now}'",
         }  # fmt: skip
-        bound = ["id", "source", "voter_id", *CONTENT_COLUMNS, "vf_hash"]
+        bound = ["id", "source", "voter_id", *CONTENT_COLUMNS, "vf_hash", "vf_line_hash"]
         if set(literals) | set(bound) != set(INSERT_COLUMNS):
             raise AssertionError("the SQLite insert must name exactly the COPY columns")
         values = contact_values(frame, "sqlite")
@@ -75,6 +76,7 @@ class SQLiteWriter(Writer):
             pylist(frame["voter_id"]),
             *(values[c] for c in CONTENT_COLUMNS),
             pylist(frame["row_hash"]),
+            line_hashes(frame).to_pylist(),
             strict=True,
         )
         marks = ", ".join(["?"] * len(bound) + list(literals.values()))
@@ -96,6 +98,7 @@ class SQLiteWriter(Writer):
         fill = [c in carried.fill for c in written]
         now = self.timestamp(self.now)
         hashes = pylist(frame["row_hash"])
+        digests = line_hashes(frame).to_pylist()
         old = stored_values(self.raw, "sqlite", ids, written)
         groups: dict[tuple[str, ...], list[tuple]] = {}
         sources = [set(carried.sources(c)) for c in written]
@@ -112,13 +115,13 @@ class SQLiteWriter(Writer):
                 for k, name in enumerate(written)
                 if name in differs and (not derived[k] or sources[k] & differs)
             )
-            row = (*(values[name][i] for name in changed), hashes[i], now, self.batch.id, now,
-                   contact_id)  # fmt: skip
+            row = (*(values[name][i] for name in changed), hashes[i], digests[i], now,
+                   self.batch.id, now, contact_id)  # fmt: skip
             groups.setdefault(changed, []).append(row)
         for changed, rows in groups.items():
             sets = "".join(f"{name} = ?, " for name in changed)
             self.executemany(
-                f"UPDATE contacts SET {sets}vf_hash = ?, last_seen_at = ?, "  # noqa: S608
+                f"UPDATE contacts SET {sets}vf_hash = ?, vf_line_hash = ?, last_seen_at = ?, "  # noqa: S608
                 "last_import_batch_id = ?, updated_at = ?, not_in_latest_file = 0, "
                 "version = version + 1 WHERE id = ?",
                 rows,

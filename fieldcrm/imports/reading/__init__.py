@@ -22,6 +22,7 @@ from fieldcrm.imports.reading.core import (
     pandas_type,
 )
 from fieldcrm.imports.reading.detection import TRAILING_COLUMN, detect
+from fieldcrm.imports.reading.lines import LineSkip, line_keys
 from fieldcrm.imports.reading.mapping_warnings import (
     describe_mapping_warning,
     filled_counts,
@@ -35,12 +36,14 @@ __all__ = [
     "Chunk",
     "Detection",
     "FileRefused",
+    "LineSkip",
     "RowError",
     "carried_for",
     "describe_mapping_warning",
     "detect",
     "filled_counts",
     "iter_chunks",
+    "line_keys",
     "mapping_warnings",
     "pandas_type",
 ]

@@ -61,12 +61,29 @@ def _code_digest() -> str:
     if not _CODE_DIGEST:
         from fieldcrm.contacts import record
         from fieldcrm.imports import changes, generic_layout, layouts, state_layouts
-        from fieldcrm.imports.reading import columns, normalising, sniffing, streaming, tables
+        from fieldcrm.imports.reading import (
+            columns,
+            lines,
+            normalising,
+            sniffing,
+            streaming,
+            tables,
+        )
         from fieldcrm.lib import addresses, csvsafe, names, phones
 
         digest = hashlib.blake2b(digest_size=8)
         modules = (record, changes, layouts, generic_layout, state_layouts, columns, normalising)
-        for module in (*modules, sniffing, streaming, tables, addresses, csvsafe, names, phones):
+        for module in (
+            *modules,
+            lines,
+            sniffing,
+            streaming,
+            tables,
+            addresses,
+            csvsafe,
+            names,
+            phones,
+        ):
             digest.update(Path(module.__file__ or "").read_bytes())
         _CODE_DIGEST.append(digest.hexdigest())
     return _CODE_DIGEST[0]
@@ -83,7 +100,9 @@ class Writer:
         folder.mkdir(parents=True)
 
     def add(self, chunk: core.Chunk) -> None:
-        """Write one chunk."""
+        """Write one chunk (read in full: rows passed on unparsed are the run's own)."""
+        if len(chunk.skipped_lines):
+            raise ValueError("a kept chunk must hold every row it read")
         name = f"{len(self.entries):06d}"
         _write_table(self.folder / f"{name}.frame.arrow", chunk.frame)
         _write_table(self.folder / f"{name}.phones.arrow", chunk.phones)
@@ -93,6 +112,7 @@ class Writer:
                 "name": name,
                 "start_row": chunk.start_row,
                 "rows_read": chunk.rows_read,
+                "member": chunk.member,
                 "warnings": dict(chunk.warnings),
                 "rejects": [dataclasses.astuple(r) for r in chunk.rejects],
             }
@@ -140,6 +160,7 @@ def _chunks(folder: Path, entries: list[dict], carried: Any) -> Iterator[core.Ch
             rows_read=entry["rows_read"],
             numbers=np.load(folder / f"{name}.lines.npy"),
             carried=carried,
+            member=entry["member"],
         )
 
 

@@ -78,6 +78,12 @@ class Chunk:
     numbers: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, np.int64))
     #: the contact columns, phones and emails this file carries (what an update may write)
     carried: Carried | None = None
+    #: the member the chunk was read from (a chunk never spans two)
+    member: str = ""
+    #: rows not parsed: their raw line is the one the known contact at ``skipped_pos``
+    #: (``KnownContacts`` position) was last written from (``reading.lines``), by line
+    skipped_lines: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, np.int64))
+    skipped_pos: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, np.int64))
 
 
 def pandas_type(arrow_type: pa.DataType) -> Any:

@@ -24,6 +24,7 @@ from fieldcrm.imports.layouts import AREA_CODE_FIELDS, LAYOUTS, PHONE_KINDS, Lay
 from fieldcrm.imports.reading import columns as col
 from fieldcrm.imports.reading.core import PHONE_COLUMNS, Detection, pandas_type
 from fieldcrm.imports.reading.detection import as_list, headerless_names
+from fieldcrm.imports.reading.lines import text_array
 from fieldcrm.lib.addresses import household_keys, split_street_addresses
 from fieldcrm.lib.phones import normalize_phones
 
@@ -79,9 +80,12 @@ def normalise(
     member: str,
     line_numbers: np.ndarray,
     warnings: collections.Counter,
+    line_pairs: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[int, str]]]:
     """Canonical frame, phones frame and (row position, reason) rejects for one parsed table;
-    value problems are counted in ``warnings``."""
+    value problems are counted in ``warnings``. ``line_pairs``: the rows' line digests
+    (``lines.line_hashes``), kept in the frame's ``line_hash`` for rows whose normalising
+    did not depend on the day."""
     layout = LAYOUTS.get(detection.layout or "", LAYOUTS["generic"])
     src = _Source(table, detection, layout)
     today = programtime.today_anywhere()
@@ -107,6 +111,7 @@ def normalise(
     keep = pa.array(~rejected)
     out["row_hash"] = pa.nulls(src.rows, pa.string())  # set below, from the normalised values
     out["line"] = pa.array(line_numbers, pa.int64())
+    out["line_hash"] = text_array(line_pairs, _timeless(out, src), src.rows)
     out["member"] = pa.array(np.full(src.rows, member, dtype=object), pa.string())
     frame_columns = {}
     for key in FRAME_COLUMNS:
@@ -120,6 +125,24 @@ def normalise(
         pa.array(hashes, pa.binary(hashes.dtype.itemsize)).cast(pa.string())
     )
     return frame, phones, [(int(i), str(reasons[i])) for i in np.flatnonzero(rejected)]
+
+
+#: the values read against today's date: a cell that could not be read may be a date after
+#: today, which a later day reads
+_DATED = ("birth_date", "birth_year", "registration_date")
+
+
+def _timeless(out: dict[str, Any], src: _Source) -> np.ndarray | None:
+    """Rows whose normalising did not depend on the day: no dated cell given and unread."""
+    unread = None
+    for key in _DATED:
+        if key not in src.mapping:
+            continue
+        lost = pc.and_(pc.is_valid(src(key)), pc.is_null(out[key]))
+        unread = lost if unread is None else pc.or_(unread, lost)
+    if unread is None:
+        return None
+    return ~unread.to_numpy(zero_copy_only=False)
 
 
 def _names(out: dict[str, Any], src: _Source) -> None:

@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import pickle
 import queue as queue_module
+import tempfile
 from collections.abc import Iterator
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 
 from fieldcrm.imports.reading import streaming
 from fieldcrm.imports.reading.core import Chunk, Detection
+from fieldcrm.imports.reading.lines import LineSkip
 
 #: files smaller than this (unpacked bytes; ~330,000 NC rows) are read in the calling
 #: process: starting a reader costs about a second of CPU, normalising 50,000 rows ~0.3 s
@@ -46,11 +48,13 @@ def iter_chunks(
     start_row: int = 0,
     size: int | None = None,
     light_writes: bool = False,
+    skip: LineSkip | None = None,
 ) -> Iterator[Chunk]:
     """``streaming.iter_chunks``, read in other processes when the file has ``size``
     (unpacked bytes; default: its size on disk) of at least PROCESS_MIN_BYTES: one, or, with
     ``light_writes`` (the caller will mostly wait for chunks) on two cores or more and from
-    TWO_READERS_MIN_BYTES, two.
+    TWO_READERS_MIN_BYTES, two. ``skip`` as for ``streaming.iter_chunks``; reading
+    processes map its index from a temporary file.
 
     Raises what the reader raises (``FileRefused``), or RuntimeError when a reading process
     dies without a word.
@@ -59,22 +63,35 @@ def iter_chunks(
         size = Path(path).stat().st_size
     if size < PROCESS_MIN_BYTES:
         yield from streaming.iter_chunks(
-            path, detection, chunk_rows=chunk_rows, start_row=start_row
+            path, detection, chunk_rows=chunk_rows, start_row=start_row, skip=skip
         )
         return
     two = light_writes and size >= TWO_READERS_MIN_BYTES and (os.cpu_count() or 1) >= 2
     readers = 2 if two else 1
-    yield from _from_processes(Path(path), detection, chunk_rows, start_row, readers)
+    if skip is None or skip.index is None:
+        yield from _from_processes(Path(path), detection, chunk_rows, start_row, readers, skip)
+        return
+    with tempfile.TemporaryDirectory(prefix="fieldcrm-lines-") as folder:
+        saved = Path(folder) / "lines.npy"
+        skip.index.save(saved)
+        mapped = LineSkip(skip.keys, path=str(saved))
+        skip = None  # every reader maps the file: this process's copy can go
+        yield from _from_processes(Path(path), detection, chunk_rows, start_row, readers, mapped)
 
 
 def _from_processes(
-    path: Path, detection: Detection, chunk_rows: int, start_row: int, count: int
+    path: Path,
+    detection: Detection,
+    chunk_rows: int,
+    start_row: int,
+    count: int,
+    skip: LineSkip | None,
 ) -> Iterator[Chunk]:
     queues = [_CONTEXT.Queue(maxsize=QUEUE_CHUNKS) for _ in range(count)]
     readers = [
         _CONTEXT.Process(
             target=_produce,
-            args=(str(path), detection, chunk_rows, start_row, k, count, queues[k]),
+            args=(str(path), detection, chunk_rows, start_row, k, count, queues[k], skip),
             name=f"fieldcrm-voterfile-reader-{k}",
             daemon=True,
         )
@@ -83,7 +100,7 @@ def _from_processes(
     for reader in readers:
         reader.start()
     try:
-        first = _first_chunk(path, detection, chunk_rows, start_row)
+        first = _first_chunk(path, detection, chunk_rows, start_row, skip)
         if first is None:
             return
         yield first
@@ -106,14 +123,16 @@ def _from_processes(
             chunks.cancel_join_thread()
 
 
-def _first_chunk(path: Path, detection: Detection, chunk_rows: int, start_row: int) -> Chunk | None:
+def _first_chunk(
+    path: Path, detection: Detection, chunk_rows: int, start_row: int, skip: LineSkip | None
+) -> Chunk | None:
     """The first chunk, normalised here while the readers start (they skip it)."""
     batches = streaming.iter_batches(path, detection, chunk_rows, start_row)
     try:
         batch = next(batches, None)
     finally:
         batches.close()
-    return None if batch is None else streaming.build_chunk(*batch)
+    return None if batch is None else streaming.build_chunk(*batch, skip=skip)
 
 
 def _take(chunks: Any, reader: BaseProcess) -> tuple[str, Any]:
@@ -135,6 +154,7 @@ def _produce(
     k: int,
     count: int,
     chunks: Any,
+    skip: LineSkip | None = None,
 ) -> None:
     """A reading process: every ``count``-th chunk after the first, starting with the
     ``k``-th, then ("done", None); or ("error", exception)."""
@@ -142,7 +162,7 @@ def _produce(
         batches = streaming.iter_batches(Path(path), detection, chunk_rows, start_row)
         for i, batch in enumerate(batches):
             if i and (i - 1) % count == k:
-                chunks.put(("chunk", streaming.build_chunk(*batch)))
+                chunks.put(("chunk", streaming.build_chunk(*batch, skip=skip)))
     except BaseException as exc:  # noqa: BLE001 - handed to the caller, which re-raises it
         chunks.put(("error", _sendable(exc)))
         return

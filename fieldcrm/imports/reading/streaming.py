@@ -31,6 +31,7 @@ from fieldcrm.imports.layouts import LAYOUTS, normalize_header
 from fieldcrm.imports.reading.containers import open_members
 from fieldcrm.imports.reading.core import Chunk, Detection, FileRefused, RowError
 from fieldcrm.imports.reading.detection import as_list, normalised_header
+from fieldcrm.imports.reading.lines import LineSkip, line_hashes
 from fieldcrm.imports.reading.normalising import normalise, source_names
 from fieldcrm.imports.reading.sniffing import (
     MAX_RECORD_LINES,
@@ -47,16 +48,18 @@ def iter_chunks(
     *,
     chunk_rows: int = 100_000,
     start_row: int = 0,
+    skip: LineSkip | None = None,
 ) -> Iterator[Chunk]:
     """Stream ``path`` as normalised chunks of at most ``chunk_rows`` data rows, in file order.
 
     Rows before ``start_row`` (counted over all members in order) are skipped without being
-    parsed. A chunk never spans two members. Reading happens on the calling thread while the
-    chunk read before is normalised on a worker thread (``_WORKERS``; most of Arrow's work
-    releases the GIL), so at most three chunks are in memory at once: the one the caller
-    holds, one being normalised and one read. Raises ``FileRefused`` if the file changed
-    shape since ``detect`` (e.g. a member disappeared) or cannot be read, and ``ValueError``
-    for ``chunk_rows < 1``.
+    parsed. With ``skip``, every line is digested (``lines``) and lines its index holds are
+    passed on as unchanged without being parsed. A chunk never spans two members. Reading
+    happens on the calling thread while the chunk read before is normalised on a worker
+    thread (``_WORKERS``; most of Arrow's work releases the GIL), so at most three chunks are
+    in memory at once: the one the caller holds, one being normalised and one read. Raises
+    ``FileRefused`` if the file changed shape since ``detect`` (e.g. a member disappeared)
+    or cannot be read, and ``ValueError`` for ``chunk_rows < 1``.
     """
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be at least 1")
@@ -66,7 +69,7 @@ def iter_chunks(
         pending: collections.deque[Future[Chunk]] = collections.deque()
         try:
             for batch in batches:
-                pending.append(pool.submit(build_chunk, *batch))
+                pending.append(pool.submit(build_chunk, *batch, skip=skip))
                 if len(pending) > workers:
                     yield pending.popleft().result()
             while pending:
@@ -256,17 +259,37 @@ def build_chunk(
     start_row: int,
     multiline: bool = False,
     unclosed_lines: list[int] | None = None,
+    skip: LineSkip | None = None,
 ) -> Chunk:
     warnings: collections.Counter = collections.Counter()
     rejects: list[RowError] = []
-    buf, fallbacks = to_utf8(lines, detection.encoding)  # also ends the last line with \n
+    read_numbers = numbers
+    pairs = line_hashes(lines, skip.keys) if skip is not None else None
+    skipped_lines = skipped_pos = np.empty(0, np.int64)
+    index = skip.lookup() if skip is not None else None
+    if pairs is not None and index is not None and len(index):
+        found = index.find(pairs)
+        if unclosed_lines:
+            found[np.isin(numbers, np.asarray(unclosed_lines, dtype=np.int64))] = -1
+        hit = found >= 0
+        if hit.any():
+            skipped_lines, skipped_pos = numbers[hit], found[hit]
+            rest = np.flatnonzero(~hit)
+            lines = [lines[i] for i in rest]
+            numbers, pairs = numbers[rest], pairs[rest]
+    fallbacks = 0
     needed = _needed_columns(detection)
     records = lines if multiline else None
-    try:
-        table, bad = parse_table(buf, len(lines), detection, needed, records)
-    except InvalidUtf8Error:
-        buf, fallbacks = repair_utf8(lines, detection.encoding)
-        table, bad = parse_table(buf, len(lines), detection, needed, records)
+    if not lines:
+        table = pa.table({f"f{i}": pa.array([], pa.string()) for i in needed})
+        bad: dict[int, int] = {}
+    else:
+        buf, fallbacks = to_utf8(lines, detection.encoding)  # also ends the last line with \n
+        try:
+            table, bad = parse_table(buf, len(lines), detection, needed, records)
+        except InvalidUtf8Error:
+            buf, fallbacks = repair_utf8(lines, detection.encoding)
+            table, bad = parse_table(buf, len(lines), detection, needed, records)
     if fallbacks:
         warnings["encoding_fallback_cp1252"] += fallbacks
     unclosed: set[int] = set()
@@ -295,7 +318,14 @@ def build_chunk(
                 raw=decode_line(lines[i], detection.encoding)[0].rstrip("\r\n"),
             )
         )
-    frame, phones, reasons = normalise(table, detection, member, numbers[good_idx], warnings)
+    frame, phones, reasons = normalise(
+        table,
+        detection,
+        member,
+        numbers[good_idx],
+        warnings,
+        line_pairs=None if pairs is None else pairs[good_idx],
+    )
     if reasons:
         for pos, reason in reasons:
             i = int(good_idx[pos])
@@ -314,9 +344,12 @@ def build_chunk(
         phones=phones,
         rejects=rejects,
         warnings=warnings,
-        rows_read=len(lines),
-        numbers=np.asarray(numbers, dtype=np.int64),
+        rows_read=len(read_numbers),
+        numbers=np.asarray(read_numbers, dtype=np.int64),
         carried=carried_for(detection),
+        member=member,
+        skipped_lines=skipped_lines,
+        skipped_pos=skipped_pos,
     )
 
 

@@ -1,0 +1,178 @@
+"""Lines a refresh need not read again: the raw line each contact was last written from.
+
+A weekly refresh of a statewide file finds almost every row unchanged, yet reading decided
+that only after parsing and normalising every row (most of an import's CPU). Each contact
+written by an import also stores ``vf_line_hash``: a 128-bit digest of the raw line it was
+written from (its line ending left off), keyed by everything that decides how a line is
+normalised: the source, the file's layout, mapping, header, encoding, delimiter and quoting,
+and the versions of the row hash and of this digest (``line_keys``). A line of a later file
+with the same key and the same digest is the very line that contact was written from, so it
+normalises to the stored row hash: the row is unchanged, and reading passes it on as such
+(``Chunk.skipped_lines``, ``Chunk.skipped_pos``) without parsing it.
+
+* Only a key built from the same detection and source can match, so a file of another
+  shape, another mapping or another source is read in full as before.
+* A row whose normalising depended on the day is stored without a digest: a date cell that
+  could not be read may be a date "after today" that a later day would accept.
+* 128 bits (two keyed SipHash-2-4 digests): a line is taken for another only on a collision
+  of both, about one in 10^38 per pair of lines.
+* Digests are written with the rows an import writes (inserts and updates); a contact last
+  written before this existed has none and its line is read in full until it changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fieldcrm.contacts.record import LINE_HASH_LENGTH  # 32 hex digits: two 64-bit digests
+from fieldcrm.imports.changes import HASH_VERSION
+from fieldcrm.imports.reading.core import Detection
+
+#: bump when what decides a line's normalising changes in a way the keys do not name
+LINE_VERSION = "1"
+_ZERO = "0" * LINE_HASH_LENGTH
+_ENDINGS = b"\r\n"
+#: detection fields that do not decide how a line is normalised: which zip members hold voters
+#: and which hold vote history
+_NOT_READING = ("members", "history")
+
+
+def line_keys(detection: Detection, source: str) -> tuple[str, str]:
+    """The two SipHash keys (16 characters each) for lines of this file under this source."""
+    # every field of the detection but the names of the file's members (a field added
+    # later is in by default)
+    read_as = {k: v for k, v in dataclasses.asdict(detection).items() if k not in _NOT_READING}
+    shape = {"source": source, "versions": [LINE_VERSION, HASH_VERSION], "read_as": read_as}
+    text = json.dumps(shape, sort_keys=True, default=str)
+    text = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    return text[:16], text[16:]
+
+
+def line_hashes(lines: list[bytes], keys: tuple[str, str]) -> np.ndarray:
+    """The digests of raw lines (line endings left off), as an (n, 2) array of uint64."""
+    values = np.array([line.rstrip(_ENDINGS) for line in lines], dtype=object)
+    out = np.empty((len(lines), 2), dtype=np.uint64)
+    if len(lines):
+        out[:, 0] = pd.util.hash_array(values, categorize=False, hash_key=keys[0])
+        out[:, 1] = pd.util.hash_array(values, categorize=False, hash_key=keys[1])
+    return out
+
+
+def from_text(texts: list[str | None]) -> np.ndarray:
+    """Stored texts back to an (n, 2) uint64 array; a missing or malformed one is (0, 0)."""
+    fixed = [t if t and len(t) == LINE_HASH_LENGTH else _ZERO for t in texts]
+    try:
+        raw = bytes.fromhex("".join(fixed))
+    except ValueError:  # not hex: written by hand? Treat each on its own
+        fixed = [t if _is_hex(t) else _ZERO for t in fixed]
+        raw = bytes.fromhex("".join(fixed))
+    return np.frombuffer(raw, dtype=">u8").astype(np.uint64).reshape(-1, 2)
+
+
+def _is_hex(text: str) -> bool:
+    try:
+        bytes.fromhex(text)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclasses.dataclass
+class LineIndex:
+    """Stored line digests, sorted by their first half, with the known-contact position of
+    each (``KnownContacts`` positions). Digests of (0, 0) (none stored) are left out."""
+
+    first: np.ndarray
+    second: np.ndarray
+    positions: np.ndarray
+
+    @classmethod
+    def build(cls, pairs: np.ndarray, usable: np.ndarray | None = None) -> LineIndex:
+        """The index of digests by position (``usable``: which positions may be found)."""
+        stored = (pairs[:, 0] != 0) | (pairs[:, 1] != 0)
+        if usable is not None:
+            stored &= usable
+        stored = np.flatnonzero(stored)
+        order = stored[np.argsort(pairs[stored, 0], kind="stable")]
+        return cls(pairs[order, 0].copy(), pairs[order, 1].copy(), order.astype(np.int64))
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+    def find(self, pairs: np.ndarray) -> np.ndarray:
+        """The position of the contact each digest was stored for, or -1."""
+        found = np.full(len(pairs), -1, dtype=np.int64)
+        if not len(self.first) or not len(pairs):
+            return found
+        at = np.searchsorted(self.first, pairs[:, 0])
+        # equal first halves sit side by side: try each run (in practice of length one)
+        while True:
+            inside = at < len(self.first)
+            hit = np.zeros(len(pairs), dtype=bool)
+            hit[inside] = self.first[at[inside]] == pairs[inside, 0]
+            if not hit.any():
+                return found
+            match = hit & (found < 0)
+            match[hit] &= self.second[at[hit]] == pairs[hit, 1]
+            found[match] = self.positions[at[match]]
+            at = np.where(hit & (found < 0), at + 1, len(self.first))
+
+    def save(self, path: Path) -> None:
+        np.save(path, np.stack([self.first, self.second, self.positions.view(np.uint64)]))
+
+    @classmethod
+    def open(cls, path: str | Path) -> LineIndex:
+        """An index saved by ``save``, mapped from its file (read as it is touched)."""
+        stacked = np.load(path, mmap_mode="r")
+        return cls(stacked[0], stacked[1], stacked[2].view(np.int64))
+
+
+@dataclasses.dataclass
+class LineSkip:
+    """What reading needs to digest lines and pass on those already stored: the keys, and
+    the index (in memory, or the file a reading process maps it from)."""
+
+    keys: tuple[str, str]
+    index: LineIndex | None = None
+    path: str | None = None
+    _opened: LineIndex | None = dataclasses.field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def lookup(self) -> LineIndex | None:
+        if self.index is not None:
+            return self.index
+        if self.path is not None and self._opened is None:
+            self._opened = LineIndex.open(self.path)
+        return self._opened
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a reading process maps the saved index (``path``); it never gets a pickled copy
+        return {"keys": self.keys, "index": None if self.path else self.index, "path": self.path}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.keys, self.index, self.path = state["keys"], state["index"], state["path"]
+        self._opened = None
+
+
+def text_array(pairs: np.ndarray | None, keep: np.ndarray | None, rows: int) -> pa.Array:
+    """The ``line_hash`` column of a normalised frame: the stored text, null where ``keep`` is
+    false (a row whose normalising depended on the day) or when lines were not digested."""
+    if pairs is None:
+        return pa.nulls(rows, pa.string())
+    n = len(pairs)
+    data = pairs.astype(">u8").tobytes().hex().encode("ascii")
+    offsets = np.arange(0, LINE_HASH_LENGTH * (n + 1), LINE_HASH_LENGTH, dtype=np.int32)
+    texts = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+    if keep is None or keep.all():
+        return texts
+    return pc.if_else(pa.array(keep), texts, pa.scalar(None, pa.string()))
