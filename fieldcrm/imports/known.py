@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import gc
 import io
+import shutil
+import tempfile
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -169,7 +173,7 @@ class KnownContacts:
     #: contacts of other sources as known under this file's ids (fieldcrm.imports.vanmatch)
     match_more: Callable[[pd.DataFrame, KnownContacts], None] | None = None
     #: the stored line digests (``reading.lines``) by position, for reading to pass the
-    #: lines it holds on unparsed; taken by the run that reads (``take_line_index``)
+    #: lines it holds on unparsed: files in a temporary folder, removed with this object
     line_index: lines.LineIndex | None = None
     #: the lookup: known ids' hashes sorted, the position of each, and the shared-hash ids
     _sorted: np.ndarray = field(init=False, default_factory=lambda: np.empty(0, np.uint64))
@@ -191,10 +195,13 @@ class KnownContacts:
         ids: list[np.ndarray] = []
         flags: list[np.ndarray] = []
         id_hashes: list[np.ndarray] = []
-        line_hashes: list[np.ndarray] = []
+        folder = Path(tempfile.mkdtemp(prefix="fieldcrm-lines-")) if line_index else None
+        digests = lines.LineIndexWriter(folder) if folder else None
         for vid, cid, vf_hash, flag, line_hash in read(connection, source):
-            if line_index:
-                line_hashes.append(line_hash)
+            if digests is not None:
+                # a row hash of an older version is compared value by value, then refreshed
+                current = pc.equal(pc.utf8_length(vf_hash), HASH_LENGTH)
+                digests.add(line_hash, current.to_numpy(zero_copy_only=False))
             voter_ids.append(vid)
             id_hashes.append(_id_hashes(vid.to_numpy(zero_copy_only=False)))
             ids.append(cid)
@@ -209,19 +216,10 @@ class KnownContacts:
             source=source,
         )
         known._index(np.concatenate(id_hashes) if id_hashes else np.empty(0, np.uint64))
-        if line_index and line_hashes:
-            pairs = np.concatenate(line_hashes)
-            line_hashes.clear()
-            # a row hash of an older version is compared value by value, then refreshed
-            current = pc.equal(pc.utf8_length(known.hashes), HASH_LENGTH)
-            known.line_index = lines.LineIndex.build(pairs, current.to_numpy(zero_copy_only=False))
+        if digests is not None:
+            known.line_index = digests.finish()
+            weakref.finalize(known, shutil.rmtree, folder, ignore_errors=True)
         return known
-
-    def take_line_index(self) -> lines.LineIndex | None:
-        """The line index, for the one reading of this run that uses it (then dropped here:
-        a statewide index is 200 MB, and reading processes map their own copy)."""
-        index, self.line_index = self.line_index, None
-        return index if index is not None and len(index) else None
 
     def _index(self, id_hashes: np.ndarray) -> None:
         self._order = np.argsort(id_hashes, kind="stable")

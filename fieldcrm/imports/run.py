@@ -265,7 +265,7 @@ def _run_source(run: ImportRun) -> Iterator[reading.Chunk]:
         return kept
     # lines a contact was last written from are passed on unparsed, unless a layout matches
     # more than voter ids (a VAN export's keys: vanmatch reads every row)
-    index = run.known.take_line_index() if run.known.match_more is None else None
+    index = run.known.line_index if run.known.match_more is None else None
     return parallel.iter_chunks(
         path,
         run.detection,
@@ -273,7 +273,10 @@ def _run_source(run: ImportRun) -> Iterator[reading.Chunk]:
         size=unpacked_bytes(run.batch),
         # a re-import of a source mostly finds its rows unchanged: little to write
         light_writes=bool(len(run.known)),
-        skip=reading.LineSkip(reading.line_keys(run.detection, run.batch.source), index),
+        skip=reading.LineSkip(
+            reading.line_keys(run.detection, run.batch.source),
+            str(index.folder) if index is not None and len(index) else None,
+        ),
     )
 
 

@@ -182,10 +182,11 @@ def test_parallel_reader__maps_the_index_and_skips_the_same_lines(
     changed = path.read_text().replace("7,P7,", "7,Pia,")
     path = write_file("b.csv", changed)
     detection = reading.detect(path)
-    index = KnownContacts.load("L2", line_index=True).take_line_index()
+    known = KnownContacts.load("L2", line_index=True)
+    index = known.line_index
     assert index is not None
     assert len(index) == 38
-    skip = lines.LineSkip(lines.line_keys(detection, "L2"), index)
+    skip = lines.LineSkip(lines.line_keys(detection, "L2"), str(index.folder))
     in_process = list(reading.iter_chunks(path, detection, chunk_rows=7, skip=skip))
     monkeypatch.setattr(parallel, "PROCESS_MIN_BYTES", 0)
     from_processes = list(parallel.iter_chunks(path, detection, chunk_rows=7, skip=skip))
@@ -201,23 +202,43 @@ def test_parallel_reader__maps_the_index_and_skips_the_same_lines(
 
 def test_known_contacts__load_the_line_index_only_when_asked(import_file, write_file):
     import_file(write_file("a.csv", sheet(ANN, BOB)), source="L2")
-    assert KnownContacts.load("L2").take_line_index() is None
+    assert KnownContacts.load("L2").line_index is None
     known = KnownContacts.load("L2", line_index=True)
-    index = known.take_line_index()
+    index = known.line_index
     assert index is not None
     assert sorted(index.positions.tolist()) == [0, 1]
-    assert known.take_line_index() is None  # taken once
+    folder = index.folder
+    assert folder.is_dir()
+    del known, index
+    import gc
+
+    gc.collect()
+    assert not folder.exists()  # the files go with the known contacts
 
 
-def test_line_index__first_halves_that_collide_are_told_apart():
+@pytest.fixture(autouse=True)
+def _folders(tmp_path):
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+
+
+def _index(tmp_path, pairs, usable=None, batch=2):
+    writer = lines.LineIndexWriter(tmp_path)
+    for at in range(0, len(pairs), batch):
+        writer.add(pairs[at : at + batch], None if usable is None else usable[at : at + batch])
+    return writer.finish()
+
+
+def test_line_index__first_halves_that_collide_are_told_apart(tmp_path, monkeypatch):
+    monkeypatch.setattr(lines.LineIndexWriter, "SLICE", 2)  # sorted in several slices
     pairs = np.array([[5, 1], [5, 2], [7, 3], [0, 0], [5, 9]], dtype=np.uint64)
-    index = lines.LineIndex.build(pairs)
+    index = _index(tmp_path / "a", pairs)
     assert len(index) == 4  # (0, 0): none stored
     wanted = np.array([[5, 2], [5, 9], [5, 4], [7, 3], [6, 1], [9, 9]], dtype=np.uint64)
     assert index.find(wanted).tolist() == [1, 4, -1, 2, -1, -1]
-    assert lines.LineIndex.build(pairs, usable=np.array([1, 0, 1, 1, 1], bool)).find(
-        wanted
-    ).tolist() == [-1, 4, -1, 2, -1, -1]
+    usable = np.array([1, 0, 1, 1, 1], bool)
+    assert _index(tmp_path / "b", pairs, usable).find(wanted).tolist() == [-1, 4, -1, 2, -1, -1]
+    assert len(_index(tmp_path / "c", pairs[:0])) == 0  # no contacts: empty files
 
 
 def test_line_hash_text__round_trips():

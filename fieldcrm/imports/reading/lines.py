@@ -89,21 +89,19 @@ def _is_hex(text: str) -> bool:
 @dataclasses.dataclass
 class LineIndex:
     """Stored line digests, sorted by their first half, with the known-contact position of
-    each (``KnownContacts`` positions). Digests of (0, 0) (none stored) are left out."""
+    each (``KnownContacts`` positions): three files in ``folder`` (``LineIndexWriter``),
+    mapped, so that every reading process shares one copy and nothing is pickled."""
 
+    folder: Path
     first: np.ndarray
     second: np.ndarray
     positions: np.ndarray
 
     @classmethod
-    def build(cls, pairs: np.ndarray, usable: np.ndarray | None = None) -> LineIndex:
-        """The index of digests by position (``usable``: which positions may be found)."""
-        stored = (pairs[:, 0] != 0) | (pairs[:, 1] != 0)
-        if usable is not None:
-            stored &= usable
-        stored = np.flatnonzero(stored)
-        order = stored[np.argsort(pairs[stored, 0], kind="stable")]
-        return cls(pairs[order, 0].copy(), pairs[order, 1].copy(), order.astype(np.int64))
+    def open(cls, folder: str | Path) -> LineIndex:
+        folder = Path(folder)
+        arrays = [_mapped(folder / name, np.uint64) for name in ("first", "second")]
+        return cls(folder, *arrays, _mapped(folder / "positions", np.int64))
 
     def __len__(self) -> int:
         return len(self.first)
@@ -126,42 +124,78 @@ class LineIndex:
             found[match] = self.positions[at[match]]
             at = np.where(hit & (found < 0), at + 1, len(self.first))
 
-    def save(self, path: Path) -> None:
-        np.save(path, np.stack([self.first, self.second, self.positions.view(np.uint64)]))
 
-    @classmethod
-    def open(cls, path: str | Path) -> LineIndex:
-        """An index saved by ``save``, mapped from its file (read as it is touched)."""
-        stacked = np.load(path, mmap_mode="r")
-        return cls(stacked[0], stacked[1], stacked[2].view(np.int64))
+def _mapped(path: Path, dtype: Any) -> np.ndarray:
+    if not path.stat().st_size:
+        return np.empty(0, dtype)  # mmap refuses an empty file
+    return np.memmap(path, dtype=dtype, mode="r")
+
+
+class LineIndexWriter:
+    """Builds a ``LineIndex`` in ``folder`` from digests given in position order, in bounded
+    memory: they go to disk as they come, and the sort holds one array of positions (8
+    bytes a contact; 66 MB for a statewide source) beside the files it reads."""
+
+    SLICE = 1 << 20
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._raw = [(folder / "raw_first").open("wb"), (folder / "raw_second").open("wb")]
+
+    def add(self, pairs: np.ndarray, usable: np.ndarray | None = None) -> None:
+        """The next positions' digests ((0, 0): none); ``usable`` false leaves one out."""
+        if usable is not None and not usable.all():
+            pairs = pairs.copy()
+            pairs[~usable] = 0
+        for k, out in enumerate(self._raw):
+            out.write(np.ascontiguousarray(pairs[:, k]).tobytes())
+
+    def finish(self) -> LineIndex:
+        for out in self._raw:
+            out.close()
+        first = _mapped(self.folder / "raw_first", np.uint64)
+        second = _mapped(self.folder / "raw_second", np.uint64)
+        order = np.argsort(first)
+        with (
+            (self.folder / "first").open("wb") as out_first,
+            (self.folder / "second").open("wb") as out_second,
+            (self.folder / "positions").open("wb") as out_positions,
+        ):
+            for at in range(0, len(order), self.SLICE):
+                taken = order[at : at + self.SLICE]
+                a, b = first[taken], second[taken]
+                stored = (a != 0) | (b != 0)
+                out_first.write(a[stored].tobytes())
+                out_second.write(b[stored].tobytes())
+                out_positions.write(taken[stored].astype(np.int64).tobytes())
+        del first, second, order
+        for name in ("raw_first", "raw_second"):
+            (self.folder / name).unlink()
+        return LineIndex.open(self.folder)
 
 
 @dataclasses.dataclass
 class LineSkip:
     """What reading needs to digest lines and pass on those already stored: the keys, and
-    the index (in memory, or the file a reading process maps it from)."""
+    the folder of the index (``LineIndex``; none: every line is read)."""
 
     keys: tuple[str, str]
-    index: LineIndex | None = None
-    path: str | None = None
+    folder: str | None = None
     _opened: LineIndex | None = dataclasses.field(
         default=None, init=False, repr=False, compare=False
     )
 
     def lookup(self) -> LineIndex | None:
-        if self.index is not None:
-            return self.index
-        if self.path is not None and self._opened is None:
-            self._opened = LineIndex.open(self.path)
+        if self.folder is not None and self._opened is None:
+            self._opened = LineIndex.open(self.folder)
         return self._opened
 
     def __getstate__(self) -> dict[str, Any]:
-        # a reading process maps the saved index (``path``); it never gets a pickled copy
-        return {"keys": self.keys, "index": None if self.path else self.index, "path": self.path}
+        # a reading process maps the index itself
+        return {"keys": self.keys, "folder": self.folder}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.keys, self.index, self.path = state["keys"], state["index"], state["path"]
-        self._opened = None
+        self.keys, self.folder, self._opened = state["keys"], state["folder"], None
 
 
 def text_array(pairs: np.ndarray | None, keep: np.ndarray | None, rows: int) -> pa.Array:

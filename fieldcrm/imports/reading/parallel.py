@@ -17,7 +17,6 @@ import multiprocessing
 import os
 import pickle
 import queue as queue_module
-import tempfile
 from collections.abc import Iterator
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -53,8 +52,8 @@ def iter_chunks(
     """``streaming.iter_chunks``, read in other processes when the file has ``size``
     (unpacked bytes; default: its size on disk) of at least PROCESS_MIN_BYTES: one, or, with
     ``light_writes`` (the caller will mostly wait for chunks) on two cores or more and from
-    TWO_READERS_MIN_BYTES, two. ``skip`` as for ``streaming.iter_chunks``; reading
-    processes map its index from a temporary file.
+    TWO_READERS_MIN_BYTES, two. ``skip`` as for ``streaming.iter_chunks`` (each reading
+    process maps its index).
 
     Raises what the reader raises (``FileRefused``), or RuntimeError when a reading process
     dies without a word.
@@ -68,15 +67,7 @@ def iter_chunks(
         return
     two = light_writes and size >= TWO_READERS_MIN_BYTES and (os.cpu_count() or 1) >= 2
     readers = 2 if two else 1
-    if skip is None or skip.index is None:
-        yield from _from_processes(Path(path), detection, chunk_rows, start_row, readers, skip)
-        return
-    with tempfile.TemporaryDirectory(prefix="fieldcrm-lines-") as folder:
-        saved = Path(folder) / "lines.npy"
-        skip.index.save(saved)
-        mapped = LineSkip(skip.keys, path=str(saved))
-        skip = None  # every reader maps the file: this process's copy can go
-        yield from _from_processes(Path(path), detection, chunk_rows, start_row, readers, mapped)
+    yield from _from_processes(Path(path), detection, chunk_rows, start_row, readers, skip)
 
 
 def _from_processes(
