@@ -22,9 +22,11 @@ normalises to the stored row hash: the row is unchanged, and reading passes it o
 
 from __future__ import annotations
 
+import binascii
 import dataclasses
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,14 +69,22 @@ def line_hashes(lines: list[bytes], keys: tuple[str, str]) -> np.ndarray:
     return out
 
 
-def from_text(texts: list[str | None]) -> np.ndarray:
-    """Stored texts back to an (n, 2) uint64 array; a missing or malformed one is (0, 0)."""
-    fixed = [t if t and len(t) == LINE_HASH_LENGTH else _ZERO for t in texts]
+def from_text(texts: pa.Array | Sequence[str | None]) -> np.ndarray:
+    """Stored texts back to an (n, 2) uint64 array; a missing or malformed one is (0, 0).
+    Decoded from the Arrow buffer at once: no Python object per text."""
+    arr = texts if isinstance(texts, pa.Array) else pa.array(texts, pa.string())
+    if not len(arr):
+        return np.empty((0, 2), dtype=np.uint64)
+    whole = pc.fill_null(pc.equal(pc.binary_length(arr), LINE_HASH_LENGTH), False)
+    fixed = pc.if_else(whole, arr, pa.scalar(_ZERO, arr.type))
+    # every text is now 32 bytes: the data buffer holds them end to end
+    width = 8 if pa.types.is_large_string(fixed.type) else 4
+    offsets = np.frombuffer(fixed.buffers()[1], f"<i{width}")
+    start, end = offsets[fixed.offset], offsets[fixed.offset + len(fixed)]
     try:
-        raw = bytes.fromhex("".join(fixed))
-    except ValueError:  # not hex: written by hand? Treat each on its own
-        fixed = [t if _is_hex(t) else _ZERO for t in fixed]
-        raw = bytes.fromhex("".join(fixed))
+        raw = binascii.unhexlify(memoryview(fixed.buffers()[2])[start:end])
+    except binascii.Error:  # not hex (written by hand?): each on its own
+        raw = bytes.fromhex("".join(t if _is_hex(t) else _ZERO for t in fixed.to_pylist()))
     return np.frombuffer(raw, dtype=">u8").astype(np.uint64).reshape(-1, 2)
 
 
