@@ -99,6 +99,13 @@ def test_line_keys__name_the_source_and_how_the_file_is_read(write_file):
     assert lines.line_keys(detection, "L2") != keys
 
 
+def test_line_keys__a_phonenumbers_release_reads_every_line_again(write_file, monkeypatch):
+    detection = reading.detect(write_file("a.csv", sheet(ANN)))
+    keys = lines.line_keys(detection, "L2")
+    monkeypatch.setattr(lines.phonenumbers, "__version__", "0.0.1")
+    assert lines.line_keys(detection, "L2") != keys
+
+
 def test_reimport__a_repeated_voter_id_first_line_wins_parsed_or_not(
     import_file, write_file, parsed
 ):
