@@ -209,16 +209,24 @@ class KnownContacts:
         id_hashes: list[np.ndarray] = []
         folder = Path(tempfile.mkdtemp(prefix="fieldcrm-lines-")) if line_index else None
         digests = lines.LineIndexWriter(folder) if folder else None
-        for vid, cid, vf_hash, flag, line_hash in read(connection, source):
+        try:
+            for vid, cid, vf_hash, flag, line_hash in read(connection, source):
+                if digests is not None:
+                    # a row hash of an older version is compared value by value, then
+                    # refreshed
+                    current = pc.equal(pc.utf8_length(vf_hash), HASH_LENGTH)
+                    digests.add(line_hash, current.to_numpy(zero_copy_only=False))
+                voter_ids.append(vid)
+                id_hashes.append(_id_hashes(vid.to_numpy(zero_copy_only=False)))
+                ids.append(cid)
+                hashes.append(vf_hash)
+                flags.append(flag)
+        except BaseException:
             if digests is not None:
-                # a row hash of an older version is compared value by value, then refreshed
-                current = pc.equal(pc.utf8_length(vf_hash), HASH_LENGTH)
-                digests.add(line_hash, current.to_numpy(zero_copy_only=False))
-            voter_ids.append(vid)
-            id_hashes.append(_id_hashes(vid.to_numpy(zero_copy_only=False)))
-            ids.append(cid)
-            hashes.append(vf_hash)
-            flags.append(flag)
+                digests.close()
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
         # each column joined, then its batches let go at once: all of them kept to the end
         # held every column twice (about 550 MB more at 8.3M contacts)
         count = sum(len(i) for i in ids)

@@ -229,6 +229,31 @@ def _folders(tmp_path):
         (tmp_path / name).mkdir()
 
 
+def test_known_contacts__a_failed_load_leaves_no_folder(
+    import_file, write_file, monkeypatch, tmp_path
+):
+    import_file(write_file("a.csv", sheet(ANN, BOB)), source="L2")
+    import tempfile
+
+    from fieldcrm.imports import known as known_module
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "spare"))
+    (tmp_path / "spare").mkdir()
+
+    def failing_after(real):
+        def read(connection, source):
+            yield from real(connection, source)
+            raise OSError("the connection dropped")
+
+        return read
+
+    for name in ("_batches_sqlite", "_batches_pg"):
+        monkeypatch.setattr(known_module, name, failing_after(getattr(known_module, name)))
+    with pytest.raises(OSError, match="dropped"):
+        KnownContacts.load("L2", line_index=True)
+    assert list((tmp_path / "spare").iterdir()) == []
+
+
 def _index(tmp_path, pairs, usable=None, batch=2):
     writer = lines.LineIndexWriter(tmp_path)
     for at in range(0, len(pairs), batch):

@@ -169,9 +169,13 @@ class LineIndexWriter:
         for k, out in enumerate(self._raw):
             out.write(np.ascontiguousarray(pairs[:, k]).tobytes())
 
-    def finish(self) -> LineIndex:
+    def close(self) -> None:
+        """Close the files being written (``finish`` does; a failed load calls it)."""
         for out in self._raw:
             out.close()
+
+    def finish(self) -> LineIndex:
+        self.close()
         first = _mapped(self.folder / "raw_first", np.uint64)
         second = _mapped(self.folder / "raw_second", np.uint64)
         order = np.argsort(first)
