@@ -20,7 +20,6 @@ from fieldcrm.imports.writers import (
     WRITE_SLICE,
     Writer,
     column_arrays,
-    line_hashes,
 )
 
 
@@ -69,7 +68,7 @@ class PostgresWriter(Writer):
             pa.array(frame["voter_id"].array),
             *column_arrays(frame, CONTENT_COLUMNS).values(),
             pa.array(frame["row_hash"].array),
-            line_hashes(frame),
+            pa.array(frame["line_hash"].array),
             _constant(now_text, n),
             _constant(now_text, n),
             _constant(self.batch.id, n, pa.int64()),
@@ -92,7 +91,7 @@ class PostgresWriter(Writer):
             pa.array(frame["contact_id"].tolist(), pa.int64()),
             *column_arrays(frame, written).values(),
             pa.array(frame["row_hash"].array),
-            line_hashes(frame),
+            pa.array(frame["line_hash"].array),
             _constant(now_text, n),
             _constant(self.batch.id, n, pa.int64()),
             _constant(now_text, n),

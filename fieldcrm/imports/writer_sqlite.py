@@ -21,7 +21,6 @@ from fieldcrm.imports.writers import (
     WRITE_SLICE,
     Writer,
     contact_values,
-    line_hashes,
     pylist,
 )
 
@@ -76,7 +75,7 @@ class SQLiteWriter(Writer):
             pylist(frame["voter_id"]),
             *(values[c] for c in CONTENT_COLUMNS),
             pylist(frame["row_hash"]),
-            line_hashes(frame).to_pylist(),
+            pylist(frame["line_hash"]),
             strict=True,
         )
         marks = ", ".join(["?"] * len(bound) + list(literals.values()))
@@ -98,7 +97,7 @@ class SQLiteWriter(Writer):
         fill = [c in carried.fill for c in written]
         now = self.timestamp(self.now)
         hashes = pylist(frame["row_hash"])
-        digests = line_hashes(frame).to_pylist()
+        digests = pylist(frame["line_hash"])
         old = stored_values(self.raw, "sqlite", ids, written)
         groups: dict[tuple[str, ...], list[tuple]] = {}
         sources = [set(carried.sources(c)) for c in written]

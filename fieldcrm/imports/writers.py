@@ -39,9 +39,8 @@ CONTENT_COLUMNS: tuple[str, ...] = (
 # Columns a new contact is written with, in the COPY order.
 INSERT_COLUMNS = (
     "id", "source", "voter_id", *CONTENT_COLUMNS, "vf_hash", "vf_line_hash", "first_seen_at",
-    "last_seen_at",
-    "last_import_batch_id", "not_in_latest_file", "do_not_contact", "version", "created_at",
-    "updated_at",
+    "last_seen_at", "last_import_batch_id", "not_in_latest_file", "do_not_contact", "version",
+    "created_at", "updated_at",
 )  # fmt: skip
 #: rows turned into Python values (or COPY text) at a time: a whole chunk would cost
 #: hundreds of MB
@@ -267,14 +266,6 @@ def contact_values(
             arr = pc.cast(arr, pa.string())  # ISO "YYYY-MM-DD"; 25 times faster than strftime
         out[column] = arr.to_pylist()
     return out
-
-
-def line_hashes(frame: pd.DataFrame) -> pa.Array:
-    """The rows' line digests (``reading.lines``): null where none was kept, and for a frame
-    normalised without digesting lines."""
-    if "line_hash" in frame.columns:
-        return pa.array(frame["line_hash"].array, pa.string(), from_pandas=True)
-    return pa.nulls(len(frame), pa.string())
 
 
 def pylist(series: pd.Series) -> list[Any]:

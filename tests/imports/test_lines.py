@@ -76,7 +76,9 @@ def test_reimport__only_a_changed_line_is_parsed_and_its_digest_moves(
     assert (after["1"], after["3"]) == (digests["1"], digests["3"])
 
 
-def test_reimport__line_endings_or_another_shape_read_in_full(import_file, write_file, parsed):
+def test_reimport__new_line_endings_still_skipped_another_shape_read_in_full(
+    import_file, write_file, parsed
+):
     import_file(write_file("a.csv", sheet(ANN, BOB)), source="L2")
     parsed.clear()
     batch = import_file(write_file("b.csv", sheet(ANN, BOB).replace("\r\n", "\n")), source="L2")
