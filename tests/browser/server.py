@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from werkzeug.serving import make_server
 
 from config import _database_url
-from fieldcrm import create_app
+from fieldcrm import create_app, jobs
 from fieldcrm.extensions import db
 
 _NAMES = itertools.count()
@@ -41,24 +41,51 @@ def _database(db_path: Path, on_postgres: bool) -> Iterator[str]:
         admin.dispose()
 
 
-def _bodies_read_at_once(app):
-    """`app` with each response body read whole and closed before werkzeug sends it.
+class _Served:
+    """`app` as the test server serves it: each response body read whole and closed before
+    werkzeug sends it, and a `close` that waits for the requests in flight.
 
     werkzeug's development server drains the request socket before it closes the response
     body; when the browser has already dropped the connection (a navigation cancelling a
     script's load), that read raises, the body (an open static file) is never closed, and
-    its ResourceWarning surfaces in some later test. Production serves with gunicorn."""
+    its ResourceWarning surfaces in some later test. Production serves with gunicorn.
 
-    def wrapped(environ, start_response):
-        body = app(environ, start_response)
+    A request still running when the test ends (a phone's background sync, a fetch the
+    closing page left behind) holds a pooled connection that the engine's dispose cannot
+    close; once its database is dropped, that connection's ResourceWarning also surfaces in
+    some later test. `close` turns new requests away (503) and waits for those in flight.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self._running = 0
+        self._closing = False
+        self._idle = threading.Condition()
+
+    def __call__(self, environ, start_response):
+        with self._idle:
+            if self._closing:
+                start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+                return [b"the test server is stopping"]
+            self._running += 1
         try:
-            return [b"".join(body)]
+            body = self.app(environ, start_response)
+            try:
+                return [b"".join(body)]
+            finally:
+                close = getattr(body, "close", None)
+                if close is not None:
+                    close()
         finally:
-            close = getattr(body, "close", None)
-            if close is not None:
-                close()
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()
 
-    return wrapped
+    def close(self, timeout: float) -> bool:
+        """Turn new requests away; True once none is running (False after `timeout` s)."""
+        with self._idle:
+            self._closing = True
+            return self._idle.wait_for(lambda: self._running == 0, timeout)
 
 
 @contextmanager
@@ -85,7 +112,8 @@ def serve_world(
             db.create_all()
             data = build()
             db.session.commit()
-        server = make_server("127.0.0.1", 0, _bodies_read_at_once(app), threaded=True)
+        served = _Served(app)
+        server = make_server("127.0.0.1", 0, served, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
@@ -93,5 +121,11 @@ def serve_world(
         finally:
             server.shutdown()
             thread.join(5)
+            finished = served.close(timeout=10)
+            server.server_close()
             with app.app_context():
+                jobs.wait_for_threads(10)
+                in_use = getattr(db.engine.pool, "checkedout", lambda: 0)()
                 db.engine.dispose()
+            assert finished, "a request to the test server was still running 10 s after the test"
+            assert not in_use, f"{in_use} database connection(s) still in use after the test"
