@@ -11,6 +11,7 @@ from fieldcrm.contacts.models import Contact, ContactPhone, Tag
 from fieldcrm.errors import ValidationFailed
 from fieldcrm.extensions import db
 from fieldcrm.imports import jobs, services
+from fieldcrm.imports import run as run_module
 from fieldcrm.imports.models import ImportBatch, ImportRowError
 from fieldcrm.ladder.services import ensure_default_ladder
 from tests.fixtures.imports import snapshot
@@ -199,6 +200,47 @@ def test_import__into_a_working_database_assigns_turfs_too(
     rows = [person(1, precinct="p7"), person(2, precinct="P8"), person(3, precinct="P7")]
     import_file(write_file("t.csv", van_rows(rows)), source="VAN")
     assert [contact("VAN", v).turf_id for v in "123"] == [turf.id, None, turf.id]
+
+
+def _placements(monkeypatch) -> list[str]:
+    """The SQL of the people each turf placement of an import selects."""
+    calls: list[str] = []
+    place = run_module.assign_contacts_to_turfs
+
+    def spy(contact_ids=None):
+        calls.append(str(contact_ids))
+        return place(contact_ids)
+
+    monkeypatch.setattr(run_module, "assign_contacts_to_turfs", spy)
+    return calls
+
+
+def test_refresh__each_part_places_the_few_people_it_wrote_by_id(
+    monkeypatch, import_file, write_file, make_turf
+):
+    turf = make_turf(precinct_codes=["P7"])
+    import_file(write_file("a.csv", van_rows([person(1), person(2), person(3)])), source="VAN")
+    calls = _placements(monkeypatch)
+    rows = [person(1), person(2, precinct="P7"), person(3), person(4, precinct="P7")]
+    batch = import_file(write_file("b.csv", van_rows(rows)), source="VAN")
+    assert (batch.inserted, batch.updated, batch.unchanged) == (1, 1, 2)
+    assert [contact("VAN", v).turf_id for v in "1234"] == [None, turf.id, None, turf.id]
+    # placed by the part that wrote them, by id; the end of the run read no one again
+    assert len(calls) == 1
+    assert "last_import_batch_id" not in calls[0]
+
+
+def test_first_load__places_everyone_at_its_end_in_one_pass(
+    monkeypatch, import_file, write_file, make_turf
+):
+    turf = make_turf(precinct_codes=["P7"])
+    calls = _placements(monkeypatch)
+    rows = [person(1, precinct="P7"), person(2, precinct="P8"), person(3, precinct="P7")]
+    batch = import_file(write_file("a.csv", van_rows(rows)), source="VAN")
+    assert batch.detection["bulk_load"] is True
+    assert [contact("VAN", v).turf_id for v in "123"] == [turf.id, None, turf.id]
+    assert len(calls) == 1
+    assert "last_import_batch_id" in calls[0]
 
 
 def _killed_import(path, source: str, *, after_commits: int, chunk_rows: int):
