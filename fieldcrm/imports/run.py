@@ -96,6 +96,9 @@ class ImportRun:
     other_sources: list[str] = field(default_factory=list)
     #: the accepted rows' filled fields over the whole file, for the mapping warnings
     filled: Counter = field(default_factory=Counter)
+    #: place everyone the batch wrote at the end of the run (``finish_run``), not each
+    #: part's people as it writes them (``_place_part``)
+    place_at_end: bool = False
 
 
 class NotConfirmed(Exception):  # noqa: N818 - a domain outcome, not a programming error
@@ -164,6 +167,10 @@ def start_run(
         pacer=LockPacer(shared_write_rows) if shared else None,
         confirm=confirm if others else None,
         other_sources=others,
+        # a bulk first load's people are the whole table; a resumed run's first parts may
+        # have been written by a release that placed everyone at the end (only paced runs
+        # placed their parts' people then)
+        place_at_end=bool(batch.detection.get("bulk_load") or (batch.rows_done and not shared)),
     )
 
 
@@ -359,10 +366,10 @@ def apply_part(run: ImportRun, plan: ChunkPlan) -> ChunkPlan:
 
 def _place_part(run: ImportRun, ids: list[int]) -> None:
     """Place the people a part wrote on their turfs, by id, in the part's transaction;
-    except in a bulk first load, whose end places everyone it wrote in one pass over the
-    table (``finish_run``). Placing a refresh's people at its end read every contact of the
-    source several times (no index leads with the batch): 8 s of a statewide refresh."""
-    if ids and not (run.batch.detection or {}).get("bulk_load"):
+    unless the run places everyone at its end (a bulk first load, in one pass over the
+    table). Placing a refresh's people at its end read every contact of the source several
+    times (no index leads with the batch): 8 s of a statewide refresh."""
+    if ids and not run.place_at_end:
         assign_contacts_to_turfs(sa.select(Contact.id).where(Contact.id.in_(ids)))
 
 
@@ -378,7 +385,7 @@ def finish_run(run: ImportRun) -> ImportBatch:
         missing = known.ids[~known.seen & ~known.flagged].tolist()
         writer.mark_missing(missing, True)
         batch.marked_missing = len(missing)
-    if (batch.detection or {}).get("bulk_load"):  # else each part placed its people
+    if run.place_at_end:  # else each part placed its people
         assign_contacts_to_turfs(
             sa.select(Contact.id).where(Contact.last_import_batch_id == batch.id)
         )
