@@ -72,18 +72,11 @@ def _code_digest() -> str:
         from fieldcrm.lib import addresses, csvsafe, names, phones
 
         digest = hashlib.blake2b(digest_size=8)
-        modules = (record, changes, layouts, generic_layout, state_layouts, columns, normalising)
-        for module in (
-            *modules,
-            lines,
-            sniffing,
-            streaming,
-            tables,
-            addresses,
-            csvsafe,
-            names,
-            phones,
-        ):
+        modules = (
+            record, changes, layouts, generic_layout, state_layouts, columns, normalising,
+            lines, sniffing, streaming, tables, addresses, csvsafe, names, phones,
+        )  # fmt: skip
+        for module in modules:
             digest.update(Path(module.__file__ or "").read_bytes())
         _CODE_DIGEST.append(digest.hexdigest())
     return _CODE_DIGEST[0]
