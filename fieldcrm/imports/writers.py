@@ -254,14 +254,21 @@ def column_arrays(frame: pd.DataFrame, columns: Iterable[str]) -> dict[str, pa.A
 
 
 def contact_values(
-    frame: pd.DataFrame, dialect: str, columns: Iterable[str] = CONTENT_COLUMNS
+    frame: pd.DataFrame,
+    dialect: str,
+    columns: Iterable[str] = CONTENT_COLUMNS,
+    *,
+    skip_empty: bool = False,
 ) -> dict[str, list[Any]]:
     """Column -> python values for these contact columns (None for missing), vectorised.
+    With ``skip_empty``, a column missing in every row is left out.
 
     SQLite gets dates as ISO text (what SQLAlchemy stores there); PostgreSQL date objects.
     """
     out: dict[str, list[Any]] = {}
     for column, arr in column_arrays(frame, columns).items():
+        if skip_empty and arr.null_count == len(arr):
+            continue
         if column in _DATE_COLUMNS and dialect == "sqlite":
             arr = pc.cast(arr, pa.string())  # ISO "YYYY-MM-DD"; 25 times faster than strftime
         out[column] = arr.to_pylist()

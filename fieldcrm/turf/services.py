@@ -227,11 +227,27 @@ def assign_contacts_to_turfs(contact_ids: sa.Select | None = None) -> int:
                 areas.append((turf_id, GeoJSONArea(geojson)))
             except ValueError:
                 continue
+    if not (precinct_map or zip_map or areas) and not _anyone_placed(contact_ids):
+        # No turf names anyone and no one is on a turf: nothing can move. A program's first
+        # import, before its turfs are drawn, would otherwise count its people out of the
+        # rollups and back for nothing (seconds a million people).
+        return 0
     # Area matches are computed before the UPDATE (they need the current turf_id).
     placed = _area_matches(areas, precinct_map, contact_ids) if areas else []
     # many people at once: the rollups count the move set-based (fieldcrm.rollups.maintain)
     with bulk_contact_change(db.session.connection(), contact_ids):
         return _place(_new_turfs(precinct_map, zip_map, contact_ids), placed, zip_map)
+
+
+def _anyone_placed(contact_ids: sa.Select | None) -> bool:
+    """Whether anyone (of those `contact_ids` selects) is on a turf. Asked of everyone first:
+    one probe of the turf index, where the batch's people would be a scan."""
+    anyone = sa.select(Contact.id).where(Contact.turf_id.is_not(None)).limit(1)
+    if db.session.execute(anyone).first() is None:
+        return False
+    if contact_ids is None:
+        return True
+    return db.session.execute(anyone.where(Contact.id.in_(contact_ids))).first() is not None
 
 
 def _codes(name: str, mapping: dict[str, int]) -> sa.CTE:

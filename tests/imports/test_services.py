@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -13,6 +14,7 @@ from fieldcrm.extensions import db
 from fieldcrm.imports import jobs, services
 from fieldcrm.imports import run as run_module
 from fieldcrm.imports.models import ImportBatch, ImportRowError
+from fieldcrm.imports.writers import contact_values
 from fieldcrm.ladder.services import ensure_default_ladder
 from tests.fixtures.imports import snapshot
 
@@ -637,3 +639,24 @@ def test_import__gz_reads_are_held_to_the_archive_limit(tmp_path, monkeypatch, w
     done = db.session.get(ImportBatch, batch.id)
     assert done.status == "failed"
     assert "over 1 MB, the limit" in done.error_message
+
+
+def test_import__a_column_empty_in_a_whole_slice_is_stored_null(import_file, write_file):
+    # the SQLite insert writes a column no row of a slice has a value for as a NULL
+    # literal: the next chunk's slice, where some rows have one, binds it again
+    rows = [person(1, precinct=""), person(2, precinct=""), person(3), person(4, precinct="")]
+    batch = import_file(write_file("a.csv", van_rows(rows)), source="VAN", chunk_rows=2)
+    assert batch.inserted == 4
+    stored = {c.voter_id: c for c in db.session.scalars(sa.select(Contact))}
+    assert [stored[str(n)].precinct_code for n in (1, 2, 3, 4)] == [None, None, "P1", None]
+    assert [stored[str(n)].last_name for n in (1, 2, 3, 4)] == ["Last1", "Last2", "Last3", "Last4"]
+
+
+def test_contact_values__skip_empty_leaves_out_only_columns_empty_in_every_row():
+    frame = pd.DataFrame(
+        {"first_name": ["Ann", "Bo"], "middle_name": [None, "Q"], "name_suffix": [None, None]}
+    )
+    values = contact_values(
+        frame, "sqlite", ("first_name", "middle_name", "name_suffix"), skip_empty=True
+    )
+    assert values == {"first_name": ["Ann", "Bo"], "middle_name": [None, "Q"]}

@@ -87,6 +87,30 @@ def test_assign_contacts_to_turfs__precinct_then_area_then_zip(world, make_turf,
     assert services.assign_contacts_to_turfs() == 0  # stable: nothing moves twice
 
 
+def test_assign_contacts_to_turfs__no_turfs_nothing_to_move(db, make_contact, count_queries):
+    people = [make_contact(None, precinct_code="E1", res_zip5="27302") for _ in range(3)]
+    db.session.commit()
+    batch = sa.select(Contact.id).where(Contact.id.in_([p.id for p in people]))
+    with count_queries() as statements:
+        assert services.assign_contacts_to_turfs(batch) == 0
+        assert services.assign_contacts_to_turfs() == 0
+    # the turfs, then one probe of the turf index each: no count, no rollup shares, no UPDATE
+    assert statements() == 4
+
+
+def test_assign_contacts_to_turfs__turfs_naming_no_one_still_clear_a_stale_turf(
+    db, make_turf, make_contact
+):
+    turf = make_turf("Emptied")
+    stays = make_contact(turf, precinct_code=turf.precinct_codes[0])
+    turf.precinct_codes = []  # its definition emptied: no code names anyone now
+    db.session.commit()
+    batch = sa.select(Contact.id).where(Contact.id == stays.id)
+    assert services.assign_contacts_to_turfs(batch) == 1
+    db.session.expire_all()
+    assert db.session.get(Contact, stays.id).turf_id is None
+
+
 def test_set_turf_people__assigns_and_rotates_sessions(world):
     before = world.organizer_omar.session_token
     services.set_turf_people(
