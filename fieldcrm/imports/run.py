@@ -366,9 +366,10 @@ def apply_part(run: ImportRun, plan: ChunkPlan) -> ChunkPlan:
 
 def _place_part(run: ImportRun, ids: list[int]) -> None:
     """Place the people a part wrote on their turfs, by id, in the part's transaction;
-    unless the run places everyone at its end (a bulk first load, in one pass over the
-    table). Placing a refresh's people at its end read every contact of the source several
-    times (no index leads with the batch): 8 s of a statewide refresh."""
+    unless the run places everyone at its end (``ImportRun.place_at_end``: a bulk first
+    load, in one pass over the table, or a resumed run). Placing a refresh's people at its
+    end read every contact of the source several times (no index leads with the batch):
+    8 s of a statewide refresh."""
     if ids and not run.place_at_end:
         assign_contacts_to_turfs(sa.select(Contact.id).where(Contact.id.in_(ids)))
 
