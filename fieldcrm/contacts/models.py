@@ -39,6 +39,13 @@ contact_tags = sa.Table(
 
 
 _SEARCH_INCLUDE = ["turf_id", "id"]  # what a search reads from its indexes besides the keys
+#: contacts' indexes holding only the people whose first column is filled (see Contact)
+FILLED_ONLY_INDEXES = {
+    "ix_contacts_lat_lon": ("latitude", "longitude"),
+    "ix_contacts_van_id": ("van_id",),
+    "ix_contacts_owner_id": ("owner_id",),
+    "ix_contacts_ladder_stage_id": ("ladder_stage_id",),
+}
 
 
 def _key_type(length: int) -> sa.types.TypeEngine[str]:
@@ -96,10 +103,24 @@ class Contact(TimestampMixin, db.Model):
             postgresql_include=_SEARCH_INCLUDE,
         ),
         sa.Index("ix_contacts_voter_id", "voter_id"),
-        sa.Index("ix_contacts_lat_lon", "latitude", "longitude"),
         sa.Index("ix_contacts_turf_household", "turf_id", "household_key"),
-        # Matching a person typed by hand to the people at that door (contacts.matching).
+        # Matching a person typed by hand to the people at that door (contacts.matching);
+        # also the index of a ZIP code alone, which leads it.
         sa.Index("ix_contacts_zip_house", "res_zip5", "res_house_number"),
+        # Columns a voter file leaves empty for most people (the coordinates where the
+        # state gives none; the VANID, owner and ladder stage, which an import never
+        # writes) are indexed only where filled: every lookup names a value, which
+        # implies it is not NULL, and neither a bulk load's index builds nor a refresh's
+        # updates spend anything on the empty ones (see fieldcrm.imports.writers).
+        *(
+            sa.Index(
+                name,
+                *columns,
+                sqlite_where=sa.text(f"{columns[0]} IS NOT NULL"),
+                postgresql_where=sa.text(f"{columns[0]} IS NOT NULL"),
+            )
+            for name, columns in FILLED_ONLY_INDEXES.items()
+        ),
         # The ladder board: people on the ladder in a set of turfs, time in stage, stalled.
         # Partial: only the few on the ladder, so the planner picks it over the turf index.
         sa.Index(
@@ -119,7 +140,7 @@ class Contact(TimestampMixin, db.Model):
     voter_id: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("voter_id")))
     # The person's VANID, set when a VAN export matched them to this contact of another
     # source (fieldcrm.imports.vanmatch); the VAN canvass export uses it.
-    van_id: so.Mapped[str | None] = so.mapped_column(sa.String(20), index=True)
+    van_id: so.Mapped[str | None] = so.mapped_column(sa.String(20))
 
     first_name: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("first_name")))
     middle_name: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("middle_name")))
@@ -154,9 +175,7 @@ class Contact(TimestampMixin, db.Model):
     res_unit: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("res_unit")))
     res_city: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("res_city")))
     res_state: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("res_state")))
-    res_zip5: so.Mapped[str | None] = so.mapped_column(
-        sa.String(column_length("res_zip5")), index=True
-    )
+    res_zip5: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("res_zip5")))
     res_zip4: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("res_zip4")))
     mail_line1: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("mail_line1")))
     mail_city: so.Mapped[str | None] = so.mapped_column(sa.String(column_length("mail_city")))
@@ -188,11 +207,11 @@ class Contact(TimestampMixin, db.Model):
     preferred_languages: so.Mapped[str | None] = so.mapped_column(sa.String(100))
     support_level: so.Mapped[int | None] = so.mapped_column(sa.SmallInteger)
     ladder_stage_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("ladder_stages.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("ladder_stages.id", ondelete="SET NULL")
     )
     ladder_stage_since: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
     owner_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("users.id", ondelete="SET NULL")
     )
     # indexed by ix_contacts_turf_household, whose first column it is
     turf_id: so.Mapped[int | None] = so.mapped_column(

@@ -17,6 +17,7 @@ from fieldcrm.imports.models import ImportBatch, ImportRowError
 from fieldcrm.imports.writers import contact_values
 from fieldcrm.ladder.services import ensure_default_ladder
 from tests.fixtures.imports import snapshot
+from tests.fixtures.plans import index_definitions
 
 HEADER = "Voter File VANID,FirstName,LastName,Address,City,State,Zip5,Cell Phone,Party,Precinct\n"
 
@@ -513,12 +514,13 @@ def _bulk_schema() -> tuple[set[str], set[str]]:
 
 
 def test_import__bulk_first_load_rebuilds_indexes_and_keys(import_file, write_file):
-    before = _bulk_schema()
+    before, definitions = _bulk_schema(), index_definitions()
     assert "ix_contacts_search_name" in before[0]
     assert "fk_contact_phones_contact_id_contacts" in before[1]
     batch = import_file(write_file("a.csv", van_rows([person(1), person(2)])), source="VAN")
     assert batch.detection["bulk_load"] is True
     assert _bulk_schema() == before
+    assert index_definitions() == definitions  # partial ones partial again
     # the key is unique again once the load is done
     db.session.add(Contact(source="VAN", voter_id="1", display_name="Again"))
     with pytest.raises(sa.exc.IntegrityError):
