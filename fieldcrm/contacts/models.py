@@ -103,7 +103,16 @@ class Contact(TimestampMixin, db.Model):
             postgresql_include=_SEARCH_INCLUDE,
         ),
         sa.Index("ix_contacts_voter_id", "voter_id"),
-        sa.Index("ix_contacts_turf_household", "turf_id", "household_key"),
+        # A turf's people by door. On PostgreSQL it also holds the name keys, so that a
+        # search in a small scope (an organizer's turf, read through its turfs: see
+        # _name_clause's on_rows) tests every word on index entries, not on rows. Measured
+        # at 8.3M contacts, vacuumed: an organizer's "Mary Smith" page 61 ms, 225 ms without.
+        sa.Index(
+            "ix_contacts_turf_household",
+            "turf_id",
+            "household_key",
+            postgresql_include=["search_name", "search_first", "search_surname"],
+        ),
         # Matching a person typed by hand to the people at that door (contacts.matching);
         # also the index of a ZIP code alone, which leads it.
         sa.Index("ix_contacts_zip_house", "res_zip5", "res_house_number"),
