@@ -341,7 +341,7 @@ def create_secondary_indexes() -> None:
         connection.exec_driver_sql("PRAGMA threads = 2")
     else:
         # PostgreSQL's own default, whatever the server sets: smaller sorts built faster.
-        # Measured on 2 cores, all 17 indexes of 1M contacts: 7.2-7.5 s with 64 MB,
+        # Measured on 2 cores, all 19 indexes of 1M contacts: 7.2-7.5 s with 64 MB,
         # 8.0-8.6 s with 96 MB-256 MB; one name index of 8.3M rows: 5.5-6.4 s, 7.5-7.7 s
         # with 256 MB, 8.8-9.0 s with 1 GB. 64 MB also means one parallel worker (each
         # takes at least 32 MB), which two cores suit; a server with many more would build
