@@ -80,7 +80,7 @@ def place_everyone(fieldcrm: str, env: dict[str, str]) -> tuple[float, float]:
     default) vacuums and analyzes the table soon after; the development machine's server
     runs with it off, so the bench does it. Without it the visibility map is never set and
     the index-only reads the searches count with read every row instead (an organizer's
-    "Mary Smith" page: about 0.5 s, against 60 ms after the vacuum).
+    "Mary Smith" page: about 0.5 s, against 60-90 ms after the vacuum).
     """
     started = time.perf_counter()
     subprocess.run([fieldcrm, "turf", "reassign"], env=env, check=True, capture_output=True)

@@ -217,7 +217,7 @@ def _plan(actor, q: str) -> str:
         ("Álvarez José", ("ix_contacts_search_name", "ix_contacts_search_first")),
         ("Álvarez José", ("ix_contacts_search_surname",)),
         ("(336) 555-0101", ("ix_contact_phones_reversed_digits",)),
-        ("27215", ("ix_contacts_voter_id", "ix_contacts_res_zip5|ix_contacts_zip_house")),
+        ("27215", ("ix_contacts_voter_id", "ix_contacts_zip_house")),
     ],
 )
 def test_search__starts_from_the_search_indexes(accented, q, indexes):
