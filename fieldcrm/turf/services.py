@@ -243,8 +243,10 @@ def _anyone_placed(contact_ids: sa.Select | None) -> bool:
     """Whether anyone (of those `contact_ids` selects) is on a turf. Asked of everyone first,
     as the lowest turf id: both databases read min() from the end of the turf index, whatever
     their statistics say (a `turf_id IS NOT NULL LIMIT 1` may be planned as a scan of the
-    whole table on PostgreSQL right after a load, when there are none)."""
-    if db.session.scalar(sa.select(sa.func.min(Contact.turf_id))) is None:
+    whole table on PostgreSQL right after a load, when there are none). The index holds only
+    the people on a turf, so the query says so, or SQLite would not use it."""
+    lowest = sa.select(sa.func.min(Contact.turf_id)).where(Contact.turf_id.is_not(None))
+    if db.session.scalar(lowest) is None:
         return False
     if contact_ids is None:
         return True

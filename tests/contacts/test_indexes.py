@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from fieldcrm.contacts.models import FILLED_ONLY_INDEXES, Contact
 from fieldcrm.contacts.search import name_order_prefixes, search_clause
 from fieldcrm.extensions import db
+from fieldcrm.imports.writers import INSERT_COLUMNS, costs_per_row, secondary_indexes
+from fieldcrm.turf.models import Turf
 from tests.fixtures.plans import index_definitions, query_plan
 
 
@@ -18,6 +20,7 @@ def test_indexes__empty_columns_are_indexed_only_where_filled():
     for name, columns in FILLED_ONLY_INDEXES.items():
         assert "WHERE" in stored[name], stored[name]
         assert f"{columns[0]} IS NOT NULL" in stored[name], stored[name]
+    assert "turf_id IS NOT NULL" in stored["ix_contacts_turf_household"]
     # a ZIP code alone is served by the index it leads
     assert "ix_contacts_res_zip5" not in stored
     assert "ix_contacts_zip_house" in stored
@@ -40,6 +43,13 @@ def test_indexes__empty_columns_are_indexed_only_where_filled():
             "ix_contacts_lat_lon",
         ),
         (lambda: Contact.res_zip5 == "27302", "ix_contacts_zip_house"),
+        # the turf index holds the people on a turf: a turf, a list, a scope's subquery
+        (lambda: Contact.turf_id == 4, "ix_contacts_turf_household"),
+        (lambda: Contact.turf_id.in_([4, 5]), "ix_contacts_turf_household"),
+        (
+            lambda: Contact.turf_id.in_(sa.select(Turf.id).where(Turf.region_id == 2)),
+            "ix_contacts_turf_household",
+        ),
     ],
 )
 @pytest.mark.usefixtures("db")
@@ -76,3 +86,17 @@ def test_indexes__a_search_read_through_the_turfs_tests_the_names_on_index_entri
         assert "Index Only Scan using ix_contacts_turf_household" in plan, plan
     else:  # no included columns: the rows are read, from the same index
         assert "ix_contacts_turf_household" in plan, plan
+
+
+def test_indexes__a_bulk_load_keeps_only_indexes_its_inserts_add_nothing_to():
+    kept = {ix.name: ix for ix in secondary_indexes() if not costs_per_row(ix)}
+    assert set(kept) == {
+        "ix_contacts_turf_household", "ix_contacts_owner_id", "ix_contacts_ladder_stage_id",
+        "ix_contacts_turf_ladder", "ix_contacts_van_id",
+    }  # fmt: skip
+    for index in kept.values():  # each holds rows where a column no import inserts is filled
+        where = str(index.dialect_options["sqlite"]["where"])
+        assert where == str(index.dialect_options["postgresql"]["where"])
+        assert where.removesuffix(" IS NOT NULL") not in INSERT_COLUMNS
+    # the coordinates are inserted when a file gives them: built at the end
+    assert costs_per_row(next(ix for ix in secondary_indexes() if ix.name == "ix_contacts_lat_lon"))
