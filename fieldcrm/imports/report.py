@@ -127,6 +127,8 @@ def _preview(
     progress: Callable[[int], None] | None,
     kept: cache.Writer | None,
 ) -> dict:
+    # the readers start while the known contacts load (see services.start_run)
+    readers = parallel.warm(unpacked_bytes(batch), light_writes=True)
     known = KnownContacts.load(batch.source)
     known.exact_new = set()  # a preview writes nothing, so duplicates are confirmed in memory
     van = vanmatch.attach(known, detection.layout, write=False)
@@ -143,6 +145,7 @@ def _preview(
         chunk_rows=chunk_rows,
         size=unpacked_bytes(batch),
         light_writes=True,  # a check writes nothing
+        warm=readers,
         # every row read in full (the preview shows them), its line digested for the run
         skip=reading.LineSkip(reading.line_keys(detection, batch.source)),
     ):

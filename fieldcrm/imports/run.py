@@ -63,6 +63,7 @@ from fieldcrm.imports.reading import cache, parallel
 from fieldcrm.imports.writers import (
     create_secondary_indexes,
     drop_secondary_indexes,
+    inserted_columns,
     writer_for,
 )
 from fieldcrm.lib import uploads
@@ -99,6 +100,8 @@ class ImportRun:
     #: place everyone the batch wrote at the end of the run (``finish_run``), not each
     #: part's people as it writes them (``_place_part``)
     place_at_end: bool = False
+    #: the reading processes, started before the known contacts were loaded
+    readers: parallel.Warm | None = None
 
 
 class NotConfirmed(Exception):  # noqa: N818 - a domain outcome, not a programming error
@@ -137,15 +140,26 @@ def start_run(
         raise ImportConflict(f"import {other} of source {batch.source} is running")
     _require_same_file(batch)
     detection = detection_of(batch)
-    known = KnownContacts.load(batch.source, line_index=True)
-    vanmatch.attach(known, detection.layout, write=True)
     # a resumed run must cut chunks where the first run did
     chunk_rows = int((batch.detection or {}).get("chunk_rows") or chunk_rows)
     batch.detection = {**(batch.detection or {}), "chunk_rows": chunk_rows}
+    # the file's readers start while the known contacts load (spawning one takes most of a
+    # second; the load, seconds at a million contacts); the run writes little when the
+    # source has people already (as _run_source decides)
+    readers = None
+    if _kept_chunks(batch, detection, chunk_rows) is None:
+        light = db.session.scalar(
+            sa.select(Contact.id)
+            .where(Contact.source == batch.source, Contact.voter_id.is_not(None))
+            .limit(1)
+        )
+        readers = parallel.warm(unpacked_bytes(batch), light_writes=light is not None)
+    known = KnownContacts.load(batch.source, line_index=True)
+    vanmatch.attach(known, detection.layout, write=True)
     if not batch.rows_done and db.session.scalar(sa.select(Contact.id).limit(1)) is None:
         # A first load into an empty table: build the secondary indexes once at the end
         # (finish_run) instead of maintaining them row by row; several times faster.
-        drop_secondary_indexes()
+        drop_secondary_indexes(inserted_columns(reading.carried_for(detection)))
         batch.detection = {**batch.detection, "bulk_load": True}
     # SQLite has one writer at a time: an import into a database people are working in
     # commits small transactions and leaves the lock free between them (README "Imports
@@ -171,6 +185,7 @@ def start_run(
         # have been written by a release that placed everyone at the end (only paced runs
         # placed their parts' people then)
         place_at_end=bool(batch.detection.get("bulk_load") or (batch.rows_done and not shared)),
+        readers=readers,
     )
 
 
@@ -262,19 +277,17 @@ def iter_run_chunks(run: ImportRun) -> Iterator[reading.Chunk]:
 def _run_source(run: ImportRun) -> Iterator[reading.Chunk]:
     """The file's chunks: the normalised ones its check kept when they are of this very
     file, read and cut this way today; else the file, read in other processes when large."""
-    path = run.batch.stored_path
-    try:
-        key = cache.cache_key(path, run.detection, run.chunk_rows)
-    except OSError:
-        key = None
-    kept = cache.read(cache.folder_for(path), key, run.detection) if key else None
+    readers, run.readers = run.readers, None
+    kept = _kept_chunks(run.batch, run.detection, run.chunk_rows)
     if kept is not None:
+        if readers is not None:
+            readers.close()
         return kept
     # lines a contact was last written from are passed on unparsed, unless a layout matches
     # more than voter ids (a VAN export's keys: vanmatch reads every row)
     index = run.known.line_index if run.known.match_more is None else None
     return parallel.iter_chunks(
-        path,
+        run.batch.stored_path,
         run.detection,
         chunk_rows=run.chunk_rows,
         size=unpacked_bytes(run.batch),
@@ -284,7 +297,20 @@ def _run_source(run: ImportRun) -> Iterator[reading.Chunk]:
             reading.line_keys(run.detection, run.batch.source),
             str(index.folder) if index is not None and len(index) else None,
         ),
+        warm=readers,
     )
+
+
+def _kept_chunks(
+    batch: ImportBatch, detection: reading.Detection, chunk_rows: int
+) -> Iterator[reading.Chunk] | None:
+    """The normalised chunks the check kept, when they are of this very file read and cut
+    this way today (else None)."""
+    try:
+        key = cache.cache_key(batch.stored_path, detection, chunk_rows)
+    except OSError:
+        return None
+    return cache.read(cache.folder_for(batch.stored_path), key, detection)
 
 
 def plan_parts(run: ImportRun, chunk: reading.Chunk) -> list[ChunkPlan]:

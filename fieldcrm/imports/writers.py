@@ -11,7 +11,7 @@ columns whose value changed) or the PostgreSQL one (fieldcrm.imports.writer_post
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -315,34 +315,39 @@ def _existing_foreign_keys(connection: sa.Connection) -> set[str]:
 _FILLED_ONLY = re.compile(r"(\w+) IS NOT NULL")
 
 
-def costs_per_row(index: sa.Index) -> bool:
+def costs_per_row(index: sa.Index, inserted: Collection[str] = INSERT_COLUMNS) -> bool:
     """Whether an insert of the import adds an entry to ``index``: False for an index of
     the rows where a column is filled (``WHERE column IS NOT NULL``, on both databases) that
-    no import inserts (the turf, the owner, the ladder stage). Such an index stays
-    through a bulk load: each row costs a test of the column, while dropping it would cost
-    a full scan of the table to build it again empty (measured at 1M contacts on SQLite:
-    0.22-0.28 s each)."""
+    the inserts leave empty (``inserted``: the columns they may fill; by default any import's;
+    never the turf, the owner, the ladder stage). Such an index stays through a bulk load:
+    each row costs a test of the column, while dropping it would cost a full scan of the
+    table to build it again empty (measured at 1M contacts on SQLite: 0.22-0.28 s each)."""
     where = index.dialect_options["sqlite"]["where"]
     if where is None:
         return True
     filled_only = _FILLED_ONLY.fullmatch(str(where))
     if filled_only is None or str(index.dialect_options["postgresql"]["where"]) != str(where):
         return True
-    return filled_only.group(1) in INSERT_COLUMNS
+    return filled_only.group(1) in inserted
 
 
-def drop_secondary_indexes() -> None:
+def inserted_columns(carried: Carried) -> set[str]:
+    """The contact columns an insert of a file carrying ``carried`` may fill."""
+    return (set(INSERT_COLUMNS) - set(CONTENT_COLUMNS)) | set(carried.written)
+
+
+def drop_secondary_indexes(inserted: Collection[str] = INSERT_COLUMNS) -> None:
     """For a bulk first load: drop what costs per row and is cheaper built once at the end.
 
-    The indexes on both databases that an insert adds to (costs_per_row). On PostgreSQL
-    also the foreign keys of the loaded tables: each is a per-row trigger (measured: ~5 s a
-    million contacts for their four), while adding it back afterwards is one validating
-    join. On SQLite a foreign key check is an index probe and cannot be dropped without
-    rebuilding the table, so it stays.
+    The indexes on both databases that an insert filling ``inserted`` adds to
+    (costs_per_row). On PostgreSQL also the foreign keys of the loaded tables: each is a
+    per-row trigger (measured: ~5 s a million contacts for their four), while adding it
+    back afterwards is one validating join. On SQLite a foreign key check is an index probe
+    and cannot be dropped without rebuilding the table, so it stays.
     """
     connection = db.session.connection()
     for index in secondary_indexes():
-        if costs_per_row(index):
+        if costs_per_row(index, inserted):
             index.drop(bind=connection, checkfirst=True)
     if connection.dialect.name == "postgresql":
         existing = _existing_foreign_keys(connection)

@@ -9,7 +9,13 @@ import sqlalchemy as sa
 from fieldcrm.contacts.models import FILLED_ONLY_INDEXES, Contact
 from fieldcrm.contacts.search import name_order_prefixes, search_clause
 from fieldcrm.extensions import db
-from fieldcrm.imports.writers import INSERT_COLUMNS, costs_per_row, secondary_indexes
+from fieldcrm.imports.changes import carried_columns
+from fieldcrm.imports.writers import (
+    INSERT_COLUMNS,
+    costs_per_row,
+    inserted_columns,
+    secondary_indexes,
+)
 from fieldcrm.turf.models import Turf
 from tests.fixtures.plans import index_definitions, query_plan
 
@@ -98,5 +104,10 @@ def test_indexes__a_bulk_load_keeps_only_indexes_its_inserts_add_nothing_to():
         where = str(index.dialect_options["sqlite"]["where"])
         assert where == str(index.dialect_options["postgresql"]["where"])
         assert where.removesuffix(" IS NOT NULL") not in INSERT_COLUMNS
-    # the coordinates are inserted when a file gives them: built at the end
-    assert costs_per_row(next(ix for ix in secondary_indexes() if ix.name == "ix_contacts_lat_lon"))
+    # the coordinates: inserted when a file gives them (then built at the end), else not
+    lat_lon = next(ix for ix in secondary_indexes() if ix.name == "ix_contacts_lat_lon")
+    assert costs_per_row(lat_lon)
+    names = {"voter_id": "ID", "first_name": "F", "last_name": "L", "res_line1": "A"}
+    located = {**names, "latitude": "Y", "longitude": "X"}
+    assert costs_per_row(lat_lon, inserted_columns(carried_columns(located, None)))
+    assert not costs_per_row(lat_lon, inserted_columns(carried_columns(names, None)))

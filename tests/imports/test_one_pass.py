@@ -4,8 +4,10 @@ copied, and large files are read in a second process."""
 
 from __future__ import annotations
 
+import gc
 import io
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -211,6 +213,52 @@ def test_parallel_reader__gives_the_same_chunks_from_other_processes(
     in_process = list(reading.iter_chunks(path, detection, chunk_rows=7, start_row=6))
     assert len(in_process) == 6
     _assert_same_chunks(from_processes, in_process)
+
+
+@pytest.mark.parametrize("light_writes", [False, True])
+def test_parallel_reader__readers_started_ahead_read_every_chunk(
+    monkeypatch, write_file, light_writes
+):
+    """Started while the caller loads the known contacts, and ready when it asks: they
+    read the first chunk too."""
+    monkeypatch.setattr(parallel, "PROCESS_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "TWO_READERS_MIN_BYTES", 0)
+    path = write_file("v.csv", VAN + _rows(1, 40) + "99,Too,Few\n" + _rows(41, 45))
+    detection = reading.detect(path)
+    warm = parallel.warm(0, light_writes=light_writes)
+    deadline = time.monotonic() + 60
+    while not warm.ready():
+        assert time.monotonic() < deadline, "the readers did not start"
+        time.sleep(0.05)
+    here: list[int] = []
+    monkeypatch.setattr(parallel, "_first_chunk", lambda *args: here.append(1))
+    chunks = list(
+        parallel.iter_chunks(
+            path, detection, chunk_rows=7, start_row=6, light_writes=light_writes, warm=warm
+        )
+    )
+    assert not here
+    in_process = reading.iter_chunks(path, detection, chunk_rows=7, start_row=6)
+    _assert_same_chunks(chunks, list(in_process))
+    assert not any(p.is_alive() for p in warm.processes)
+
+
+def test_parallel_reader__readers_started_ahead_and_not_wanted_are_stopped(monkeypatch, write_file):
+    monkeypatch.setattr(parallel, "PROCESS_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "TWO_READERS_MIN_BYTES", 0)
+    path = write_file("v.csv", VAN + _rows(1, 20))
+    detection = reading.detect(path)
+    two = parallel.warm(0, light_writes=True)
+    # a file with much to write wants one reader: the two started are stopped, one spawned
+    chunks = list(parallel.iter_chunks(path, detection, chunk_rows=7, warm=two))
+    assert sum(len(c.frame) for c in chunks) == 20
+    assert not any(p.is_alive() for p in two.processes)
+    # readers never given a file stop when let go
+    unused = parallel.warm(0, light_writes=False)
+    processes = unused.processes
+    del unused
+    gc.collect()
+    assert not any(p.is_alive() for p in processes)
 
 
 def test_parallel_reader__passes_on_a_refusal(monkeypatch, write_file):

@@ -6,7 +6,9 @@ same process mostly waits for them. A spawned process has its own interpreter: o
 cores one reads and normalises while the other writes. When the caller writes little (a
 re-import, a check) two reader processes share the chunks (every other one each), so both
 cores normalise. The caller normalises the first chunk itself while the readers start
-(spawning one costs most of a second). Chunks cross over pickled (a 50,000-row chunk
+(spawning one costs most of a second), unless the readers were started ahead (``warm``)
+and are ready: a caller with other work first (loading the known contacts) starts them
+before it, and they read every chunk. Chunks cross over pickled (a 50,000-row chunk
 pickles in ~40 ms); at most QUEUE_CHUNKS wait per reader, so memory stays at a few chunks.
 Small files are read in process.
 """
@@ -17,6 +19,7 @@ import multiprocessing
 import os
 import pickle
 import queue as queue_module
+import weakref
 from collections.abc import Iterator
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -34,6 +37,8 @@ TWO_READERS_MIN_BYTES = 2 * PROCESS_MIN_BYTES
 #: chunks a reading process may have ready before the caller takes them
 QUEUE_CHUNKS = 2
 _POLL_SECONDS = 1.0
+#: a reader started ahead exits when no job comes within this (its caller died or moved on)
+_WARM_WAIT_SECONDS = 600.0
 # spawn, not fork: the caller may hold database connections and library thread pools,
 # which a forked child would inherit in an unusable state
 _CONTEXT = multiprocessing.get_context("spawn")
@@ -48,26 +53,114 @@ def iter_chunks(
     size: int | None = None,
     light_writes: bool = False,
     skip: LineSkip | None = None,
+    warm: Warm | None = None,
 ) -> Iterator[Chunk]:
     """``streaming.iter_chunks``, read in other processes when the file has ``size``
     (unpacked bytes; default: its size on disk) of at least PROCESS_MIN_BYTES: one, or, with
     ``light_writes`` (the caller will mostly wait for chunks) on two cores or more and from
     TWO_READERS_MIN_BYTES, two. ``skip`` as for ``streaming.iter_chunks`` (each reading
-    process maps its index).
+    process maps its index). ``warm``: those processes, started ahead (``warm``); stopped
+    when done, or here when they are not the ones this file needs.
 
     Raises what the reader raises (``FileRefused``), or RuntimeError when a reading process
     dies without a word.
     """
     if size is None:
         size = Path(path).stat().st_size
-    if size < PROCESS_MIN_BYTES:
+    count = reader_count(size, light_writes=light_writes)
+    if not count:
+        if warm is not None:
+            warm.close()
         yield from streaming.iter_chunks(
             path, detection, chunk_rows=chunk_rows, start_row=start_row, skip=skip
         )
         return
+    if warm is None or len(warm.processes) != count:
+        if warm is not None:
+            warm.close()
+        warm = Warm(count)
+    yield from _from_processes(Path(path), detection, chunk_rows, start_row, warm, skip)
+
+
+def reader_count(size: int, *, light_writes: bool) -> int:
+    """The reading processes for a file of ``size`` unpacked bytes (0: read in process)."""
+    if size < PROCESS_MIN_BYTES:
+        return 0
     two = light_writes and size >= TWO_READERS_MIN_BYTES and (os.cpu_count() or 1) >= 2
-    readers = 2 if two else 1
-    yield from _from_processes(Path(path), detection, chunk_rows, start_row, readers, skip)
+    return 2 if two else 1
+
+
+def warm(size: int, *, light_writes: bool) -> Warm | None:
+    """The reading processes ``iter_chunks`` will want for this file, started now, for a
+    caller with other work to do first (None: the file is read in process)."""
+    count = reader_count(size, light_writes=light_writes)
+    return Warm(count) if count else None
+
+
+class Warm:
+    """Reading processes started ahead of their job: each imports what reading needs, says
+    it is ready, then waits for its part of a file (``_serve``). Stopped when the caller
+    is done with them (``close``), or when this object is collected."""
+
+    def __init__(self, count: int) -> None:
+        self.jobs = [_CONTEXT.Queue(maxsize=1) for _ in range(count)]
+        self.chunks = [_CONTEXT.Queue(maxsize=QUEUE_CHUNKS) for _ in range(count)]
+        self.processes = [
+            _CONTEXT.Process(
+                target=_serve,
+                args=(self.jobs[k], self.chunks[k]),
+                name=f"fieldcrm-voterfile-reader-{k}",
+                daemon=True,
+            )
+            for k in range(count)
+        ]
+        for process in self.processes:
+            process.start()
+        self._ready = [False] * count
+        self._stop = weakref.finalize(self, _stop_all, self.processes, [*self.jobs, *self.chunks])
+
+    def ready(self) -> bool:
+        """Whether every process has started (looks without waiting)."""
+        for k, chunks in enumerate(self.chunks):
+            if not self._ready[k]:
+                try:
+                    chunks.get_nowait()  # the first message is always ("ready", None)
+                except queue_module.Empty:
+                    continue
+                self._ready[k] = True
+        return all(self._ready)
+
+    def take(self, k: int) -> tuple[str, Any]:
+        """The next message of process ``k`` after its "ready"."""
+        while not self._ready[k]:
+            kind, _ = _take(self.chunks[k], self.processes[k])
+            self._ready[k] = kind == "ready"
+        return _take(self.chunks[k], self.processes[k])
+
+    def close(self) -> None:
+        self._stop()
+
+
+def _stop_all(processes: list[BaseProcess], queues: list[Any]) -> None:
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+        process.join(timeout=10)
+    for q in queues:
+        q.close()
+        q.cancel_join_thread()
+
+
+def _serve(jobs: Any, chunks: Any) -> None:
+    """A reading process started ahead: ready, then one job (``_produce``'s arguments after
+    the queue), or None to stop."""
+    chunks.put(("ready", None))
+    try:
+        job = jobs.get(timeout=_WARM_WAIT_SECONDS)
+    except queue_module.Empty:
+        return
+    if job is not None:
+        _produce(*job, chunks)
 
 
 def _from_processes(
@@ -75,29 +168,23 @@ def _from_processes(
     detection: Detection,
     chunk_rows: int,
     start_row: int,
-    count: int,
+    readers: Warm,
     skip: LineSkip | None,
 ) -> Iterator[Chunk]:
-    queues = [_CONTEXT.Queue(maxsize=QUEUE_CHUNKS) for _ in range(count)]
-    readers = [
-        _CONTEXT.Process(
-            target=_produce,
-            args=(str(path), detection, chunk_rows, start_row, k, count, queues[k], skip),
-            name=f"fieldcrm-voterfile-reader-{k}",
-            daemon=True,
-        )
-        for k in range(count)
-    ]
-    for reader in readers:
-        reader.start()
+    count = len(readers.processes)
+    # readers not ready yet: this process normalises the first chunk while they start
+    first_here = not readers.ready()
+    for k, jobs in enumerate(readers.jobs):
+        jobs.put((str(path), detection, chunk_rows, start_row, k, count, int(first_here), skip))
     try:
-        first = _first_chunk(path, detection, chunk_rows, start_row, skip)
-        if first is None:
-            return
-        yield first
+        if first_here:
+            first = _first_chunk(path, detection, chunk_rows, start_row, skip)
+            if first is None:
+                return
+            yield first
         index = 0
         while True:
-            kind, value = _take(queues[index % count], readers[index % count])
+            kind, value = readers.take(index % count)
             if kind == "done":
                 return
             if kind == "error":
@@ -105,13 +192,7 @@ def _from_processes(
             yield value
             index += 1
     finally:
-        for reader in readers:
-            if reader.is_alive():
-                reader.terminate()
-            reader.join(timeout=10)
-        for chunks in queues:
-            chunks.close()
-            chunks.cancel_join_thread()
+        readers.close()
 
 
 def _first_chunk(
@@ -144,15 +225,16 @@ def _produce(
     start_row: int,
     k: int,
     count: int,
+    after: int,
+    skip: LineSkip | None,
     chunks: Any,
-    skip: LineSkip | None = None,
 ) -> None:
-    """A reading process: every ``count``-th chunk after the first, starting with the
-    ``k``-th, then ("done", None); or ("error", exception)."""
+    """A reading process: every ``count``-th chunk after the first ``after`` (which the
+    caller reads), starting with the ``k``-th, then ("done", None); or ("error", exception)."""
     try:
         batches = streaming.iter_batches(Path(path), detection, chunk_rows, start_row)
         for i, batch in enumerate(batches):
-            if i and (i - 1) % count == k:
+            if i >= after and (i - after) % count == k:
                 chunks.put(("chunk", streaming.build_chunk(*batch, skip=skip)))
     except BaseException as exc:  # noqa: BLE001 - handed to the caller, which re-raises it
         chunks.put(("error", _sendable(exc)))
