@@ -127,7 +127,7 @@ def _preview(
     progress: Callable[[int], None] | None,
     kept: cache.Writer | None,
 ) -> dict:
-    # the readers start while the known contacts load (see services.start_run)
+    # the readers start while the known contacts load (as run.start_run does)
     readers = parallel.warm(unpacked_bytes(batch), light_writes=True)
     known = KnownContacts.load(batch.source)
     known.exact_new = set()  # a preview writes nothing, so duplicates are confirmed in memory

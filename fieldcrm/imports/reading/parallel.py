@@ -59,8 +59,9 @@ def iter_chunks(
     (unpacked bytes; default: its size on disk) of at least PROCESS_MIN_BYTES: one, or, with
     ``light_writes`` (the caller will mostly wait for chunks) on two cores or more and from
     TWO_READERS_MIN_BYTES, two. ``skip`` as for ``streaming.iter_chunks`` (each reading
-    process maps its index). ``warm``: those processes, started ahead (``warm``); stopped
-    when done, or here when they are not the ones this file needs.
+    process maps its index). ``warm``: the processes ``warm()`` started ahead for this read,
+    used when they are the ones it needs (else stopped, and others started), stopped when
+    it ends.
 
     Raises what the reader raises (``FileRefused``), or RuntimeError when a reading process
     dies without a word.
