@@ -52,9 +52,9 @@ def where_filled(column: str) -> dict[str, Any]:
     """An index's options for holding only the rows where ``column`` is filled, on both
     databases (``WHERE column IS NOT NULL``): a lookup by value implies it, so both still use
     the index, and a bulk load keeps it when its inserts leave the column empty
-    (fieldcrm.imports.writers.costs_per_row reads the condition back)."""
+    (fieldcrm.imports.writers.costs_per_row reads the column from its ``info``)."""
     condition = sa.text(f"{column} IS NOT NULL")
-    return {"sqlite_where": condition, "postgresql_where": condition}
+    return {"sqlite_where": condition, "postgresql_where": condition, "info": {"filled": column}}
 
 
 def _key_type(length: int) -> sa.types.TypeEngine[str]:
