@@ -22,6 +22,12 @@ from fieldcrm.imports.writers import (
     column_arrays,
 )
 
+#: What COPY text gives a timestamp written "now": PostgreSQL reads ``now`` as the start of
+#: the transaction, which is when a part is written. Parsing a full timestamp costs the
+#: server about 0.7 s a million values (measured: a million rows of four timestamps, 3.0-3.3
+#: s as ISO text, 1.05-1.16 s as ``now``, 0.26-0.45 s as NULL), and a new contact has four.
+NOW = "now"
+
 
 class PostgresWriter(Writer):
     """Writes a chunk plan into PostgreSQL."""
@@ -61,7 +67,6 @@ class PostgresWriter(Writer):
     def _insert_arrays(self, frame: pd.DataFrame, ids: list[int]) -> list[pa.Array]:
         """A slice of new contacts as Arrow arrays in INSERT_COLUMNS order."""
         n = len(frame)
-        now_text = self.now.isoformat()
         return [
             pa.array(ids, pa.int64()),
             _constant(self.batch.source, n),
@@ -69,14 +74,14 @@ class PostgresWriter(Writer):
             *column_arrays(frame, CONTENT_COLUMNS).values(),
             pa.array(frame["row_hash"].array),
             pa.array(frame["line_hash"].array),
-            _constant(now_text, n),
-            _constant(now_text, n),
+            _constant(NOW, n),
+            _constant(NOW, n),
             _constant(self.batch.id, n, pa.int64()),
             _constant("f", n),
             _constant("f", n),
             _constant(1, n, pa.int64()),
-            _constant(now_text, n),
-            _constant(now_text, n),
+            _constant(NOW, n),
+            _constant(NOW, n),
         ]
 
     def update_slice(self, frame: pd.DataFrame, carried: Carried) -> None:
@@ -86,15 +91,14 @@ class PostgresWriter(Writer):
             *written, "vf_hash", "vf_line_hash", "last_seen_at", "last_import_batch_id",
             "updated_at",
         ]  # fmt: skip
-        now_text = self.now.isoformat()
         arrays = [
             pa.array(frame["contact_id"].tolist(), pa.int64()),
             *column_arrays(frame, written).values(),
             pa.array(frame["row_hash"].array),
             pa.array(frame["line_hash"].array),
-            _constant(now_text, n),
+            _constant(NOW, n),
             _constant(self.batch.id, n, pa.int64()),
-            _constant(now_text, n),
+            _constant(NOW, n),
         ]
         cursor = self.raw.cursor()
         try:
@@ -129,7 +133,7 @@ class PostgresWriter(Writer):
                 pa.array(sources, pa.string()),
                 pa.array(valid, pa.bool_()),
                 pa.array(dnc, pa.bool_()),
-                _constant(self.now.isoformat(), n),  # every phone of a part is created now
+                _constant(NOW, n),  # every phone of a part is created now
                 keys,
             ],
         )

@@ -547,6 +547,28 @@ def test_import__bulk_load_drops_what_costs_per_row_while_it_runs(write_file):
         assert "fk_contact_phones_contact_id_contacts" in keys  # SQLite cannot drop them
 
 
+def test_import__stamps_each_write_with_its_time(import_file, write_file):
+    from datetime import timedelta
+
+    from fieldcrm.database import utcnow
+
+    import_file(write_file("a.csv", van_rows([person(1, phone="3365550101")])), source="VAN")
+    first = contact("VAN", "1")
+    stamps = (first.created_at, first.first_seen_at, first.last_seen_at, first.updated_at)
+    # written in one part: one time, the write's (its transaction's, on PostgreSQL, where
+    # this test runs inside one), on the contact and its phone alike, in UTC
+    assert len(set(stamps)) == 1
+    assert timedelta(0) <= utcnow() - first.created_at < timedelta(minutes=5)
+    phone = db.session.scalar(sa.select(ContactPhone).where(ContactPhone.contact_id == first.id))
+    assert phone.created_at == first.created_at
+    import_file(write_file("b.csv", van_rows([person(1, party="R")])), source="VAN")
+    db.session.expire_all()
+    again = contact("VAN", "1")
+    assert again.party == "R"
+    assert (again.created_at, again.first_seen_at) == stamps[:2]
+    assert first.created_at <= again.last_seen_at == again.updated_at <= utcnow()
+
+
 def test_import__seen_ids_stay_sorted_across_chunks(import_file, write_file):
     rows = [person(n) for n in (9, 3, 7, 1, 8, 2, 6, 4, 5, 10, 12, 11)] + [person(3, party="R")]
     batch = import_file(write_file("s.csv", van_rows(rows)), source="VAN", chunk_rows=3)
