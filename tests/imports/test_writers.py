@@ -33,3 +33,8 @@ def test_special_bytes__found_only_where_escaping_is_needed():
     assert not has_special_bytes(pa.array(["plain", None, 'O\'Lee "Jr"']))
     assert has_special_bytes(pa.array(["plain", "tab\t"]))
     assert not has_special_bytes(pa.array([None, None], pa.string()))
+
+
+def test_copy_text__a_text_is_that_column_in_every_row_escaped():
+    text = bytes(copy_text([pa.array([1, 2]), "now", "tab\there", pa.array(["a", None]), "f"]))
+    assert text == b"1\tnow\ttab\\there\ta\tf\n2\tnow\ttab\\there\t\\N\tf\n"
