@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fieldcrm.lib.addresses import (
     AddressParts,
+    collapse_whitespace,
     household_key,
     household_keys,
     split_street_address,
@@ -134,3 +138,15 @@ def test_household_keys__agrees_with_scalar_on_arbitrary_text(
     )
     expected = [household_key(a, b, c) for a, b, c in rows]
     assert [None if pd.isna(v) else v for v in got] == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(alphabet=" \t\r\n\f\vaé#", max_size=8))),
+    st.integers(0, 3),
+)
+def test_collapse_whitespace__every_run_is_one_space(values: list[str | None], start: int) -> None:
+    # a slice too: its buffer holds bytes of rows outside it
+    arr = pa.array(["x  y\t", *values, "z\n\n"], pa.string()).slice(start)
+    expected = [None if v is None else re.sub(r"[ \t\r\n\f\v]+", " ", v) for v in arr.to_pylist()]
+    assert collapse_whitespace(arr).to_pylist() == expected
