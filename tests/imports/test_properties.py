@@ -102,3 +102,21 @@ def test_normalisers__never_raise(line: str, unit: str | None, zip5: str) -> Non
     assert key is None or key.startswith(zip5 + "|")
     result = parse_phone(line)
     assert result.dialable == (result.e164 is not None)
+
+
+@_SETTINGS
+@given(
+    st.lists(st.one_of(st.none(), st.text(alphabet="0123456789a ١.", max_size=11))),
+    st.integers(1, 5),
+    st.one_of(st.none(), st.integers(5, 10)),
+)
+def test_digits__is_the_regular_expression(values: list[str | None], shortest: int, longest):
+    import re
+
+    import pyarrow as pa
+
+    from fieldcrm.imports.reading.columns import digits
+
+    pattern = re.compile(rf"[0-9]{{{shortest},{longest if longest is not None else ''}}}")
+    expected = [v is not None and pattern.fullmatch(v) is not None for v in values]
+    assert digits(pa.array(values, pa.string()), shortest, longest).tolist() == expected

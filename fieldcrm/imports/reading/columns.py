@@ -83,6 +83,19 @@ def matches(arr: pa.Array, pattern: str) -> np.ndarray:
     )
 
 
+def digits(arr: pa.Array, shortest: int = 1, longest: int | None = None) -> np.ndarray:
+    """Rows of ASCII digits only, ``shortest`` to ``longest`` of them: the regular expression
+    ``^[0-9]{shortest,longest}$`` (``shortest`` at least 1), several times faster; False
+    where null."""
+    ok = pc.ascii_is_decimal(arr)  # false for "" and for any non-ASCII digit
+    length = pc.binary_length(arr)
+    if shortest > 1:
+        ok = pc.and_(ok, pc.greater_equal(length, shortest))
+    if longest is not None:
+        ok = pc.and_(ok, pc.less_equal(length, longest))
+    return np_mask(ok)
+
+
 def np_mask(arr: pa.Array) -> np.ndarray:
     return pc.fill_null(arr, False).to_numpy(zero_copy_only=False)
 
@@ -119,8 +132,8 @@ def extract(arr: pa.Array, pattern: str, name: str) -> pa.Array:
 
 
 def to_int(arr: pa.Array) -> np.ndarray:
-    digits = pc.if_else(pa.array(matches(arr, r"^[0-9]{1,9}$")), arr, NULL_STR)
-    return pc.fill_null(pc.cast(digits, pa.int64()), -1).to_numpy(zero_copy_only=False)
+    numbers = pc.if_else(pa.array(digits(arr, 1, 9)), arr, NULL_STR)
+    return pc.fill_null(pc.cast(numbers, pa.int64()), -1).to_numpy(zero_copy_only=False)
 
 
 def parse_dates(arr: pa.Array, order: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -200,14 +213,14 @@ def zip_parts(arr: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray, np.ndarray
     n = len(arr)
     none = np.zeros(n, dtype=bool)
     length = pc.binary_length(arr)
-    digits = pc.fill_null(pc.and_(pc.ascii_is_decimal(arr), pc.less(length, 10)), False)
-    if pc.all(pc.or_(pc.is_null(arr), pc.and_(digits, pc.equal(length, 5)))).as_py():
+    numbers = pc.fill_null(pc.and_(pc.ascii_is_decimal(arr), pc.less(length, 10)), False)
+    if pc.all(pc.or_(pc.is_null(arr), pc.and_(numbers, pc.equal(length, 5)))).as_py():
         return arr, pa.nulls(n, pa.string()), none, none  # the usual case: plain 5-digit ZIPs
     s = pc.replace_substring_regex(arr, r"^([0-9]+)\.0+$", r"\1")
     s = pc.replace_substring_regex(s, r"[ -]", "")
-    is5 = matches(s, r"^[0-9]{5}$")
-    is9 = matches(s, r"^[0-9]{9}$")
-    is34 = matches(s, r"^[0-9]{3,4}$")
+    is5 = digits(s, 5, 5)
+    is9 = digits(s, 9, 9)
+    is34 = digits(s, 3, 4)
     zip5 = pc.if_else(
         pa.array(is5 | is9),
         pc.utf8_slice_codeunits(s, 0, 5),
@@ -231,8 +244,8 @@ _MC = re.compile(r"\bMc([a-z])")
 
 
 def district(arr: pa.Array) -> pa.Array:
-    digits = pc.fill_null(pc.match_substring_regex(arr, r"^[0-9]+$"), True)
-    if pc.all(digits).as_py():  # the usual case: plain, maybe zero-padded numbers
+    numbers = pc.fill_null(pc.ascii_is_decimal(arr), True)  # ^[0-9]+$
+    if pc.all(numbers).as_py():  # the usual case: plain, maybe zero-padded numbers
         stripped = pc.utf8_ltrim(arr, "0")
         return pc.if_else(pc.equal(stripped, ""), "0", stripped)
     number = extract(arr, _DISTRICT, "n")
@@ -290,8 +303,8 @@ def floats(arr: pa.Array, limit: float, name: str, warnings: collections.Counter
 
 
 def year_column(arr: pa.Array, warnings: collections.Counter, this_year: int) -> np.ndarray:
-    digits = extract(arr, r"^(?P<y>[0-9]{4})(?:\.0+)?$", "y")
-    years = to_int(digits)
+    year_text = extract(arr, r"^(?P<y>[0-9]{4})(?:\.0+)?$", "y")
+    years = to_int(year_text)
     present = pc.is_valid(arr).to_numpy(zero_copy_only=False)
     placeholder = (years >= 0) & (years < 1900)
     invalid = present & ((years < 0) | (years > this_year))

@@ -205,7 +205,7 @@ def _residence(
     if padded.any():
         warnings["zip_zero_padded"] += int(padded.sum())
     zip4_column = pc.replace_substring_regex(src("res_zip4"), *_NO_TRAILING_ZEROS)
-    zip4_ok = col.matches(zip4_column, r"^[0-9]{1,4}$")
+    zip4_ok = col.digits(zip4_column, 1, 4)
     zip4_column = pc.if_else(pa.array(zip4_ok), pc.utf8_lpad(zip4_column, 4, "0"), col.NULL_STR)
     out["res_zip5"] = zip5
     out["res_zip4"] = pc.coalesce(zip4_column, zip4)
@@ -219,7 +219,7 @@ def _mailing(out: dict[str, Any], src: _Source) -> None:
     mail_raw = src("mail_zip")
     m5, m4, m_bad, _ = col.zip_parts(mail_raw)
     m4_extra = pc.replace_substring_regex(src("mail_zip4"), *_NO_TRAILING_ZEROS)
-    m4_ok = pa.array(col.matches(m4_extra, r"^[0-9]{4}$"))
+    m4_ok = pa.array(col.digits(m4_extra, 4, 4))
     m4 = pc.coalesce(m4, pc.if_else(m4_ok, m4_extra, col.NULL_STR))
     us_zip = pc.if_else(pc.is_valid(m4), pc.binary_join_element_wise(m5, m4, "-"), m5)
     out["mail_zip"] = pc.if_else(pa.array(m_bad), mail_raw, us_zip)  # foreign: as given
@@ -277,7 +277,7 @@ def _phone_cells(src: _Source, layout: Layout) -> list[tuple[str, pa.Array]]:
         for name in as_list(src.mapping[key]):
             cell = col.nullify(src.trimmed(name))
             if area is not None:
-                needs = col.matches(cell, r"^[0-9]{7}$") & col.matches(area, r"^[0-9]{3}$")
+                needs = col.digits(cell, 7, 7) & col.digits(area, 3, 3)
                 joined = pc.binary_join_element_wise(area, cell, " ")
                 cell = pc.if_else(pa.array(needs), joined, cell)
             if layout.phone_separator:
