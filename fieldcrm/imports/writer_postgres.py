@@ -21,6 +21,7 @@ from fieldcrm.imports.writers import (
     Writer,
     column_arrays,
 )
+from fieldcrm.lib.arrowtext import bytes_present
 
 #: What COPY text gives a timestamp written "now": PostgreSQL reads ``now`` as the start of
 #: the transaction, which is when a part is written. Parsing a full timestamp costs the
@@ -172,16 +173,9 @@ _COPY_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
 
 
 def has_special_bytes(arr: pa.Array) -> bool:
-    """Whether a string array may hold a character COPY text must escape (it rarely does).
-
-    A byte search over the array's data buffer (memchr speed); a false positive from bytes
-    outside a sliced array only costs the escaping pass.
-    """
-    data = arr.buffers()[2]
-    if data is None:
-        return False
-    raw = data.to_pybytes()
-    return any(special in raw for special in _COPY_SPECIAL)
+    """Whether a string array may hold a character COPY text must escape (it rarely does);
+    a false positive only costs the escaping pass."""
+    return bool(bytes_present(arr, _COPY_SPECIAL))
 
 
 def copy_text(arrays: list[pa.Array | str]) -> pa.Buffer | bytes:

@@ -112,18 +112,18 @@ def _needs_collapse(arr):  # noqa: ANN001, ANN202 - pyarrow string array in, boo
     """Rows holding two spaces in a row or an ASCII whitespace other than a space; None
     when none does. A byte search over the data buffer first (memchr speed: most columns
     have neither), then plain substring searches per row, which are several times faster
-    than the regular expression ``"  |[\\t\\r\\n\\f\\v]"``. Bytes outside a sliced array can
-    only make the per-row search run for nothing."""
+    than the regular expression ``"  |[\\t\\r\\n\\f\\v]"``."""
     import pyarrow.compute as pc
 
-    data = arr.buffers()[2]
-    raw = data.to_pybytes() if data is not None else b""
-    controls = [c for c in _WS_CONTROL if c.encode() in raw]
-    if not controls and b"  " not in raw:
+    from fieldcrm.lib.arrowtext import bytes_present
+
+    found = bytes_present(arr, (b"  ", *(c.encode() for c in _WS_CONTROL)))
+    if not found:
         return None
     needs = pc.match_substring(arr, "  ")
-    for char in controls:
-        needs = pc.or_(needs, pc.match_substring(arr, char))
+    for char in found:
+        if char != b"  ":
+            needs = pc.or_(needs, pc.match_substring(arr, char.decode()))
     return pc.fill_null(needs, False)
 
 
