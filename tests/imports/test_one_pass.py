@@ -261,6 +261,40 @@ def test_parallel_reader__readers_started_ahead_and_not_wanted_are_stopped(monke
     assert not any(p.is_alive() for p in processes)
 
 
+def test_parallel_reader__chunks_cross_in_files_that_are_removed(monkeypatch, write_file, tmp_path):
+    """A chunk's buffers go through a file in the readers' private folder: the caller gets
+    the same chunk, may change its arrays, and the file is gone once mapped; the folder is
+    gone when the read ends."""
+    path = write_file("v.csv", VAN + _rows(1, 12) + "99,Too,Few\n")
+    detection = reading.detect(path)
+    (chunk,) = reading.iter_chunks(path, detection, chunk_rows=50)
+    folder = tmp_path / "passing"
+    folder.mkdir()
+    packed = parallel._packed(chunk, str(folder))
+    assert len(packed.pickled) < 8192
+    assert packed.spans
+    assert all(start % parallel._ALIGN == 0 for start, _ in packed.spans)
+    back = parallel._unpacked(packed)
+    assert not os.listdir(folder)
+    _assert_same_chunks([back], [chunk])
+    back.numbers[0] = -1  # mapped copy on write: the caller may change its arrays
+
+    monkeypatch.setattr(parallel, "PROCESS_MIN_BYTES", 0)
+    folders: list[str] = []
+    real_init = parallel.Warm.__init__
+
+    def recorded(self, count):
+        real_init(self, count)
+        folders.append(self.folder)
+        assert os.stat(self.folder).st_mode & 0o777 == 0o700  # this user's only
+
+    monkeypatch.setattr(parallel.Warm, "__init__", recorded)
+    chunks = list(parallel.iter_chunks(path, detection, chunk_rows=5))
+    assert sum(len(c.frame) for c in chunks) == 12
+    assert folders
+    assert not os.path.exists(folders[0])
+
+
 def test_parallel_reader__passes_on_a_refusal(monkeypatch, write_file):
     monkeypatch.setattr(parallel, "PROCESS_MIN_BYTES", 0)
     path = write_file("v.csv", VAN + _rows(1, 3))
