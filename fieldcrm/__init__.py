@@ -11,8 +11,8 @@ from flask import Flask, Request, current_app, redirect, render_template, reques
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
-from fieldcrm import programtime
-from fieldcrm.extensions import babel, csrf, db, limiter, login_manager, migrate
+from fieldcrm import migrating, programtime
+from fieldcrm.extensions import babel, csrf, db, limiter, login_manager
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -149,13 +149,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         sqlite_setup.configure_engine(db.engine)
-    migrate.init_app(
-        app,
-        db,
-        directory=str(PACKAGE_DIR.parent / "migrations"),
-        render_as_batch=True,
-        compare_type=True,
-    )
+    migrating.init_app(app, db, directory=str(PACKAGE_DIR.parent / "migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"

@@ -15,7 +15,22 @@ def _create_app() -> Flask:
     return create_app(os.environ.get("FIELDCRM_CONFIG", "config.DevelopmentConfig"))
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, load_dotenv=False)
+class _Commands(FlaskGroup):
+    """The app's commands, and Flask-Migrate's ``db`` group loaded only when asked for
+    (it imports Alembic: fieldcrm.migrating)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), "db"})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name == "db":
+            from fieldcrm.migrating import db_group
+
+            return db_group()
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Commands, create_app=_create_app, load_dotenv=False)
 def main() -> None:
     """FieldCRM operator commands (db upgrade, seed, run, imports, contacts, users…)."""
 

@@ -68,3 +68,33 @@ def test_seed__loads_demo_program_once(runner):
     assert db.session.scalar(sa.select(sa.func.count(LadderMove.id))) > 20
     again = runner.invoke(args=["seed"])
     assert "skipped" in again.output
+
+
+def test_fieldcrm_command__loads_the_migration_tools_only_for_db(tmp_path):
+    """Alembic (through Flask-Migrate) costs every command a quarter second: the app and its
+    other commands start without it, and `fieldcrm db …` still has every migration command."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}"}
+    env.pop("FIELDCRM_CONFIG", None)
+    probe = (
+        "import sys; from fieldcrm.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "print('alembic loaded:', 'alembic' in sys.modules)"
+    )
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", probe, *args], env=env, capture_output=True, text=True,
+            check=True, timeout=120,
+        )  # fmt: skip
+        return done.stdout
+
+    assert "alembic loaded: False" in run("imports", "--help")
+    listed = run("--help")
+    assert " db " in listed
+    upgraded = run("db", "upgrade")
+    assert "alembic loaded: True" in upgraded
+    assert "(head)" in run("db", "current")
