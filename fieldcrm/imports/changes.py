@@ -194,6 +194,38 @@ class Verdicts:
     email_deletes: list[list[int]]
 
 
+def changed_columns(
+    carried: Carried, values: Mapping[str, Sequence[Any]], stored: Sequence[Sequence[Any]]
+) -> np.ndarray:
+    """Which of the ``carried.written`` columns each updated row changes: a boolean array of
+    (columns, rows), for a writer that names only those (an UPDATE rewrites every index on a
+    column it names).
+
+    ``values``: the file's values by column; ``stored``: each row's stored values in
+    ``carried.written`` order; both in the driver's value shapes. A column changes where
+    its value differs, a fill column only where the file has one, and a derived column (a
+    name key, a part of the address) only where a column it is computed from changes too.
+    Compared column by column: a row at a time took twice as long.
+    """
+    written = carried.written
+    by_column = list(zip(*stored, strict=True)) if stored else [()] * len(written)
+    differs: dict[str, np.ndarray] = {}
+    for name, old in zip(written, by_column, strict=True):
+        new = values[name]
+        if name in carried.fill:
+            found = [a is not None and a != b for a, b in zip(new, old, strict=True)]
+        else:
+            found = [a != b for a, b in zip(new, old, strict=True)]
+        differs[name] = np.array(found, dtype=bool).reshape(len(stored))
+    changed = np.zeros((len(written), len(stored)), dtype=bool)
+    for k, name in enumerate(written):
+        changed[k] = differs[name]
+        if name in carried.derived:
+            sources = [differs[s] for s in carried.sources(name) if s in differs]
+            changed[k] &= np.logical_or.reduce(sources) if sources else False
+    return changed
+
+
 def compare_rows(
     carried: Carried,
     assumed: np.ndarray,

@@ -11,9 +11,10 @@ import re
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from fieldcrm.imports.changes import Carried
+from fieldcrm.imports.changes import Carried, changed_columns
 from fieldcrm.imports.stored import stored_values
 from fieldcrm.imports.writers import (
     CONTENT_COLUMNS,
@@ -97,40 +98,36 @@ class SQLiteWriter(Writer):
 
     def update_slice(self, frame: pd.DataFrame, carried: Carried) -> None:
         ids = frame["contact_id"].tolist()
+        if not ids:
+            return
         written = list(carried.written)
         values = contact_values(frame, "sqlite", written)
-        content = [values[c] for c in written]
-        fill = [c in carried.fill for c in written]
+        old = stored_values(self.raw, "sqlite", ids, written)
+        changed = changed_columns(carried, values, [old[i] for i in ids])
+        # rows grouped by the columns they change: one UPDATE statement a group
+        patterns, group_of = np.unique(np.packbits(changed, axis=0).T, axis=0, return_inverse=True)
+        group_of = group_of.reshape(-1)
         now = self.timestamp(self.now)
         hashes = pylist(frame["row_hash"])
         digests = pylist(frame["line_hash"])
-        old = stored_values(self.raw, "sqlite", ids, written)
-        groups: dict[tuple[str, ...], list[tuple]] = {}
-        sources = [set(carried.sources(c)) for c in written]
-        derived = [c in carried.derived for c in written]
-        for i, contact_id in enumerate(ids):
-            before = old[contact_id]
-            differs = {
-                name
-                for k, name in enumerate(written)
-                if content[k][i] != before[k] and not (fill[k] and content[k][i] is None)
-            }
-            changed = tuple(
-                name
-                for k, name in enumerate(written)
-                if name in differs and (not derived[k] or sources[k] & differs)
-            )
-            row = (*(values[name][i] for name in changed), hashes[i], digests[i], now,
-                   self.batch.id, now, contact_id)  # fmt: skip
-            groups.setdefault(changed, []).append(row)
-        for changed, rows in groups.items():
-            sets = "".join(f"{name} = ?, " for name in changed)
+        for group in range(len(patterns)):
+            rows = np.flatnonzero(group_of == group)
+            names = [name for k, name in enumerate(written) if changed[k, rows[0]]]
+            columns = [[values[name][i] for i in rows] for name in names]
+            n = len(rows)
             self.executemany(
-                f"UPDATE contacts SET {sets}vf_hash = ?, vf_line_hash = ?, last_seen_at = ?, "  # noqa: S608
-                "last_import_batch_id = ?, updated_at = ?, not_in_latest_file = 0, "
-                "version = version + 1 WHERE id = ?",
-                rows,
-            )
+                "UPDATE contacts SET "  # noqa: S608 - our column names
+                + "".join(f"{name} = ?, " for name in names)
+                + "vf_hash = ?, vf_line_hash = ?, last_seen_at = ?, last_import_batch_id = ?, "
+                "updated_at = ?, not_in_latest_file = 0, version = version + 1 WHERE id = ?",
+                list(
+                    zip(
+                        *columns, [hashes[i] for i in rows], [digests[i] for i in rows],
+                        [now] * n, [self.batch.id] * n, [now] * n, [ids[i] for i in rows],
+                        strict=True,
+                    )
+                ),
+            )  # fmt: skip
 
     def insert_phones(self, columns: list[str], values: list[Any]) -> None:
         contact_ids, e164, raw, kinds, sources, valid, dnc, _created, keys = values

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from fieldcrm.imports import reading
-from fieldcrm.imports.changes import carried_columns
+from fieldcrm.imports.changes import Carried, carried_columns, changed_columns
 from fieldcrm.imports.layouts import LAYOUTS
 
 
@@ -67,3 +70,70 @@ def test_row_hash__a_row_without_phones_hashes_alike_whoever_shares_its_chunk(tm
     ]
     assert len(apart) == 2
     assert apart == together
+
+
+_WRITTEN = Carried(
+    compared=("first_name", "last_name", "res_zip5"),
+    derived=("search_name", "search_first", "household_key"),
+    fill=("res_zip4",),
+)
+_VALUE = st.sampled_from([None, "a", "b", 1, 2.5])
+
+
+def _changed_row_by_row(carried: Carried, values: dict, stored: list[tuple]) -> list[tuple]:
+    """The rule as the writer stated it a row at a time (before it compared by column)."""
+    written = list(carried.written)
+    out = []
+    for i, before in enumerate(stored):
+        differs = {
+            name
+            for k, name in enumerate(written)
+            if values[name][i] != before[k]
+            and not (name in carried.fill and values[name][i] is None)
+        }
+        out.append(
+            tuple(
+                name
+                for name in written
+                if name in differs
+                and (name not in carried.derived or set(carried.sources(name)) & differs)
+            )
+        )
+    return out
+
+
+@given(st.lists(st.tuples(st.lists(_VALUE, min_size=7, max_size=7),
+                          st.lists(_VALUE, min_size=7, max_size=7)), max_size=12))  # fmt: skip
+def test_changed_columns__match_the_rule_row_by_row(rows):
+    """A column changes where it differs; a fill column only where the file has a value; a
+    derived one only where a column it comes from changes too."""
+    written = _WRITTEN.written
+    values = {name: [new[k] for new, _ in rows] for k, name in enumerate(written)}
+    stored = [tuple(old) for _, old in rows]
+    changed = changed_columns(_WRITTEN, values, stored)
+    assert changed.shape == (len(written), len(rows))
+    got = [tuple(n for k, n in enumerate(written) if changed[k, i]) for i in range(len(rows))]
+    assert got == _changed_row_by_row(_WRITTEN, values, stored)
+
+
+def test_changed_columns__examples():
+    written = _WRITTEN.written  # first, last, zip5, search_name, search_first, household, zip4
+    values = {name: [] for name in written}
+    stored = []
+    for new, old in [
+        (("Ann", "Lee", "27302", "ann lee", "ann", "h1", None),
+         ("Ann", "Lee", "27302", "ann lee", "ann", "h1", "1234")),  # no ZIP+4: kept
+        (("Ann", "Lee", "27302", "ANN LEE", "ann", "h1", "1234"),
+         ("Ann", "Lee", "27302", "ann lee", "ann", "h1", "1234")),  # key alone: not rewritten
+        (("Anne", "Lee", "27302", "anne lee", "anne", "h1", "9999"),
+         ("Ann", "Lee", "27302", "ann lee", "ann", "h1", "1234")),
+    ]:  # fmt: skip
+        for name, value in zip(written, new, strict=True):
+            values[name].append(value)
+        stored.append(old)
+    changed = changed_columns(_WRITTEN, values, stored)
+    assert not changed[:, 0].any()
+    assert not changed[:, 1].any()
+    assert [n for k, n in enumerate(written) if changed[k, 2]] == [
+        "first_name", "search_name", "search_first", "res_zip4"
+    ]  # fmt: skip
