@@ -295,6 +295,26 @@ def test_parallel_reader__chunks_cross_in_files_that_are_removed(monkeypatch, wr
     assert not os.path.exists(folders[0])
 
 
+def test_parallel_reader__a_reader_whose_caller_died_removes_its_chunks(tmp_path, monkeypatch):
+    """The caller takes nothing more (it was killed): the reader waiting to hand a chunk
+    over removes the folder of chunks on their way and exits."""
+    import queue
+
+    monkeypatch.setattr(parallel, "_POLL_SECONDS", 0.01)
+    folder = tmp_path / "passing"
+    folder.mkdir()
+    (folder / "waiting.chunk").write_bytes(b"voters")
+    full = queue.Queue(maxsize=1)
+    full.put("taken by no one")
+    alive = os.getppid()
+    with pytest.raises(SystemExit):
+        parallel._hand_over(full, ("chunk", None), alive + 1, str(folder))
+    assert not folder.exists()
+    open_queue = queue.Queue(maxsize=1)
+    parallel._hand_over(open_queue, ("chunk", None), alive, str(tmp_path))
+    assert open_queue.get_nowait() == ("chunk", None)
+
+
 def test_parallel_reader__passes_on_a_refusal(monkeypatch, write_file):
     monkeypatch.setattr(parallel, "PROCESS_MIN_BYTES", 0)
     path = write_file("v.csv", VAN + _rows(1, 3))

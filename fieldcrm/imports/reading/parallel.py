@@ -249,16 +249,32 @@ def _produce(
 ) -> None:
     """A reading process: every ``count``-th chunk after the first ``after`` (which the
     caller reads), starting with the ``k``-th, then ("done", None); or ("error", exception)."""
+    parent = os.getppid()
     try:
         batches = streaming.iter_batches(Path(path), detection, chunk_rows, start_row)
         for i, batch in enumerate(batches):
             if i >= after and (i - after) % count == k:
                 chunk = streaming.build_chunk(*batch, skip=skip)
-                chunks.put(("chunk", _packed(chunk, folder)))
+                _hand_over(chunks, ("chunk", _packed(chunk, folder)), parent, folder)
     except BaseException as exc:  # noqa: BLE001 - handed to the caller, which re-raises it
-        chunks.put(("error", _sendable(exc)))
+        _hand_over(chunks, ("error", _sendable(exc)), parent, folder)
         return
-    chunks.put(("done", None))
+    _hand_over(chunks, ("done", None), parent, folder)
+
+
+def _hand_over(chunks: Any, message: tuple[str, Any], parent: int, folder: str) -> None:
+    """Put a chunk on the queue, waiting while the caller has enough. A caller that died
+    (killed: it could not stop its readers) never takes it: then the folder of chunks on
+    their way is removed and the reader exits, leaving neither voters' data nor a process
+    behind."""
+    while True:
+        try:
+            chunks.put(message, timeout=_POLL_SECONDS)
+            return
+        except queue_module.Full:
+            if os.getppid() != parent:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise SystemExit(1) from None
 
 
 @dataclass
