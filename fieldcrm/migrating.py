@@ -10,6 +10,7 @@ anything reads it; the ``fieldcrm`` command loads its ``db`` group when asked fo
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import click
@@ -31,6 +32,9 @@ class _Deferred:
 
 def init_app(app: Flask, db: Any, directory: str) -> None:
     """Register the stand-in (nothing of Alembic is imported)."""
+    # Alembic announces each plugin it sets up at INFO when it is imported, which is now
+    # after the app's logging is set up: noise before every migration's output
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     app.extensions["migrate"] = _Deferred(app, db, directory)
 
 

@@ -90,11 +90,18 @@ def test_fieldcrm_command__loads_the_migration_tools_only_for_db(tmp_path):
             [sys.executable, "-c", probe, *args], env=env, capture_output=True, text=True,
             check=True, timeout=120,
         )  # fmt: skip
-        return done.stdout
+        return done.stdout + done.stderr
 
     assert "alembic loaded: False" in run("imports", "--help")
     listed = run("--help")
     assert " db " in listed
     upgraded = run("db", "upgrade")
     assert "alembic loaded: True" in upgraded
+    assert "Running upgrade" in upgraded
+    # Alembic's chatter as it is imported stays quiet, wherever it is imported from
+    quiet = subprocess.run(
+        [sys.executable, "-c", "from fieldcrm import create_app; create_app(); import alembic"],
+        env=env, capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    assert "setup plugin" not in quiet.stderr + quiet.stdout
     assert "(head)" in run("db", "current")
