@@ -12,7 +12,7 @@ before it, and they read every chunk. At most QUEUE_CHUNKS wait per reader, so m
 at a few chunks. Small files are read in process.
 
 A chunk crosses over as a small pickle through the queue and its column buffers (all but
-a few hundred bytes of its ~20 MB) through a file in the readers' private folder, which
+about 1% of its ~20 MB) through a file in the readers' private folder, which
 the caller maps and removes: through the queue's pipe the caller spent ~2 s of CPU a
 million rows copying them in 64 KB reads (``_packed``).
 """
