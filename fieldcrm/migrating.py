@@ -16,7 +16,8 @@ from typing import Any
 import click
 from flask import Flask
 
-#: where the migrations live, and how they compare and render (SQLite needs batch mode)
+#: how Alembic compares the models with the schema and renders migrations (SQLite needs
+#: batch mode to alter a table)
 OPTIONS: dict[str, Any] = {"render_as_batch": True, "compare_type": True}
 
 
