@@ -50,6 +50,20 @@ def go_online(context):
     context.set_offline(False)
 
 
+def tap_then_new_page(tab, target) -> None:
+    """Tap `target` and wait until the page it leads to has loaded.
+
+    A form queued on the phone moves to its next page, and reloads even when only the hash
+    changes (`/commitments/` to `/commitments/#queued`): until the new page is in, the old one
+    still answers, with its status line about to be replaced. So wait for a page that does
+    not carry the mark set on this one."""
+    tab.evaluate("() => { window.fieldcrmBeforeTap = true; }")
+    target.tap()
+    tab.wait_for_function(
+        "() => !window.fieldcrmBeforeTap && document.readyState === 'complete'", timeout=30_000
+    )
+
+
 def lists_on_phone(tab, server):
     """Wait until the worker controls the page and the packet pages are on the phone."""
     tab.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller")

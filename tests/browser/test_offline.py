@@ -34,6 +34,7 @@ from tests.browser.offline_tools import (
     open_tab,
     rows_of,
     sign_in_as,
+    tap_then_new_page,
     wait_waiting,
 )
 
@@ -99,7 +100,7 @@ def test_a_shift_without_signal_is_sent_once_when_the_signal_returns(phone, fiel
     # The follow-up she owns: kept.
     tab.goto(f"{server.url}/commitments/")
     row = tab.locator(".followup-row", has_text="Pat O1")
-    row.get_by_role("button", name="Kept").tap()
+    tap_then_new_page(tab, row.get_by_role("button", name="Kept"))
     tab.wait_for_url(re.compile(r".*/commitments/#queued$"))
     tab.wait_for_selector(".followup-row.queued")
 

@@ -22,6 +22,7 @@ from tests.browser.offline_tools import (
     open_tab,
     rows_of,
     sign_in_as,
+    tap_then_new_page,
     wait_waiting,
 )
 
@@ -57,14 +58,15 @@ def test_one_on_one_and_outcomes_without_signal__each_stored_once(phone, field_s
     assert QUEUED in tab.locator("#field-status").inner_text()
 
     tab.goto(f"{server.url}/commitments/")
-    tab.locator(".followup-row", has_text="Pat O1").get_by_role("button", name="Kept").tap()
+    kept = tab.locator(".followup-row", has_text="Pat O1").get_by_role("button", name="Kept")
+    tap_then_new_page(tab, kept)
     tab.wait_for_url(re.compile(r".*/commitments/#queued$"))
     tab.wait_for_selector(".followup-row.queued")
     later = tab.locator(".followup-row", has_text="Pat O3")
     later.locator("details.more > summary").first.tap()
     new_date = _due(30)
     later.get_by_label("New date").fill(new_date)
-    later.get_by_role("button", name="Reschedule").tap()
+    tap_then_new_page(tab, later.get_by_role("button", name="Reschedule"))
     wait_waiting(tab, "3 ")
     assert QUEUED in tab.locator("#field-status").inner_text()
     assert rows_of(server, Conversation) == []
