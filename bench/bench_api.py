@@ -2,8 +2,10 @@
 
 Runs the real API views through the Flask test client with bearer tokens against
 bench/dataset.py's program (1,000,000 contacts, 300,000 conversations, 200 turfs) on a copy
-of the SQLite file, so the shared dataset is never written to. With BENCH_POSTGRES_URL set
-(an empty database), the same is measured on PostgreSQL.
+of the SQLite file, so the shared dataset is never written to. The same is measured on
+PostgreSQL, in a database of its own created and dropped on the BENCH_PG_URL server (default
+postgresql://postgres@127.0.0.1:5432; skipped when it does not answer, or when ``off``), or in
+the database BENCH_POSTGRES_URL names (empty, and kept).
 
 * `api_list_1000_contacts`: GET /api/v1/contacts?limit=1000, following the cursor through
   organizers' turfs, directors' regions, leaders' lists and the admin's whole program
@@ -34,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench.dataset import build_dataset, make_app  # noqa: E402
+from bench.dataset import build_dataset, make_app, postgres_dataset_database  # noqa: E402
 
 CONTACTS = int(os.environ.get("BENCH_API_CONTACTS", "1000000"))
 LIST_REQUESTS = int(os.environ.get("BENCH_API_LIST_REQUESTS", "60"))
@@ -210,9 +212,9 @@ def main() -> None:
     measure(f"sqlite:///{work}", "sqlite", info)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{work}{suffix}").unlink(missing_ok=True)
-    pg_url = os.environ.get("BENCH_POSTGRES_URL")
-    if pg_url:
-        measure(pg_url, "postgres", build_dataset(pg_url, **sizes))
+    with postgres_dataset_database("bench_api") as pg_url:
+        if pg_url:
+            measure(pg_url, "postgres", build_dataset(pg_url, **sizes))
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 Runs the real views through the Flask test client against bench/dataset.py's program
 (1,000,000 contacts, 300,000 conversations, 50,000 commitments, 200 turfs) on a copy of the
-SQLite file, so the shared dataset is never written to. With BENCH_POSTGRES_URL set (an empty
-database), the same is measured on PostgreSQL and printed on separate lines.
+SQLite file, so the shared dataset is never written to. The same is measured on PostgreSQL
+and printed on separate lines, in a database of its own created and dropped on the
+BENCH_PG_URL server (default postgresql://postgres@127.0.0.1:5432; skipped when it does not
+answer, or when ``off``), or in the database BENCH_POSTGRES_URL names (empty, and kept).
 
 Server time is the wall time of each request inside the process (no network), p95 of
 REQUESTS requests after a warm-up. Prints lines like
@@ -24,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench.dataset import build_dataset, make_app  # noqa: E402
+from bench.dataset import build_dataset, make_app, postgres_dataset_database  # noqa: E402
 
 REQUESTS = int(os.environ.get("BENCH_FIELDWORK_REQUESTS", "200"))
 GOALS = {"log_conversation": 50.0, "follow_ups": 50.0, "ladder_board": 150.0}
@@ -160,10 +162,9 @@ def main() -> None:
     shutil.copyfile(shared, work)  # the views write; the shared dataset stays as built
     measure(f"sqlite:///{work}", "sqlite", info)
     work.unlink(missing_ok=True)
-    pg_url = os.environ.get("BENCH_POSTGRES_URL")
-    if pg_url:
-        pg_info = build_dataset(pg_url)
-        measure(pg_url, "postgres", pg_info)
+    with postgres_dataset_database("bench_fieldwork") as pg_url:
+        if pg_url:
+            measure(pg_url, "postgres", build_dataset(pg_url))
 
 
 if __name__ == "__main__":

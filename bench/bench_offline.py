@@ -52,10 +52,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
 
+from bench.dataset import postgres_database  # noqa: E402
+
 RESULTS = int(os.environ.get("BENCH_OFFLINE_RESULTS", "500"))
 DOORS = int(os.environ.get("BENCH_OFFLINE_DOORS", "80"))
 OPENS = int(os.environ.get("BENCH_OFFLINE_OPENS", "10"))
-PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
 PG_DATABASE = os.environ.get("BENCH_PG_DATABASE") or f"bench_offline_{os.getpid()}"
 CHROMIUM = os.environ.get("FIELDCRM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
@@ -348,26 +349,6 @@ def run(browser, label: str, database_url: str, measure_page: bool) -> None:  # 
             context.close()
 
 
-@contextmanager
-def postgres_database() -> Iterator[str | None]:
-    """A fresh PostgreSQL database's URL (dropped afterwards), or None when unreachable."""
-    try:
-        import psycopg
-
-        admin = psycopg.connect(PG_URL + "/postgres", autocommit=True, connect_timeout=3)
-    except Exception:  # noqa: BLE001 - any failure means "no PostgreSQL here"
-        yield None
-        return
-    name = PG_DATABASE
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # a run cut short
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{PG_URL}/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
 def main() -> int:
     from playwright.sync_api import sync_playwright
 
@@ -378,7 +359,7 @@ def main() -> int:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             run(browser, "sqlite", f"sqlite:///{Path(tmp) / 'offline.sqlite'}", True)
-            with postgres_database() as url:
+            with postgres_database(PG_DATABASE) as url:
                 if url is None:
                     log("PostgreSQL not reachable: skipped the PostgreSQL run")
                 else:

@@ -1,7 +1,9 @@
 """Benchmark: coverage report, organizer dashboard, cutting a 5,000-door turf, radius search.
 
 Runs on the shared dataset (bench/dataset.py: 1M contacts, 300k conversations, 50k
-commitments, 200 turfs) in SQLite, and in PostgreSQL when BENCH_POSTGRES_URL is set.
+commitments, 200 turfs) in SQLite, and in PostgreSQL: a database of its own created and
+dropped on the BENCH_PG_URL server (default postgresql://postgres@127.0.0.1:5432; skipped
+when it does not answer, or when ``off``), or the database BENCH_POSTGRES_URL names.
 Server time is measured through the app's test client (routing, queries, rendering);
 each figure is the median of several warm runs.
 
@@ -13,7 +15,8 @@ the run checks that the page was recounted), for a director's region (20 turfs, 
 
     python bench/bench_turf.py                 # SQLite file under bench/out/
     BENCH_POSTGRES_URL=postgresql://... python bench/bench_turf.py   # an empty database (or
-                                                 # one this script filled before)
+                                                 # one this script filled before; kept)
+    BENCH_PG_URL=off python bench/bench_turf.py      # SQLite only
     BENCH_CONTACTS=100000 python bench/bench_turf.py   # a smaller, quicker run
 """
 
@@ -31,7 +34,13 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 
-from bench.dataset import DatasetInfo, _normalise, build_dataset, make_app  # noqa: E402
+from bench.dataset import (  # noqa: E402
+    DatasetInfo,
+    _normalise,
+    build_dataset,
+    make_app,
+    postgres_dataset_database,
+)
 
 GOALS_MS = {"coverage_report": 300, "organizer_dashboard": 150, "cut_5000_doors": 2000,
             "radius_1_mile": 100, "coverage_director_cold": 300,
@@ -256,9 +265,9 @@ def main() -> None:
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)
     run(f"sqlite:///{out / f'dataset-{contacts}.sqlite'}", "sqlite", contacts)
-    pg = os.environ.get("BENCH_POSTGRES_URL")
-    if pg:
-        run(pg, "postgresql", contacts)
+    with postgres_dataset_database("bench_turf") as pg:
+        if pg:
+            run(pg, "postgresql", contacts)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,12 @@ sidecar records them). Run as a script to build one: `python bench/dataset.py UR
 from __future__ import annotations
 
 import json
+import os
 import random
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -84,6 +87,47 @@ class DatasetInfo:
             "turfs": self.turfs,
             "seed": self.seed,
         }
+
+
+#: the PostgreSQL server the benchmarks create their databases on (``off``: none)
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
+
+
+@contextmanager
+def postgres_database(name: str) -> Iterator[str | None]:
+    """A fresh database ``name`` on the BENCH_PG_URL server, dropped afterwards: its URL,
+    or None when that server does not answer (or BENCH_PG_URL is ``off``)."""
+    try:
+        if PG_URL == "off":
+            raise ConnectionError(PG_URL)
+        import psycopg
+
+        admin = psycopg.connect(PG_URL + "/postgres", autocommit=True, connect_timeout=3)
+    except Exception:  # noqa: BLE001 - any failure means "no PostgreSQL here"
+        yield None
+        return
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # a run cut short
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{PG_URL}/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@contextmanager
+def postgres_dataset_database(bench: str) -> Iterator[str | None]:
+    """Where a benchmark on the shared dataset measures PostgreSQL: the database
+    BENCH_POSTGRES_URL names when it is set (kept: a run may reuse what it filled), else a
+    fresh one of its own on the BENCH_PG_URL server (None when none answers)."""
+    named = os.environ.get("BENCH_POSTGRES_URL")
+    if named:
+        yield named
+        return
+    with postgres_database(f"{bench}_{os.getpid()}") as url:
+        if url is None:
+            print(f"{bench}: no PostgreSQL run (BENCH_PG_URL {PG_URL}: off or not answering)")
+        yield url
 
 
 def _sidecar(url: str) -> Path | None:
