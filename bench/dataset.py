@@ -97,9 +97,10 @@ PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432").
 def postgres_database(name: str) -> Iterator[str | None]:
     """A fresh database ``name`` on the BENCH_PG_URL server, dropped afterwards: its URL,
     or None when that server does not answer (or BENCH_PG_URL is ``off``)."""
+    if PG_URL == "off":
+        yield None
+        return
     try:
-        if PG_URL == "off":
-            raise ConnectionError(PG_URL)
         import psycopg
 
         admin = psycopg.connect(PG_URL + "/postgres", autocommit=True, connect_timeout=3)
