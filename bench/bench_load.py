@@ -68,6 +68,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 
+from bench.dataset import postgres_database  # noqa: E402
+
 SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "60"))
 USERS = int(os.environ.get("BENCH_LOAD_USERS", "50"))
 CONTACTS = int(os.environ.get("BENCH_LOAD_CONTACTS", "50000"))
@@ -82,7 +84,6 @@ WITH_IMPORT = os.environ.get("BENCH_LOAD_IMPORT", "1") != "0"
 IMPORT_CHUNK = int(os.environ.get("BENCH_LOAD_IMPORT_CHUNK", "500"))
 IMPORT_PAUSE = float(os.environ.get("BENCH_LOAD_IMPORT_PAUSE", "0.1"))
 IMPORT_ROWS = int(os.environ.get("BENCH_LOAD_IMPORT_ROWS", "100000"))
-PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
 #: PostgreSQL runs as the scale-out does, with jobs on an RQ worker, when Redis answers here
 #: (its database is emptied first)
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
@@ -831,37 +832,18 @@ def redis_available() -> bool:
         return False
 
 
-def postgres_available() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_URL + "/postgres", connect_timeout=3):
-            return True
-    except Exception:  # noqa: BLE001 - any failure means "not available"
-        return False
-
-
 def main() -> int:
     ok = True
     with tempfile.TemporaryDirectory(prefix="bench_load_") as tmp:
         workdir = Path(tmp)
         if "sqlite" in DATABASES:
             ok &= run_load("sqlite", f"sqlite:///{workdir / 'load.sqlite'}", workdir)
-        if "postgres" not in DATABASES:
-            pass
-        elif postgres_available():
-            import psycopg
-
-            name = f"bench_load_{os.getpid()}"
-            with psycopg.connect(PG_URL + "/postgres", autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-            try:
-                ok &= run_load("postgres", f"{PG_URL}/{name}", workdir)
-            finally:
-                with psycopg.connect(PG_URL + "/postgres", autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        else:
-            log("PostgreSQL not reachable: skipped the PostgreSQL run")
+        if "postgres" in DATABASES:
+            with postgres_database(f"bench_load_{os.getpid()}") as url:
+                if url is None:
+                    log("PostgreSQL not reachable: skipped the PostgreSQL run")
+                else:
+                    ok &= run_load("postgres", url, workdir)
         shutil.rmtree(workdir, ignore_errors=True)
     return 0 if ok else 1
 
