@@ -13,6 +13,7 @@ from fieldcrm.extensions import db
 from fieldcrm.imports import reading, retention, services
 from fieldcrm.imports.models import ImportBatch
 from fieldcrm.imports.votehistory import HistoryImport
+from fieldcrm.lib import wal_checkpoints
 from fieldcrm.logging_setup import error_summary
 
 #: Called after each committed transaction (tests use it to simulate a kill between them).
@@ -71,6 +72,19 @@ def run_batch(
     config = current_app.config
     size = chunk_rows or int(config.get("IMPORT_CHUNK_ROWS", services.DEFAULT_CHUNK_ROWS))
     shared_rows = int(config.get("IMPORT_SHARED_WRITE_ROWS", services.DEFAULT_SHARED_WRITE_ROWS))
+    # on SQLite, the log of each committed part is copied into the database by a thread of
+    # its own while the next part is planned and written (fieldcrm.lib.wal_checkpoints)
+    with wal_checkpoints.background(db.engine):
+        yield from _run_batch(batch, batch_id, size, shared_rows, confirm)
+
+
+def _run_batch(
+    batch: ImportBatch,
+    batch_id: int,
+    size: int,
+    shared_rows: int,
+    confirm: Confirm | None,
+) -> Iterator[ImportBatch]:
     try:
         run = services.start_run(
             batch, chunk_rows=size, shared_write_rows=shared_rows, confirm=confirm

@@ -24,6 +24,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from fieldcrm.lib import wal_checkpoints
+
 
 def configure_engine(engine: sa.Engine) -> None:
     """Install a connect hook setting the pragmas on every new SQLite connection."""
@@ -39,13 +41,18 @@ def configure_engine(engine: sa.Engine) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # a log grown by a long run (fieldcrm.lib.wal_checkpoints) is cut back to this
+            # when it starts over, instead of keeping its largest size on disk
+            cursor.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
         cursor.close()
 
     if engine.url.database not in (None, "", ":memory:"):
         sa.event.listen(engine, "before_cursor_execute", _take_write_lock_first)
+        wal_checkpoints.install(engine)
 
 
 BUSY_TIMEOUT_MS = 30000
+JOURNAL_SIZE_LIMIT = 64 << 20  # bytes
 WRITE_LOCK_POLL = (0.001, 0.005)  # seconds between tries for the write lock: min, max
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")
 
