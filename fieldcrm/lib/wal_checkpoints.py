@@ -57,6 +57,9 @@ class Checkpointer:
         self._asked = 0
         self._done = 0
         self._stopping = False
+        #: False once the thread has ended (or could not open its connection): then
+        #: nothing is left to it
+        self.working = True
         self._thread = threading.Thread(target=self._loop, name="wal-checkpoints", daemon=True)
         self.copies = 0  # completed checkpoints (tests read it)
 
@@ -72,7 +75,9 @@ class Checkpointer:
     def wait(self, timeout: float = WAIT_SECONDS) -> bool:
         """Wait for every copy asked so far; whether they are done."""
         with self._cond:
-            return self._cond.wait_for(lambda: self._done >= self._asked, timeout)
+            return self._cond.wait_for(
+                lambda: self._done >= self._asked or not self.working, timeout
+            )
 
     def wait_if_long(self) -> None:
         """Before a transaction: wait for the copy in progress once the log is past
@@ -93,7 +98,18 @@ class Checkpointer:
         self._thread.join(WAIT_SECONDS)
 
     def _loop(self) -> None:
-        connection = sqlite3.connect(self.path, timeout=0, isolation_level=None)
+        try:
+            self._copy_when_asked()
+        except sqlite3.Error as exc:
+            log.warning("background checkpoints stopped: %s", exc)
+        finally:
+            # however the thread ends, nobody waits for it any more
+            with self._cond:
+                self.working = False
+                self._cond.notify_all()
+
+    def _copy_when_asked(self) -> None:
+        connection = _connect(self.path)
         try:
             while True:
                 with self._cond:
@@ -111,6 +127,11 @@ class Checkpointer:
                         return
         finally:
             connection.close()
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    """The checkpointing thread's own connection (never waits for a lock)."""
+    return sqlite3.connect(path, timeout=0, isolation_level=None)
 
 
 def _database_path(engine: sa.Engine) -> str | None:
@@ -148,7 +169,7 @@ def install(engine: sa.Engine) -> None:
     @sa.event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         checkpointer = getattr(_local, "checkpointer", None)
-        if checkpointer is None or checkpointer.path != path:
+        if checkpointer is None or checkpointer.path != path or not checkpointer.working:
             return
         checkpointer.wait_if_long()
         dbapi_connection.execute("PRAGMA wal_autocheckpoint = 0")
@@ -159,6 +180,9 @@ def install(engine: sa.Engine) -> None:
         checkpointer = record.info.pop(_INFO_KEY, None)
         if checkpointer is None:
             return
-        if dbapi_connection is not None:
-            dbapi_connection.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")
         checkpointer.ask()
+        if dbapi_connection is not None:
+            try:
+                dbapi_connection.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")
+            except sqlite3.Error:  # a broken connection, which the pool discards
+                log.warning("could not restore the auto-checkpoint of a pooled connection")

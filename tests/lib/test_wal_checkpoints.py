@@ -133,3 +133,19 @@ def test_a_grown_log_is_cut_back_when_it_starts_over(engine):
     with engine.connect() as conn:
         limit = conn.exec_driver_sql("PRAGMA journal_size_limit").scalar()
     assert limit == sqlite_setup.JOURNAL_SIZE_LIMIT
+
+
+def test_a_checkpointer_that_cannot_connect__the_run_copies_as_sqlite_does(engine, monkeypatch):
+    def refuse(_path: str) -> sqlite3.Connection:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(wal_checkpoints, "_connect", refuse)
+    monkeypatch.setattr(wal_checkpoints, "LOG_LIMIT", 0)
+    with wal_checkpoints.background(engine) as checkpointer:
+        checkpointer.ask()
+        assert checkpointer.wait(10)  # the thread gave up: nothing to wait for
+        assert not checkpointer.working
+        with engine.begin() as conn:
+            assert _autocheckpoint(conn) == wal_checkpoints.AUTOCHECKPOINT_PAGES
+            _write(conn, 10)
+    assert not any(t.name == "wal-checkpoints" for t in threading.enumerate())
