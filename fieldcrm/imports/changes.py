@@ -28,7 +28,7 @@ with what is stored (``compare_rows``).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -195,34 +195,52 @@ class Verdicts:
 
 
 def changed_columns(
-    carried: Carried, values: Mapping[str, Sequence[Any]], stored: Sequence[Sequence[Any]]
+    carried: Carried,
+    values: Mapping[str, Sequence[Any]],
+    stored: Sequence[Sequence[Any]],
+    tracked: Collection[str] | None = None,
 ) -> np.ndarray:
-    """Which of the ``carried.written`` columns each updated row changes: a boolean array of
+    """Which of the ``carried.written`` columns each updated row writes: a boolean array of
     (columns, rows), for a writer that names only those (an UPDATE rewrites every index on a
     column it names).
 
-    ``values``: the file's values by column; ``stored``: each row's stored values in
-    ``carried.written`` order; both in the driver's value shapes. A column changes where
-    its value differs, a fill column only where the file has one, and a derived column (a
-    name key, a part of the address) only where a column it is computed from changes too.
-    Compared column by column: a row at a time took twice as long.
+    ``values``: the file's values by column; ``stored``: each row's stored values of the
+    ``tracked`` columns (default: all of ``carried.written``), in ``carried.written`` order;
+    both in the driver's value shapes. A tracked column is written where its value differs,
+    a fill column only where the file has one, and a derived column (a name key, a part of
+    the address) only where a column it is computed from changes too. A column not tracked
+    is written without comparing, to the same end: a compared one always, a fill one where
+    the file has a value, a derived one where a column it comes from changes (those must
+    be tracked). Compared column by column: a row at a time took twice as long.
     """
     written = carried.written
-    by_column = list(zip(*stored, strict=True)) if stored else [()] * len(written)
+    tracked = set(written if tracked is None else tracked)
+    for name in written:
+        if name in carried.derived and not set(carried.sources(name)) <= tracked:
+            raise ValueError(f"the columns {name} comes from must be tracked")
+    names = [name for name in written if name in tracked]
+    rows = len(stored)
+    by_column = list(zip(*stored, strict=True)) if stored else [()] * len(names)
     differs: dict[str, np.ndarray] = {}
-    for name, old in zip(written, by_column, strict=True):
+    for name, old in zip(names, by_column, strict=True):
         new = values[name]
         if name in carried.fill:
             found = [a is not None and a != b for a, b in zip(new, old, strict=True)]
         else:
             found = [a != b for a, b in zip(new, old, strict=True)]
-        differs[name] = np.array(found, dtype=bool).reshape(len(stored))
-    changed = np.zeros((len(written), len(stored)), dtype=bool)
+        differs[name] = np.array(found, dtype=bool).reshape(rows)
+    changed = np.zeros((len(written), rows), dtype=bool)
     for k, name in enumerate(written):
-        changed[k] = differs[name]
+        if name in differs:
+            changed[k] = differs[name]
+        elif name in carried.fill:
+            changed[k] = np.fromiter((a is not None for a in values[name]), bool, rows)
+        elif name not in carried.derived:
+            changed[k] = True
         if name in carried.derived:
             sources = [differs[s] for s in carried.sources(name) if s in differs]
-            changed[k] &= np.logical_or.reduce(sources) if sources else False
+            either = np.logical_or.reduce(sources) if sources else False
+            changed[k] = (changed[k] & either) if name in differs else either
     return changed
 
 

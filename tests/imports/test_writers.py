@@ -38,3 +38,27 @@ def test_special_bytes__found_only_where_escaping_is_needed():
 def test_copy_text__a_text_is_that_column_in_every_row_escaped():
     text = bytes(copy_text([pa.array([1, 2]), "now", "tab\there", pa.array(["a", None]), "f"]))
     assert text == b"1\tnow\ttab\\there\ta\tf\n2\tnow\ttab\\there\t\\N\tf\n"
+
+
+def test_sqlite_updates__know_every_index_of_the_contacts(db):
+    """The SQLite writer compares before naming a column only where an index depends on
+    it (writer_sqlite.tracked_columns): every index of the contacts in the database, keys
+    and partial conditions, must be among the columns it knows (the migrations build the
+    same indexes as the models: tests/test_migrations.py)."""
+    from fieldcrm.imports.writer_sqlite import indexed_columns
+
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    known = indexed_columns()
+    rows = connection.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'contacts'"
+    ).all()
+    assert rows
+    for name, sql in rows:
+        keys = {r[2] for r in connection.exec_driver_sql(f'PRAGMA index_info("{name}")')}
+        assert keys - {None} <= known, name
+        if sql and " WHERE " in sql:
+            condition = sql.split(" WHERE ", 1)[1].split()
+            assert condition[1:] == ["IS", "NOT", "NULL"], name
+            assert condition[0] in known, name
