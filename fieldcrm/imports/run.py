@@ -144,8 +144,9 @@ def start_run(
     chunk_rows = int((batch.detection or {}).get("chunk_rows") or chunk_rows)
     batch.detection = {**(batch.detection or {}), "chunk_rows": chunk_rows}
     # the file's readers start while the known contacts load (spawning one takes most of a
-    # second; the load, seconds at a million contacts); the run writes little when the
-    # source has people already (as _run_source decides)
+    # second; the load, seconds at a million contacts), and on SQLite load shares of them
+    # once started (KnownContacts.load); the run writes little when the source has people
+    # already (as _run_source decides)
     readers = None
     if _kept_chunks(batch, detection, chunk_rows) is None:
         light = db.session.scalar(
@@ -154,7 +155,7 @@ def start_run(
             .limit(1)
         )
         readers = parallel.warm(unpacked_bytes(batch), light_writes=light is not None)
-    known = KnownContacts.load(batch.source, line_index=True)
+    known = KnownContacts.load(batch.source, line_index=True, helpers=readers)
     vanmatch.attach(known, detection.layout, write=True)
     if not batch.rows_done and db.session.scalar(sa.select(Contact.id).limit(1)) is None:
         # A first load into an empty table: build the secondary indexes once at the end

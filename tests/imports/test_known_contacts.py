@@ -102,3 +102,88 @@ def test_add__another_sources_contacts_become_known_under_new_ids(known_world, m
     assert known.voter_ids.to_pylist()[pos[1]] == "K2"
     assert len(known.seen) == len(known.flagged) == len(known) == 8
     assert not known.flagged[pos[0]]
+
+
+def _file_app(tmp_path):
+    from fieldcrm import create_app
+
+    return create_app(
+        "config.TestConfig",
+        overrides={"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'known.sqlite'}"},
+    )
+
+
+def _by_id(known) -> dict[int, tuple]:
+    return {
+        i: (v, h, bool(f))
+        for i, v, h, f in zip(
+            known.ids.tolist(), known.voter_ids.to_pylist(), known.hashes.to_pylist(),
+            known.flagged.tolist(), strict=True,
+        )
+    }  # fmt: skip
+
+
+def test_load__reading_processes_load_shares_of_a_sqlite_file__the_same_contacts(
+    tmp_path, monkeypatch
+):
+    """On an SQLite file the reading processes started for the run load shares of the
+    contacts (by ranges of ids) while this process loads its own: the same contacts, line
+    digests included, and the readers read their file afterwards as before."""
+    import sqlalchemy as sa
+
+    from fieldcrm.contacts.models import Contact
+    from fieldcrm.extensions import db
+    from fieldcrm.imports.reading import parallel
+
+    app = _file_app(tmp_path)
+    monkeypatch.setattr(known_module, "SHARE_MIN_CONTACTS", 1)
+    with app.app_context():
+        db.create_all()
+        rows = []
+        for n in range(300):  # the source's people between others', some without a voter id
+            source = "KN" if n % 3 else ("OTHER" if n % 2 else "KN")
+            voter_id = None if n % 17 == 0 else f"V{n}"
+            rows.append({
+                "source": source, "voter_id": voter_id, "display_name": f"P{n}",
+                "vf_hash": f"h{n}", "not_in_latest_file": n % 5 == 0,
+                "vf_line_hash": f"{n:032x}",
+            })  # fmt: skip
+        db.session.execute(sa.insert(Contact), rows)
+        db.session.commit()
+        alone = known_module.KnownContacts.load("KN", line_index=True)
+        helpers = parallel.Warm(2)
+        try:
+            shared = known_module.KnownContacts.load("KN", line_index=True, helpers=helpers)
+            assert all(p.is_alive() for p in helpers.processes)  # still waiting for a file
+        finally:
+            helpers.close()
+        assert len(shared) == len(alone) > 150
+        assert _by_id(shared) == _by_id(alone)
+        assert shared.ids[shared.positions(ids("V1", "V2", "V4", "V299"))].tolist() == (
+            alone.ids[alone.positions(ids("V1", "V2", "V4", "V299"))].tolist()
+        )
+        assert shared.positions(ids("V0", "V3")).tolist() == [-1, -1]  # none; another's
+        assert len(shared.line_index) == len(alone.line_index)
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def test_load__a_reading_process_that_fails_its_share__the_load_fails(tmp_path, monkeypatch):
+    from fieldcrm.extensions import db
+    from fieldcrm.imports.reading import parallel
+
+    app = _file_app(tmp_path)
+    monkeypatch.setattr(known_module, "SHARE_MIN_CONTACTS", 0)
+    with app.app_context():
+        db.create_all()
+        helpers = parallel.Warm(1)
+        try:
+            # a database path the reading process cannot open
+            helpers.call(0, known_module.sqlite_range, (str(tmp_path / "no" / "x"), "KN", (0, 1)))
+            with pytest.raises(Exception, match="unable to open"):
+                helpers.result(0)
+        finally:
+            helpers.close()
+        db.session.remove()
+        db.engine.dispose()

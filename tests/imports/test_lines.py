@@ -243,13 +243,13 @@ def test_known_contacts__a_failed_load_leaves_no_folder(
     (tmp_path / "spare").mkdir()
 
     def failing_after(real):
-        def read(connection, source):
-            yield from real(connection, source)
+        def read(connection, source, *args):
+            yield from real(connection, source, *args)
             raise OSError("the connection dropped")
 
         return read
 
-    for name in ("_batches_sqlite", "_batches_pg"):
+    for name in ("sqlite_batches", "_batches_pg"):
         monkeypatch.setattr(known_module, name, failing_after(getattr(known_module, name)))
     with pytest.raises(OSError, match="dropped"):
         KnownContacts.load("L2", line_index=True)

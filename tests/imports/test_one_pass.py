@@ -382,3 +382,20 @@ def _assert_same_chunks(left: list[reading.Chunk], right: list[reading.Chunk]) -
         assert a.warnings == b.warnings
         assert a.numbers.tolist() == b.numbers.tolist()
         assert a.carried == b.carried
+
+
+def test_parallel_reader__readers_answer_calls_then_read_their_file(monkeypatch, write_file):
+    """While they wait for their file, readers started ahead run what they are asked
+    (their share of the known contacts: KnownContacts.load), then read as before."""
+    monkeypatch.setattr(parallel, "PROCESS_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "TWO_READERS_MIN_BYTES", 0)
+    path = write_file("v.csv", VAN + _rows(1, 30))
+    detection = reading.detect(path)
+    warm = parallel.warm(0, light_writes=True)
+    for k in range(2):
+        warm.call(k, os.getpid, ())
+    answers = [warm.result(k) for k in range(2)]
+    assert sorted(answers) == sorted(p.pid for p in warm.processes)
+    chunks = list(parallel.iter_chunks(path, detection, chunk_rows=7, light_writes=True, warm=warm))
+    _assert_same_chunks(chunks, list(reading.iter_chunks(path, detection, chunk_rows=7)))
+    assert not any(p.is_alive() for p in warm.processes)

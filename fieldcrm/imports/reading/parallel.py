@@ -27,7 +27,7 @@ import queue as queue_module
 import shutil
 import tempfile
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -153,6 +153,20 @@ class Warm:
             self._ready[k] = kind == "ready"
         return _take(self.chunks[k], self.processes[k])
 
+    def call(self, k: int, function: Callable[..., Any], args: tuple) -> None:
+        """Have process ``k`` run ``function(*args)`` (importable by name, its arguments and
+        result picklable) while it waits for its file; ``result(k)`` takes what it gave."""
+        self.jobs[k].put(("call", function, args))
+
+    def result(self, k: int) -> Any:
+        """What process ``k``'s last ``call`` returned; raises what it raised."""
+        kind, value = self.take(k)
+        if kind == "error":
+            raise value
+        if kind != "result":
+            raise RuntimeError(f"the voter-file reader answered {kind!r} to a call")
+        return _unpacked(value)
+
     def close(self) -> None:
         self._stop()
 
@@ -169,15 +183,26 @@ def _stop_all(processes: list[BaseProcess], queues: list[Any], folder: str) -> N
 
 
 def _serve(jobs: Any, chunks: Any, folder: str) -> None:
-    """A reading process started ahead: ready, then one job (``_produce``'s arguments after
-    the queue), or None to stop."""
+    """A reading process started ahead: ready, then calls (``Warm.call``) while they come,
+    then one job (``_produce``'s arguments after the queue), or None to stop."""
     chunks.put(("ready", None))
-    try:
-        job = jobs.get(timeout=_WARM_WAIT_SECONDS)
-    except queue_module.Empty:
-        return
-    if job is not None:
-        _produce(*job, chunks, folder)
+    parent = os.getppid()
+    while True:
+        try:
+            job = jobs.get(timeout=_WARM_WAIT_SECONDS)
+        except queue_module.Empty:
+            return
+        if job is None:
+            return
+        if job[0] != "call":
+            _produce(*job, chunks, folder)
+            return
+        _, function, args = job
+        try:
+            message = ("result", _packed(function(*args), folder))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, which re-raises it
+            message = ("error", _sendable(exc))
+        _hand_over(chunks, message, parent, folder)
 
 
 def _from_processes(
@@ -287,9 +312,9 @@ class Packed:
     spans: list[tuple[int, int]]
 
 
-def _packed(chunk: Chunk, folder: str) -> Packed:
-    """Pickle ``chunk`` with its buffers out of band (protocol 5), the buffers written to a
-    new file in ``folder``, each at a multiple of _ALIGN."""
+def _packed(chunk: Any, folder: str) -> Packed:
+    """Pickle ``chunk`` (or a call's result) with its buffers out of band (protocol 5), the
+    buffers written to a new file in ``folder``, each at a multiple of _ALIGN."""
     buffers: list[pickle.PickleBuffer] = []
     pickled = pickle.dumps(chunk, protocol=5, buffer_callback=buffers.append)
     spans: list[tuple[int, int]] = []
@@ -307,7 +332,7 @@ def _packed(chunk: Chunk, folder: str) -> Packed:
     return Packed(pickled, path, spans)
 
 
-def _unpacked(packed: Packed) -> Chunk:
+def _unpacked(packed: Packed) -> Any:
     """The chunk, its buffers mapped from its file (copy on write: the caller may change
     them), the file removed."""
     try:
