@@ -206,37 +206,24 @@ def test_recheck__refused_while_a_check_is_running(client, login_as, world, writ
     assert _latest().status == "checking"
 
 
-def test_run_on_a_sqlite_file__its_parts_reach_the_database_file_by_the_run_end(tmp_path):
+def test_run_on_a_sqlite_file__its_parts_reach_the_database_file_by_the_run_end(
+    tmp_path, sqlite_file_app
+):
     """A run's commits leave the copy of SQLite's log to a thread of their own
     (fieldcrm.lib.wal_checkpoints), which has copied everything when the run returns:
     SQLite alone leaves a log this small uncopied."""
-    path = tmp_path / "run.sqlite"
-    app = create_app(
-        "config.TestConfig",
-        overrides={
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-            "UPLOAD_DIR": str(tmp_path / "uploads"),
-            "IMPORT_CHUNK_ROWS": 100,
-        },
-    )
+    app = sqlite_file_app(IMPORT_CHUNK_ROWS=100)
     csv = tmp_path / "v.csv"
     csv.write_text(_rows(350))
-    try:
-        with app.app_context():
-            db.create_all()
-            db.session.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
-            batch = services.create_batch(None, csv, "v.csv", "VAN")
-            db.session.commit()
-            done = jobs.import_batch(batch.id)
-            assert done.status == "completed"
-            assert not any(t.name == "wal-checkpoints" for t in threading.enumerate())
-            in_file = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
-            try:
-                assert in_file.execute("SELECT count(*) FROM contacts").fetchone()[0] == 350
-            finally:
-                in_file.close()
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.drop_all()
-            db.engine.dispose()
+    with app.app_context():
+        db.session.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        batch = services.create_batch(None, csv, "v.csv", "VAN")
+        db.session.commit()
+        done = jobs.import_batch(batch.id)
+        assert done.status == "completed"
+        assert not any(t.name == "wal-checkpoints" for t in threading.enumerate())
+        in_file = sqlite3.connect(f"file:{db.engine.url.database}?immutable=1", uri=True)
+        try:
+            assert in_file.execute("SELECT count(*) FROM contacts").fetchone()[0] == 350
+        finally:
+            in_file.close()

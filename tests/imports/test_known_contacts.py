@@ -104,15 +104,6 @@ def test_add__another_sources_contacts_become_known_under_new_ids(known_world, m
     assert not known.flagged[pos[0]]
 
 
-def _file_app(tmp_path):
-    from fieldcrm import create_app
-
-    return create_app(
-        "config.TestConfig",
-        overrides={"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'known.sqlite'}"},
-    )
-
-
 def _by_id(known) -> dict[int, tuple]:
     return {
         i: (v, h, bool(f))
@@ -124,7 +115,7 @@ def _by_id(known) -> dict[int, tuple]:
 
 
 def test_load__reading_processes_load_shares_of_a_sqlite_file__the_same_contacts(
-    tmp_path, monkeypatch
+    sqlite_file_app, monkeypatch
 ):
     """On an SQLite file the reading processes started for the run load shares of the
     contacts (by ranges of ids) while this process loads its own: the same contacts, line
@@ -135,10 +126,9 @@ def test_load__reading_processes_load_shares_of_a_sqlite_file__the_same_contacts
     from fieldcrm.extensions import db
     from fieldcrm.imports.reading import parallel
 
-    app = _file_app(tmp_path)
+    app = sqlite_file_app()
     monkeypatch.setattr(known_module, "SHARE_MIN_CONTACTS", 1)
     with app.app_context():
-        db.create_all()
         rows = []
         for n in range(300):  # the source's people between others', some without a voter id
             source = "KN" if n % 3 else ("OTHER" if n % 2 else "KN")
@@ -164,26 +154,16 @@ def test_load__reading_processes_load_shares_of_a_sqlite_file__the_same_contacts
         )
         assert shared.positions(ids("V0", "V3")).tolist() == [-1, -1]  # none; another's
         assert len(shared.line_index) == len(alone.line_index)
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
 
 
-def test_load__a_reading_process_that_fails_its_share__the_load_fails(tmp_path, monkeypatch):
-    from fieldcrm.extensions import db
+def test_load__a_reading_process_that_fails_its_share__the_caller_gets_the_error(tmp_path):
     from fieldcrm.imports.reading import parallel
 
-    app = _file_app(tmp_path)
-    monkeypatch.setattr(known_module, "SHARE_MIN_CONTACTS", 0)
-    with app.app_context():
-        db.create_all()
-        helpers = parallel.Warm(1)
-        try:
-            # a database path the reading process cannot open
-            helpers.call(0, known_module.sqlite_range, (str(tmp_path / "no" / "x"), "KN", (0, 1)))
-            with pytest.raises(Exception, match="unable to open"):
-                helpers.result(0)
-        finally:
-            helpers.close()
-        db.session.remove()
-        db.engine.dispose()
+    helpers = parallel.Warm(1)
+    try:
+        # a database path the reading process cannot open
+        helpers.call(0, known_module.sqlite_range, (str(tmp_path / "no" / "x"), "KN", (0, 1)))
+        with pytest.raises(Exception, match="unable to open"):
+            helpers.result(0)
+    finally:
+        helpers.close()
