@@ -2,9 +2,9 @@
 
 Kept apart from fieldcrm.imports.known (which needs the app's models) so that a reading
 process can load a range of them too: on SQLite most of the load is the sqlite3 module
-making a Python object of every value, which holds the GIL, so a third of the contacts
-loaded by each of the two reading processes while they wait for their file (and this
-process loads its own share) takes a third of the wall time. See KnownContacts.load.
+making a Python object of every value, which holds the GIL in one process, so the reading
+processes a refresh starts load shares of the contacts while they wait for their file
+(KnownContacts.load).
 """
 
 from __future__ import annotations
@@ -29,8 +29,6 @@ LOAD_BATCH = 100_000
 #: the batches' types: voter id, contact id, row hash ("" when none), not-in-latest-file,
 #: line digests (``reading.lines``; (0, 0) when none)
 Batch = tuple[pa.Array, np.ndarray, pa.Array, np.ndarray, np.ndarray]
-
-
 #: a range of contact ids: low < id <= high, None for no bound
 Range = tuple[int | None, int | None]
 
