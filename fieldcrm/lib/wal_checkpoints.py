@@ -61,7 +61,6 @@ class Checkpointer:
         #: nothing is left to it
         self.working = True
         self._thread = threading.Thread(target=self._loop, name="wal-checkpoints", daemon=True)
-        self.copies = 0  # completed checkpoints (tests read it)
 
     def start(self) -> None:
         self._thread.start()
@@ -117,7 +116,6 @@ class Checkpointer:
                     target = self._asked
                 try:
                     connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                    self.copies += 1
                 except sqlite3.Error as exc:  # the next commit's copy catches up
                     log.warning("background checkpoint failed: %s", exc)
                 with self._cond:
